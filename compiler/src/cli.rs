@@ -1,0 +1,157 @@
+//! The command line: `convlytics compile | run | sql`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::compile::{compile, write_compiled};
+use crate::engine::{EmbeddedEngine, Engine};
+use crate::error::{Error, Result};
+use crate::project::profiles::{self, Target, TargetChoice};
+use crate::project::Project;
+use crate::query::{query, OutputFormat};
+
+/// convlytics: conversation analytics as layered SQL models, on embedded DataFusion or PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(name = "convlytics", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Render every model's SQL into target/compiled/, in dependency order.
+    Compile(ProjectArgs),
+    /// Build every model on the target engine (embedded DataFusion unless a profile says otherwise).
+    Run(ProjectArgs),
+    /// Run one SQL statement on the embedded engine, with every convlytics function registered
+    /// and files readable as tables by path (e.g. `select * from 'data.csv'`).
+    Sql(SqlArgs),
+}
+
+/// Options shared by the commands that work on a project.
+#[derive(Debug, Args)]
+struct ProjectArgs {
+    /// The project's directory (holding dbt_project.yml).
+    #[arg(long, default_value = ".", env = "CONVLYTICS_PROJECT_DIR")]
+    project_dir: PathBuf,
+    /// Where profiles.yml is (default: $DBT_PROFILES_DIR, the project directory, ~/.dbt).
+    #[arg(long)]
+    profiles_dir: Option<PathBuf>,
+    /// The profile target to use (default: the profile's `target`).
+    #[arg(short, long)]
+    target: Option<String>,
+    /// Build on PostgreSQL at this URL, e.g. postgres://user@host:5432/db.
+    #[arg(long)]
+    target_url: Option<String>,
+    /// Variables as a YAML mapping, over those of dbt_project.yml: --vars '{data_dir: data}'.
+    #[arg(long)]
+    vars: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct SqlArgs {
+    /// The SQL statement.
+    query: String,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value = "table")]
+    format: OutputFormat,
+    /// A project whose sources and built models become readable tables (default: the current
+    /// directory, when it holds dbt_project.yml).
+    #[arg(long, default_value = ".", env = "CONVLYTICS_PROJECT_DIR")]
+    project_dir: PathBuf,
+    /// Variables as a YAML mapping, for the project's source locations.
+    #[arg(long)]
+    vars: Option<String>,
+}
+
+/// Parses the command line, runs the command, and reports errors on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Compile(args) => {
+            let (project, target, vars) = open(&args)?;
+            let compiled = compile(&project, &target, &vars)?;
+            write_compiled(&project, &compiled)?;
+            let total = compiled.models.len();
+            for (i, model) in compiled.models.iter().enumerate() {
+                let kind = model.config.materialized.as_str();
+                println!("{:>3} of {total} compiled {kind:<5} {} -> {}", i + 1, model.relation, compiled_path(&project, &model.path).display());
+            }
+            Ok(())
+        }
+        Command::Run(args) => {
+            let (project, target, vars) = open(&args)?;
+            let compiled = compile(&project, &target, &vars)?;
+            write_compiled(&project, &compiled)?;
+            println!("Running {} models on the {} engine (target {}, schema {})", compiled.models.len(), target.kind.as_str(), target.name, target.schema);
+            let mut engine = Engine::connect(&project, &target, &compiled).await?;
+            crate::run::run(&project, &compiled, &mut engine).await.map(|_| ())
+        }
+        Command::Sql(args) => {
+            let engine = sql_engine(&args).await?;
+            let stdout = std::io::stdout();
+            query(&engine, &args.query, args.format, &mut stdout.lock()).await
+        }
+    }
+}
+
+/// Where `compile` wrote a model's SQL, relative to the project root.
+fn compiled_path(project: &Project, model_path: &std::path::Path) -> PathBuf {
+    PathBuf::from(&project.config.target_path).join("compiled").join(&project.config.name).join(model_path)
+}
+
+fn parse_vars(vars: Option<&str>) -> Result<BTreeMap<String, serde_yaml::Value>> {
+    match vars {
+        None => Ok(BTreeMap::new()),
+        Some(text) => serde_yaml::from_str(text).map_err(|e| Error::yaml("--vars", &e)),
+    }
+}
+
+fn open(args: &ProjectArgs) -> Result<(Project, Target, BTreeMap<String, serde_yaml::Value>)> {
+    let project = Project::load(&args.project_dir)?;
+    let choice = TargetChoice {
+        profiles_dir: args.profiles_dir.clone(),
+        target: args.target.clone(),
+        target_url: args.target_url.clone(),
+    };
+    let target = profiles::resolve(&choice, &args.project_dir, project.profile_name())?;
+    Ok((project, target, parse_vars(args.vars.as_deref())?))
+}
+
+/// The embedded engine for `convlytics sql`: in a project, its sources and built models are
+/// registered too.
+async fn sql_engine(args: &SqlArgs) -> Result<EmbeddedEngine> {
+    if !args.project_dir.join("dbt_project.yml").is_file() {
+        return Ok(EmbeddedEngine::new(args.project_dir.join("target").join("warehouse")));
+    }
+    let project = Project::load(&args.project_dir)?;
+    let target = Target {
+        name: "sql".into(),
+        schema: profiles::DEFAULT_SCHEMA.into(),
+        kind: profiles::TargetKind::Embedded,
+    };
+    let compiled = compile(&project, &target, &parse_vars(args.vars.as_deref())?)?;
+    let engine = EmbeddedEngine::new(project.target_dir().join("warehouse"));
+    for (table, location) in &compiled.sources {
+        if let Some(location) = location.as_ref().filter(|l| l.exists()) {
+            engine.register_source(table, location).await?;
+        }
+    }
+    engine.register_warehouse().await?;
+    Ok(engine)
+}

@@ -1,0 +1,118 @@
+//! The compiler's error type: every variant says where the problem is and what was expected.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong loading, compiling or running a project.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// A YAML file does not have the expected shape.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Yaml {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, 0 when unknown.
+        line: usize,
+        /// 1-based column, 0 when unknown.
+        column: usize,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+    /// A Jinja template (model, macro or YAML value) failed to render.
+    #[error("{}:{line}: {message}", path.display())]
+    Template {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, 0 when unknown.
+        line: usize,
+        /// What went wrong.
+        message: String,
+    },
+    /// The project itself is inconsistent (unknown ref, duplicate model, bad profile...).
+    #[error("{0}")]
+    Project(String),
+    /// Models depend on each other in a circle.
+    #[error("dependency cycle: {0}")]
+    Cycle(String),
+    /// DataFusion rejected or failed a query.
+    #[error("{context}: {source}")]
+    DataFusion {
+        /// The model or statement.
+        context: String,
+        /// DataFusion's error.
+        source: datafusion::error::DataFusionError,
+    },
+    /// PostgreSQL rejected or failed a statement.
+    #[error("{context}: {message}")]
+    Postgres {
+        /// The model or statement.
+        context: String,
+        /// The server's message, with its detail and hint when given.
+        message: String,
+    },
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { path: path.into(), source }
+    }
+
+    /// A serde_yaml error on `path`, with its line and column.
+    pub fn yaml(path: impl Into<PathBuf>, err: &serde_yaml::Error) -> Self {
+        let (line, column) = err.location().map_or((0, 0), |l| (l.line(), l.column()));
+        let message = err.to_string();
+        let message = match message.split_once(" at line ") {
+            Some((head, _)) => head.to_owned(),
+            None => message,
+        };
+        Self::Yaml { path: path.into(), line, column, message }
+    }
+
+    /// A minijinja error on `path`, with its line.
+    pub fn template(path: impl Into<PathBuf>, err: &minijinja::Error) -> Self {
+        let mut message = err.kind().to_string();
+        if let Some(detail) = err.detail() {
+            message = format!("{message}: {detail}");
+        }
+        let mut source = std::error::Error::source(err);
+        while let Some(inner) = source {
+            message = format!("{message}: {inner}");
+            source = inner.source();
+        }
+        Self::Template { path: path.into(), line: err.line().unwrap_or(0), message }
+    }
+
+    /// A DataFusion error while working on `context`.
+    pub fn datafusion(context: impl Into<String>, source: datafusion::error::DataFusionError) -> Self {
+        Self::DataFusion { context: context.into(), source }
+    }
+
+    /// A PostgreSQL error while working on `context`.
+    pub fn postgres(context: impl Into<String>, err: &tokio_postgres::Error) -> Self {
+        let message = match err.as_db_error() {
+            Some(db) => {
+                let mut m = format!("{}: {}", db.severity(), db.message());
+                if let Some(d) = db.detail() {
+                    m.push_str(&format!(" (detail: {d})"));
+                }
+                if let Some(h) = db.hint() {
+                    m.push_str(&format!(" (hint: {h})"));
+                }
+                m
+            }
+            None => err.to_string(),
+        };
+        Self::Postgres { context: context.into(), message }
+    }
+}
+
+/// The compiler's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

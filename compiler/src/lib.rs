@@ -1,0 +1,17 @@
+//! convlytics: the compiler and CLI.
+//!
+//! Loads a dbt-style project, renders its models with Jinja, orders them by `ref()`, and builds
+//! them on embedded DataFusion (files in, Parquet out) or on PostgreSQL with pg_convlytics.
+
+pub mod cli;
+pub mod compile;
+pub mod dag;
+pub mod engine;
+pub mod error;
+pub mod functions;
+pub mod project;
+pub mod query;
+pub mod render;
+pub mod run;
+
+pub use error::{Error, Result};

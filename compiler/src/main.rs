@@ -1,0 +1,5 @@
+//! The `convlytics` command.
+
+fn main() -> std::process::ExitCode {
+    convlytics::cli::main()
+}

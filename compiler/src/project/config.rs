@@ -1,0 +1,120 @@
+//! `dbt_project.yml`: the project's name, paths, vars and per-folder model configs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::project::model::{Materialization, ModelConfig};
+
+/// The parsed `dbt_project.yml`. Unknown keys are errors, as dbt's own schema makes them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProjectConfig {
+    /// The project's name; the key of its folder configs under `models:`.
+    pub name: String,
+    /// The project's own version (free form; not interpreted).
+    #[serde(default)]
+    pub version: Option<serde_yaml::Value>,
+    /// dbt's config version (2); accepted for compatibility.
+    #[serde(default)]
+    pub config_version: Option<u32>,
+    /// The profile in `profiles.yml` to connect with (defaults to the project name).
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// Folders holding models and their YAML property files.
+    #[serde(default = "default_model_paths")]
+    pub model_paths: Vec<String>,
+    /// Folders holding Jinja macros.
+    #[serde(default = "default_macro_paths")]
+    pub macro_paths: Vec<String>,
+    /// Folders holding seed CSVs.
+    #[serde(default = "default_seed_paths")]
+    pub seed_paths: Vec<String>,
+    /// Folders holding singular data tests.
+    #[serde(default = "default_test_paths")]
+    pub test_paths: Vec<String>,
+    /// Where compiled SQL, artefacts and (on the embedded engine) Parquet outputs go.
+    #[serde(default = "default_target_path")]
+    pub target_path: String,
+    /// Folders `convlytics clean` would remove; accepted for compatibility.
+    #[serde(default)]
+    pub clean_targets: Vec<String>,
+    /// dbt version constraint; accepted for compatibility, not checked.
+    #[serde(default)]
+    pub require_dbt_version: Option<serde_yaml::Value>,
+    /// Project variables, read with `{{ var('name') }}`.
+    #[serde(default)]
+    pub vars: BTreeMap<String, serde_yaml::Value>,
+    /// Per-folder model configs: `models: {project: {folder: {+materialized: table}}}`.
+    #[serde(default)]
+    pub models: serde_yaml::Value,
+}
+
+fn default_model_paths() -> Vec<String> {
+    vec!["models".into()]
+}
+fn default_macro_paths() -> Vec<String> {
+    vec!["macros".into()]
+}
+fn default_seed_paths() -> Vec<String> {
+    vec!["seeds".into()]
+}
+fn default_test_paths() -> Vec<String> {
+    vec!["tests".into()]
+}
+fn default_target_path() -> String {
+    "target".into()
+}
+
+impl ProjectConfig {
+    /// Reads and validates `dbt_project.yml` at `path`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))
+    }
+
+    /// The config of a model at `folders` (its folders below the model path), from the nested
+    /// `models:` block: outer folders first, inner ones override.
+    pub fn folder_config(&self, folders: &[String], file: &Path) -> Result<ModelConfig> {
+        let mut config = ModelConfig::default();
+        let Some(mut level) = self.models.get(&self.name) else {
+            return Ok(config);
+        };
+        let mut depth = 0;
+        loop {
+            let Some(map) = level.as_mapping() else {
+                return Err(folder_error(file, "expected a mapping of configs and folders"));
+            };
+            for (key, value) in map {
+                let key = key.as_str().ok_or_else(|| folder_error(file, "config keys must be strings"))?;
+                match key.strip_prefix('+') {
+                    Some(name) => config.set(name, value).map_err(|m| folder_error(file, &m))?,
+                    None if ModelConfig::is_key(key) && !value.is_mapping() => {
+                        config.set(key, value).map_err(|m| folder_error(file, &m))?
+                    }
+                    None => {}
+                }
+            }
+            match folders.get(depth).and_then(|f| level.get(f.as_str())) {
+                Some(next) => level = next,
+                None => return Ok(config),
+            }
+            depth += 1;
+        }
+    }
+}
+
+fn folder_error(file: &Path, message: &str) -> Error {
+    Error::Project(format!("dbt_project.yml, models config for {}: {message}", file.display()))
+}
+
+/// Materialization named in YAML or in `config(materialized=...)`.
+pub fn parse_materialization(value: &str) -> Result<Materialization, String> {
+    match value {
+        "view" => Ok(Materialization::View),
+        "table" => Ok(Materialization::Table),
+        other => Err(format!("unknown materialization '{other}': expected 'view' or 'table'")),
+    }
+}

@@ -1,0 +1,192 @@
+//! `profiles.yml` (dbt's shape): which engine a run uses and how to reach it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The schema models are built in when no profile names one.
+pub const DEFAULT_SCHEMA: &str = "analytics";
+
+/// Where and how models are built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The target's name (`dev`, `prod`...), as `{{ target.name }}` gives it.
+    pub name: String,
+    /// The schema models are built in.
+    pub schema: String,
+    /// The engine.
+    pub kind: TargetKind,
+}
+
+/// The engine of a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetKind {
+    /// Embedded DataFusion: files in, Parquet out.
+    Embedded,
+    /// PostgreSQL with the pg_convlytics extension, reached at this connection string.
+    Postgres {
+        /// A `postgres://` URL or a `key=value` connection string.
+        connection: String,
+    },
+}
+
+impl TargetKind {
+    /// `embedded` or `postgres`, as `{{ target.type }}` gives it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Embedded => "embedded",
+            Self::Postgres { .. } => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Profile {
+    target: String,
+    outputs: BTreeMap<String, Output>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Output {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    schema: Option<String>,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    port: Option<u16>,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default, alias = "pass")]
+    password: Option<String>,
+    #[serde(default, alias = "database")]
+    dbname: Option<String>,
+    #[serde(default)]
+    sslmode: Option<String>,
+    #[serde(default)]
+    threads: Option<u32>,
+}
+
+/// How the caller chose the target.
+#[derive(Debug, Default, Clone)]
+pub struct TargetChoice {
+    /// `--profiles-dir`.
+    pub profiles_dir: Option<PathBuf>,
+    /// `--target`.
+    pub target: Option<String>,
+    /// `--target-url`: PostgreSQL at this URL, whatever the profile says.
+    pub target_url: Option<String>,
+}
+
+/// The directories searched for `profiles.yml`, in order: `--profiles-dir`, `$DBT_PROFILES_DIR`,
+/// the project directory, `~/.dbt`.
+fn profile_candidates(choice: &TargetChoice, project_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    dirs.extend(choice.profiles_dir.clone());
+    dirs.extend(std::env::var_os("DBT_PROFILES_DIR").map(PathBuf::from));
+    dirs.push(project_dir.to_path_buf());
+    dirs.extend(std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".dbt")));
+    dirs.into_iter().map(|d| d.join("profiles.yml")).collect()
+}
+
+/// Resolves the target of a run from `profiles.yml` (rendered with `env_var`) and the CLI choice.
+/// With no profile file, or no entry for `profile`, the target is the embedded engine.
+pub fn resolve(choice: &TargetChoice, project_dir: &Path, profile: &str) -> Result<Target> {
+    let file = profile_candidates(choice, project_dir).into_iter().find(|p| p.is_file());
+    let chosen = match &file {
+        Some(path) => read_profile(path, profile, choice.target.as_deref())?,
+        None => None,
+    };
+    let (name, output) = match chosen {
+        Some((name, output)) => (name, Some(output)),
+        None => (choice.target.clone().unwrap_or_else(|| "dev".into()), None),
+    };
+    let schema = output.as_ref().and_then(|o| o.schema.clone()).unwrap_or_else(|| DEFAULT_SCHEMA.into());
+    let kind = match (&choice.target_url, output) {
+        (Some(url), _) => TargetKind::Postgres { connection: url.clone() },
+        (None, None) => TargetKind::Embedded,
+        (None, Some(o)) => output_kind(o, file.as_deref().unwrap_or(project_dir))?,
+    };
+    Ok(Target { name, schema, kind })
+}
+
+fn read_profile(path: &Path, profile: &str, target: Option<&str>) -> Result<Option<(String, Output)>> {
+    let raw = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut env = minijinja::Environment::new();
+    env.add_function("env_var", crate::render::env_var);
+    let text = env.render_str(&raw, ()).map_err(|e| Error::template(path, &e))?;
+    let mut profiles: BTreeMap<String, Profile> =
+        serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))?;
+    let Some(mut p) = profiles.remove(profile) else {
+        return Ok(None);
+    };
+    let name = target.map_or(p.target.clone(), str::to_owned);
+    let output = p.outputs.remove(&name).ok_or_else(|| {
+        let known: Vec<_> = p.outputs.keys().cloned().collect();
+        Error::Project(format!(
+            "{}: profile '{profile}' has no target '{name}' (targets: {})",
+            path.display(),
+            known.join(", ")
+        ))
+    })?;
+    Ok(Some((name, output)))
+}
+
+fn output_kind(o: Output, path: &Path) -> Result<TargetKind> {
+    match o.kind.as_str() {
+        "embedded" | "datafusion" => Ok(TargetKind::Embedded),
+        "postgres" => {
+            let mut parts = vec![format!("host={}", o.host.unwrap_or_else(|| "localhost".into()))];
+            parts.extend(o.port.map(|p| format!("port={p}")));
+            parts.extend(o.user.map(|u| format!("user={u}")));
+            parts.extend(o.password.map(|p| format!("password='{}'", p.replace('\\', "\\\\").replace('\'', "\\'"))));
+            parts.extend(o.dbname.map(|d| format!("dbname={d}")));
+            parts.extend(o.sslmode.map(|s| format!("sslmode={s}")));
+            let _ = o.threads;
+            Ok(TargetKind::Postgres { connection: parts.join(" ") })
+        }
+        other => Err(Error::Project(format!(
+            "{}: unknown target type '{other}': expected 'embedded' or 'postgres'",
+            path.display()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) {
+        std::fs::write(dir.join("profiles.yml"), text).unwrap();
+    }
+
+    #[test]
+    fn postgres_output_becomes_a_connection_string() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "p:\n  target: dev\n  outputs:\n    dev: {type: embedded}\n    pg:\n      type: postgres\n      host: 127.0.0.1\n      port: 5433\n      user: \"{{ env_var('CONVLYTICS_TEST_USER', 'bob') }}\"\n      dbname: wh\n      schema: marts\n",
+        );
+        let choice = TargetChoice { profiles_dir: Some(dir.path().into()), target: Some("pg".into()), ..Default::default() };
+        let t = resolve(&choice, dir.path(), "p").unwrap();
+        assert_eq!(t.schema, "marts");
+        assert_eq!(t.kind, TargetKind::Postgres { connection: "host=127.0.0.1 port=5433 user=bob dbname=wh".into() });
+        let dev = resolve(&TargetChoice { profiles_dir: Some(dir.path().into()), ..Default::default() }, dir.path(), "p").unwrap();
+        assert_eq!((dev.name.as_str(), dev.kind), ("dev", TargetKind::Embedded));
+    }
+
+    #[test]
+    fn unknown_target_names_the_known_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "p:\n  target: dev\n  outputs:\n    dev: {type: embedded}\n");
+        let choice = TargetChoice { profiles_dir: Some(dir.path().into()), target: Some("prod".into()), ..Default::default() };
+        let err = resolve(&choice, dir.path(), "p").unwrap_err().to_string();
+        assert!(err.contains("no target 'prod' (targets: dev)"), "{err}");
+    }
+}

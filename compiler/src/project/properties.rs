@@ -1,0 +1,208 @@
+//! YAML property files under the model paths: sources, model documentation, taxonomies.
+
+use std::path::{Path, PathBuf};
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// One property file. Unknown top-level keys are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PropertiesFile {
+    /// dbt's property file version (2).
+    #[serde(default)]
+    pub version: Option<u32>,
+    /// Source declarations.
+    #[serde(default)]
+    pub sources: Vec<SourceSpec>,
+    /// Model documentation.
+    #[serde(default)]
+    pub models: Vec<ModelSpec>,
+    /// Taxonomies (kept as YAML here; the taxonomy module reads them).
+    #[serde(default)]
+    pub taxonomies: Vec<serde_yaml::Value>,
+}
+
+/// A source: a group of tables that exist outside the project. Unknown keys are errors; dbt's
+/// other source keys are accepted and not used yet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// The first argument of `source()`.
+    pub name: String,
+    /// What it is.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The PostgreSQL schema holding its tables (defaults to `name`).
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// Adapter metadata; `external_location` and `format` are read by the embedded engine.
+    #[serde(default)]
+    pub meta: SourceMeta,
+    /// Its tables.
+    #[serde(default)]
+    pub tables: Vec<SourceTableSpec>,
+    #[serde(default, rename = "database")]
+    _database: IgnoredAny,
+    #[serde(default, rename = "loader")]
+    _loader: IgnoredAny,
+    #[serde(default, rename = "loaded_at_field")]
+    _loaded_at_field: IgnoredAny,
+    #[serde(default, rename = "freshness")]
+    _freshness: IgnoredAny,
+    #[serde(default, rename = "tags")]
+    _tags: IgnoredAny,
+    #[serde(default, rename = "config")]
+    _config: IgnoredAny,
+    #[serde(default, rename = "quoting")]
+    _quoting: IgnoredAny,
+}
+
+/// A table of a source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceTableSpec {
+    /// The second argument of `source()`.
+    pub name: String,
+    /// What it holds.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The table's name in the database when it differs from `name`.
+    #[serde(default)]
+    pub identifier: Option<String>,
+    /// Overrides the source's `meta` for this table.
+    #[serde(default)]
+    pub meta: SourceMeta,
+    /// Column documentation.
+    #[serde(default)]
+    pub columns: Vec<ColumnSpec>,
+    #[serde(default, rename = "data_tests", alias = "tests")]
+    _data_tests: IgnoredAny,
+    #[serde(default, rename = "loaded_at_field")]
+    _loaded_at_field: IgnoredAny,
+    #[serde(default, rename = "freshness")]
+    _freshness: IgnoredAny,
+    #[serde(default, rename = "tags")]
+    _tags: IgnoredAny,
+    #[serde(default, rename = "config")]
+    _config: IgnoredAny,
+    #[serde(default, rename = "quoting")]
+    _quoting: IgnoredAny,
+    #[serde(default, rename = "external")]
+    _external: IgnoredAny,
+}
+
+/// Where the embedded engine finds a source table's files (dbt-duckdb's `external_location`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SourceMeta {
+    /// A file, directory or glob; Jinja (`var`, `env_var`) is rendered and `{name}` becomes the
+    /// table name. Relative paths are relative to the project root.
+    #[serde(default)]
+    pub external_location: Option<String>,
+    /// `csv`, `json` (JSON lines) or `parquet`; taken from the extension when absent.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// Documentation of a model. Unknown keys are errors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// The model's name.
+    pub name: String,
+    /// What it holds and what question it answers.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Column documentation.
+    #[serde(default)]
+    pub columns: Vec<ColumnSpec>,
+    #[serde(default, rename = "data_tests", alias = "tests")]
+    _data_tests: IgnoredAny,
+    #[serde(default, rename = "config")]
+    _config: IgnoredAny,
+    #[serde(default, rename = "meta")]
+    _meta: IgnoredAny,
+    #[serde(default, rename = "docs")]
+    _docs: IgnoredAny,
+    #[serde(default, rename = "tags")]
+    _tags: IgnoredAny,
+    #[serde(default, rename = "constraints")]
+    _constraints: IgnoredAny,
+}
+
+/// Documentation of a column. Unknown keys are errors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// The column's name.
+    pub name: String,
+    /// What it holds.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Data tests (kept as YAML for the test runner).
+    #[serde(default, alias = "tests")]
+    pub data_tests: Vec<serde_yaml::Value>,
+    #[serde(default, rename = "data_type")]
+    _data_type: IgnoredAny,
+    #[serde(default, rename = "meta")]
+    _meta: IgnoredAny,
+    #[serde(default, rename = "quote")]
+    _quote: IgnoredAny,
+    #[serde(default, rename = "tags")]
+    _tags: IgnoredAny,
+    #[serde(default, rename = "constraints")]
+    _constraints: IgnoredAny,
+}
+
+/// Reads and validates one property file.
+pub fn load(path: &Path) -> Result<PropertiesFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    if text.trim().is_empty() {
+        return Ok(PropertiesFile::default());
+    }
+    serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))
+}
+
+/// A source table resolved for use: its names and where its files are.
+#[derive(Debug, Clone)]
+pub struct SourceTable {
+    /// The source's name.
+    pub source: String,
+    /// The table's name as `source()` names it.
+    pub name: String,
+    /// The schema it lives in.
+    pub schema: String,
+    /// The table's name in the database.
+    pub identifier: String,
+    /// Its files for the embedded engine, with Jinja not yet rendered.
+    pub external_location: Option<String>,
+    /// Its file format, when declared.
+    pub format: Option<String>,
+    /// The property file that declared it.
+    pub declared_in: PathBuf,
+}
+
+impl SourceSpec {
+    /// Its tables, with source-level metadata applied.
+    pub fn resolve(&self, declared_in: &Path) -> Vec<SourceTable> {
+        self.tables
+            .iter()
+            .map(|t| SourceTable {
+                source: self.name.clone(),
+                name: t.name.clone(),
+                schema: self.schema.clone().unwrap_or_else(|| self.name.clone()),
+                identifier: t.identifier.clone().unwrap_or_else(|| t.name.clone()),
+                external_location: t
+                    .meta
+                    .external_location
+                    .clone()
+                    .or_else(|| self.meta.external_location.clone())
+                    .map(|l| l.replace("{name}", &t.name)),
+                format: t.meta.format.clone().or_else(|| self.meta.format.clone()),
+                declared_in: declared_in.to_path_buf(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,97 @@
+//! `convlytics sql`: ad-hoc SQL on the embedded engine, printed as a table, CSV or JSON.
+
+use std::io::Write;
+
+use datafusion::arrow::json::writer::{JsonArray, WriterBuilder};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::engine::EmbeddedEngine;
+use crate::error::{Error, Result};
+
+/// How query results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// An aligned text table.
+    Table,
+    /// CSV with a header row.
+    Csv,
+    /// A JSON array of objects (NULLs kept as `null`).
+    Json,
+}
+
+/// Runs one SQL statement on `engine` and writes its result to `out` in `format`.
+pub async fn query(engine: &EmbeddedEngine, sql: &str, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
+    let df = engine.context().sql(sql).await.map_err(|e| Error::datafusion("query", e))?;
+    let schema = df.schema().inner().clone();
+    let batches = df.collect().await.map_err(|e| Error::datafusion("query", e))?;
+    write_batches(&schema, &batches, format, out).map_err(|e| Error::io("<stdout>", e))
+}
+
+fn write_batches(
+    schema: &datafusion::arrow::datatypes::SchemaRef,
+    batches: &[RecordBatch],
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let other = |e: datafusion::arrow::error::ArrowError| std::io::Error::other(e.to_string());
+    match format {
+        OutputFormat::Table => {
+            let table = if batches.is_empty() {
+                datafusion::arrow::util::pretty::pretty_format_batches(&[RecordBatch::new_empty(schema.clone())])
+            } else {
+                datafusion::arrow::util::pretty::pretty_format_batches(batches)
+            }
+            .map_err(other)?;
+            writeln!(out, "{table}")
+        }
+        OutputFormat::Csv => {
+            let mut writer = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut *out);
+            if batches.is_empty() {
+                writer.write(&RecordBatch::new_empty(schema.clone())).map_err(other)?;
+            }
+            for batch in batches {
+                writer.write(batch).map_err(other)?;
+            }
+            Ok(())
+        }
+        OutputFormat::Json => {
+            let mut writer = WriterBuilder::new().with_explicit_nulls(true).build::<_, JsonArray>(&mut *out);
+            for batch in batches {
+                writer.write(batch).map_err(other)?;
+            }
+            writer.finish().map_err(other)?;
+            drop(writer);
+            writeln!(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn run(sql: &str, format: OutputFormat) -> String {
+        let engine = EmbeddedEngine::new(std::env::temp_dir().join("convlytics-query-test"));
+        let mut out = Vec::new();
+        query(&engine, sql, format, &mut out).await.unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[tokio::test]
+    async fn formats_agree_on_one_result() {
+        let sql = "select detect_language('Bonjour, je voudrais annuler ma commande') as l, \
+                   detect_language('ok') as unsure";
+        insta::assert_snapshot!(run(sql, OutputFormat::Table).await, @"
+        +----+--------+
+        | l  | unsure |
+        +----+--------+
+        | fr |        |
+        +----+--------+
+        ");
+        insta::assert_snapshot!(run(sql, OutputFormat::Csv).await, @"
+        l,unsure
+        fr,
+        ");
+        insta::assert_snapshot!(run(sql, OutputFormat::Json).await, @r#"[{"l":"fr","unsure":null}]"#);
+    }
+}

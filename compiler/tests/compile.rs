@@ -1,0 +1,52 @@
+//! Compiler fixtures: each `inputs/<project>/` is compiled for the embedded target; the result
+//! (models in build order with their config and SQL, or the error) is an insta snapshot.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use convlytics::compile::compile;
+use convlytics::project::profiles::{Target, TargetKind};
+use convlytics::project::Project;
+
+fn target() -> Target {
+    Target { name: "dev".into(), schema: "analytics".into(), kind: TargetKind::Embedded }
+}
+
+fn describe(dir: &std::path::Path) -> String {
+    let compiled = Project::load(dir).and_then(|p| compile(&p, &target(), &BTreeMap::new()));
+    match compiled {
+        Err(e) => {
+            let root = dir.to_string_lossy().into_owned() + "/";
+            format!("error: {}", e.to_string().replace(&root, ""))
+        }
+        Ok(c) => c.models.iter().fold(String::new(), |mut out, m| {
+            let _ = write!(
+                out,
+                "-- {} ({}, {}, tags {:?}, refs {:?})\n{}\n",
+                m.relation,
+                m.path.display(),
+                m.config.materialized.as_str(),
+                m.config.tags,
+                m.refs,
+                m.sql
+            );
+            out
+        }),
+    }
+}
+
+#[test]
+fn fixtures() {
+    insta::glob!("inputs/*/dbt_project.yml", |path| {
+        insta::assert_snapshot!(describe(path.parent().expect("project dir")));
+    });
+}
+
+#[test]
+fn default_project() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root.join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("default_project_compiled_sql", describe(&root)));
+}

@@ -1,0 +1,1 @@
+select region, count(*) as tickets from {{ ref('stg_tickets') }} group by region

@@ -1,0 +1,1 @@
+select 1 as id, '{{ var("region") }}' as region, '{{ target.name }}' as target_name

@@ -1,0 +1,197 @@
+//! End-to-end: the default project built on the embedded engine, through the CLI binary and the
+//! library, and on PostgreSQL with pg_convlytics when `CONVLYTICS_TEST_PG_URL` is set; both
+//! engines must give the same marts.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use convlytics::compile::compile;
+use convlytics::engine::Engine;
+use convlytics::project::profiles::{Target, TargetKind};
+use convlytics::project::Project;
+
+/// A copy of the repository's default project (config, models, demo data) in a temporary dir.
+fn default_project() -> tempfile::TempDir {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in walkdir::WalkDir::new(&root).min_depth(1) {
+        let entry = entry.expect("walk");
+        let rel = entry.path().strip_prefix(&root).expect("under root");
+        let top = rel.iter().next().and_then(|c| c.to_str()).unwrap_or_default();
+        if !["dbt_project.yml", "models", "data"].contains(&top) {
+            continue;
+        }
+        let to = dir.path().join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &to).expect("copy");
+        }
+    }
+    dir
+}
+
+fn convlytics(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_convlytics"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DBT_PROFILES_DIR")
+        .output()
+        .expect("run convlytics");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+const MART: &str = "select channel, language, conversations from analytics.mart_language_mix order by channel, language";
+
+#[test]
+fn cli_runs_the_default_project_and_queries_it() {
+    let project = default_project();
+    let (ok, out, err) = convlytics(project.path(), &["run"]);
+    assert!(ok, "run failed: {out}{err}");
+    for model in ["\"analytics\".\"raw_interactions\"", "\"analytics\".\"conversations\"", "\"analytics\".\"mart_language_mix\""] {
+        assert!(out.lines().any(|l| l.contains(" OK ") && l.contains(model)), "{model} not built:\n{out}");
+    }
+    for file in ["raw_interactions", "conversations", "mart_language_mix"] {
+        assert!(project.path().join(format!("target/warehouse/analytics/{file}.parquet")).is_file());
+    }
+    assert!(project.path().join("target/run_results.json").is_file());
+    let (ok, out, err) = convlytics(project.path(), &["sql", "--format", "csv", MART]);
+    assert!(ok, "{err}");
+    insta::assert_snapshot!(out, @"
+    channel,language,conversations
+    bot,en,1
+    bot,sv,1
+    chat,de,1
+    chat,en,1
+    chat,es,1
+    chat,pt,1
+    chat,unknown,1
+    email,en,1
+    email,fr,1
+    email,nl,1
+    ticket,it,1
+    ticket,ja,1
+    voice,en,1
+    voice,ru,1
+    ");
+}
+
+#[test]
+fn cli_sql_detects_french() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, out, err) = convlytics(
+        dir.path(),
+        &["sql", "--format", "csv", "select detect_language('Bonjour, je voudrais annuler ma commande') as l"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "l\nfr\n");
+}
+
+#[test]
+fn cli_sql_reads_files_by_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("msgs.csv"), "id,text\n1,Hola quiero devolver mi pedido\n2,\n").expect("write");
+    let (ok, out, err) = convlytics(
+        dir.path(),
+        &["sql", "--format", "json", "select id, detect_language(text) as lang from 'msgs.csv' order by id"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "[{\"id\":1,\"lang\":\"es\"},{\"id\":2,\"lang\":null}]\n");
+}
+
+#[test]
+fn cli_errors_name_the_file_and_line() {
+    let project = default_project();
+    let model = project.path().join("models/marts/mart_language_mix.sql");
+    std::fs::write(&model, "select *\nfrom {{ ref('conversation') }}\n").expect("write");
+    let (ok, _, err) = convlytics(project.path(), &["compile"]);
+    assert!(!ok);
+    assert!(err.contains("mart_language_mix.sql:2:") && err.contains("no model named 'conversation'"), "{err}");
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_output() {
+    let project = default_project();
+    let (ok, out, err) = convlytics(project.path(), &["run"]);
+    assert!(ok, "{out}{err}");
+    let mart = project.path().join("target/warehouse/analytics/mart_language_mix.parquet");
+    let before = std::fs::read(&mart).expect("mart written");
+    let model = project.path().join("models/normalized/conversations.sql");
+    std::fs::write(&model, "select no_such_column from {{ ref('raw_interactions') }}").expect("write");
+    let (ok, out, _) = convlytics(project.path(), &["run"]);
+    assert!(!ok, "a broken model must fail the run");
+    assert!(out.contains("ERROR table \"analytics\".\"conversations\""), "{out}");
+    assert!(out.contains("SKIP  table \"analytics\".\"mart_language_mix\" (upstream conversations failed)"), "{out}");
+    assert_eq!(std::fs::read(&mart).expect("mart kept"), before);
+    assert!(project.path().join("target/warehouse/analytics/conversations.parquet").is_file());
+}
+
+/// The mart's rows on the embedded engine, as text.
+async fn embedded_mart(dir: &Path) -> Vec<Vec<String>> {
+    let project = Project::load(dir).expect("load");
+    let target = Target { name: "dev".into(), schema: "analytics".into(), kind: TargetKind::Embedded };
+    let compiled = compile(&project, &target, &BTreeMap::new()).expect("compile");
+    let mut engine = Engine::connect(&project, &target, &compiled).await.expect("connect");
+    convlytics::run::run(&project, &compiled, &mut engine).await.expect("run");
+    let Engine::Embedded(e) = engine else { unreachable!("embedded target") };
+    let batches = e.context().sql(MART).await.expect("plan").collect().await.expect("collect");
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches).expect("format").to_string();
+    text.lines()
+        .skip(3)
+        .filter(|l| l.starts_with('|'))
+        .map(|l| l.trim_matches('|').split('|').map(|c| c.trim().to_owned()).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn both_engines_build_the_same_marts() {
+    let Ok(url) = std::env::var("CONVLYTICS_TEST_PG_URL") else {
+        assert!(std::env::var("CONVLYTICS_REQUIRE_PG").is_err(), "CONVLYTICS_REQUIRE_PG is set but CONVLYTICS_TEST_PG_URL is not");
+        eprintln!("both_engines_build_the_same_marts: CONVLYTICS_TEST_PG_URL is not set; not run");
+        return;
+    };
+    let project_dir = default_project();
+    let expected = embedded_mart(project_dir.path()).await;
+    assert!(!expected.is_empty());
+
+    let project = Project::load(project_dir.path()).expect("load");
+    let target = Target { name: "pg".into(), schema: "e2e_analytics".into(), kind: TargetKind::Postgres { connection: url } };
+    let compiled = compile(&project, &target, &BTreeMap::new()).expect("compile");
+    let mut engine = Engine::connect(&project, &target, &compiled).await.expect("connect");
+    let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
+    load_raw_interactions(pg.client(), &project_dir.path().join("data/demo/raw_interactions.jsonl")).await;
+    convlytics::run::run(&project, &compiled, &mut engine).await.expect("run on postgres");
+    let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
+    let rows = pg
+        .client()
+        .query("select channel, language, conversations::text from e2e_analytics.mart_language_mix order by channel, language", &[])
+        .await
+        .expect("query mart");
+    let actual: Vec<Vec<String>> = rows.iter().map(|r| (0..3).map(|i| r.get::<_, String>(i)).collect()).collect();
+    assert_eq!(actual, expected);
+    pg.client().batch_execute("drop schema e2e_analytics cascade; drop schema raw cascade").await.expect("clean up");
+}
+
+/// Creates `raw.raw_interactions` in PostgreSQL from the demo JSON lines.
+async fn load_raw_interactions(client: &tokio_postgres::Client, file: &PathBuf) {
+    client
+        .batch_execute(
+            "drop schema if exists raw cascade; create schema raw;
+             create table raw.raw_interactions (source text, source_id text, channel text, format text, payload text, received_at text)",
+        )
+        .await
+        .expect("create raw table");
+    let text = std::fs::read_to_string(file).expect("demo data");
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json line");
+        let field = |k: &str| v[k].as_str().map(str::to_owned);
+        client
+            .execute(
+                "insert into raw.raw_interactions values ($1, $2, $3, $4, $5, $6)",
+                &[&field("source"), &field("source_id"), &field("channel"), &field("format"), &field("payload"), &field("received_at")],
+            )
+            .await
+            .expect("insert");
+    }
+}

@@ -1,0 +1,11 @@
+//! `convlytics-core`: every conversation function, written once and free of any SQL engine.
+//!
+//! The PostgreSQL extension (`pg_convlytics`) and the DataFusion UDFs in the compiler are thin
+//! adapters over these functions: they convert types and nothing else, so both engines give the
+//! same answer for the same input.
+
+pub mod conversation_id;
+pub mod language;
+
+pub use conversation_id::{conversation_id, CONVERSATION_NAMESPACE};
+pub use language::detect_language;

@@ -1,0 +1,9 @@
+-- The raw layer: a faithful, untouched view of the interaction files.
+select
+    source,
+    source_id,
+    channel,
+    format,
+    payload,
+    received_at
+from {{ source('raw', 'raw_interactions') }}

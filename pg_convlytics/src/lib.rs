@@ -1,0 +1,69 @@
+//! `pg_convlytics`: the convlytics conversation functions as SQL functions in schema `convlytics`.
+//!
+//! Adapters only: every function converts PostgreSQL types to Rust ones, calls
+//! `convlytics-core`, and converts back. No language logic lives here.
+
+use pgrx::prelude::*;
+
+::pgrx::pg_module_magic!(name, version);
+
+/// The canonical UUIDv5 of a conversation from its source system and that system's id.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn conversation_id(source: &str, source_id: &str) -> pgrx::Uuid {
+    pgrx::Uuid::from_bytes(*convlytics_core::conversation_id(source, source_id).as_bytes())
+}
+
+/// The ISO 639-1 code of the text's language, or NULL when unsure.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn detect_language(text: &str) -> Option<String> {
+    convlytics_core::detect_language(text)
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    /// The volatility, parallel safety and strictness that the design promises for every function.
+    #[pg_test]
+    fn functions_are_immutable_parallel_safe_and_strict() {
+        let wrong = Spi::get_one::<i64>(
+            "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+             where n.nspname = 'convlytics'
+               and p.proname in ('conversation_id', 'detect_language')
+               and (p.provolatile <> 'i' or p.proparallel <> 's' or not p.proisstrict)",
+        );
+        assert_eq!(wrong, Ok(Some(0)));
+        let found = Spi::get_one::<i64>(
+            "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+             where n.nspname = 'convlytics' and p.proname in ('conversation_id', 'detect_language')",
+        );
+        assert_eq!(found, Ok(Some(2)));
+    }
+
+    /// A parallel query runs the functions in worker backends and gets the same answers.
+    #[pg_test]
+    fn parallel_workers_agree_with_the_leader() {
+        Spi::run("create table t as select g, 'Bonjour, je voudrais annuler ma commande ' || g as txt from generate_series(1, 5000) g")
+            .expect("create");
+        Spi::run("set local parallel_setup_cost = 0; set local parallel_tuple_cost = 0; set local min_parallel_table_scan_size = 0")
+            .expect("settings");
+        let fr = Spi::get_one::<i64>(
+            "select count(*) from t where convlytics.detect_language(txt) = 'fr'
+               and convlytics.conversation_id('test', g::text) is not null",
+        );
+        assert_eq!(fr, Ok(Some(5000)));
+    }
+}
+
+/// Hooks `cargo pgrx test` calls; required at the crate root.
+#[cfg(test)]
+pub mod pg_test {
+    /// One-off set-up before the tests run: none needed.
+    pub fn setup(_options: Vec<&str>) {}
+
+    /// postgresql.conf settings the tests need: none.
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The main job: builds convlytics and runs the default project (models/ at the repository root)
+# on the embedded engine, then prints what it built.
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+require_cargo
+
+step "building convlytics"
+cargo build -p convlytics --bin convlytics
+CONVLYTICS="$CARGO_TARGET_DIR/debug/convlytics"
+
+step "running the default project on the embedded engine"
+"$CONVLYTICS" run "$@"
+
+step "what it built: conversations per channel and language (analytics.mart_language_mix)"
+"$CONVLYTICS" sql "select * from analytics.mart_language_mix"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Every test suite, from a fresh machine: installs what the tests need (Debian packages,
+# cargo-pgrx, the extension into the system PostgreSQL 15), starts a throwaway cluster on a
+# loopback port, and runs core unit tests, compiler tests, the .slt suite on DataFusion and on
+# PostgreSQL, and the extension's #[pg_test]s. Exits non-zero on any failure.
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+started=$SECONDS
+
+require_cargo
+ensure_apt postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION libclang-dev sudo
+ensure_pgrx
+
+step "installing pg_convlytics into the system PostgreSQL $PG_VERSION"
+(cd pg_convlytics && cargo pgrx install --pg-config "$PG_CONFIG")
+
+step "starting a throwaway PostgreSQL $PG_VERSION cluster"
+start_cluster
+export CONVLYTICS_TEST_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/convlytics_test"
+"$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres convlytics_test
+"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d convlytics_test \
+    -c "create extension pg_convlytics"
+echo "cluster on port $PG_PORT, database convlytics_test, extension pg_convlytics"
+
+step "core, compiler, .slt (DataFusion and PostgreSQL) and end-to-end tests"
+export CONVLYTICS_REQUIRE_PG=1
+cargo test --no-fail-fast
+
+step "#[pg_test]s of pg_convlytics"
+PGRX_DATA="$(mktemp -d /tmp/convlytics-pgrx.XXXXXX)"
+as_root chown postgres:postgres "$PGRX_DATA"
+(cd pg_convlytics && cargo pgrx test pg$PG_VERSION --runas postgres --pgdata "$PGRX_DATA")
+as_root rm -rf "$PGRX_DATA"
+
+step "all tests passed in $((SECONDS - started))s"
