@@ -64,7 +64,7 @@ impl ScalarUDFImpl for StringFunction {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let columns = arrays.iter().map(|a| StringColumn::new(a)).collect::<Result<Vec<_>>>()?;
+        let columns = arrays.iter().map(StringColumn::new).collect::<Result<Vec<_>>>()?;
         let rows = arrays.first().map_or(args.number_rows, |a| a.len());
         let mut out = StringBuilder::with_capacity(rows, rows * 16);
         let mut values: Vec<&str> = Vec::with_capacity(columns.len());

@@ -69,8 +69,8 @@ struct Output {
     dbname: Option<String>,
     #[serde(default)]
     sslmode: Option<String>,
-    #[serde(default)]
-    threads: Option<u32>,
+    #[serde(default, rename = "threads")]
+    _threads: Option<u32>,
 }
 
 /// How the caller chose the target.
@@ -148,7 +148,6 @@ fn output_kind(o: Output, path: &Path) -> Result<TargetKind> {
             parts.extend(o.password.map(|p| format!("password='{}'", p.replace('\\', "\\\\").replace('\'', "\\'"))));
             parts.extend(o.dbname.map(|d| format!("dbname={d}")));
             parts.extend(o.sslmode.map(|s| format!("sslmode={s}")));
-            let _ = o.threads;
             Ok(TargetKind::Postgres { connection: parts.join(" ") })
         }
         other => Err(Error::Project(format!(
