@@ -90,7 +90,12 @@ async fn dispatch(cli: Cli) -> Result<()> {
             let total = compiled.models.len();
             for (i, model) in compiled.models.iter().enumerate() {
                 let kind = model.config.materialized.as_str();
-                println!("{:>3} of {total} compiled {kind:<5} {} -> {}", i + 1, model.relation, compiled_path(&project, &model.path).display());
+                println!(
+                    "{:>3} of {total} compiled {kind:<5} {} -> {}",
+                    i + 1,
+                    model.relation,
+                    compiled_path(&project, &model.path).display()
+                );
             }
             Ok(())
         }
@@ -98,7 +103,13 @@ async fn dispatch(cli: Cli) -> Result<()> {
             let (project, target, vars) = open(&args)?;
             let compiled = compile(&project, &target, &vars)?;
             write_compiled(&project, &compiled)?;
-            println!("Running {} models on the {} engine (target {}, schema {})", compiled.models.len(), target.kind.as_str(), target.name, target.schema);
+            println!(
+                "Running {} models on the {} engine (target {}, schema {})",
+                compiled.models.len(),
+                target.kind.as_str(),
+                target.name,
+                target.schema
+            );
             let mut engine = Engine::connect(&project, &target, &compiled).await?;
             crate::run::run(&project, &compiled, &mut engine).await.map(|_| ())
         }
@@ -140,11 +151,8 @@ async fn sql_engine(args: &SqlArgs) -> Result<EmbeddedEngine> {
         return Ok(EmbeddedEngine::new(args.project_dir.join("target").join("warehouse")));
     }
     let project = Project::load(&args.project_dir)?;
-    let target = Target {
-        name: "sql".into(),
-        schema: profiles::DEFAULT_SCHEMA.into(),
-        kind: profiles::TargetKind::Embedded,
-    };
+    let target =
+        Target { name: "sql".into(), schema: profiles::DEFAULT_SCHEMA.into(), kind: profiles::TargetKind::Embedded };
     let compiled = compile(&project, &target, &parse_vars(args.vars.as_deref())?)?;
     let engine = EmbeddedEngine::new(project.target_dir().join("warehouse"));
     for (table, location) in &compiled.sources {

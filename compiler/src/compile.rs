@@ -30,10 +30,7 @@ pub fn compile(project: &Project, target: &Target, vars: &BTreeMap<String, serde
     }
     for model in rendered.values() {
         if let Some(disabled) = model.refs.iter().find(|r| !rendered.contains_key(*r)) {
-            return Err(Error::Project(format!(
-                "{}: ref('{disabled}') names a disabled model",
-                model.path.display()
-            )));
+            return Err(Error::Project(format!("{}: ref('{disabled}') names a disabled model", model.path.display())));
         }
     }
     let deps = rendered.iter().map(|(k, m)| (k.clone(), m.refs.clone())).collect();

@@ -117,7 +117,10 @@ impl<'p> Renderer<'p> {
             let relation = sources.get(&key).cloned().ok_or_else(|| {
                 minijinja::Error::new(
                     ErrorKind::InvalidOperation,
-                    format!("source('{}', '{}') is not declared in any property file under the model paths", key.0, key.1),
+                    format!(
+                        "source('{}', '{}') is not declared in any property file under the model paths",
+                        key.0, key.1
+                    ),
                 )
             })?;
             capture(state)?.sources.lock().expect("capture lock").insert(key);
@@ -188,22 +191,27 @@ impl<'p> Renderer<'p> {
 }
 
 fn capture(state: &State) -> Result<Arc<Capture>, minijinja::Error> {
-    state
-        .lookup(CAPTURE)
-        .and_then(|v| v.downcast_object::<Capture>())
-        .ok_or_else(|| minijinja::Error::new(ErrorKind::InvalidOperation, "ref(), source() and config() work only in models"))
+    state.lookup(CAPTURE).and_then(|v| v.downcast_object::<Capture>()).ok_or_else(|| {
+        minijinja::Error::new(ErrorKind::InvalidOperation, "ref(), source() and config() work only in models")
+    })
 }
 
 impl Object for Capture {}
 
 /// `var(name[, default])`: a project or `--vars` variable; a missing one without default is an error.
-fn var(vars: &BTreeMap<String, serde_yaml::Value>, name: &str, default: Option<Value>) -> Result<Value, minijinja::Error> {
+fn var(
+    vars: &BTreeMap<String, serde_yaml::Value>,
+    name: &str,
+    default: Option<Value>,
+) -> Result<Value, minijinja::Error> {
     match (vars.get(name), default) {
         (Some(v), _) => Ok(Value::from_serialize(v)),
         (None, Some(d)) => Ok(d),
         (None, None) => Err(minijinja::Error::new(
             ErrorKind::UndefinedError,
-            format!("var('{name}') is not set: define it under vars: in dbt_project.yml, pass --vars, or give a default"),
+            format!(
+                "var('{name}') is not set: define it under vars: in dbt_project.yml, pass --vars, or give a default"
+            ),
         )),
     }
 }

@@ -64,7 +64,13 @@ pub async fn run(project: &Project, compiled: &Compiled, engine: &mut Engine) ->
             Err(e) => {
                 failed.insert(model.name.clone());
                 bar.suspend(|| println!("{head} ERROR {kind:<5} {}\n      {e}", model.relation));
-                ModelResult { name: model.name.clone(), status: "error", rows: None, seconds, message: Some(e.to_string()) }
+                ModelResult {
+                    name: model.name.clone(),
+                    status: "error",
+                    rows: None,
+                    seconds,
+                    message: Some(e.to_string()),
+                }
             }
         };
         results.push(result);

@@ -39,17 +39,24 @@ fn convlytics(dir: &Path, args: &[&str]) -> (bool, String, String) {
         .env_remove("DBT_PROFILES_DIR")
         .output()
         .expect("run convlytics");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
-const MART: &str = "select channel, language, conversations from analytics.mart_language_mix order by channel, language";
+const MART: &str =
+    "select channel, language, conversations from analytics.mart_language_mix order by channel, language";
 
 #[test]
 fn cli_runs_the_default_project_and_queries_it() {
     let project = default_project();
     let (ok, out, err) = convlytics(project.path(), &["run"]);
     assert!(ok, "run failed: {out}{err}");
-    for model in ["\"analytics\".\"raw_interactions\"", "\"analytics\".\"conversations\"", "\"analytics\".\"mart_language_mix\""] {
+    for model in
+        ["\"analytics\".\"raw_interactions\"", "\"analytics\".\"conversations\"", "\"analytics\".\"mart_language_mix\""]
+    {
         assert!(out.lines().any(|l| l.contains(" OK ") && l.contains(model)), "{model} not built:\n{out}");
     }
     for file in ["raw_interactions", "conversations", "mart_language_mix"] {
@@ -147,7 +154,10 @@ async fn embedded_mart(dir: &Path) -> Vec<Vec<String>> {
 #[tokio::test]
 async fn both_engines_build_the_same_marts() {
     let Ok(url) = std::env::var("CONVLYTICS_TEST_PG_URL") else {
-        assert!(std::env::var("CONVLYTICS_REQUIRE_PG").is_err(), "CONVLYTICS_REQUIRE_PG is set but CONVLYTICS_TEST_PG_URL is not");
+        assert!(
+            std::env::var("CONVLYTICS_REQUIRE_PG").is_err(),
+            "CONVLYTICS_REQUIRE_PG is set but CONVLYTICS_TEST_PG_URL is not"
+        );
         eprintln!("both_engines_build_the_same_marts: CONVLYTICS_TEST_PG_URL is not set; not run");
         return;
     };
@@ -156,7 +166,8 @@ async fn both_engines_build_the_same_marts() {
     assert!(!expected.is_empty());
 
     let project = Project::load(project_dir.path()).expect("load");
-    let target = Target { name: "pg".into(), schema: "e2e_analytics".into(), kind: TargetKind::Postgres { connection: url } };
+    let target =
+        Target { name: "pg".into(), schema: "e2e_analytics".into(), kind: TargetKind::Postgres { connection: url } };
     let compiled = compile(&project, &target, &BTreeMap::new()).expect("compile");
     let mut engine = Engine::connect(&project, &target, &compiled).await.expect("connect");
     let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
@@ -189,7 +200,14 @@ async fn load_raw_interactions(client: &tokio_postgres::Client, file: &PathBuf) 
         client
             .execute(
                 "insert into raw.raw_interactions values ($1, $2, $3, $4, $5, $6)",
-                &[&field("source"), &field("source_id"), &field("channel"), &field("format"), &field("payload"), &field("received_at")],
+                &[
+                    &field("source"),
+                    &field("source_id"),
+                    &field("channel"),
+                    &field("format"),
+                    &field("payload"),
+                    &field("received_at"),
+                ],
             )
             .await
             .expect("insert");

@@ -75,7 +75,8 @@ mod tests {
 
     #[test]
     fn unsure_is_none() {
-        for text in ["", "   ", "ok", "12345 67890", "!!! ??? ...", "👍👍👍👍👍👍", "Hello 你好 привет мир"] {
+        for text in ["", "   ", "ok", "12345 67890", "!!! ??? ...", "👍👍👍👍👍👍", "Hello 你好 привет мир"]
+        {
             assert_eq!(detect_language(text), None, "{text:?}");
         }
     }

@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+use datafusion::common::TableReference;
 use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::execution::context::SQLOptions;
 use datafusion::execution::options::{CsvReadOptions, JsonReadOptions, ParquetReadOptions};
 use datafusion::prelude::{SessionConfig, SessionContext};
-use datafusion::common::TableReference;
-use datafusion::execution::context::SQLOptions;
 
 use crate::engine::Built;
 use crate::error::{Error, Result};
@@ -77,7 +77,9 @@ impl EmbeddedEngine {
         let context = format!("registering {}", path.display());
         let result = match format {
             FileFormat::Csv => self.ctx.register_csv(table, location, CsvReadOptions::new().file_extension(&ext)).await,
-            FileFormat::Json => self.ctx.register_json(table, location, JsonReadOptions::default().file_extension(&ext)).await,
+            FileFormat::Json => {
+                self.ctx.register_json(table, location, JsonReadOptions::default().file_extension(&ext)).await
+            }
             FileFormat::Parquet => {
                 self.ctx.register_parquet(table, location, ParquetReadOptions::default().file_extension(&ext)).await
             }
@@ -124,10 +126,7 @@ impl EmbeddedEngine {
         let context = format!("model {} ({})", model.name, model.path.display());
         let schema = &model.relation.schema;
         self.create_schema(schema).await?;
-        let options = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
+        let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
         let df = self.ctx.sql_with_options(&model.sql, options).await.map_err(|e| Error::datafusion(&context, e))?;
         let dir = self.warehouse.join(schema);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;

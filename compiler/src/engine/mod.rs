@@ -36,7 +36,8 @@ impl Engine {
         match &target.kind {
             TargetKind::Embedded => {
                 let engine = EmbeddedEngine::new(project.target_dir().join("warehouse"));
-                let used: std::collections::BTreeSet<_> = compiled.models.iter().flat_map(|m| m.sources.iter()).collect();
+                let used: std::collections::BTreeSet<_> =
+                    compiled.models.iter().flat_map(|m| m.sources.iter()).collect();
                 for (table, location) in &compiled.sources {
                     let key = (table.source.clone(), table.name.clone());
                     match location {
@@ -54,7 +55,9 @@ impl Engine {
                 }
                 Ok(Self::Embedded(engine))
             }
-            TargetKind::Postgres { connection } => Ok(Self::Postgres(PostgresEngine::connect(connection, &target.schema).await?)),
+            TargetKind::Postgres { connection } => {
+                Ok(Self::Postgres(PostgresEngine::connect(connection, &target.schema).await?))
+            }
         }
     }
 

@@ -31,7 +31,8 @@ impl PostgresEngine {
             .map_err(|e| Error::postgres("checking for pg_convlytics", &e))?;
         if installed.is_none() {
             return Err(Error::Project(
-                "the pg_convlytics extension is not installed in this database: run CREATE EXTENSION pg_convlytics".into(),
+                "the pg_convlytics extension is not installed in this database: run CREATE EXTENSION pg_convlytics"
+                    .into(),
             ));
         }
         let setup = format!(
@@ -62,7 +63,9 @@ impl PostgresEngine {
         let tx = self.client.transaction().await.map_err(|e| Error::postgres(&context, &e))?;
         let existing = relkind(&tx, schema, name).await.map_err(|e| Error::postgres(&context, &e))?;
         if let Some(old) = relkind(&tx, schema, &aside_name).await.map_err(|e| Error::postgres(&context, &e))? {
-            tx.batch_execute(&format!("drop {old} {aside} cascade")).await.map_err(|e| Error::postgres(&context, &e))?;
+            tx.batch_execute(&format!("drop {old} {aside} cascade"))
+                .await
+                .map_err(|e| Error::postgres(&context, &e))?;
         }
         let rows = tx
             .execute(&format!("create {kind} {aside} as\n{}", model.sql), &[])

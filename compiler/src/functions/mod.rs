@@ -16,9 +16,7 @@ pub fn udfs() -> Vec<datafusion::logical_expr::ScalarUDF> {
         StringFunction::udf("conversation_id", 2, |args| {
             Some(convlytics_core::conversation_id(args[0], args[1]).to_string())
         }),
-        StringFunction::udf("detect_language", 1, |args| {
-            convlytics_core::detect_language(args[0])
-        }),
+        StringFunction::udf("detect_language", 1, |args| convlytics_core::detect_language(args[0])),
     ]
 }
 

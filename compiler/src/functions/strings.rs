@@ -5,9 +5,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{exec_err, Result};
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
 /// The row function: one `&str` per argument in, `None` for SQL NULL out.
 type RowFn = fn(&[&str]) -> Option<String>;
@@ -40,11 +38,7 @@ impl StringFunction {
     /// The UDF `name(text, ...)` with `arity` string arguments, computed row by row with `row`.
     pub fn udf(name: &'static str, arity: usize, row: RowFn) -> ScalarUDF {
         let types = vec![DataType::Utf8View, DataType::Utf8, DataType::LargeUtf8];
-        ScalarUDF::from(Self {
-            name,
-            signature: Signature::uniform(arity, types, Volatility::Immutable),
-            row,
-        })
+        ScalarUDF::from(Self { name, signature: Signature::uniform(arity, types, Volatility::Immutable), row })
     }
 }
 

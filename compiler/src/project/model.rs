@@ -68,9 +68,7 @@ impl ModelConfig {
                     _ => return Err("'tags' must be a string or a list of strings".into()),
                 }
             }
-            other => {
-                return Err(format!("unknown model config '{other}': expected one of {}", Self::KEYS.join(", ")))
-            }
+            other => return Err(format!("unknown model config '{other}': expected one of {}", Self::KEYS.join(", "))),
         }
         Ok(())
     }

@@ -121,8 +121,7 @@ fn read_profile(path: &Path, profile: &str, target: Option<&str>) -> Result<Opti
     let mut env = minijinja::Environment::new();
     env.add_function("env_var", crate::render::env_var);
     let text = env.render_str(&raw, ()).map_err(|e| Error::template(path, &e))?;
-    let mut profiles: BTreeMap<String, Profile> =
-        serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))?;
+    let mut profiles: BTreeMap<String, Profile> = serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))?;
     let Some(mut p) = profiles.remove(profile) else {
         return Ok(None);
     };
@@ -172,11 +171,14 @@ mod tests {
             dir.path(),
             "p:\n  target: dev\n  outputs:\n    dev: {type: embedded}\n    pg:\n      type: postgres\n      host: 127.0.0.1\n      port: 5433\n      user: \"{{ env_var('CONVLYTICS_TEST_USER', 'bob') }}\"\n      dbname: wh\n      schema: marts\n",
         );
-        let choice = TargetChoice { profiles_dir: Some(dir.path().into()), target: Some("pg".into()), ..Default::default() };
+        let choice =
+            TargetChoice { profiles_dir: Some(dir.path().into()), target: Some("pg".into()), ..Default::default() };
         let t = resolve(&choice, dir.path(), "p").unwrap();
         assert_eq!(t.schema, "marts");
         assert_eq!(t.kind, TargetKind::Postgres { connection: "host=127.0.0.1 port=5433 user=bob dbname=wh".into() });
-        let dev = resolve(&TargetChoice { profiles_dir: Some(dir.path().into()), ..Default::default() }, dir.path(), "p").unwrap();
+        let dev =
+            resolve(&TargetChoice { profiles_dir: Some(dir.path().into()), ..Default::default() }, dir.path(), "p")
+                .unwrap();
         assert_eq!((dev.name.as_str(), dev.kind), ("dev", TargetKind::Embedded));
     }
 
@@ -184,7 +186,8 @@ mod tests {
     fn unknown_target_names_the_known_ones() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "p:\n  target: dev\n  outputs:\n    dev: {type: embedded}\n");
-        let choice = TargetChoice { profiles_dir: Some(dir.path().into()), target: Some("prod".into()), ..Default::default() };
+        let choice =
+            TargetChoice { profiles_dir: Some(dir.path().into()), target: Some("prod".into()), ..Default::default() };
         let err = resolve(&choice, dir.path(), "p").unwrap_err().to_string();
         assert!(err.contains("no target 'prod' (targets: dev)"), "{err}");
     }
