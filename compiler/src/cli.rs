@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::compile::{compile, write_compiled};
+use crate::compile::{compile, locate_sources, write_compiled};
 use crate::engine::{EmbeddedEngine, Engine};
 use crate::error::{Error, Result};
 use crate::project::profiles::{self, Target, TargetChoice};
@@ -153,9 +153,9 @@ async fn sql_engine(args: &SqlArgs) -> Result<EmbeddedEngine> {
     let project = Project::load(&args.project_dir)?;
     let target =
         Target { name: "sql".into(), schema: profiles::DEFAULT_SCHEMA.into(), kind: profiles::TargetKind::Embedded };
-    let compiled = compile(&project, &target, &parse_vars(args.vars.as_deref())?)?;
+    let sources = locate_sources(&project, &target, &parse_vars(args.vars.as_deref())?)?;
     let engine = EmbeddedEngine::new(project.target_dir().join("warehouse"));
-    for (table, location) in &compiled.sources {
+    for (table, location) in &sources {
         if let Some(location) = location.as_ref().filter(|l| l.exists()) {
             engine.register_source(table, location).await?;
         }

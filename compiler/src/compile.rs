@@ -36,18 +36,32 @@ pub fn compile(project: &Project, target: &Target, vars: &BTreeMap<String, serde
     let deps = rendered.iter().map(|(k, m)| (k.clone(), m.refs.clone())).collect();
     let order = dag::order(&deps)?;
     let models = order.into_iter().map(|name| rendered.remove(&name).expect("ordered model")).collect();
-    let mut sources = Vec::new();
-    for table in project.sources.values() {
-        let location = match &table.external_location {
-            Some(loc) => {
-                let rendered = renderer.render_str(loc, &table.declared_in)?;
-                Some(project.root.join(rendered))
-            }
-            None => None,
-        };
-        sources.push((table.clone(), location));
-    }
+    let sources = locate(project, &renderer)?;
     Ok(Compiled { models, sources })
+}
+
+/// The project's source tables with their `external_location` rendered and made absolute, without
+/// rendering any model (a broken model does not stop ad-hoc queries on the sources).
+pub fn locate_sources(
+    project: &Project,
+    target: &Target,
+    vars: &BTreeMap<String, serde_yaml::Value>,
+) -> Result<Vec<(SourceTable, Option<PathBuf>)>> {
+    locate(project, &Renderer::new(project, target.clone(), vars))
+}
+
+fn locate(project: &Project, renderer: &Renderer) -> Result<Vec<(SourceTable, Option<PathBuf>)>> {
+    project
+        .sources
+        .values()
+        .map(|table| {
+            let location = match &table.external_location {
+                Some(loc) => Some(project.root.join(renderer.render_str(loc, &table.declared_in)?)),
+                None => None,
+            };
+            Ok((table.clone(), location))
+        })
+        .collect()
 }
 
 /// Writes each model's SQL to `target/compiled/<project>/<model path>`, as dbt does.

@@ -118,6 +118,16 @@ fn cli_errors_name_the_file_and_line() {
 }
 
 #[test]
+fn cli_sql_reads_sources_even_when_a_model_is_broken() {
+    let project = default_project();
+    std::fs::write(project.path().join("models/marts/mart_language_mix.sql"), "select {{ oops(").expect("write");
+    let (ok, out, err) =
+        convlytics(project.path(), &["sql", "--format", "csv", "select count(*) as n from raw.raw_interactions"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "n\n14\n");
+}
+
+#[test]
 fn a_failed_build_leaves_the_previous_output() {
     let project = default_project();
     let (ok, out, err) = convlytics(project.path(), &["run"]);

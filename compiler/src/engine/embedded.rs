@@ -155,6 +155,6 @@ impl EmbeddedEngine {
                 self.register_file(schema, &model.name, &path, FileFormat::Parquet).await?;
             }
         }
-        Ok(Built { rows, output: Some(path) })
+        Ok(Built { rows })
     }
 }

@@ -3,8 +3,6 @@
 pub mod embedded;
 pub mod postgres;
 
-use std::path::PathBuf;
-
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
 use crate::project::profiles::{Target, TargetKind};
@@ -18,8 +16,6 @@ pub use postgres::PostgresEngine;
 pub struct Built {
     /// Rows written, when the engine reports them (tables; views on the embedded engine).
     pub rows: Option<u64>,
-    /// The Parquet file written (embedded engine only).
-    pub output: Option<PathBuf>,
 }
 
 /// A connected engine, ready to build the models of one compiled project.

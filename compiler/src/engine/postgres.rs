@@ -56,10 +56,7 @@ impl PostgresEngine {
         let name = &model.relation.identifier;
         let aside_name = format!("{name}__convlytics_building");
         let aside = format!("{}.{}", quote_ident(schema), quote_ident(&aside_name));
-        let kind = match model.config.materialized {
-            Materialization::View => "view",
-            Materialization::Table => "table",
-        };
+        let kind = model.config.materialized.as_str();
         let tx = self.client.transaction().await.map_err(|e| Error::postgres(&context, &e))?;
         let existing = relkind(&tx, schema, name).await.map_err(|e| Error::postgres(&context, &e))?;
         if let Some(old) = relkind(&tx, schema, &aside_name).await.map_err(|e| Error::postgres(&context, &e))? {
@@ -81,7 +78,7 @@ impl PostgresEngine {
             .map_err(|e| Error::postgres(&context, &e))?;
         tx.commit().await.map_err(|e| Error::postgres(&context, &e))?;
         let rows = (model.config.materialized == Materialization::Table).then_some(rows);
-        Ok(Built { rows, output: None })
+        Ok(Built { rows })
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::project::model::{Materialization, ModelConfig};
+use crate::project::model::ModelConfig;
 
 /// The parsed `dbt_project.yml`. Unknown keys are errors, as dbt's own schema makes them.
 #[derive(Debug, Deserialize)]
@@ -108,13 +108,4 @@ impl ProjectConfig {
 
 fn folder_error(file: &Path, message: &str) -> Error {
     Error::Project(format!("dbt_project.yml, models config for {}: {message}", file.display()))
-}
-
-/// Materialization named in YAML or in `config(materialized=...)`.
-pub fn parse_materialization(value: &str) -> Result<Materialization, String> {
-    match value {
-        "view" => Ok(Materialization::View),
-        "table" => Ok(Materialization::Table),
-        other => Err(format!("unknown materialization '{other}': expected 'view' or 'table'")),
-    }
 }

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use crate::project::config::parse_materialization;
-
 /// How a model's result is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -16,7 +14,16 @@ pub enum Materialization {
 }
 
 impl Materialization {
-    /// The word used in output and artefacts.
+    /// The materialization named `value` in YAML or in `config(materialized=...)`.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        match value {
+            "view" => Ok(Self::View),
+            "table" => Ok(Self::Table),
+            other => Err(format!("unknown materialization '{other}': expected 'view' or 'table'")),
+        }
+    }
+
+    /// The word used in output, artefacts and SQL (`create view`, `create table`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::View => "view",
@@ -55,7 +62,7 @@ impl ModelConfig {
         match key {
             "materialized" => {
                 let v = value.as_str().ok_or("'materialized' must be a string")?;
-                self.materialized = parse_materialization(v)?;
+                self.materialized = Materialization::parse(v)?;
             }
             "enabled" => self.enabled = value.as_bool().ok_or("'enabled' must be true or false")?,
             "tags" => {
