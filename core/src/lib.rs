@@ -5,7 +5,10 @@
 //! same answer for the same input.
 
 pub mod conversation_id;
+mod error;
+pub mod identity;
 pub mod language;
 
 pub use conversation_id::{conversation_id, CONVERSATION_NAMESPACE};
+pub use error::{Error, Result};
 pub use language::detect_language;

@@ -1,0 +1,22 @@
+//! The one error type of `convlytics-core`.
+
+/// Why a core function could not give an answer. Functions that can only fail on NULL input
+/// return `Option` instead; this enum is for input that is present but unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `normalize_identifier` was given a kind it does not know.
+    #[error("unknown identifier kind '{0}': expected one of email, email_provider, phone, id, name")]
+    UnknownIdentifierKind(String),
+    /// A phone region that is not an ISO 3166-1 alpha-2 code libphonenumber knows.
+    #[error("unknown phone region '{0}': expected an ISO 3166-1 alpha-2 code such as US, GB or DE")]
+    UnknownRegion(String),
+    /// Identity-stitching settings that cannot be used, with what was expected.
+    #[error("identity settings: {0}")]
+    IdentitySettings(String),
+    /// Identity records that cannot be stitched (no id column, duplicate ids, ragged rows).
+    #[error("identity records: {0}")]
+    IdentityRecords(String),
+}
+
+/// `Result` with the core [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,193 @@
+//! `normalize_identifier`: canonical forms of emails, phone numbers, ids and names, so that the
+//! same identifier written two ways compares equal.
+
+use std::str::FromStr;
+
+use phonenumber::country;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{Error, Result};
+
+/// What an identifier is, which decides how it is normalized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentifierKind {
+    /// An email address: trimmed, lower-cased, display name and `mailto:` dropped, plus-address
+    /// tag (`+tag`) removed.
+    Email,
+    /// As `Email`, then the provider's own equivalences: Gmail ignores dots in the local part and
+    /// `googlemail.com` is `gmail.com`.
+    EmailProvider,
+    /// A phone number in E.164 (`+14155550123`), validated with libphonenumber's metadata.
+    Phone,
+    /// A customer, account or order id: trimmed, inner whitespace removed, upper-cased.
+    Id,
+    /// A person's or place's name: Unicode-folded (accents removed, `ß` to `ss`), lower-cased,
+    /// punctuation to spaces, whitespace collapsed.
+    Name,
+}
+
+impl FromStr for IdentifierKind {
+    type Err = Error;
+
+    fn from_str(kind: &str) -> Result<Self> {
+        match kind.trim().to_ascii_lowercase().as_str() {
+            "email" => Ok(Self::Email),
+            "email_provider" => Ok(Self::EmailProvider),
+            "phone" => Ok(Self::Phone),
+            "id" | "customer_id" | "account_id" | "order_id" => Ok(Self::Id),
+            "name" => Ok(Self::Name),
+            _ => Err(Error::UnknownIdentifierKind(kind.to_string())),
+        }
+    }
+}
+
+/// The region national phone numbers are read in (ISO 3166-1 alpha-2, e.g. `GB`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region(country::Id);
+
+impl FromStr for Region {
+    type Err = Error;
+
+    fn from_str(code: &str) -> Result<Self> {
+        country::Id::from_str(&code.trim().to_ascii_uppercase())
+            .map(Region)
+            .map_err(|_| Error::UnknownRegion(code.to_string()))
+    }
+}
+
+/// The canonical form of `value` as an identifier of `kind`, or `None` when it is not a valid
+/// identifier of that kind (an email without a domain, a phone number libphonenumber rejects,
+/// a blank value). National phone numbers need `region`; without it only `+` numbers are read.
+pub fn normalize_identifier(kind: IdentifierKind, value: &str, region: Option<Region>) -> Option<String> {
+    match kind {
+        IdentifierKind::Email => email(value, false),
+        IdentifierKind::EmailProvider => email(value, true),
+        IdentifierKind::Phone => phone(value, region),
+        IdentifierKind::Id => id(value),
+        IdentifierKind::Name => name(value),
+    }
+}
+
+fn email(value: &str, provider_rules: bool) -> Option<String> {
+    let mut address = value.trim();
+    if let (Some(open), Some(close)) = (address.rfind('<'), address.rfind('>')) {
+        if open < close {
+            address = &address[open + 1..close];
+        }
+    }
+    let address = address.trim().to_lowercase();
+    let address = address.strip_prefix("mailto:").unwrap_or(&address);
+    let (local, domain) = address.split_once('@')?;
+    let local = local.split('+').next().unwrap_or_default();
+    let domain = domain.trim_end_matches('.');
+    let valid_local = !local.is_empty() && !local.contains(|c: char| c.is_whitespace() || c == '"');
+    let valid_domain = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.contains("..")
+        && !domain.contains(|c: char| c.is_whitespace() || c == '@');
+    if !valid_local || !valid_domain {
+        return None;
+    }
+    if provider_rules && (domain == "gmail.com" || domain == "googlemail.com") {
+        return Some(format!("{}@gmail.com", local.replace('.', "")));
+    }
+    Some(format!("{local}@{domain}"))
+}
+
+fn phone(value: &str, region: Option<Region>) -> Option<String> {
+    let number = phonenumber::parse(region.map(|r| r.0), value.trim()).ok()?;
+    number.is_valid().then(|| number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+fn id(value: &str) -> Option<String> {
+    let id: String = value.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect();
+    (!id.is_empty()).then_some(id)
+}
+
+/// Folds a name: accents off, letters Unicode does not decompose mapped by hand, lower case,
+/// apostrophes dropped (`O'Brien` = `obrien`), other punctuation to spaces.
+pub(crate) fn name(value: &str) -> Option<String> {
+    let mut out = String::with_capacity(value.len());
+    let mut pending_space = false;
+    for c in value.nfkd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase) {
+        let folded = match c {
+            'ß' => "ss",
+            'æ' => "ae",
+            'œ' => "oe",
+            'ø' => "o",
+            'đ' | 'ð' => "d",
+            'ł' => "l",
+            'þ' => "th",
+            'ı' => "i",
+            '\'' | '’' | '`' | 'ʼ' => continue,
+            c if c.is_alphanumeric() => {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c);
+                continue;
+            }
+            _ => {
+                pending_space = true;
+                continue;
+            }
+        };
+        if pending_space && !out.is_empty() {
+            out.push(' ');
+        }
+        pending_space = false;
+        out.push_str(folded);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(kind: &str, value: &str, region: Option<&str>) -> Option<String> {
+        let kind = kind.parse().unwrap();
+        normalize_identifier(kind, value, region.map(|r| r.parse().unwrap()))
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(n("email", "  Jane.Doe+promo@Example.COM ", None).as_deref(), Some("jane.doe@example.com"));
+        assert_eq!(n("email", "Jane Doe <jane@example.com>", None).as_deref(), Some("jane@example.com"));
+        assert_eq!(n("email", "mailto:JANE@example.com", None).as_deref(), Some("jane@example.com"));
+        assert_eq!(n("email_provider", "J.a.n.e+x@googlemail.com", None).as_deref(), Some("jane@gmail.com"));
+        assert_eq!(n("email_provider", "j.ane@example.com", None).as_deref(), Some("j.ane@example.com"));
+        for bad in ["", "jane", "jane@", "@example.com", "jane@localhost", "ja ne@example.com", "a@b..com"] {
+            assert_eq!(n("email", bad, None), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(n("phone", "+1 (415) 555-2671", None).as_deref(), Some("+14155552671"));
+        assert_eq!(n("phone", "(415) 555-2671", Some("US")).as_deref(), Some("+14155552671"));
+        assert_eq!(n("phone", "020 7946 0018", Some("gb")).as_deref(), Some("+442079460018"));
+        assert_eq!(n("phone", "0044 20 7946 0018", Some("DE")).as_deref(), Some("+442079460018"));
+        assert_eq!(n("phone", "(415) 555-2671", None), None, "a national number needs a region");
+        assert_eq!(n("phone", "12", Some("US")), None);
+        assert_eq!(n("phone", "call me", Some("US")), None);
+    }
+
+    #[test]
+    fn ids_and_names() {
+        assert_eq!(n("id", "  ac-00 12 ", None).as_deref(), Some("AC-0012"));
+        assert_eq!(n("customer_id", "   ", None), None);
+        assert_eq!(n("name", "  José  Ñúñez-García ", None).as_deref(), Some("jose nunez garcia"));
+        assert_eq!(n("name", "O'Brien, Straße", None).as_deref(), Some("obrien strasse"));
+        assert_eq!(n("name", "Łukasz Søren", None).as_deref(), Some("lukasz soren"));
+        assert_eq!(n("name", "--", None), None);
+    }
+
+    #[test]
+    fn unknown_kinds_and_regions_are_errors() {
+        assert!(matches!("passport".parse::<IdentifierKind>(), Err(Error::UnknownIdentifierKind(_))));
+        assert!(matches!("XX".parse::<Region>(), Err(Error::UnknownRegion(_))));
+    }
+}

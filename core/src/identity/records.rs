@@ -1,0 +1,160 @@
+//! The records to stitch: an id and named attributes per record, stored column by column with
+//! each distinct value kept once.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+/// Records with a unique id each and the same attribute columns, values interned per column.
+#[derive(Debug, Default)]
+pub struct RecordSet {
+    columns: Vec<String>,
+    ids: Vec<Arc<str>>,
+    seen: HashSet<Arc<str>>,
+    values: Vec<Interned>,
+}
+
+/// One column's distinct values; code 0 is NULL.
+#[derive(Debug)]
+pub(crate) struct Interned {
+    pub(crate) dict: Vec<Arc<str>>,
+    lookup: HashMap<Arc<str>, u32>,
+    pub(crate) codes: Vec<u32>,
+}
+
+impl Interned {
+    fn new() -> Self {
+        Self { dict: vec![Arc::from("")], lookup: HashMap::new(), codes: Vec::new() }
+    }
+
+    fn push(&mut self, value: Option<&str>) {
+        let code = match value {
+            None => 0,
+            Some(v) => match self.lookup.get(v) {
+                Some(code) => *code,
+                None => {
+                    let code = self.dict.len() as u32;
+                    let value: Arc<str> = Arc::from(v);
+                    self.dict.push(value.clone());
+                    self.lookup.insert(value, code);
+                    code
+                }
+            },
+        };
+        self.codes.push(code);
+    }
+}
+
+impl RecordSet {
+    /// An empty set whose records have these attribute columns (the id is separate).
+    pub fn new(columns: Vec<String>) -> Result<Self> {
+        let mut names = HashSet::new();
+        if let Some(dup) = columns.iter().find(|c| !names.insert(c.as_str())) {
+            return Err(Error::IdentityRecords(format!("column '{dup}' appears twice")));
+        }
+        let values = columns.iter().map(|_| Interned::new()).collect();
+        Ok(Self { columns, values, ..Self::default() })
+    }
+
+    /// Adds a record. Ids must be unique and non-empty; `values` follow [`columns`](Self::columns),
+    /// with `None` (or an empty string) for a missing value.
+    pub fn push(&mut self, id: &str, values: &[Option<&str>]) -> Result<()> {
+        if values.len() != self.columns.len() {
+            return Err(Error::IdentityRecords(format!(
+                "record '{id}' has {} values for {} columns",
+                values.len(),
+                self.columns.len()
+            )));
+        }
+        if id.is_empty() {
+            return Err(Error::IdentityRecords(format!("record {} has an empty id", self.ids.len() + 1)));
+        }
+        let id: Arc<str> = Arc::from(id);
+        if !self.seen.insert(id.clone()) {
+            return Err(Error::IdentityRecords(format!("record id '{id}' appears twice; ids must be unique")));
+        }
+        self.ids.push(id);
+        for (column, value) in self.values.iter_mut().zip(values) {
+            column.push(value.filter(|v| !v.trim().is_empty()));
+        }
+        Ok(())
+    }
+
+    /// Reads a CSV file with a header. The id column is `record_id`, `rec_id` or `id` when one
+    /// exists, else the first; every other column is an attribute. Fields are trimmed; empty
+    /// fields are missing values.
+    pub fn from_csv(reader: impl Read) -> Result<Self> {
+        let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(reader);
+        let bad = |e: csv::Error| Error::IdentityRecords(format!("CSV: {e}"));
+        let header: Vec<String> = csv.headers().map_err(bad)?.iter().map(str::to_string).collect();
+        if header.is_empty() {
+            return Err(Error::IdentityRecords("CSV has no header".into()));
+        }
+        let id_column = ["record_id", "rec_id", "id"]
+            .iter()
+            .find_map(|name| header.iter().position(|h| h.eq_ignore_ascii_case(name)))
+            .unwrap_or(0);
+        let columns = header.iter().enumerate().filter(|(i, _)| *i != id_column).map(|(_, h)| h.clone()).collect();
+        let mut records = Self::new(columns)?;
+        let mut row = csv::StringRecord::new();
+        while csv.read_record(&mut row).map_err(bad)? {
+            let values: Vec<Option<&str>> =
+                row.iter().enumerate().filter(|(i, _)| *i != id_column).map(|(_, v)| Some(v)).collect();
+            records.push(&row[id_column], &values)?;
+        }
+        Ok(records)
+    }
+
+    /// The attribute column names.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// How many records there are.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The id of record `i` (in insertion order).
+    pub fn id(&self, i: usize) -> &str {
+        &self.ids[i]
+    }
+
+    pub(crate) fn column(&self, i: usize) -> &Interned {
+        &self.values[i]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_padded_separators_is_read() {
+        let csv = "rec_id, given_name, surname\nrec-1-org, jane, doe\nrec-1-dup-0, , doe\n";
+        let records = RecordSet::from_csv(csv.as_bytes()).unwrap();
+        assert_eq!(records.columns(), ["given_name", "surname"]);
+        assert_eq!(records.len(), 2);
+        assert_eq!(records.id(1), "rec-1-dup-0");
+        assert_eq!(records.column(0).codes, [1, 0]);
+        assert_eq!(records.column(1).codes, [1, 1]);
+    }
+
+    #[test]
+    fn bad_records_are_errors() {
+        let mut records = RecordSet::new(vec!["email".into()]).unwrap();
+        records.push("a", &[Some("x@y.z")]).unwrap();
+        let dup = records.push("a", &[None]).unwrap_err().to_string();
+        assert!(dup.contains("'a' appears twice"), "{dup}");
+        assert!(records.push("b", &[]).unwrap_err().to_string().contains("0 values for 1 columns"));
+        assert!(RecordSet::new(vec!["x".into(), "x".into()]).is_err());
+        assert!(RecordSet::from_csv("id,a\n1,2,3\n".as_bytes()).is_err());
+    }
+}
