@@ -19,6 +19,28 @@ fn detect_language(text: &str) -> Option<String> {
     convlytics_core::detect_language(text)
 }
 
+/// The canonical form of an email, phone number (E.164), id or name; NULL when invalid.
+#[pg_extern(immutable, parallel_safe, strict, name = "normalize_identifier")]
+fn normalize_identifier(kind: &str, value: &str) -> Option<String> {
+    normalize(kind, value, None)
+}
+
+/// As `normalize_identifier(kind, value)`, reading national phone numbers in `region`.
+#[pg_extern(immutable, parallel_safe, strict, name = "normalize_identifier")]
+fn normalize_identifier_in_region(kind: &str, value: &str, region: &str) -> Option<String> {
+    normalize(kind, value, Some(region))
+}
+
+fn normalize(kind: &str, value: &str, region: Option<&str>) -> Option<String> {
+    use convlytics_core::identity::{normalize_identifier, IdentifierKind, Region};
+    let kind: IdentifierKind = kind.parse().unwrap_or_else(|e| error!("{e}"));
+    let region = region.map(|r| r.parse::<Region>().unwrap_or_else(|e| error!("{e}")));
+    normalize_identifier(kind, value, region)
+}
+
+mod identity;
+pub use identity::stitch_identity;
+
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
 mod tests {
@@ -30,15 +52,15 @@ mod tests {
         let wrong = Spi::get_one::<i64>(
             "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
              where n.nspname = 'convlytics'
-               and p.proname in ('conversation_id', 'detect_language')
+               and p.proname in ('conversation_id', 'detect_language', 'normalize_identifier')
                and (p.provolatile <> 'i' or p.proparallel <> 's' or not p.proisstrict)",
         );
         assert_eq!(wrong, Ok(Some(0)));
         let found = Spi::get_one::<i64>(
             "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-             where n.nspname = 'convlytics' and p.proname in ('conversation_id', 'detect_language')",
+             where n.nspname = 'convlytics' and p.proname in ('conversation_id', 'detect_language', 'normalize_identifier')",
         );
-        assert_eq!(found, Ok(Some(2)));
+        assert_eq!(found, Ok(Some(4)));
     }
 
     /// A parallel query runs the functions in worker backends and gets the same answers.

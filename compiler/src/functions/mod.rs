@@ -4,25 +4,36 @@
 //! (Parquet strings arrive as `Utf8View`). The logic is `convlytics-core`'s; this module only
 //! converts Arrow values to Rust ones and back.
 
+mod identity;
 mod strings;
 
+use std::sync::Arc;
+
+use convlytics_core::identity::{normalize_identifier, IdentifierKind, Region};
 use datafusion::prelude::SessionContext;
 
 use strings::StringFunction;
 
-/// Every convlytics function, as registered in DataFusion.
+/// Every convlytics scalar function, as registered in DataFusion.
 pub fn udfs() -> Vec<datafusion::logical_expr::ScalarUDF> {
     vec![
-        StringFunction::udf("conversation_id", 2, |args| {
-            Some(convlytics_core::conversation_id(args[0], args[1]).to_string())
+        StringFunction::udf("conversation_id", &[2], |args| {
+            Ok(Some(convlytics_core::conversation_id(args[0], args[1]).to_string()))
         }),
-        StringFunction::udf("detect_language", 1, |args| convlytics_core::detect_language(args[0])),
+        StringFunction::udf("detect_language", &[1], |args| Ok(convlytics_core::detect_language(args[0]))),
+        StringFunction::udf("normalize_identifier", &[2, 3], |args| {
+            let kind: IdentifierKind = args[0].parse()?;
+            let region = args.get(2).map(|r| r.parse::<Region>()).transpose()?;
+            Ok(normalize_identifier(kind, args[1], region))
+        }),
     ]
 }
 
-/// Registers every convlytics function in `ctx`.
+/// Registers every convlytics function in `ctx`: the scalar UDFs and the `stitch_identity`
+/// table function.
 pub fn register(ctx: &SessionContext) {
     for udf in udfs() {
         ctx.register_udf(udf);
     }
+    ctx.register_udtf("stitch_identity", Arc::new(identity::StitchIdentity));
 }

@@ -4,13 +4,16 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{exec_err, Result};
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use datafusion::common::{exec_err, DataFusionError, Result};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
+};
 
-/// The row function: one `&str` per argument in, `None` for SQL NULL out.
-type RowFn = fn(&[&str]) -> Option<String>;
+/// The row function: one `&str` per argument in, `None` for SQL NULL out, an error for input
+/// that is present but unusable.
+type RowFn = fn(&[&str]) -> convlytics_core::Result<Option<String>>;
 
-/// A UDF taking `arity` string arguments, STRICT (any NULL argument gives NULL) and immutable.
+/// A UDF taking string arguments, STRICT (any NULL argument gives NULL) and immutable.
 /// Two instances are equal when their names and signatures are: a name is one function.
 #[derive(Debug)]
 pub struct StringFunction {
@@ -35,10 +38,12 @@ impl std::hash::Hash for StringFunction {
 }
 
 impl StringFunction {
-    /// The UDF `name(text, ...)` with `arity` string arguments, computed row by row with `row`.
-    pub fn udf(name: &'static str, arity: usize, row: RowFn) -> ScalarUDF {
+    /// The UDF `name(text, ...)` taking any of `arities` string arguments, computed row by row
+    /// with `row`.
+    pub fn udf(name: &'static str, arities: &[usize], row: RowFn) -> ScalarUDF {
         let types = vec![DataType::Utf8View, DataType::Utf8, DataType::LargeUtf8];
-        ScalarUDF::from(Self { name, signature: Signature::uniform(arity, types, Volatility::Immutable), row })
+        let forms = arities.iter().map(|&n| TypeSignature::Uniform(n, types.clone())).collect();
+        ScalarUDF::from(Self { name, signature: Signature::one_of(forms, Volatility::Immutable), row })
     }
 }
 
@@ -65,7 +70,11 @@ impl ScalarUDFImpl for StringFunction {
         for i in 0..rows {
             values.clear();
             values.extend(columns.iter().map_while(|c| c.get(i)));
-            let value = if values.len() == columns.len() { (self.row)(&values) } else { None };
+            let value = if values.len() == columns.len() {
+                (self.row)(&values).map_err(|e| DataFusionError::Execution(format!("{}: {e}", self.name)))?
+            } else {
+                None
+            };
             out.append_option(value);
         }
         let array: ArrayRef = Arc::new(out.finish());
@@ -125,7 +134,7 @@ mod tests {
     }
 
     fn concat() -> ScalarUDF {
-        StringFunction::udf("concat2", 2, |a| Some(format!("{}{}", a[0], a[1])))
+        StringFunction::udf("concat2", &[2], |a| Ok(Some(format!("{}{}", a[0], a[1]))))
     }
 
     #[test]

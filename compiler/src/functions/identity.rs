@@ -1,0 +1,140 @@
+//! `stitch_identity(query, settings)`: identity stitching as a DataFusion table function.
+//!
+//! The query runs in the calling session when the table is scanned; its rows (a `record_id`
+//! column and attribute columns, any type, read as text) go to `convlytics_core::identity::stitch`,
+//! and one row per record comes back. PostgreSQL's `convlytics.stitch_identity` has the same
+//! arguments and columns.
+
+use std::sync::{Arc, LazyLock};
+
+use async_trait::async_trait;
+use convlytics_core::identity::{stitch, RecordSet, Settings, Stitched};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::common::{exec_datafusion_err, plan_err, DataFusionError, Result, ScalarValue};
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::datasource::TableType;
+use datafusion::execution::SessionState;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::{collect, ExecutionPlan};
+
+/// The id column every input query must return.
+const RECORD_ID: &str = "record_id";
+
+/// The output columns, the same on both engines.
+static OUTPUT: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        Field::new("record_id", DataType::Utf8, false),
+        Field::new("cluster_key", DataType::Utf8, false),
+        Field::new("linked_to", DataType::Utf8, true),
+        Field::new("rule", DataType::Utf8, true),
+        Field::new("match_weight", DataType::Float64, true),
+        Field::new("match_probability", DataType::Float64, true),
+    ]))
+});
+
+/// The table function `stitch_identity(query text [, settings text])`.
+#[derive(Debug)]
+pub struct StitchIdentity;
+
+impl TableFunctionImpl for StitchIdentity {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        let exprs = args.exprs();
+        if exprs.is_empty() || exprs.len() > 2 {
+            return plan_err!("stitch_identity(query [, settings]) takes one or two arguments, got {}", exprs.len());
+        }
+        let text = |i: usize, what: &str| match exprs.get(i) {
+            None => Ok(String::new()),
+            Some(Expr::Literal(ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)), _)) => Ok(s.clone()),
+            Some(Expr::Literal(ScalarValue::LargeUtf8(Some(s)), _)) => Ok(s.clone()),
+            Some(other) => plan_err!("stitch_identity: {what} must be a string literal, got {other}"),
+        };
+        let query = text(0, "the query (first argument)")?;
+        let settings = Settings::from_json(&text(1, "the settings (second argument)")?)
+            .map_err(|e| DataFusionError::Plan(format!("stitch_identity: {e}")))?;
+        Ok(Arc::new(StitchTable { query, settings }))
+    }
+}
+
+/// The rows of one `stitch_identity` call, computed when scanned.
+#[derive(Debug)]
+struct StitchTable {
+    query: String,
+    settings: Settings,
+}
+
+#[async_trait]
+impl TableProvider for StitchTable {
+    fn schema(&self) -> SchemaRef {
+        OUTPUT.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Temporary
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let state = state
+            .as_any()
+            .downcast_ref::<SessionState>()
+            .ok_or_else(|| exec_datafusion_err!("stitch_identity needs a DataFusion SessionState"))?;
+        let plan = state.create_logical_plan(&self.query).await?;
+        let batches = collect(state.create_physical_plan(&plan).await?, state.task_ctx()).await?;
+        let records = record_set(plan.schema().as_arrow(), &batches)?;
+        let settings = self.settings.clone();
+        let (records, stitched) = tokio::task::spawn_blocking(move || {
+            let stitched = stitch(&records, &settings);
+            (records, stitched)
+        })
+        .await
+        .map_err(|e| exec_datafusion_err!("stitch_identity: {e}"))?;
+        let stitched = stitched.map_err(|e| exec_datafusion_err!("stitch_identity: {e}"))?;
+        let batch = output(&records, &stitched)?;
+        Ok(MemorySourceConfig::try_new_exec(&[vec![batch]], OUTPUT.clone(), projection.cloned())?)
+    }
+}
+
+/// The query's rows as records: `record_id` is the id, every other column an attribute.
+fn record_set(schema: &Schema, batches: &[RecordBatch]) -> Result<RecordSet> {
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let Some(id) = names.iter().position(|n| *n == RECORD_ID) else {
+        return plan_err!("stitch_identity: the query must return a column named record_id (it returns {})", names.join(", "));
+    };
+    let attributes: Vec<usize> = (0..names.len()).filter(|&i| i != id).collect();
+    let mut records = RecordSet::new(attributes.iter().map(|&i| names[i].to_string()).collect())
+        .map_err(|e| exec_datafusion_err!("stitch_identity: {e}"))?;
+    for batch in batches {
+        let text: Vec<ArrayRef> = batch.columns().iter().map(|c| cast(c, &DataType::Utf8)).collect::<Result<_, _>>()?;
+        let text: Vec<&StringArray> = text.iter().map(|c| c.as_string::<i32>()).collect();
+        for row in 0..batch.num_rows() {
+            if text[id].is_null(row) {
+                return Err(exec_datafusion_err!("stitch_identity: record_id is NULL in row {}", records.len() + 1));
+            }
+            let values: Vec<Option<&str>> =
+                attributes.iter().map(|&i| text[i].is_valid(row).then(|| text[i].value(row))).collect();
+            records.push(text[id].value(row), &values).map_err(|e| exec_datafusion_err!("stitch_identity: {e}"))?;
+        }
+    }
+    Ok(records)
+}
+
+fn output(records: &RecordSet, stitched: &Stitched) -> Result<RecordBatch> {
+    let a = &stitched.assignments;
+    let ids = StringArray::from_iter_values((0..records.len()).map(|i| records.id(i)));
+    let keys = StringArray::from_iter_values(a.iter().map(|x| x.cluster_key.as_str()));
+    let linked: StringArray = a.iter().map(|x| x.linked_to.map(|i| records.id(i))).collect();
+    let rules: StringArray = a.iter().map(|x| x.rule.as_deref()).collect();
+    let weights: Float64Array = a.iter().map(|x| x.match_weight).collect();
+    let probabilities: Float64Array = a.iter().map(|x| x.match_probability).collect();
+    let columns: Vec<ArrayRef> =
+        vec![Arc::new(ids), Arc::new(keys), Arc::new(linked), Arc::new(rules), Arc::new(weights), Arc::new(probabilities)];
+    Ok(RecordBatch::try_new(OUTPUT.clone(), columns)?)
+}

@@ -1,0 +1,75 @@
+//! `convlytics.stitch_identity(query, settings)`: the same table function as on DataFusion.
+//!
+//! The query runs through SPI in the caller's transaction and privileges; every column is read
+//! as its text form, so any column types work.
+
+use convlytics_core::identity::{stitch, RecordSet, Settings};
+use pgrx::prelude::*;
+
+/// record_id, cluster_key, linked_to, rule, match_weight, match_probability.
+type Row = (String, String, Option<String>, Option<String>, Option<f64>, Option<f64>);
+
+/// One row per record of `query` (which returns `record_id` and attribute columns): its cluster,
+/// and the link that placed it there. `settings` is JSON; empty means the defaults.
+#[pg_extern(volatile, parallel_unsafe, strict)]
+pub fn stitch_identity(
+    query: &str,
+    settings: default!(&str, "''"),
+) -> TableIterator<
+    'static,
+    (
+        name!(record_id, String),
+        name!(cluster_key, String),
+        name!(linked_to, Option<String>),
+        name!(rule, Option<String>),
+        name!(match_weight, Option<f64>),
+        name!(match_probability, Option<f64>),
+    ),
+> {
+    let settings = Settings::from_json(settings).unwrap_or_else(|e| error!("stitch_identity: {e}"));
+    let records = read(query.trim().trim_end_matches(';')).unwrap_or_else(|e| error!("stitch_identity: {e}"));
+    let stitched = stitch(&records, &settings).unwrap_or_else(|e| error!("stitch_identity: {e}"));
+    let rows: Vec<Row> = stitched
+        .assignments
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let linked_to = a.linked_to.map(|r| records.id(r).to_string());
+            (records.id(i).to_string(), a.cluster_key, linked_to, a.rule, a.match_weight, a.match_probability)
+        })
+        .collect();
+    TableIterator::new(rows)
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The query's rows as records, every column cast to text.
+fn read(query: &str) -> Result<RecordSet, String> {
+    Spi::connect(|client| {
+        let probe = client.select(&format!("select * from ({query}) q limit 0"), None, &[]).map_err(|e| e.to_string())?;
+        let count = probe.columns().map_err(|e| e.to_string())?;
+        let names = (1..=count).map(|i| probe.column_name(i)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+        let Some(id) = names.iter().position(|n| n == "record_id") else {
+            return Err(format!("the query must return a column named record_id (it returns {})", names.join(", ")));
+        };
+        let attributes: Vec<usize> = (0..names.len()).filter(|&i| i != id).collect();
+        let mut records =
+            RecordSet::new(attributes.iter().map(|&i| names[i].clone()).collect()).map_err(|e| e.to_string())?;
+        let columns: Vec<String> = names.iter().map(|n| format!("q.{}::text", quote_ident(n))).collect();
+        let table = client
+            .select(&format!("select {} from ({query}) q", columns.join(", ")), None, &[])
+            .map_err(|e| e.to_string())?;
+        for row in table {
+            let text = |i: usize| row.get::<String>(i + 1).map_err(|e| e.to_string());
+            let Some(record_id) = text(id)? else {
+                return Err(format!("record_id is NULL in row {}", records.len() + 1));
+            };
+            let values = attributes.iter().map(|&i| text(i)).collect::<Result<Vec<_>, _>>()?;
+            let values: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
+            records.push(&record_id, &values).map_err(|e| e.to_string())?;
+        }
+        Ok(records)
+    })
+}
