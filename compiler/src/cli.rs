@@ -1,4 +1,4 @@
-//! The command line: `convlytics compile | run | sql`.
+//! The command line: `convlytics compile | run | sql | eval`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::compile::{compile, locate_sources, write_compiled};
 use crate::engine::{EmbeddedEngine, Engine};
 use crate::error::{Error, Result};
+use crate::eval::identity::{self, SettingsSource};
+use crate::eval::ReportFormat;
 use crate::project::profiles::{self, Target, TargetChoice};
 use crate::project::Project;
 use crate::query::{query, OutputFormat};
@@ -30,6 +32,39 @@ enum Command {
     /// Run one SQL statement on the embedded engine, with every convlytics function registered
     /// and files readable as tables by path (e.g. `select * from 'data.csv'`).
     Sql(SqlArgs),
+    /// Measure a capability against labelled data and print a report.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Identity stitching: pairwise precision, recall and F1, cluster counts, the trained model,
+    /// and examples of wrong links and missed pairs.
+    Identity(EvalIdentityArgs),
+}
+
+#[derive(Debug, Args)]
+struct EvalIdentityArgs {
+    /// Records as CSV with a header: an id column (record_id, rec_id or id; else the first) and
+    /// attribute columns.
+    #[arg(long)]
+    records: PathBuf,
+    /// True pairs as CSV with a header and two record ids per row.
+    #[arg(long)]
+    truth: PathBuf,
+    /// Settings as a YAML or JSON mapping (default: inferred from the column names).
+    #[arg(long, conflicts_with = "identity")]
+    settings: Option<PathBuf>,
+    /// Use the settings of this `identities:` entry of the project.
+    #[arg(long)]
+    identity: Option<String>,
+    /// The project holding `--identity`.
+    #[arg(long, default_value = ".", env = "CONVLYTICS_PROJECT_DIR")]
+    project_dir: PathBuf,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
 }
 
 /// Options shared by the commands that work on a project.
@@ -112,6 +147,16 @@ async fn dispatch(cli: Cli) -> Result<()> {
             );
             let mut engine = Engine::connect(&project, &target, &compiled).await?;
             crate::run::run(&project, &compiled, &mut engine).await.map(|_| ())
+        }
+        Command::Eval(EvalCommand::Identity(args)) => {
+            let source = match (args.settings, args.identity) {
+                (Some(file), _) => SettingsSource::File(file),
+                (None, Some(name)) => SettingsSource::Project { dir: args.project_dir, name },
+                (None, None) => SettingsSource::Defaults,
+            };
+            let settings = identity::load_settings(&source)?;
+            let report = identity::evaluate(&args.records, &args.truth, &settings)?;
+            identity::print(&report, args.format, &mut std::io::stdout().lock())
         }
         Command::Sql(args) => {
             let engine = sql_engine(&args).await?;

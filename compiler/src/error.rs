@@ -35,6 +35,14 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// An input file (records, labels) cannot be used.
+    #[error("{}: {message}", path.display())]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The project itself is inconsistent (unknown ref, duplicate model, bad profile...).
     #[error("{0}")]
     Project(String),

@@ -8,6 +8,7 @@ pub mod compile;
 pub mod dag;
 pub mod engine;
 pub mod error;
+pub mod eval;
 pub mod functions;
 pub mod project;
 pub mod query;

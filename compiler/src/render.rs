@@ -138,6 +138,25 @@ impl<'p> Renderer<'p> {
             kwargs.assert_all_used()?;
             Ok(String::new())
         });
+        let identities: Arc<BTreeMap<String, String>> = Arc::new(
+            project
+                .identities
+                .iter()
+                .map(|(name, (_, spec))| {
+                    let json = serde_json::to_string(&spec.settings).expect("settings serialize");
+                    (name.clone(), format!("'{}'", json.replace('\'', "''")))
+                })
+                .collect(),
+        );
+        env.add_function("identity_settings", move |name: String| {
+            identities.get(&name).cloned().ok_or_else(|| {
+                let known: Vec<&str> = identities.keys().map(String::as_str).collect();
+                minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("identity_settings('{name}'): no identity named '{name}' (declared: {})", known.join(", ")),
+                )
+            })
+        });
         Self { project, target, env }
     }
 

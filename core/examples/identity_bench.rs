@@ -20,7 +20,10 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("generate") => generate(&args[1..]),
         Some("run") => run(&args[1..]),
-        _ => Err("usage: identity_bench generate --records N --out DIR | run RECORDS.csv [TRUTH.csv] [SETTINGS.json]".into()),
+        _ => {
+            Err("usage: identity_bench generate --records N --out DIR | run RECORDS.csv [TRUTH.csv] [SETTINGS.json]"
+                .into())
+        }
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
@@ -69,7 +72,10 @@ fn run(args: &[String]) -> Result<()> {
         println!("f1                   {:.4}", m.f1);
         println!("true clusters        {}", m.true_clusters);
         for (record, to, rule, weight) in &m.wrong_links {
-            println!("wrong link           {record} -> {to} ({rule}, weight {})", weight.map_or("-".into(), |w| format!("{w:.1}")));
+            println!(
+                "wrong link           {record} -> {to} ({rule}, weight {})",
+                weight.map_or("-".into(), |w| format!("{w:.1}"))
+            );
         }
         for (a, b) in &m.missed_pairs {
             println!("missed pair          {a} ~ {b}");
@@ -92,8 +98,8 @@ fn peak_rss_mib() -> u64 {
 
 const SYLLABLES: &[&str] = &[
     "an", "bel", "car", "dan", "el", "fi", "gar", "ha", "is", "jo", "ka", "li", "mar", "ne", "o", "pe", "qui", "ra",
-    "sa", "ta", "u", "ve", "wil", "xa", "ya", "zo", "ber", "ton", "son", "ley", "ford", "man", "ric", "len", "da", "mi",
-    "sto", "ken", "low", "ry", "ni", "go", "vin", "ella", "tine", "rose", "worth", "ham", "ings", "by",
+    "sa", "ta", "u", "ve", "wil", "xa", "ya", "zo", "ber", "ton", "son", "ley", "ford", "man", "ric", "len", "da",
+    "mi", "sto", "ken", "low", "ry", "ni", "go", "vin", "ella", "tine", "rose", "worth", "ham", "ings", "by",
 ];
 const STREET_TYPES: &[&str] = &["street", "road", "avenue", "crescent", "place", "circuit", "close", "drive", "lane"];
 const STATES: &[&str] = &["nsw", "vic", "qld", "wa", "sa", "tas", "act", "nt"];
@@ -139,7 +145,8 @@ fn typo(rng: &mut fastrand::Rng, value: &str) -> String {
         return value.to_string();
     }
     let i = rng.usize(..chars.len() - 1);
-    let letter = if chars[i].is_ascii_digit() { char::from(b'0' + rng.u8(..10)) } else { char::from(b'a' + rng.u8(..26)) };
+    let letter =
+        if chars[i].is_ascii_digit() { char::from(b'0' + rng.u8(..10)) } else { char::from(b'a' + rng.u8(..26)) };
     match rng.u8(..4) {
         0 => chars[i] = letter,
         1 => chars.insert(i, letter),
@@ -199,8 +206,8 @@ fn generate(args: &[String]) -> Result<()> {
     while written < records {
         let p = person(&mut rng);
         let org = format!("rec-{n}-org");
-        let fields =
-            [&p.given, &p.surname, &p.number, &p.street, &p.suburb, &p.postcode, &p.state, &p.dob, &p.ssn].map(String::as_str);
+        let fields = [&p.given, &p.surname, &p.number, &p.street, &p.suburb, &p.postcode, &p.state, &p.dob, &p.ssn]
+            .map(String::as_str);
         writeln!(csv, "{org},{}", fields.join(","))?;
         written += 1;
         let dups = if rng.f64() < 0.3 { 1 + rng.usize(..3) } else { 0 };

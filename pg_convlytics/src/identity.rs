@@ -48,9 +48,11 @@ fn quote_ident(name: &str) -> String {
 /// The query's rows as records, every column cast to text.
 fn read(query: &str) -> Result<RecordSet, String> {
     Spi::connect(|client| {
-        let probe = client.select(&format!("select * from ({query}) q limit 0"), None, &[]).map_err(|e| e.to_string())?;
+        let probe =
+            client.select(&format!("select * from ({query}) q limit 0"), None, &[]).map_err(|e| e.to_string())?;
         let count = probe.columns().map_err(|e| e.to_string())?;
-        let names = (1..=count).map(|i| probe.column_name(i)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+        let names =
+            (1..=count).map(|i| probe.column_name(i)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
         let Some(id) = names.iter().position(|n| n == "record_id") else {
             return Err(format!("the query must return a column named record_id (it returns {})", names.join(", ")));
         };

@@ -106,7 +106,10 @@ impl TableProvider for StitchTable {
 fn record_set(schema: &Schema, batches: &[RecordBatch]) -> Result<RecordSet> {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     let Some(id) = names.iter().position(|n| *n == RECORD_ID) else {
-        return plan_err!("stitch_identity: the query must return a column named record_id (it returns {})", names.join(", "));
+        return plan_err!(
+            "stitch_identity: the query must return a column named record_id (it returns {})",
+            names.join(", ")
+        );
     };
     let attributes: Vec<usize> = (0..names.len()).filter(|&i| i != id).collect();
     let mut records = RecordSet::new(attributes.iter().map(|&i| names[i].to_string()).collect())
@@ -134,7 +137,13 @@ fn output(records: &RecordSet, stitched: &Stitched) -> Result<RecordBatch> {
     let rules: StringArray = a.iter().map(|x| x.rule.as_deref()).collect();
     let weights: Float64Array = a.iter().map(|x| x.match_weight).collect();
     let probabilities: Float64Array = a.iter().map(|x| x.match_probability).collect();
-    let columns: Vec<ArrayRef> =
-        vec![Arc::new(ids), Arc::new(keys), Arc::new(linked), Arc::new(rules), Arc::new(weights), Arc::new(probabilities)];
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(ids),
+        Arc::new(keys),
+        Arc::new(linked),
+        Arc::new(rules),
+        Arc::new(weights),
+        Arc::new(probabilities),
+    ];
     Ok(RecordBatch::try_new(OUTPUT.clone(), columns)?)
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 pub use config::ProjectConfig;
 pub use model::{Materialization, Model, ModelConfig};
-pub use properties::SourceTable;
+pub use properties::{IdentitySpec, SourceTable};
 
 /// A project as read from disk, before rendering.
 #[derive(Debug)]
@@ -26,6 +26,8 @@ pub struct Project {
     pub sources: BTreeMap<(String, String), SourceTable>,
     /// Taxonomy declarations found in property files, with the file they came from.
     pub taxonomies: Vec<(PathBuf, serde_yaml::Value)>,
+    /// Identity-stitching settings by name, with the file that declared them.
+    pub identities: BTreeMap<String, (PathBuf, IdentitySpec)>,
 }
 
 impl Project {
@@ -45,6 +47,7 @@ impl Project {
             models: BTreeMap::new(),
             sources: BTreeMap::new(),
             taxonomies: Vec::new(),
+            identities: BTreeMap::new(),
         };
         let mut descriptions = BTreeMap::new();
         for model_path in project.config.model_paths.clone() {
@@ -73,6 +76,16 @@ impl Project {
                             descriptions.insert(m.name, m.description);
                         }
                         project.taxonomies.extend(props.taxonomies.into_iter().map(|t| (rel.clone(), t)));
+                        for identity in props.identities {
+                            let name = identity.name.clone();
+                            if let Some((prev, _)) = project.identities.insert(name.clone(), (rel.clone(), identity)) {
+                                return Err(Error::Project(format!(
+                                    "{}: identity '{name}' is declared twice (also in {})",
+                                    rel.display(),
+                                    prev.display()
+                                )));
+                            }
+                        }
                     }
                     _ => {}
                 }

@@ -1,4 +1,5 @@
-//! YAML property files under the model paths: sources, model documentation, taxonomies.
+//! YAML property files under the model paths: sources, model documentation, taxonomies,
+//! identity settings.
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,23 @@ pub struct PropertiesFile {
     /// Taxonomies (kept as YAML here; the taxonomy module reads them).
     #[serde(default)]
     pub taxonomies: Vec<serde_yaml::Value>,
+    /// Identity-stitching settings, by name, for `identity_settings()` and `eval identity`.
+    #[serde(default)]
+    pub identities: Vec<IdentitySpec>,
+}
+
+/// Named identity-stitching settings. Unknown keys, here and in `settings`, are errors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySpec {
+    /// The name `identity_settings()` takes.
+    pub name: String,
+    /// Which records it stitches and how.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The settings `stitch_identity` receives.
+    #[serde(default)]
+    pub settings: convlytics_core::identity::Settings,
 }
 
 /// A source: a group of tables that exist outside the project. Unknown keys are errors; dbt's

@@ -133,14 +133,25 @@ mod tests {
 
     fn column(codes: &[u32]) -> Normalized {
         let distinct = codes.iter().copied().max().unwrap_or(0) as usize;
-        Normalized { kind: ColumnKind::Text, dict: (0..=distinct).map(|i| i.to_string()).collect(), codes: codes.to_vec() }
+        Normalized {
+            kind: ColumnKind::Text,
+            dict: (0..=distinct).map(|i| i.to_string()).collect(),
+            codes: codes.to_vec(),
+        }
     }
 
     fn pairs(rules: &[Grouping], rule: usize, visit: Visit) -> Vec<(u32, u32)> {
-        let mut out = fold_pairs(rules, rule, visit, Vec::new, |acc, a, b| acc.push((a, b)), |mut x, y| {
-            x.extend(y);
-            x
-        });
+        let mut out = fold_pairs(
+            rules,
+            rule,
+            visit,
+            Vec::new,
+            |acc, a, b| acc.push((a, b)),
+            |mut x, y| {
+                x.extend(y);
+                x
+            },
+        );
         out.sort();
         out
     }

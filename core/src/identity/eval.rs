@@ -69,7 +69,10 @@ pub fn pairwise_metrics(
     let n = records.len();
     let index: HashMap<&str, usize> = (0..n).map(|i| (records.id(i), i)).collect();
     let lookup = |id: &str| {
-        index.get(id).copied().ok_or_else(|| Error::IdentityRecords(format!("truth names record '{id}', which is not in the records")))
+        index
+            .get(id)
+            .copied()
+            .ok_or_else(|| Error::IdentityRecords(format!("truth names record '{id}', which is not in the records")))
     };
     let mut parent: Vec<usize> = (0..n).collect();
     fn find(parent: &mut [usize], mut x: usize) -> usize {
@@ -138,7 +141,13 @@ mod tests {
     use super::*;
 
     fn assignment(key: &str, linked_to: Option<usize>) -> Assignment {
-        Assignment { cluster_key: key.into(), linked_to, rule: Some("email".into()), match_weight: None, match_probability: None }
+        Assignment {
+            cluster_key: key.into(),
+            linked_to,
+            rule: Some("email".into()),
+            match_weight: None,
+            match_probability: None,
+        }
     }
 
     #[test]

@@ -14,25 +14,32 @@ use crate::error::{Error, Result};
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     /// Column kinds, over the ones inferred from column names.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub columns: BTreeMap<String, ColumnKind>,
     /// Columns whose shared normalized value links two records outright (default: the email and
     /// phone columns).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deterministic: Option<Vec<String>>,
     /// Columns compared probabilistically (default: every column that is not deterministic).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub comparisons: Option<Vec<String>>,
     /// Blocking rules: only records that agree on every column of some rule are compared.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blocking: Option<Vec<Vec<String>>>,
     /// Match probability at or above which a compared pair is linked.
     pub threshold: f64,
     /// The region national phone numbers are read in (ISO 3166-1 alpha-2).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_region: Option<String>,
     /// Blocks (and deterministic groups) larger than this are skipped and counted, so one common
     /// value cannot make the comparison quadratic.
     pub max_block_size: usize,
     /// Fixed m and u probabilities per comparison column, one per level; columns not listed
     /// are estimated from the data.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub weights: BTreeMap<String, LevelWeights>,
     /// The probability that two random records are one person; estimated when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prior: Option<f64>,
     /// Random pairs sampled to estimate the u probabilities.
     pub u_sample_pairs: usize,
@@ -113,9 +120,10 @@ impl Plan {
             })
             .collect();
         let index = |key: &str, name: &str| {
-            names.iter().position(|n| n == name).ok_or_else(|| {
-                err(format!("{key}: '{name}' is not a column (have: {})", names.join(", ")))
-            })
+            names
+                .iter()
+                .position(|n| n == name)
+                .ok_or_else(|| err(format!("{key}: '{name}' is not a column (have: {})", names.join(", "))))
         };
         let deterministic = match &settings.deterministic {
             Some(list) => list.iter().map(|n| index("deterministic", n)).collect::<Result<Vec<_>>>()?,
@@ -160,7 +168,10 @@ impl Plan {
             }
         }
         if !(settings.threshold > 0.0 && settings.threshold < 1.0) {
-            return Err(err(format!("threshold: {} is not a probability strictly between 0 and 1", settings.threshold)));
+            return Err(err(format!(
+                "threshold: {} is not a probability strictly between 0 and 1",
+                settings.threshold
+            )));
         }
         if let Some(prior) = settings.prior {
             if !(prior > 0.0 && prior < 1.0) {
@@ -181,11 +192,13 @@ fn default_blocking(columns: &[PlannedColumn], comparisons: &[usize]) -> Vec<Vec
     let of_kind = |kinds: &[ColumnKind]| -> Vec<usize> {
         comparisons.iter().copied().filter(|&i| kinds.contains(&columns[i].kind)).collect()
     };
-    let names: Vec<usize> = comparisons.iter().copied().filter(|&i| columns[i].kind.is_person_name(&columns[i].name)).collect();
-    let mut rules: Vec<Vec<usize>> = of_kind(&[ColumnKind::Date, ColumnKind::Identifier, ColumnKind::Email, ColumnKind::Phone])
-        .into_iter()
-        .map(|i| vec![i])
-        .collect();
+    let names: Vec<usize> =
+        comparisons.iter().copied().filter(|&i| columns[i].kind.is_person_name(&columns[i].name)).collect();
+    let mut rules: Vec<Vec<usize>> =
+        of_kind(&[ColumnKind::Date, ColumnKind::Identifier, ColumnKind::Email, ColumnKind::Phone])
+            .into_iter()
+            .map(|i| vec![i])
+            .collect();
     if !names.is_empty() {
         rules.push(names.clone());
     }

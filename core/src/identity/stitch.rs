@@ -115,12 +115,8 @@ pub struct Stitched {
 pub fn stitch(records: &RecordSet, settings: &Settings) -> Result<Stitched> {
     let plan = Plan::new(settings, records.columns())?;
     let n = records.len();
-    let columns: Vec<Normalized> = plan
-        .columns
-        .par_iter()
-        .enumerate()
-        .map(|(i, c)| Normalized::new(records, i, c.kind, &plan))
-        .collect();
+    let columns: Vec<Normalized> =
+        plan.columns.par_iter().enumerate().map(|(i, c)| Normalized::new(records, i, c.kind, &plan)).collect();
     let mut stats = Stats { records: n, ..Stats::default() };
     let max = settings.max_block_size;
 
@@ -138,9 +134,8 @@ pub fn stitch(records: &RecordSet, settings: &Settings) -> Result<Stitched> {
     stats.deterministic_links = links.len();
 
     let compared: Vec<&Normalized> = plan.comparisons.iter().map(|&i| &columns[i]).collect();
-    let pattern = |a: u32, b: u32| {
-        compared.iter().enumerate().fold(0u64, |p, (k, c)| p | (u64::from(c.level(a, b)) << (4 * k)))
-    };
+    let pattern =
+        |a: u32, b: u32| compared.iter().enumerate().fold(0u64, |p, (k, c)| p | (u64::from(c.level(a, b)) << (4 * k)));
     let rules: Vec<Grouping> = plan
         .blocking
         .iter()
@@ -246,12 +241,18 @@ fn train(
     let fixed: Vec<Option<&LevelWeights>> =
         compared.iter().map(|&i| settings.weights.get(&plan.columns[i].name)).collect();
     let frozen: Vec<bool> = fixed.iter().map(Option::is_some).collect();
-    let sampled =
-        if frozen.iter().all(|f| *f) { Vec::new() } else { estimate_u(&kinds, n, settings.u_sample_pairs, settings.seed, pattern) };
+    let sampled = if frozen.iter().all(|f| *f) {
+        Vec::new()
+    } else {
+        estimate_u(&kinds, n, settings.u_sample_pairs, settings.seed, pattern)
+    };
     let u: Vec<Vec<f64>> =
         fixed.iter().enumerate().map(|(k, f)| f.map_or_else(|| sampled[k].clone(), |w| w.u.clone())).collect();
-    let start: Vec<Vec<f64>> =
-        fixed.iter().zip(&kinds).map(|(f, kind)| f.map_or_else(|| kind.default_m().to_vec(), |w| w.m.clone())).collect();
+    let start: Vec<Vec<f64>> = fixed
+        .iter()
+        .zip(&kinds)
+        .map(|(f, kind)| f.map_or_else(|| kind.default_m().to_vec(), |w| w.m.clone()))
+        .collect();
 
     let mut sum_m: Vec<Vec<f64>> = start.iter().map(|l| vec![0.0; l.len()]).collect();
     let mut sum_w = vec![0.0; compared.len()];
@@ -379,7 +380,8 @@ mod tests {
         assert_eq!(a[0].cluster_key, a[1].cluster_key);
         assert_ne!(a[0].cluster_key, a[2].cluster_key);
         assert_eq!(a[1].rule.as_deref(), Some(PROBABILISTIC_RULE));
-        let expected = (0.01f64 / 0.99).log2() + (0.1f64 / 0.02).log2() + (0.9f64 / 0.01).log2() + (0.9f64 / 0.001).log2();
+        let expected =
+            (0.01f64 / 0.99).log2() + (0.1f64 / 0.02).log2() + (0.9f64 / 0.01).log2() + (0.9f64 / 0.001).log2();
         assert!((a[1].match_weight.unwrap() - expected).abs() < 1e-9);
         assert_eq!(out.stats.compared_pairs, 3);
         assert!(out.model.columns.iter().all(|c| c.m_source == "settings"));
