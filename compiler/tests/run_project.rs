@@ -19,7 +19,7 @@ fn default_project() -> tempfile::TempDir {
         let entry = entry.expect("walk");
         let rel = entry.path().strip_prefix(&root).expect("under root");
         let top = rel.iter().next().and_then(|c| c.to_str()).unwrap_or_default();
-        if !["dbt_project.yml", "models", "data"].contains(&top) {
+        if !["dbt_project.yml", "models", "data", "seeds"].contains(&top) {
             continue;
         }
         let to = dir.path().join(rel);
@@ -81,6 +81,18 @@ fn cli_runs_the_default_project_and_queries_it() {
     ticket,ja,1
     voice,en,1
     voice,ru,1
+    ");
+    let links =
+        "select coalesce(link_rule, 'none') as link_rule, count(*) as conversations, count(account_id) as with_account,
+                        count(last_order_id) as with_order, count(campaign_id) as with_campaign
+                 from analytics.identity_map group by 1 order by 1";
+    let (ok, out, err) = convlytics(project.path(), &["sql", "--format", "csv", links]);
+    assert!(ok, "{err}");
+    insta::assert_snapshot!(out, @"
+    link_rule,conversations,with_account,with_order,with_campaign
+    email,10,10,7,3
+    none,3,0,0,1
+    phone,1,1,1,0
     ");
 }
 
@@ -144,15 +156,22 @@ fn a_failed_build_leaves_the_previous_output() {
     assert!(project.path().join("target/warehouse/analytics/conversations.parquet").is_file());
 }
 
-/// The mart's rows on the embedded engine, as text.
-async fn embedded_mart(dir: &Path) -> Vec<Vec<String>> {
+/// identity_map with every column as text that prints the same on both engines.
+const IDENTITY_MAP: &str = "select cast(conversation_id as varchar) as conversation_id, customer_key,
+    coalesce(account_id, '-') as account_id, cast(accounts_in_cluster as varchar) as accounts,
+    coalesce(link_rule, '-') as link_rule, coalesce(last_order_id, '-') as last_order_id,
+    coalesce(campaign_id, '-') as campaign_id
+  from analytics.identity_map order by 1";
+
+/// The rows of `sql` after building the project on the embedded engine, as text.
+async fn embedded_mart(dir: &Path, sql: &str) -> Vec<Vec<String>> {
     let project = Project::load(dir).expect("load");
     let target = Target { name: "dev".into(), schema: "analytics".into(), kind: TargetKind::Embedded };
     let compiled = compile(&project, &target, &BTreeMap::new()).expect("compile");
     let mut engine = Engine::connect(&project, &target, &compiled).await.expect("connect");
     convlytics::run::run(&project, &compiled, &mut engine).await.expect("run");
     let Engine::Embedded(e) = engine else { unreachable!("embedded target") };
-    let batches = e.context().sql(MART).await.expect("plan").collect().await.expect("collect");
+    let batches = e.context().sql(sql).await.expect("plan").collect().await.expect("collect");
     let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches).expect("format").to_string();
     text.lines()
         .skip(3)
@@ -172,8 +191,10 @@ async fn both_engines_build_the_same_marts() {
         return;
     };
     let project_dir = default_project();
-    let expected = embedded_mart(project_dir.path()).await;
+    let expected = embedded_mart(project_dir.path(), MART).await;
     assert!(!expected.is_empty());
+    let expected_identity_map = embedded_mart(project_dir.path(), IDENTITY_MAP).await;
+    assert_eq!(expected_identity_map.len(), 14);
 
     let project = Project::load(project_dir.path()).expect("load");
     let target =
@@ -182,6 +203,7 @@ async fn both_engines_build_the_same_marts() {
     let mut engine = Engine::connect(&project, &target, &compiled).await.expect("connect");
     let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
     load_raw_interactions(pg.client(), &project_dir.path().join("data/demo/raw_interactions.jsonl")).await;
+    load_crm(pg.client(), &project_dir.path().join("seeds")).await;
     convlytics::run::run(&project, &compiled, &mut engine).await.expect("run on postgres");
     let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
     let rows = pg
@@ -191,37 +213,67 @@ async fn both_engines_build_the_same_marts() {
         .expect("query mart");
     let actual: Vec<Vec<String>> = rows.iter().map(|r| (0..3).map(|i| r.get::<_, String>(i)).collect()).collect();
     assert_eq!(actual, expected);
-    pg.client().batch_execute("drop schema e2e_analytics cascade; drop schema raw cascade").await.expect("clean up");
+    let rows =
+        pg.client().query(&IDENTITY_MAP.replace("analytics.", "e2e_analytics."), &[]).await.expect("identity_map");
+    let actual: Vec<Vec<String>> = rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
+    assert_eq!(actual, expected_identity_map);
+    assert!(actual.iter().any(|r| r[2] == "ACC-1003" && r[4] == "phone"), "the caller is linked by phone: {actual:?}");
+    pg.client()
+        .batch_execute("drop schema e2e_analytics cascade; drop schema raw cascade; drop schema crm cascade")
+        .await
+        .expect("clean up");
 }
 
-/// Creates `raw.raw_interactions` in PostgreSQL from the demo JSON lines.
-async fn load_raw_interactions(client: &tokio_postgres::Client, file: &PathBuf) {
+/// Creates `raw.raw_interactions` in PostgreSQL from the demo JSON lines, every field as text.
+async fn load_raw_interactions(client: &tokio_postgres::Client, file: &Path) {
+    const FIELDS: [&str; 10] = [
+        "source",
+        "source_id",
+        "channel",
+        "format",
+        "contact_email",
+        "contact_phone",
+        "contact_name",
+        "campaign",
+        "payload",
+        "received_at",
+    ];
+    let columns: Vec<String> = FIELDS.iter().map(|f| format!("{f} text")).collect();
     client
-        .batch_execute(
-            "drop schema if exists raw cascade; create schema raw;
-             create table raw.raw_interactions (source text, source_id text, channel text, format text, payload text, received_at text)",
-        )
+        .batch_execute(&format!(
+            "drop schema if exists raw cascade; create schema raw; create table raw.raw_interactions ({})",
+            columns.join(", ")
+        ))
         .await
         .expect("create raw table");
     let text = std::fs::read_to_string(file).expect("demo data");
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("json line");
-        let field = |k: &str| v[k].as_str().map(str::to_owned);
-        client
-            .execute(
-                "insert into raw.raw_interactions values ($1, $2, $3, $4, $5, $6)",
-                &[
-                    &field("source"),
-                    &field("source_id"),
-                    &field("channel"),
-                    &field("format"),
-                    &field("payload"),
-                    &field("received_at"),
-                ],
-            )
-            .await
-            .expect("insert");
+        let values: Vec<Option<String>> = FIELDS.iter().map(|k| v[*k].as_str().map(str::to_owned)).collect();
+        insert(client, "raw.raw_interactions", &values).await;
     }
+}
+
+/// Creates schema `crm` in PostgreSQL with one text-column table per CSV file of `dir`.
+async fn load_crm(client: &tokio_postgres::Client, dir: &Path) {
+    client.batch_execute("drop schema if exists crm cascade; create schema crm").await.expect("crm schema");
+    for table in ["crm_accounts", "orders", "campaigns"] {
+        let mut csv = csv::Reader::from_path(dir.join(format!("{table}.csv"))).expect("seed file");
+        let header: Vec<String> = csv.headers().expect("header").iter().map(|h| format!("{h} text")).collect();
+        client.batch_execute(&format!("create table crm.{table} ({})", header.join(", "))).await.expect("create");
+        for row in csv.records() {
+            let values: Vec<Option<String>> =
+                row.expect("row").iter().map(|v| (!v.is_empty()).then(|| v.to_owned())).collect();
+            insert(client, &format!("crm.{table}"), &values).await;
+        }
+    }
+}
+
+async fn insert(client: &tokio_postgres::Client, table: &str, values: &[Option<String>]) {
+    let params: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
+    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        values.iter().map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+    client.execute(&format!("insert into {table} values ({})", params.join(", ")), &refs).await.expect("insert");
 }
 
 /// `eval identity` on the project's own generated fixture: FEBRL-shaped records with planted

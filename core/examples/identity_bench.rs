@@ -57,13 +57,6 @@ fn run(args: &[String]) -> Result<()> {
     println!("clusters             {}", s.clusters);
     println!("prior                {:.3e}", stitched.model.prior);
     println!("peak memory          {} MiB", peak_rss_mib());
-    if std::env::var_os("SHOW_MODEL").is_some() {
-        for c in &stitched.model.columns {
-            let levels: Vec<String> =
-                c.levels.iter().map(|l| format!("{} m={:.3} u={:.2e} w={:+.1}", l.level, l.m, l.u, l.weight)).collect();
-            println!("model {:<14} ({}) {}", c.column, c.m_source, levels.join(" | "));
-        }
-    }
     if let Some(truth) = args.get(1) {
         let truth = read_truth(BufReader::new(File::open(truth)?))?;
         let m = pairwise_metrics(&records, &stitched.assignments, &truth)?;
@@ -71,15 +64,6 @@ fn run(args: &[String]) -> Result<()> {
         println!("recall               {:.4}", m.recall);
         println!("f1                   {:.4}", m.f1);
         println!("true clusters        {}", m.true_clusters);
-        for (record, to, rule, weight) in &m.wrong_links {
-            println!(
-                "wrong link           {record} -> {to} ({rule}, weight {})",
-                weight.map_or("-".into(), |w| format!("{w:.1}"))
-            );
-        }
-        for (a, b) in &m.missed_pairs {
-            println!("missed pair          {a} ~ {b}");
-        }
     }
     Ok(())
 }

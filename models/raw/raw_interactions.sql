@@ -4,6 +4,10 @@ select
     source_id,
     channel,
     format,
+    contact_email,
+    contact_phone,
+    contact_name,
+    campaign,
     payload,
     received_at
 from {{ source('raw', 'raw_interactions') }}
