@@ -29,6 +29,14 @@ pub fn stitch_identity(
     let settings = Settings::from_json(settings).unwrap_or_else(|e| error!("stitch_identity: {e}"));
     let records = read(query.trim().trim_end_matches(';')).unwrap_or_else(|e| error!("stitch_identity: {e}"));
     let stitched = stitch(&records, &settings).unwrap_or_else(|e| error!("stitch_identity: {e}"));
+    let stats = &stitched.stats;
+    if stats.oversized_groups > 0 {
+        notice!(
+            "stitch_identity: {} blocks over max_block_size ({} records) were skipped; raise max_block_size or use narrower blocking rules",
+            stats.oversized_groups,
+            stats.oversized_records
+        );
+    }
     let rows: Vec<Row> = stitched
         .assignments
         .into_iter()

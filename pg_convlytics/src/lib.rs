@@ -63,6 +63,28 @@ mod tests {
         assert_eq!(found, Ok(Some(4)));
     }
 
+    /// stitch_identity runs a query through SPI: volatile and kept out of parallel workers.
+    #[pg_test]
+    fn stitch_identity_is_volatile_and_parallel_unsafe() {
+        let flags = Spi::get_one::<String>(
+            "select p.provolatile::text || p.proparallel::text || p.proretset::text from pg_proc p
+             join pg_namespace n on n.oid = p.pronamespace
+             where n.nspname = 'convlytics' and p.proname = 'stitch_identity'",
+        );
+        assert_eq!(flags, Ok(Some("vutrue".into())));
+    }
+
+    /// Oversized blocks are reported in a NOTICE, and the query still answers.
+    #[pg_test]
+    fn oversized_blocks_still_answer() {
+        let clusters = Spi::get_one::<i64>(
+            "select count(distinct cluster_key) from convlytics.stitch_identity(
+               'select g::text as record_id, ''same@example.com'' as email from generate_series(1, 5) g',
+               '{\"max_block_size\": 3}')",
+        );
+        assert_eq!(clusters, Ok(Some(5)));
+    }
+
     /// A parallel query runs the functions in worker backends and gets the same answers.
     #[pg_test]
     fn parallel_workers_agree_with_the_leader() {

@@ -16,6 +16,10 @@ use crate::error::Result;
 /// EM trains on at most about this many pairs per blocking rule, taken as whole blocks.
 const TRAINING_PAIRS_PER_RULE: u64 = 1_000_000;
 
+/// Values are compared on at most their first this many characters, so a pathological value (a
+/// whole document pasted into a name field) cannot make one comparison quadratic in its length.
+pub const MAX_COMPARED_CHARS: usize = 256;
+
 /// The `rule` of a link made by the probabilistic model.
 pub const PROBABILISTIC_RULE: &str = "fellegi_sunter";
 
@@ -37,9 +41,12 @@ impl Normalized {
             .iter()
             .enumerate()
             .map(|(code, value)| {
-                let Some(value) = (code != 0).then(|| kind.normalize(value, plan.region)).flatten() else {
+                let Some(mut value) = (code != 0).then(|| kind.normalize(value, plan.region)).flatten() else {
                     return 0;
                 };
+                if let Some((cut, _)) = value.char_indices().nth(MAX_COMPARED_CHARS) {
+                    value.truncate(cut);
+                }
                 *lookup.entry(value).or_insert_with_key(|v| {
                     dict.push(v.clone());
                     dict.len() as u32 - 1
@@ -399,6 +406,16 @@ mod tests {
             k
         };
         assert_eq!(keys(&first), keys(&second));
+    }
+
+    #[test]
+    fn huge_values_are_compared_on_their_prefix() {
+        let long_a = "a".repeat(2_000_000);
+        let long_b = format!("{}b", "a".repeat(1_999_999));
+        let set = records(&[("1", &[&long_a, "x"]), ("2", &[&long_b, "x"])], &["surname", "state"]);
+        let settings = Settings::from_json(r#"{"blocking": [["state"]]}"#).unwrap();
+        let out = stitch(&set, &settings).unwrap();
+        assert_eq!(out.stats.compared_pairs, 1);
     }
 
     #[test]
