@@ -3,7 +3,7 @@
 //! engines must give the same marts.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use convlytics::compile::compile;

@@ -35,16 +35,32 @@ pub(crate) struct Placement {
     pub(crate) parent: Option<(u32, Why)>,
 }
 
-struct UnionFind(Vec<u32>);
+/// Disjoint sets of record indices, with path halving; the smaller root wins a union.
+pub(crate) struct UnionFind(Vec<u32>);
 
 impl UnionFind {
-    fn find(&mut self, mut x: u32) -> u32 {
+    /// `n` singleton sets.
+    pub(crate) fn new(n: usize) -> Self {
+        Self((0..n as u32).collect())
+    }
+
+    /// The root of `x`'s set.
+    pub(crate) fn find(&mut self, mut x: u32) -> u32 {
         while self.0[x as usize] != x {
             let parent = self.0[x as usize];
             self.0[x as usize] = self.0[parent as usize];
             x = parent;
         }
         x
+    }
+
+    /// Joins the sets of `a` and `b`; false when they already were one.
+    pub(crate) fn union(&mut self, a: u32, b: u32) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.0[ra.max(rb) as usize] = ra.min(rb);
+        }
+        ra != rb
     }
 }
 
@@ -59,12 +75,10 @@ pub(crate) fn cluster<'a>(records: usize, mut links: Vec<Link>, id: impl Fn(u32)
         let (rx, ry) = (rank(&x.why), rank(&y.why));
         rx.0.cmp(&ry.0).then(rx.1.total_cmp(&ry.1)).then((x.a, x.b).cmp(&(y.a, y.b)))
     });
-    let mut sets = UnionFind((0..records as u32).collect());
+    let mut sets = UnionFind::new(records);
     let mut tree: Vec<Vec<(u32, Why)>> = vec![Vec::new(); records];
     for link in links {
-        let (ra, rb) = (sets.find(link.a), sets.find(link.b));
-        if ra != rb {
-            sets.0[ra.max(rb) as usize] = ra.min(rb);
+        if sets.union(link.a, link.b) {
             tree[link.a as usize].push((link.b, link.why));
             tree[link.b as usize].push((link.a, link.why));
         }

@@ -5,6 +5,7 @@ use std::io::Read;
 
 use serde::Serialize;
 
+use super::cluster::UnionFind;
 use super::records::RecordSet;
 use super::stitch::Assignment;
 use crate::error::{Error, Result};
@@ -74,22 +75,14 @@ pub fn pairwise_metrics(
             .copied()
             .ok_or_else(|| Error::IdentityRecords(format!("truth names record '{id}', which is not in the records")))
     };
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn find(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
-        }
-        x
-    }
+    let mut sets = UnionFind::new(n);
     for (a, b) in truth {
-        let (ra, rb) = (find(&mut parent, lookup(a)?), find(&mut parent, lookup(b)?));
-        parent[ra.max(rb)] = ra.min(rb);
+        sets.union(lookup(a)? as u32, lookup(b)? as u32);
     }
-    let true_cluster: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+    let true_cluster: Vec<u32> = (0..n as u32).map(|i| sets.find(i)).collect();
     let mut predicted: HashMap<&str, u64> = HashMap::new();
-    let mut truth_sizes: HashMap<usize, u64> = HashMap::new();
-    let mut both: HashMap<(&str, usize), u64> = HashMap::new();
+    let mut truth_sizes: HashMap<u32, u64> = HashMap::new();
+    let mut both: HashMap<(&str, u32), u64> = HashMap::new();
     for (i, a) in assignments.iter().enumerate() {
         *predicted.entry(&a.cluster_key).or_default() += 1;
         *truth_sizes.entry(true_cluster[i]).or_default() += 1;

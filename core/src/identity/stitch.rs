@@ -143,18 +143,19 @@ pub fn stitch(records: &RecordSet, settings: &Settings) -> Result<Stitched> {
     let compared: Vec<&Normalized> = plan.comparisons.iter().map(|&i| &columns[i]).collect();
     let pattern =
         |a: u32, b: u32| compared.iter().enumerate().fold(0u64, |p, (k, c)| p | (u64::from(c.level(a, b)) << (4 * k)));
-    let rules: Vec<Grouping> = plan
-        .blocking
-        .iter()
-        .map(|rule| Grouping::new(&rule.iter().map(|&i| &columns[i]).collect::<Vec<_>>(), n, max))
-        .collect();
+    let rules: Vec<Grouping> = if compared.is_empty() {
+        Vec::new()
+    } else {
+        plan.blocking
+            .iter()
+            .map(|rule| Grouping::new(&rule.iter().map(|&i| &columns[i]).collect::<Vec<_>>(), n, max))
+            .collect()
+    };
     let count_patterns = |r: usize, visit: Visit| {
         let count = |acc: &mut HashMap<u64, u64>, a, b| *acc.entry(pattern(a, b)).or_default() += 1;
         fold_pairs(&rules, r, visit, HashMap::new, count, merge_counts)
     };
-    let probabilistic = !compared.is_empty();
     let (training, candidates): (Vec<_>, Vec<_>) = (0..rules.len())
-        .filter(|_| probabilistic)
         .map(|r| {
             let every = rules[r].pairs().div_ceil(TRAINING_PAIRS_PER_RULE).max(1) as usize;
             (count_patterns(r, Visit::EveryNthGroup(every)), count_patterns(r, Visit::New))
@@ -170,41 +171,47 @@ pub fn stitch(records: &RecordSet, settings: &Settings) -> Result<Stitched> {
     }
 
     let model = train(records, settings, &plan, &training, &candidates, &pattern);
-    if probabilistic {
-        let threshold = (settings.threshold / (1.0 - settings.threshold)).log2();
-        let weights: HashMap<u64, f64> =
-            candidates.iter().flat_map(|c| c.keys()).map(|&p| (p, model.weight(p))).collect();
-        for r in 0..rules.len() {
-            let found = fold_pairs(
-                &rules,
-                r,
-                Visit::New,
-                Vec::new,
-                |acc, a, b| {
-                    let w = weights[&pattern(a, b)];
-                    if w >= threshold {
-                        acc.push(Link { a, b, why: Why::Probabilistic(w) });
-                    }
-                },
-                |mut x, y| {
-                    x.extend(y);
-                    x
-                },
-            );
-            stats.probabilistic_links += found.len();
-            links.extend(found);
-        }
-    }
+    let found = probabilistic_links(&rules, &candidates, &model, settings.threshold, &pattern);
+    stats.probabilistic_links = found.len();
+    links.extend(found);
 
-    let placements = cluster(n, links, |r| records.id(r as usize));
+    let assignments = assign(records, &plan, links);
+    stats.clusters = assignments.iter().filter(|a| a.linked_to.is_none()).count();
+    Ok(Stitched { assignments, model, stats })
+}
+
+/// The candidate pairs whose match probability reaches `threshold`.
+fn probabilistic_links(
+    rules: &[Grouping],
+    candidates: &[HashMap<u64, u64>],
+    model: &Model,
+    threshold: f64,
+    pattern: &(impl Fn(u32, u32) -> u64 + Sync),
+) -> Vec<Link> {
+    let threshold = (threshold / (1.0 - threshold)).log2();
+    let weights: HashMap<u64, f64> = candidates.iter().flat_map(|c| c.keys()).map(|&p| (p, model.weight(p))).collect();
+    let keep = |acc: &mut Vec<Link>, a, b| {
+        let w = weights[&pattern(a, b)];
+        if w >= threshold {
+            acc.push(Link { a, b, why: Why::Probabilistic(w) });
+        }
+    };
+    let concat = |mut x: Vec<Link>, y: Vec<Link>| {
+        x.extend(y);
+        x
+    };
+    (0..rules.len()).flat_map(|r| fold_pairs(rules, r, Visit::New, Vec::new, keep, concat)).collect()
+}
+
+/// Clusters the records over `links` and says, per record, its cluster key and placing link.
+fn assign(records: &RecordSet, plan: &Plan, links: Vec<Link>) -> Vec<Assignment> {
+    let placements = cluster(records.len(), links, |r| records.id(r as usize));
     let keys: HashMap<u32, String> = placements
         .iter()
-        .map(|p| p.root)
-        .filter(|&root| placements[root as usize].parent.is_none())
-        .map(|root| (root, cluster_key(records.id(root as usize))))
+        .filter(|p| p.parent.is_none())
+        .map(|p| (p.root, cluster_key(records.id(p.root as usize))))
         .collect();
-    stats.clusters = keys.len();
-    let assignments = placements
+    placements
         .into_iter()
         .map(|p| {
             let (linked_to, rule, match_weight) = match p.parent {
@@ -220,8 +227,7 @@ pub fn stitch(records: &RecordSet, settings: &Settings) -> Result<Stitched> {
                 match_probability: match_weight.map(probability),
             }
         })
-        .collect();
-    Ok(Stitched { assignments, model, stats })
+        .collect()
 }
 
 fn merge_counts(mut a: HashMap<u64, u64>, b: HashMap<u64, u64>) -> HashMap<u64, u64> {
