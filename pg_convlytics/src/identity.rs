@@ -11,6 +11,8 @@ type Row = (String, String, Option<String>, Option<String>, Option<f64>, Option<
 
 /// One row per record of `query` (which returns `record_id` and attribute columns): its cluster,
 /// and the link that placed it there. `settings` is JSON; empty means the defaults.
+// pgrx reads the output column names from the name!() tuple, so it must be written inline.
+#[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_unsafe, strict)]
 pub fn stitch_identity(
     query: &str,
