@@ -3,7 +3,7 @@
 //! The query runs through SPI in the caller's transaction and privileges; every column is read
 //! as its text form, so any column types work.
 
-use convlytics_core::identity::{stitch, RecordSet, Settings};
+use convlytics_core::identity::{stitch, QueryRecords, RecordSet, Settings};
 use pgrx::prelude::*;
 
 /// record_id, cluster_key, linked_to, rule, match_weight, match_probability.
@@ -63,25 +63,17 @@ fn read(query: &str) -> Result<RecordSet, String> {
         let count = probe.columns().map_err(|e| e.to_string())?;
         let names =
             (1..=count).map(|i| probe.column_name(i)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
-        let Some(id) = names.iter().position(|n| n == "record_id") else {
-            return Err(format!("the query must return a column named record_id (it returns {})", names.join(", ")));
-        };
-        let attributes: Vec<usize> = (0..names.len()).filter(|&i| i != id).collect();
-        let mut records =
-            RecordSet::new(attributes.iter().map(|&i| names[i].clone()).collect()).map_err(|e| e.to_string())?;
+        let mut records = QueryRecords::new(&names).map_err(|e| e.to_string())?;
         let columns: Vec<String> = names.iter().map(|n| format!("q.{}::text", quote_ident(n))).collect();
         let table = client
             .select(&format!("select {} from ({query}) q", columns.join(", ")), None, &[])
             .map_err(|e| e.to_string())?;
         for row in table {
-            let text = |i: usize| row.get::<String>(i + 1).map_err(|e| e.to_string());
-            let Some(record_id) = text(id)? else {
-                return Err(format!("record_id is NULL in row {}", records.len() + 1));
-            };
-            let values = attributes.iter().map(|&i| text(i)).collect::<Result<Vec<_>, _>>()?;
+            let values =
+                (1..=count).map(|i| row.get::<String>(i)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
             let values: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
-            records.push(&record_id, &values).map_err(|e| e.to_string())?;
+            records.push(&values).map_err(|e| e.to_string())?;
         }
-        Ok(records)
+        Ok(records.finish())
     })
 }

@@ -8,7 +8,7 @@
 use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
-use convlytics_core::identity::{stitch, RecordSet, Settings, Stitched};
+use convlytics_core::identity::{stitch, QueryRecords, RecordSet, Settings, Stitched};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -19,9 +19,6 @@ use datafusion::datasource::TableType;
 use datafusion::execution::SessionState;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::{collect, ExecutionPlan};
-
-/// The id column every input query must return.
-const RECORD_ID: &str = "record_id";
 
 /// The output columns, the same on both engines.
 static OUTPUT: LazyLock<SchemaRef> = LazyLock::new(|| {
@@ -102,31 +99,22 @@ impl TableProvider for StitchTable {
     }
 }
 
-/// The query's rows as records: `record_id` is the id, every other column an attribute.
+/// The query's rows as records, every column cast to text.
 fn record_set(schema: &Schema, batches: &[RecordBatch]) -> Result<RecordSet> {
-    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    let Some(id) = names.iter().position(|n| *n == RECORD_ID) else {
-        return plan_err!(
-            "stitch_identity: the query must return a column named record_id (it returns {})",
-            names.join(", ")
-        );
-    };
-    let attributes: Vec<usize> = (0..names.len()).filter(|&i| i != id).collect();
-    let mut records = RecordSet::new(attributes.iter().map(|&i| names[i].to_string()).collect())
-        .map_err(|e| exec_datafusion_err!("stitch_identity: {e}"))?;
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let fail = |e: convlytics_core::Error| exec_datafusion_err!("stitch_identity: {e}");
+    let mut records = QueryRecords::new(&names).map_err(|e| DataFusionError::Plan(format!("stitch_identity: {e}")))?;
     for batch in batches {
         let text: Vec<ArrayRef> = batch.columns().iter().map(|c| cast(c, &DataType::Utf8)).collect::<Result<_, _>>()?;
         let text: Vec<&StringArray> = text.iter().map(|c| c.as_string::<i32>()).collect();
-        for row in 0..batch.num_rows() {
-            if text[id].is_null(row) {
-                return Err(exec_datafusion_err!("stitch_identity: record_id is NULL in row {}", records.len() + 1));
-            }
-            let values: Vec<Option<&str>> =
-                attributes.iter().map(|&i| text[i].is_valid(row).then(|| text[i].value(row))).collect();
-            records.push(text[id].value(row), &values).map_err(|e| exec_datafusion_err!("stitch_identity: {e}"))?;
+        let mut row: Vec<Option<&str>> = Vec::with_capacity(names.len());
+        for i in 0..batch.num_rows() {
+            row.clear();
+            row.extend(text.iter().map(|c| c.is_valid(i).then(|| c.value(i))));
+            records.push(&row).map_err(fail)?;
         }
     }
-    Ok(records)
+    Ok(records.finish())
 }
 
 fn output(records: &RecordSet, stitched: &Stitched) -> Result<RecordBatch> {

@@ -24,6 +24,6 @@ pub use columns::ColumnKind;
 pub use eval::{pairwise_metrics, read_truth, PairwiseMetrics};
 pub use model::{ColumnModel, LevelModel, Model};
 pub use normalize::{normalize_identifier, IdentifierKind, Region};
-pub use records::RecordSet;
+pub use records::{QueryRecords, RecordSet, RECORD_ID_COLUMN};
 pub use settings::{LevelWeights, Settings};
 pub use stitch::{stitch, Assignment, Stats, Stitched, PROBABILISTIC_RULE};

@@ -132,6 +132,49 @@ impl RecordSet {
     }
 }
 
+/// The id column of records read from a query.
+pub const RECORD_ID_COLUMN: &str = "record_id";
+
+/// Records read from query rows, as both engines' `stitch_identity` read them: the
+/// [`RECORD_ID_COLUMN`] is the id and every other column an attribute.
+#[derive(Debug)]
+pub struct QueryRecords {
+    id: usize,
+    records: RecordSet,
+}
+
+impl QueryRecords {
+    /// Starts reading rows with these column names.
+    pub fn new(columns: &[String]) -> Result<Self> {
+        let Some(id) = columns.iter().position(|c| c == RECORD_ID_COLUMN) else {
+            return Err(Error::IdentityRecords(format!(
+                "the query must return a column named {RECORD_ID_COLUMN} (it returns {})",
+                columns.join(", ")
+            )));
+        };
+        let attributes = columns.iter().enumerate().filter(|(i, _)| *i != id).map(|(_, c)| c.clone()).collect();
+        Ok(Self { id, records: RecordSet::new(attributes)? })
+    }
+
+    /// Adds one row, values in the query's column order (`None` for NULL).
+    pub fn push(&mut self, row: &[Option<&str>]) -> Result<()> {
+        let Some(id) = row.get(self.id).copied().flatten() else {
+            return Err(Error::IdentityRecords(format!(
+                "{RECORD_ID_COLUMN} is NULL in row {}",
+                self.records.len() + 1
+            )));
+        };
+        let (before, after) = (&row[..self.id], &row[self.id + 1..]);
+        let values: Vec<Option<&str>> = before.iter().chain(after).copied().collect();
+        self.records.push(id, &values)
+    }
+
+    /// The records read.
+    pub fn finish(self) -> RecordSet {
+        self.records
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +188,19 @@ mod tests {
         assert_eq!(records.id(1), "rec-1-dup-0");
         assert_eq!(records.column(0).codes, [1, 0]);
         assert_eq!(records.column(1).codes, [1, 1]);
+    }
+
+    #[test]
+    fn query_rows_take_record_id_wherever_it_is() {
+        let columns = vec!["email".to_string(), "record_id".to_string(), "name".to_string()];
+        let mut rows = QueryRecords::new(&columns).unwrap();
+        rows.push(&[Some("a@b.co"), Some("r1"), None]).unwrap();
+        let null_id = rows.push(&[Some("c@d.co"), None, Some("x")]).unwrap_err().to_string();
+        assert!(null_id.contains("record_id is NULL in row 2"), "{null_id}");
+        let records = rows.finish();
+        assert_eq!((records.columns(), records.id(0)), (&["email".to_string(), "name".to_string()][..], "r1"));
+        let missing = QueryRecords::new(&["id".to_string()]).unwrap_err().to_string();
+        assert!(missing.contains("must return a column named record_id (it returns id)"), "{missing}");
     }
 
     #[test]
