@@ -18,6 +18,7 @@ mod records;
 mod settings;
 mod similarity;
 mod stitch;
+mod term_frequency;
 
 pub use cluster::CLUSTER_NAMESPACE;
 pub use columns::ColumnKind;

@@ -26,6 +26,10 @@ pub struct Settings {
     /// Blocking rules: only records that agree on every column of some rule are compared.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocking: Option<Vec<Vec<String>>>,
+    /// Compared columns whose exact matches are weighted by how common the value is, so a shared
+    /// rare surname counts for more than a shared "smith" (default: the name columns).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub term_frequency: Option<Vec<String>>,
     /// Match probability at or above which a compared pair is linked.
     pub threshold: f64,
     /// The region national phone numbers are read in (ISO 3166-1 alpha-2).
@@ -64,6 +68,7 @@ impl Default for Settings {
             deterministic: None,
             comparisons: None,
             blocking: None,
+            term_frequency: None,
             threshold: 0.9,
             default_region: None,
             max_block_size: 2000,
@@ -100,6 +105,8 @@ pub(crate) struct Plan {
     /// Indices into `columns` of the compared columns, in pattern order.
     pub(crate) comparisons: Vec<usize>,
     pub(crate) blocking: Vec<Vec<usize>>,
+    /// Indices into `columns` of the compared columns with term-frequency adjustments.
+    pub(crate) term_frequency: Vec<usize>,
     pub(crate) region: Option<Region>,
 }
 
@@ -153,6 +160,19 @@ impl Plan {
                 .collect::<Result<Vec<_>>>()?,
             None => default_blocking(&columns, &comparisons),
         };
+        let term_frequency = match &settings.term_frequency {
+            Some(list) => list
+                .iter()
+                .map(|n| {
+                    let i = index("term_frequency", n)?;
+                    if !comparisons.contains(&i) {
+                        return Err(err(format!("term_frequency: '{n}' is not a compared column")));
+                    }
+                    Ok(i)
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => comparisons.iter().copied().filter(|&i| columns[i].kind == ColumnKind::Name).collect(),
+        };
         for (name, weights) in &settings.weights {
             let i = index("weights", name)?;
             let levels = columns[i].kind.levels().len();
@@ -182,7 +202,7 @@ impl Plan {
             return Err(err("max_block_size: must be at least 2".into()));
         }
         let region = settings.default_region.as_deref().map(str::parse).transpose()?;
-        Ok(Self { columns, deterministic, comparisons, blocking, region })
+        Ok(Self { columns, deterministic, comparisons, blocking, term_frequency, region })
     }
 }
 
@@ -226,6 +246,7 @@ mod tests {
         assert_eq!(plan.deterministic, [4]);
         assert_eq!(plan.comparisons, [0, 1, 2, 3, 5]);
         assert_eq!(plan.blocking, [vec![3], vec![0, 1], vec![0, 2], vec![1, 2]]);
+        assert_eq!(plan.term_frequency, [0, 1]);
     }
 
     #[test]
@@ -234,6 +255,7 @@ mod tests {
         let bad = |json: &str| Plan::new(&Settings::from_json(json).unwrap(), &cols).unwrap_err().to_string();
         assert!(bad(r#"{"blocking": [["nmae"]]}"#).contains("blocking: 'nmae' is not a column"));
         assert!(bad(r#"{"threshold": 1.5}"#).contains("threshold"));
+        assert!(bad(r#"{"term_frequency": ["email"]}"#).contains("'email' is not a compared column"));
         assert!(bad(r#"{"weights": {"name": {"m": [0.9, 0.1], "u": [0.1, 0.9]}}}"#).contains("4 levels"));
         assert!(bad(r#"{"default_region": "ZZ"}"#).contains("unknown phone region"));
         let unknown = Settings::from_json(r#"{"treshold": 0.5}"#).unwrap_err().to_string();

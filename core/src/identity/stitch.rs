@@ -11,6 +11,7 @@ use super::columns::ColumnKind;
 use super::model::{em, estimate_u, probability, ColumnModel, LevelModel, Model, MIN_EM_PAIRS, NULL_LEVEL};
 use super::records::RecordSet;
 use super::settings::{LevelWeights, Plan, Settings};
+use super::term_frequency::TermFrequencies;
 use crate::error::Result;
 
 /// EM trains on at most about this many pairs per blocking rule, taken as whole blocks.
@@ -171,7 +172,10 @@ pub fn stitch(records: &RecordSet, settings: &Settings) -> Result<Stitched> {
     }
 
     let model = train(records, settings, &plan, &training, &candidates, &pattern);
-    let found = probabilistic_links(&rules, &candidates, &model, settings.threshold, &pattern);
+    let adjusted: Vec<usize> =
+        plan.term_frequency.iter().filter_map(|i| plan.comparisons.iter().position(|c| c == i)).collect();
+    let frequencies = TermFrequencies::new(&compared, &adjusted, &model);
+    let found = probabilistic_links(&rules, &candidates, &model, &frequencies, settings.threshold, &pattern);
     stats.probabilistic_links = found.len();
     links.extend(found);
 
@@ -180,18 +184,21 @@ pub fn stitch(records: &RecordSet, settings: &Settings) -> Result<Stitched> {
     Ok(Stitched { assignments, model, stats })
 }
 
-/// The candidate pairs whose match probability reaches `threshold`.
+/// The candidate pairs whose match probability, with term-frequency adjustments, reaches
+/// `threshold`.
 fn probabilistic_links(
     rules: &[Grouping],
     candidates: &[HashMap<u64, u64>],
     model: &Model,
+    frequencies: &TermFrequencies,
     threshold: f64,
     pattern: &(impl Fn(u32, u32) -> u64 + Sync),
 ) -> Vec<Link> {
     let threshold = (threshold / (1.0 - threshold)).log2();
     let weights: HashMap<u64, f64> = candidates.iter().flat_map(|c| c.keys()).map(|&p| (p, model.weight(p))).collect();
     let keep = |acc: &mut Vec<Link>, a, b| {
-        let w = weights[&pattern(a, b)];
+        let p = pattern(a, b);
+        let w = weights[&p] + frequencies.adjustment(p, a);
         if w >= threshold {
             acc.push(Link { a, b, why: Why::Probabilistic(w) });
         }
@@ -382,7 +389,7 @@ mod tests {
             &["given_name", "surname", "dob"],
         );
         let settings = Settings::from_json(
-            r#"{"blocking": [["surname"]], "prior": 0.01,
+            r#"{"blocking": [["surname"]], "prior": 0.01, "term_frequency": [],
                 "weights": {"given_name": {"m": [0.85, 0.1, 0.03, 0.02], "u": [0.01, 0.02, 0.07, 0.9]},
                             "surname": {"m": [0.9, 0.05, 0.03, 0.02], "u": [0.01, 0.02, 0.07, 0.9]},
                             "dob": {"m": [0.9, 0.05, 0.03, 0.02], "u": [0.001, 0.01, 0.05, 0.939]}}}"#,
@@ -398,6 +405,30 @@ mod tests {
         assert!((a[1].match_weight.unwrap() - expected).abs() < 1e-9);
         assert_eq!(out.stats.compared_pairs, 3);
         assert!(out.model.columns.iter().all(|c| c.m_source == "settings"));
+    }
+
+    #[test]
+    fn rare_exact_matches_weigh_more_than_common_ones() {
+        let weights = r#"{"blocking": [["dob"]], "prior": 0.01,
+            "weights": {"surname": {"m": [0.9, 0.05, 0.03, 0.02], "u": [0.05, 0.02, 0.03, 0.9]},
+                        "dob": {"m": [0.9, 0.05, 0.03, 0.02], "u": [0.001, 0.01, 0.05, 0.939]}}}"#;
+        // smith 4 of 6 values, ng 2 of 6: exact-match adjustments log2(0.05 * 6 / 4), log2(0.05 * 6 / 2).
+        let set = records(
+            &[
+                ("1", &["smith", "1980"]),
+                ("2", &["smith", "1980"]),
+                ("3", &["ng", "1990"]),
+                ("4", &["ng", "1990"]),
+                ("5", &["smith", "2000"]),
+                ("6", &["smith", "2001"]),
+            ],
+            &["surname", "dob"],
+        );
+        let out = stitch(&set, &Settings::from_json(weights).unwrap()).unwrap();
+        let base = (0.01f64 / 0.99).log2() + (0.9f64 / 0.05).log2() + (0.9f64 / 0.001).log2();
+        let (smith, ng) = (out.assignments[1].match_weight.unwrap(), out.assignments[3].match_weight.unwrap());
+        assert!((smith - (base + (0.3f64 / 4.0).log2())).abs() < 1e-9, "{smith}");
+        assert!((ng - (base + (0.3f64 / 2.0).log2())).abs() < 1e-9, "{ng}");
     }
 
     #[test]
