@@ -14,3 +14,8 @@ step "running the default project on the embedded engine"
 
 step "what it built: conversations per channel and language (analytics.mart_language_mix)"
 "$CONVLYTICS" sql "select * from analytics.mart_language_mix"
+
+step "who the conversations are: each one's customer, CRM account, last order and campaign (analytics.identity_map)"
+"$CONVLYTICS" sql "select c.channel, c.source_id, m.account_id, m.link_rule, m.last_order_id, m.campaign_id, m.customer_key
+                   from analytics.identity_map m join analytics.conversations c on c.conversation_id = m.conversation_id
+                   order by m.account_id nulls last, c.channel, c.source_id"
