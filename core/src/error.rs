@@ -13,6 +13,9 @@ pub enum Error {
     /// Identity-stitching settings that cannot be used, with what was expected.
     #[error("identity settings: {0}")]
     IdentitySettings(String),
+    /// The caller asked a long computation to stop (a cancelled query).
+    #[error("cancelled")]
+    Cancelled,
     /// Identity records that cannot be stitched (no id column, duplicate ids, ragged rows).
     #[error("identity records: {0}")]
     IdentityRecords(String),

@@ -3,7 +3,11 @@
 //! The query runs through SPI in the caller's transaction and privileges; every column is read
 //! as its text form, so any column types work.
 
-use convlytics_core::identity::{stitch, QueryRecords, RecordSet, Settings};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use convlytics_core::identity::{stitch_until, QueryRecords, RecordSet, Settings, Stitched};
 use pgrx::prelude::*;
 
 /// record_id, cluster_key, linked_to, rule, match_weight, match_probability.
@@ -30,7 +34,7 @@ pub fn stitch_identity(
 > {
     let settings = Settings::from_json(settings).unwrap_or_else(|e| error!("stitch_identity: {e}"));
     let records = read(query.trim().trim_end_matches(';')).unwrap_or_else(|e| error!("stitch_identity: {e}"));
-    let stitched = stitch(&records, &settings).unwrap_or_else(|e| error!("stitch_identity: {e}"));
+    let (records, stitched) = stitch_interruptibly(records, settings);
     let stats = &stitched.stats;
     if stats.oversized_groups > 0 {
         notice!(
@@ -49,6 +53,35 @@ pub fn stitch_identity(
         })
         .collect();
     TableIterator::new(rows)
+}
+
+/// Stitches on a worker thread (which never calls into PostgreSQL) while this backend thread
+/// watches for a cancel or terminate request; one stops the worker within a few milliseconds
+/// and is then raised as PostgreSQL's own error.
+fn stitch_interruptibly(records: RecordSet, settings: Settings) -> (RecordSet, Stitched) {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let worker = std::thread::spawn(move || {
+        let stitched = stitch_until(&records, &settings, &flag);
+        (records, stitched)
+    });
+    while !worker.is_finished() {
+        // SAFETY: plain reads of the sig_atomic_t flags PostgreSQL's signal handlers set.
+        let pending = unsafe {
+            std::ptr::addr_of!(pg_sys::QueryCancelPending).read_volatile() != 0
+                || std::ptr::addr_of!(pg_sys::ProcDiePending).read_volatile() != 0
+        };
+        if pending {
+            cancel.store(true, Ordering::Relaxed);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (records, stitched) = worker.join().unwrap_or_else(|_| error!("stitch_identity: the computation panicked"));
+    check_for_interrupts!();
+    match stitched {
+        Ok(stitched) => (records, stitched),
+        Err(e) => error!("stitch_identity: {e}"),
+    }
 }
 
 fn quote_ident(name: &str) -> String {

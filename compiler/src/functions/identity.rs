@@ -5,10 +5,11 @@
 //! and one row per record comes back. PostgreSQL's `convlytics.stitch_identity` has the same
 //! arguments and columns.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
-use convlytics_core::identity::{stitch, QueryRecords, RecordSet, Settings, Stitched};
+use convlytics_core::identity::{stitch_until, QueryRecords, RecordSet, Settings, Stitched};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -87,8 +88,10 @@ impl TableProvider for StitchTable {
         let batches = collect(state.create_physical_plan(&plan).await?, state.task_ctx()).await?;
         let records = record_set(plan.schema().as_arrow(), &batches)?;
         let settings = self.settings.clone();
+        let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+        let flag = cancel.0.clone();
         let (records, stitched) = tokio::task::spawn_blocking(move || {
-            let stitched = stitch(&records, &settings);
+            let stitched = stitch_until(&records, &settings, &flag);
             (records, stitched)
         })
         .await
@@ -96,6 +99,16 @@ impl TableProvider for StitchTable {
         let stitched = stitched.map_err(|e| exec_datafusion_err!("stitch_identity: {e}"))?;
         let batch = output(&records, &stitched)?;
         Ok(MemorySourceConfig::try_new_exec(&[vec![batch]], OUTPUT.clone(), projection.cloned())?)
+    }
+}
+
+/// Sets its flag when dropped: a cancelled query drops the scan future, and the stitching on
+/// the blocking thread then stops instead of running to the end.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 

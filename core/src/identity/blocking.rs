@@ -2,6 +2,7 @@
 //! column's value). Each pair is produced once, by the first rule that finds it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
@@ -97,8 +98,17 @@ pub(crate) enum Visit {
     New,
 }
 
-/// Folds `f` over the pairs of rule `rule` chosen by `visit`, in parallel.
-pub(crate) fn fold_pairs<A, I, F, M>(rules: &[Grouping], rule: usize, visit: Visit, init: I, f: F, merge: M) -> A
+/// Folds `f` over the pairs of rule `rule` chosen by `visit`, in parallel. Once `cancel` is set
+/// the remaining pairs are skipped (it is read once per record of a group).
+pub(crate) fn fold_pairs<A, I, F, M>(
+    rules: &[Grouping],
+    rule: usize,
+    visit: Visit,
+    cancel: &AtomicBool,
+    init: I,
+    f: F,
+    merge: M,
+) -> A
 where
     A: Send,
     I: Fn() -> A + Sync + Send,
@@ -112,9 +122,12 @@ where
     rules[rule]
         .groups()
         .enumerate()
-        .filter(|(i, _)| i % every == 0)
+        .filter(|(i, _)| i % every == 0 && !cancel.load(Ordering::Relaxed))
         .fold(&init, |mut acc, (_, group)| {
             for (i, &a) in group.iter().enumerate() {
+                if cancel.load(Ordering::Relaxed) {
+                    break;
+                }
                 for &b in &group[i + 1..] {
                     if !earlier.iter().any(|g| g.together(a, b)) {
                         f(&mut acc, a, b);
@@ -145,6 +158,7 @@ mod tests {
             rules,
             rule,
             visit,
+            &AtomicBool::new(false),
             Vec::new,
             |acc, a, b| acc.push((a, b)),
             |mut x, y| {

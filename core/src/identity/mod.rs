@@ -27,4 +27,4 @@ pub use model::{ColumnModel, LevelModel, Model};
 pub use normalize::{normalize_identifier, IdentifierKind, Region};
 pub use records::{QueryRecords, RecordSet, RECORD_ID_COLUMN};
 pub use settings::{LevelWeights, Settings};
-pub use stitch::{stitch, Assignment, Stats, Stitched, PROBABILISTIC_RULE};
+pub use stitch::{stitch, stitch_until, Assignment, Stats, Stitched, PROBABILISTIC_RULE};

@@ -5,6 +5,7 @@
 //! means one side is missing and the column says nothing.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -91,6 +92,7 @@ pub(crate) fn estimate_u(
     records: usize,
     sample: usize,
     seed: u64,
+    cancel: &AtomicBool,
     pattern: impl Fn(u32, u32) -> u64 + Sync,
 ) -> Vec<Vec<f64>> {
     let all_pairs = records.saturating_mul(records.saturating_sub(1)) / 2;
@@ -114,6 +116,7 @@ pub(crate) fn estimate_u(
     let counts = if all_pairs <= sample {
         (0..records as u32)
             .into_par_iter()
+            .filter(|_| !cancel.load(Ordering::Relaxed))
             .fold(empty, |mut acc, a| {
                 for b in a + 1..records as u32 {
                     count(&mut acc, pattern(a, b));
@@ -125,6 +128,7 @@ pub(crate) fn estimate_u(
         const CHUNK: usize = 16_384;
         (0..sample.div_ceil(CHUNK))
             .into_par_iter()
+            .filter(|_| !cancel.load(Ordering::Relaxed))
             .fold(empty, |mut acc, chunk| {
                 let mut rng = fastrand::Rng::with_seed(seed.wrapping_add(chunk as u64));
                 for _ in 0..CHUNK.min(sample - chunk * CHUNK) {
@@ -238,7 +242,8 @@ mod tests {
     #[test]
     fn u_from_all_pairs_of_a_small_set() {
         // Three records, one column: pairs (0,1) agree, (0,2) and (1,2) differ.
-        let u = estimate_u(&[ColumnKind::Text], 3, 100, 1, |a, b| u64::from(!(a == 0 && b == 1)));
+        let u =
+            estimate_u(&[ColumnKind::Text], 3, 100, 1, &AtomicBool::new(false), |a, b| u64::from(!(a == 0 && b == 1)));
         assert!((u[0][0] - 1.5 / 4.0).abs() < 1e-9 && (u[0][1] - 2.5 / 4.0).abs() < 1e-9, "{u:?}");
     }
 

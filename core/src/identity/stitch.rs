@@ -1,6 +1,7 @@
 //! `stitch`: records in, one cluster per person out, each record with the link that placed it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -12,7 +13,7 @@ use super::model::{em, estimate_u, probability, ColumnModel, LevelModel, Model, 
 use super::records::RecordSet;
 use super::settings::{LevelWeights, Plan, Settings};
 use super::term_frequency::TermFrequencies;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// EM trains on at most about this many pairs per blocking rule, taken as whole blocks.
 const TRAINING_PAIRS_PER_RULE: u64 = 1_000_000;
@@ -121,6 +122,13 @@ pub struct Stitched {
 /// other pairs that share a blocking key are scored with a Fellegi-Sunter model (u from random
 /// pairs, m by EM per blocking rule) and linked at or above `settings.threshold`.
 pub fn stitch(records: &RecordSet, settings: &Settings) -> Result<Stitched> {
+    stitch_until(records, settings, &AtomicBool::new(false))
+}
+
+/// As [`stitch`], giving up with [`Error::Cancelled`] soon after `cancel` is set (by another
+/// thread: a cancelled query).
+pub fn stitch_until(records: &RecordSet, settings: &Settings, cancel: &AtomicBool) -> Result<Stitched> {
+    let stop = || if cancel.load(Ordering::Relaxed) { Err(Error::Cancelled) } else { Ok(()) };
     let plan = Plan::new(settings, records.columns())?;
     let n = records.len();
     let columns: Vec<Normalized> =
@@ -154,7 +162,7 @@ pub fn stitch(records: &RecordSet, settings: &Settings) -> Result<Stitched> {
     };
     let count_patterns = |r: usize, visit: Visit| {
         let count = |acc: &mut HashMap<u64, u64>, a, b| *acc.entry(pattern(a, b)).or_default() += 1;
-        fold_pairs(&rules, r, visit, HashMap::new, count, merge_counts)
+        fold_pairs(&rules, r, visit, cancel, HashMap::new, count, merge_counts)
     };
     let (training, candidates): (Vec<_>, Vec<_>) = (0..rules.len())
         .map(|r| {
@@ -171,11 +179,15 @@ pub fn stitch(records: &RecordSet, settings: &Settings) -> Result<Stitched> {
         stats.oversized_records += grouping.oversized_records;
     }
 
-    let model = train(records, settings, &plan, &training, &candidates, &pattern);
+    stop()?;
+    let model = train(records, settings, &plan, &training, &candidates, cancel, &pattern);
+    stop()?;
     let adjusted: Vec<usize> =
         plan.term_frequency.iter().filter_map(|i| plan.comparisons.iter().position(|c| c == i)).collect();
     let frequencies = TermFrequencies::new(&compared, &adjusted, &model);
-    let found = probabilistic_links(&rules, &candidates, &model, &frequencies, settings.threshold, &pattern);
+    let threshold = settings.threshold;
+    let found = probabilistic_links(&rules, &candidates, &model, &frequencies, threshold, cancel, &pattern);
+    stop()?;
     stats.probabilistic_links = found.len();
     links.extend(found);
 
@@ -192,6 +204,7 @@ fn probabilistic_links(
     model: &Model,
     frequencies: &TermFrequencies,
     threshold: f64,
+    cancel: &AtomicBool,
     pattern: &(impl Fn(u32, u32) -> u64 + Sync),
 ) -> Vec<Link> {
     let threshold = (threshold / (1.0 - threshold)).log2();
@@ -207,7 +220,7 @@ fn probabilistic_links(
         x.extend(y);
         x
     };
-    (0..rules.len()).flat_map(|r| fold_pairs(rules, r, Visit::New, Vec::new, keep, concat)).collect()
+    (0..rules.len()).flat_map(|r| fold_pairs(rules, r, Visit::New, cancel, Vec::new, keep, concat)).collect()
 }
 
 /// Clusters the records over `links` and says, per record, its cluster key and placing link.
@@ -253,6 +266,7 @@ fn train(
     plan: &Plan,
     training: &[HashMap<u64, u64>],
     candidates: &[HashMap<u64, u64>],
+    cancel: &AtomicBool,
     pattern: &(impl Fn(u32, u32) -> u64 + Sync),
 ) -> Model {
     let n = records.len();
@@ -264,7 +278,7 @@ fn train(
     let sampled = if frozen.iter().all(|f| *f) {
         Vec::new()
     } else {
-        estimate_u(&kinds, n, settings.u_sample_pairs, settings.seed, pattern)
+        estimate_u(&kinds, n, settings.u_sample_pairs, settings.seed, cancel, pattern)
     };
     let u: Vec<Vec<f64>> =
         fixed.iter().enumerate().map(|(k, f)| f.map_or_else(|| sampled[k].clone(), |w| w.u.clone())).collect();
@@ -453,6 +467,13 @@ mod tests {
         let settings = Settings::from_json(r#"{"blocking": [["state"]]}"#).unwrap();
         let out = stitch(&set, &settings).unwrap();
         assert_eq!(out.stats.compared_pairs, 1);
+    }
+
+    #[test]
+    fn a_set_cancel_flag_stops_the_work() {
+        let set = records(&[("a", &["x@y.co"]), ("b", &["x@y.co"])], &["email"]);
+        let out = stitch_until(&set, &Settings::default(), &AtomicBool::new(true));
+        assert!(matches!(out, Err(Error::Cancelled)), "{out:?}");
     }
 
     #[test]
