@@ -6,6 +6,8 @@
 //! values as the engine's text form. Each file runs in a fresh session (DataFusion) or a fresh
 //! schema (PostgreSQL), so files cannot see each other's tables.
 
+mod common;
+
 use std::path::PathBuf;
 
 use async_trait::async_trait;
@@ -178,14 +180,7 @@ async fn slt_on_datafusion() {
 
 #[tokio::test]
 async fn slt_on_postgres() {
-    let Ok(url) = std::env::var("CONVLYTICS_TEST_PG_URL") else {
-        assert!(
-            std::env::var("CONVLYTICS_REQUIRE_PG").is_err(),
-            "CONVLYTICS_REQUIRE_PG is set but CONVLYTICS_TEST_PG_URL is not"
-        );
-        eprintln!("slt_on_postgres: CONVLYTICS_TEST_PG_URL is not set; PostgreSQL conformance not run");
-        return;
-    };
+    let Some(url) = common::postgres_url("slt_on_postgres") else { return };
     let mut failures = Vec::new();
     for file in slt_files() {
         let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();

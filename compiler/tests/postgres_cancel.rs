@@ -3,6 +3,8 @@
 //! `CONVLYTICS_TEST_PG_URL` names a database with pg_convlytics (required when
 //! `CONVLYTICS_REQUIRE_PG=1`).
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 /// Ten blocks of 2,000 records, 20 million pairs compared on each of three passes: tens of
@@ -14,14 +16,7 @@ const LONG_STITCH: &str = r#"select count(*) from convlytics.stitch_identity(
 
 #[tokio::test]
 async fn a_statement_timeout_stops_stitch_identity() {
-    let Ok(url) = std::env::var("CONVLYTICS_TEST_PG_URL") else {
-        assert!(
-            std::env::var("CONVLYTICS_REQUIRE_PG").is_err(),
-            "CONVLYTICS_REQUIRE_PG is set but not CONVLYTICS_TEST_PG_URL"
-        );
-        eprintln!("a_statement_timeout_stops_stitch_identity: CONVLYTICS_TEST_PG_URL is not set; not run");
-        return;
-    };
+    let Some(url) = common::postgres_url("a_statement_timeout_stops_stitch_identity") else { return };
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
     tokio::spawn(conn);
     client.batch_execute("set statement_timeout = '1s'").await.expect("timeout");

@@ -2,6 +2,8 @@
 //! library, and on PostgreSQL with pg_convlytics when `CONVLYTICS_TEST_PG_URL` is set; both
 //! engines must give the same marts.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -182,14 +184,7 @@ async fn embedded_mart(dir: &Path, sql: &str) -> Vec<Vec<String>> {
 
 #[tokio::test]
 async fn both_engines_build_the_same_marts() {
-    let Ok(url) = std::env::var("CONVLYTICS_TEST_PG_URL") else {
-        assert!(
-            std::env::var("CONVLYTICS_REQUIRE_PG").is_err(),
-            "CONVLYTICS_REQUIRE_PG is set but CONVLYTICS_TEST_PG_URL is not"
-        );
-        eprintln!("both_engines_build_the_same_marts: CONVLYTICS_TEST_PG_URL is not set; not run");
-        return;
-    };
+    let Some(url) = common::postgres_url("both_engines_build_the_same_marts") else { return };
     let project_dir = default_project();
     let expected = embedded_mart(project_dir.path(), MART).await;
     assert!(!expected.is_empty());
