@@ -41,9 +41,13 @@ impl ColumnKind {
             Self::Date
         } else if has(&["postcode", "postal", "zip", "zipcode", "postalcode", "plz"]) {
             Self::Postcode
-        } else if has(&["number", "no", "num", "nr", "state", "country", "gender", "sex"]) {
+        } else if has(&["number", "no", "num", "nr", "state", "country", "gender", "sex"])
+            || has(&["at", "time", "timestamp", "created", "updated", "seen", "count", "amount", "total"])
+        {
             Self::Text
-        } else if has(&["id", "ssn", "sec", "nin", "passport", "licence", "license"]) || lower.ends_with("id") {
+        } else if has(&["id", "ssn", "sec", "nin", "passport", "licence", "license", "uuid", "guid", "ref"])
+            || has(&["userid", "customerid", "accountid", "clientid", "memberid"])
+        {
             Self::Identifier
         } else if has(&["name", "given", "first", "surname", "last", "middle", "forename", "suburb", "city", "town"]) {
             Self::Name
@@ -150,6 +154,10 @@ mod tests {
             ("mobile_phone", ColumnKind::Phone),
             ("zip", ColumnKind::Postcode),
             ("notes", ColumnKind::Text),
+            ("first_seen_at", ColumnKind::Text),
+            ("is_paid", ColumnKind::Text),
+            ("CustomerID", ColumnKind::Identifier),
+            ("account_ref", ColumnKind::Identifier),
         ];
         for (column, kind) in cases {
             assert_eq!(ColumnKind::infer(column), kind, "{column}");
