@@ -44,22 +44,29 @@ impl TableFunctionImpl for StitchIdentity {
             return plan_err!("stitch_identity(query [, settings]) takes one or two arguments, got {}", exprs.len());
         }
         let text = |i: usize, what: &str| match exprs.get(i) {
-            None => Ok(String::new()),
-            Some(Expr::Literal(ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)), _)) => Ok(s.clone()),
-            Some(Expr::Literal(ScalarValue::LargeUtf8(Some(s)), _)) => Ok(s.clone()),
+            None => Ok(Some(String::new())),
+            Some(Expr::Literal(ScalarValue::Utf8(s) | ScalarValue::Utf8View(s) | ScalarValue::LargeUtf8(s), _)) => {
+                Ok(s.clone())
+            }
+            Some(Expr::Literal(ScalarValue::Null, _)) => Ok(None),
             Some(other) => plan_err!("stitch_identity: {what} must be a string literal, got {other}"),
         };
         let query = text(0, "the query (first argument)")?;
-        let settings = Settings::from_json(&text(1, "the settings (second argument)")?)
-            .map_err(|e| DataFusionError::Plan(format!("stitch_identity: {e}")))?;
-        Ok(Arc::new(StitchTable { query, settings }))
+        let settings = text(1, "the settings (second argument)")?;
+        // STRICT, as on PostgreSQL: a NULL argument gives no rows.
+        let (Some(query), Some(settings)) = (query, settings) else {
+            return Ok(Arc::new(StitchTable { query: None, settings: Settings::default() }));
+        };
+        let settings =
+            Settings::from_json(&settings).map_err(|e| DataFusionError::Plan(format!("stitch_identity: {e}")))?;
+        Ok(Arc::new(StitchTable { query: Some(query), settings }))
     }
 }
 
-/// The rows of one `stitch_identity` call, computed when scanned.
+/// The rows of one `stitch_identity` call, computed when scanned; no rows without a query.
 #[derive(Debug)]
 struct StitchTable {
-    query: String,
+    query: Option<String>,
     settings: Settings,
 }
 
@@ -84,7 +91,10 @@ impl TableProvider for StitchTable {
             .as_any()
             .downcast_ref::<SessionState>()
             .ok_or_else(|| exec_datafusion_err!("stitch_identity needs a DataFusion SessionState"))?;
-        let plan = state.create_logical_plan(&self.query).await?;
+        let Some(query) = &self.query else {
+            return Ok(MemorySourceConfig::try_new_exec(&[vec![]], OUTPUT.clone(), projection.cloned())?);
+        };
+        let plan = state.create_logical_plan(query).await?;
         let batches = collect(state.create_physical_plan(&plan).await?, state.task_ctx()).await?;
         let records = record_set(plan.schema().as_arrow(), &batches)?;
         let settings = self.settings.clone();
