@@ -469,6 +469,37 @@ mod tests {
         assert_eq!(out.stats.compared_pairs, 1);
     }
 
+    /// For random record sets: every record's link stays inside its cluster, following links
+    /// always ends at the cluster's smallest id, and the key is that id's.
+    #[test]
+    fn links_form_trees_rooted_at_the_smallest_id() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        for round in 0..30 {
+            let n = 2 + rng.usize(..60);
+            let mut set = RecordSet::new(vec!["email".into(), "surname".into(), "dob".into()]).unwrap();
+            for i in 0..n {
+                let email = format!("p{}@example.com", rng.usize(..n / 2 + 1));
+                let surname = ["smith", "smyth", "jones", "nguyen", "lee"][rng.usize(..5)].to_string();
+                let dob = format!("19{:02}0101", rng.usize(..5));
+                let values = [rng.bool().then_some(email.as_str()), Some(surname.as_str()), Some(dob.as_str())];
+                set.push(&format!("r{:03}", (i * 37 + round) % 1000), &values).unwrap();
+            }
+            let out = stitch(&set, &Settings::from_json(r#"{"threshold": 0.5}"#).unwrap()).unwrap();
+            let a = &out.assignments;
+            for (i, assignment) in a.iter().enumerate() {
+                let (mut at, mut steps) = (i, 0);
+                while let Some(next) = a[at].linked_to {
+                    assert_eq!(a[next].cluster_key, assignment.cluster_key, "round {round}: link leaves the cluster");
+                    (at, steps) = (next, steps + 1);
+                    assert!(steps <= n, "round {round}: links loop");
+                }
+                let smallest = (0..n).filter(|&j| a[j].cluster_key == assignment.cluster_key).map(|j| set.id(j)).min();
+                assert_eq!(Some(set.id(at)), smallest, "round {round}");
+                assert_eq!(assignment.cluster_key, cluster_key(set.id(at)));
+            }
+        }
+    }
+
     #[test]
     fn a_set_cancel_flag_stops_the_work() {
         let set = records(&[("a", &["x@y.co"]), ("b", &["x@y.co"])], &["email"]);
