@@ -32,10 +32,7 @@ fn normalize_identifier_in_region(kind: &str, value: &str, region: &str) -> Opti
 }
 
 fn normalize(kind: &str, value: &str, region: Option<&str>) -> Option<String> {
-    use convlytics_core::identity::{normalize_identifier, IdentifierKind, Region};
-    let kind: IdentifierKind = kind.parse().unwrap_or_else(|e| error!("{e}"));
-    let region = region.map(|r| r.parse::<Region>().unwrap_or_else(|e| error!("{e}")));
-    normalize_identifier(kind, value, region)
+    convlytics_core::identity::normalize_identifier_text(kind, value, region).unwrap_or_else(|e| error!("{e}"))
 }
 
 mod identity;

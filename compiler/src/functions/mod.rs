@@ -9,7 +9,7 @@ mod strings;
 
 use std::sync::Arc;
 
-use convlytics_core::identity::{normalize_identifier, IdentifierKind, Region};
+use convlytics_core::identity::normalize_identifier_text;
 use datafusion::prelude::SessionContext;
 
 use strings::StringFunction;
@@ -22,9 +22,7 @@ pub fn udfs() -> Vec<datafusion::logical_expr::ScalarUDF> {
         }),
         StringFunction::udf("detect_language", &[1], |args| Ok(convlytics_core::detect_language(args[0]))),
         StringFunction::udf("normalize_identifier", &[2, 3], |args| {
-            let kind: IdentifierKind = args[0].parse()?;
-            let region = args.get(2).map(|r| r.parse::<Region>()).transpose()?;
-            Ok(normalize_identifier(kind, args[1], region))
+            normalize_identifier_text(args[0], args[1], args.get(2).copied())
         }),
     ]
 }

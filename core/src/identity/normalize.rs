@@ -31,14 +31,22 @@ impl FromStr for IdentifierKind {
     type Err = Error;
 
     fn from_str(kind: &str) -> Result<Self> {
-        match kind.trim().to_ascii_lowercase().as_str() {
-            "email" => Ok(Self::Email),
-            "email_provider" => Ok(Self::EmailProvider),
-            "phone" => Ok(Self::Phone),
-            "id" | "customer_id" | "account_id" | "order_id" => Ok(Self::Id),
-            "name" => Ok(Self::Name),
-            _ => Err(Error::UnknownIdentifierKind(kind.to_string())),
-        }
+        const KINDS: [(&str, IdentifierKind); 8] = [
+            ("email", IdentifierKind::Email),
+            ("email_provider", IdentifierKind::EmailProvider),
+            ("phone", IdentifierKind::Phone),
+            ("id", IdentifierKind::Id),
+            ("customer_id", IdentifierKind::Id),
+            ("account_id", IdentifierKind::Id),
+            ("order_id", IdentifierKind::Id),
+            ("name", IdentifierKind::Name),
+        ];
+        let wanted = kind.trim();
+        KINDS
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+            .map(|(_, k)| *k)
+            .ok_or_else(|| Error::UnknownIdentifierKind(kind.to_string()))
     }
 }
 
@@ -50,9 +58,13 @@ impl FromStr for Region {
     type Err = Error;
 
     fn from_str(code: &str) -> Result<Self> {
-        country::Id::from_str(&code.trim().to_ascii_uppercase())
-            .map(Region)
-            .map_err(|_| Error::UnknownRegion(code.to_string()))
+        let trimmed = code.trim();
+        let parsed = if trimmed.bytes().all(|b| !b.is_ascii_lowercase()) {
+            country::Id::from_str(trimmed)
+        } else {
+            country::Id::from_str(&trimmed.to_ascii_uppercase())
+        };
+        parsed.map(Region).map_err(|_| Error::UnknownRegion(code.to_string()))
     }
 }
 
@@ -67,6 +79,14 @@ pub fn normalize_identifier(kind: IdentifierKind, value: &str, region: Option<Re
         IdentifierKind::Id => id(value),
         IdentifierKind::Name => name(value),
     }
+}
+
+/// [`normalize_identifier`] with the kind and region as SQL passes them: text, parsed here so
+/// that both engines accept and reject exactly the same spellings.
+pub fn normalize_identifier_text(kind: &str, value: &str, region: Option<&str>) -> Result<Option<String>> {
+    let kind: IdentifierKind = kind.parse()?;
+    let region = region.map(str::parse::<Region>).transpose()?;
+    Ok(normalize_identifier(kind, value, region))
 }
 
 fn email(value: &str, provider_rules: bool) -> Option<String> {
@@ -183,6 +203,14 @@ mod tests {
         assert_eq!(n("name", "O'Brien, Straße", None).as_deref(), Some("obrien strasse"));
         assert_eq!(n("name", "Łukasz Søren", None).as_deref(), Some("lukasz soren"));
         assert_eq!(n("name", "--", None), None);
+    }
+
+    #[test]
+    fn text_form_parses_kind_and_region_in_any_case() {
+        let phone = normalize_identifier_text(" Phone ", "020 7946 0018", Some("gb"));
+        assert_eq!(phone.unwrap().as_deref(), Some("+442079460018"));
+        assert_eq!(normalize_identifier_text("EMAIL", "A@B.co", None).unwrap().as_deref(), Some("a@b.co"));
+        assert!(normalize_identifier_text("email", "a@b.co", Some("zz")).is_err());
     }
 
     #[test]
