@@ -50,8 +50,8 @@ fn run(args: &[String]) -> Result<()> {
     println!("stitch               {:.2} s", total - read);
     println!("end to end           {total:.2} s");
     println!("records/s            {:.0}", s.records as f64 / total);
-    println!("compared pairs       {} ({})", s.compared_pairs, rules(&s.pairs_per_rule));
-    println!("pairs/s (stitch)     {:.0}", s.compared_pairs as f64 / (total - read));
+    println!("compared pairs       {} ({})", s.compared_pairs(), rules(&s.pairs_per_rule));
+    println!("pairs/s (stitch)     {:.0}", s.compared_pairs() as f64 / (total - read));
     println!("links                {} deterministic, {} probabilistic", s.deterministic_links, s.probabilistic_links);
     println!("oversized blocks     {} ({} records)", s.oversized_groups, s.oversized_records);
     println!("clusters             {}", s.clusters);

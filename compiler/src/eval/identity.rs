@@ -132,7 +132,7 @@ pub fn print(report: &IdentityReport, format: ReportFormat, out: &mut impl Write
         report.read_seconds, report.stitch_seconds, report.records_per_second
     );
     let rules: Vec<String> = s.pairs_per_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
-    text += &format!("  compared   {} pairs ({})\n", s.compared_pairs, rules.join(", "));
+    text += &format!("  compared   {} pairs ({})\n", s.compared_pairs(), rules.join(", "));
     text += &format!("  links      {} deterministic, {} probabilistic\n", s.deterministic_links, s.probabilistic_links);
     if s.oversized_groups > 0 {
         text += &format!(

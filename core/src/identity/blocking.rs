@@ -24,22 +24,20 @@ pub(crate) struct Grouping {
 impl Grouping {
     /// Groups the records by the values of `columns`, keeping groups of at most `max` records.
     pub(crate) fn new(columns: &[&Normalized], records: usize, max: usize) -> Self {
-        let keys = match columns {
-            [one] => one.codes.clone(),
-            many => {
-                let mut ids: HashMap<Vec<u32>, u32> = HashMap::new();
-                (0..records)
-                    .map(|r| {
-                        let key: Vec<u32> = many.iter().map(|c| c.codes[r]).collect();
-                        if key.contains(&0) {
-                            return 0;
-                        }
-                        let next = ids.len() as u32 + 1;
-                        *ids.entry(key).or_insert(next)
-                    })
-                    .collect()
+        // One column at a time: the key of columns 1..=k is the interned pair (key of 1..k,
+        // code of k), so no record needs a key of its own allocated; 0 stays NULL.
+        let mut keys = columns.first().map_or_else(|| vec![0; records], |c| c.codes.clone());
+        for column in &columns[1..] {
+            let mut ids: HashMap<(u32, u32), u32> = HashMap::new();
+            for (key, &code) in keys.iter_mut().zip(&column.codes) {
+                if *key != 0 && code != 0 {
+                    let next = ids.len() as u32 + 1;
+                    *key = *ids.entry((*key, code)).or_insert(next);
+                } else {
+                    *key = 0;
+                }
             }
-        };
+        }
         let distinct = keys.iter().copied().max().unwrap_or(0) as usize;
         let mut counts = vec![0u32; distinct + 1];
         for &k in &keys {

@@ -61,10 +61,14 @@ impl RecordSet {
     /// Adds a record. Ids must be unique and non-empty; `values` follow [`columns`](Self::columns),
     /// with `None` (or an empty string) for a missing value.
     pub fn push(&mut self, id: &str, values: &[Option<&str>]) -> Result<()> {
-        if values.len() != self.columns.len() {
+        self.insert(id, values.len(), values.iter().copied())
+    }
+
+    /// Adds a record from `count` values, without collecting them first.
+    fn insert<'v>(&mut self, id: &str, count: usize, values: impl Iterator<Item = Option<&'v str>>) -> Result<()> {
+        if count != self.columns.len() {
             return Err(Error::IdentityRecords(format!(
-                "record '{id}' has {} values for {} columns",
-                values.len(),
+                "record '{id}' has {count} values for {} columns",
                 self.columns.len()
             )));
         }
@@ -100,9 +104,8 @@ impl RecordSet {
         let mut records = Self::new(columns)?;
         let mut row = csv::StringRecord::new();
         while csv.read_record(&mut row).map_err(bad)? {
-            let values: Vec<Option<&str>> =
-                row.iter().enumerate().filter(|(i, _)| *i != id_column).map(|(_, v)| Some(v)).collect();
-            records.push(&row[id_column], &values)?;
+            let values = row.iter().enumerate().filter(|(i, _)| *i != id_column).map(|(_, v)| Some(v));
+            records.insert(&row[id_column], row.len() - 1, values)?;
         }
         Ok(records)
     }
@@ -165,8 +168,7 @@ impl QueryRecords {
             )));
         };
         let (before, after) = (&row[..self.id], &row[self.id + 1..]);
-        let values: Vec<Option<&str>> = before.iter().chain(after).copied().collect();
-        self.records.push(id, &values)
+        self.records.insert(id, row.len() - 1, before.iter().chain(after).copied())
     }
 
     /// The records read.
