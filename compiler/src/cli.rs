@@ -9,8 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::compile::{compile, locate_sources, write_compiled};
 use crate::engine::{EmbeddedEngine, Engine};
 use crate::error::{Error, Result};
-use crate::eval::identity::{self, SettingsSource};
-use crate::eval::ReportFormat;
+use crate::eval::{identity, pii, ReportFormat, SettingsSource};
 use crate::project::profiles::{self, Target, TargetChoice};
 use crate::project::Project;
 use crate::query::{query, OutputFormat};
@@ -42,6 +41,32 @@ enum EvalCommand {
     /// Identity stitching: pairwise precision, recall and F1, cluster counts, the trained model,
     /// and examples of wrong links and missed pairs.
     Identity(EvalIdentityArgs),
+    /// PII detection: precision, recall and F1 per type and overall, by overlap and by exact
+    /// boundaries, with the spans missed and the false alarms.
+    Pii(EvalPiiArgs),
+}
+
+#[derive(Debug, Args)]
+struct EvalPiiArgs {
+    /// Labelled texts as JSON lines: {"id", "text", "spans": [{"start", "end", "type"}]}, offsets
+    /// in characters.
+    #[arg(long)]
+    gold: PathBuf,
+    /// A policy as a YAML or JSON mapping (default: the default policy).
+    #[arg(long, conflicts_with = "policy")]
+    policy_file: Option<PathBuf>,
+    /// Use this `pii_policies:` entry of the project.
+    #[arg(long)]
+    policy: Option<String>,
+    /// The project holding `--policy`.
+    #[arg(long, default_value = ".", env = "CONVLYTICS_PROJECT_DIR")]
+    project_dir: PathBuf,
+    /// Missed spans and false alarms listed per type.
+    #[arg(long, default_value_t = 3)]
+    examples: usize,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -149,20 +174,30 @@ async fn dispatch(cli: Cli) -> Result<()> {
             crate::run::run(&project, &compiled, &mut engine).await.map(|_| ())
         }
         Command::Eval(EvalCommand::Identity(args)) => {
-            let source = match (args.settings, args.identity) {
-                (Some(file), _) => SettingsSource::File(file),
-                (None, Some(name)) => SettingsSource::Project { dir: args.project_dir, name },
-                (None, None) => SettingsSource::Defaults,
-            };
+            let source = settings_source(args.settings, args.identity, args.project_dir);
             let settings = identity::load_settings(&source)?;
             let report = identity::evaluate(&args.records, &args.truth, &settings)?;
             identity::print(&report, args.format, &mut std::io::stdout().lock())
+        }
+        Command::Eval(EvalCommand::Pii(args)) => {
+            let source = settings_source(args.policy_file, args.policy, args.project_dir);
+            let report = pii::evaluate(&args.gold, pii::load_policy(&source)?, args.examples)?;
+            pii::print(&report, args.format, &mut std::io::stdout().lock())
         }
         Command::Sql(args) => {
             let engine = sql_engine(&args).await?;
             let stdout = std::io::stdout();
             query(&engine, &args.query, args.format, &mut stdout.lock()).await
         }
+    }
+}
+
+/// Settings from a file, else a named project entry, else the defaults.
+fn settings_source(file: Option<PathBuf>, name: Option<String>, project_dir: PathBuf) -> SettingsSource {
+    match (file, name) {
+        (Some(file), _) => SettingsSource::File(file),
+        (None, Some(name)) => SettingsSource::Project { dir: project_dir, name },
+        (None, None) => SettingsSource::Defaults,
     }
 }
 

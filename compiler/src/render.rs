@@ -138,25 +138,10 @@ impl<'p> Renderer<'p> {
             kwargs.assert_all_used()?;
             Ok(String::new())
         });
-        let identities: Arc<BTreeMap<String, String>> = Arc::new(
-            project
-                .identities
-                .iter()
-                .map(|(name, (_, spec))| {
-                    let json = serde_json::to_string(&spec.settings).expect("settings serialize");
-                    (name.clone(), format!("'{}'", json.replace('\'', "''")))
-                })
-                .collect(),
-        );
-        env.add_function("identity_settings", move |name: String| {
-            identities.get(&name).cloned().ok_or_else(|| {
-                let known: Vec<&str> = identities.keys().map(String::as_str).collect();
-                minijinja::Error::new(
-                    ErrorKind::InvalidOperation,
-                    format!("identity_settings('{name}'): no identity named '{name}' (declared: {})", known.join(", ")),
-                )
-            })
-        });
+        let identities = project.identities.iter().map(|(name, (_, spec))| (name, serde_json::to_string(&spec.settings)));
+        add_named_settings(&mut env, "identity_settings", "identity", identities);
+        let policies = project.pii_policies.iter().map(|(name, (_, spec))| (name, serde_json::to_string(&spec.policy)));
+        add_named_settings(&mut env, "pii_policy", "pii policy", policies);
         Self { project, target, env }
     }
 
@@ -245,4 +230,31 @@ pub fn env_var(name: String, default: Option<String>) -> Result<String, minijinj
             format!("env_var('{name}') is not set and has no default"),
         )),
     }
+}
+
+/// Registers the Jinja function `function('name')`, which renders the named settings as a SQL
+/// string literal of their JSON.
+fn add_named_settings<'a>(
+    env: &mut Environment<'static>,
+    function: &'static str,
+    what: &'static str,
+    entries: impl Iterator<Item = (&'a String, serde_json::Result<String>)>,
+) {
+    let literals: Arc<BTreeMap<String, String>> = Arc::new(
+        entries
+            .map(|(name, json)| {
+                let json = json.expect("settings serialize");
+                (name.clone(), format!("'{}'", json.replace('\'', "''")))
+            })
+            .collect(),
+    );
+    env.add_function(function, move |name: String| {
+        literals.get(&name).cloned().ok_or_else(|| {
+            let known: Vec<&str> = literals.keys().map(String::as_str).collect();
+            minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                format!("{function}('{name}'): no {what} named '{name}' (declared: {})", known.join(", ")),
+            )
+        })
+    });
 }

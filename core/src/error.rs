@@ -19,6 +19,15 @@ pub enum Error {
     /// Identity records that cannot be stitched (no id column, duplicate ids, ragged rows).
     #[error("identity records: {0}")]
     IdentityRecords(String),
+    /// A PII policy that cannot be used (unknown type, bad regex, threshold out of range).
+    #[error("pii policy: {0}")]
+    PiiPolicy(String),
+    /// The hash operator's key is missing or too short.
+    #[error("pii key: {0}")]
+    PiiKey(String),
+    /// A gold file for `eval pii` that cannot be read.
+    #[error("pii gold: {0}")]
+    PiiGold(String),
 }
 
 /// `Result` with the core [`Error`].

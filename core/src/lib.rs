@@ -8,6 +8,7 @@ pub mod conversation_id;
 mod error;
 pub mod identity;
 pub mod language;
+pub mod pii;
 
 pub use conversation_id::{conversation_id, CONVERSATION_NAMESPACE};
 pub use error::{Error, Result};

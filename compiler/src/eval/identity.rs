@@ -1,33 +1,15 @@
 //! `convlytics eval identity`: stitch a CSV of records and score it against true pairs.
 
 use std::fs::File;
-use std::io::{BufReader, IsTerminal, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use convlytics_core::identity::{pairwise_metrics, read_truth, stitch, PairwiseMetrics, RecordSet, Settings, Stitched};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use super::ReportFormat;
+use super::{spinner, ReportFormat, SettingsSource};
 use crate::error::{Error, Result};
-use crate::project::Project;
-
-/// Where the settings come from.
-#[derive(Debug, Clone)]
-pub enum SettingsSource {
-    /// The defaults, inferred from the column names.
-    Defaults,
-    /// A YAML or JSON file holding the settings mapping.
-    File(PathBuf),
-    /// A named `identities:` entry of a project.
-    Project {
-        /// The project's directory.
-        dir: PathBuf,
-        /// The entry's name.
-        name: String,
-    },
-}
 
 /// The report `eval identity` prints.
 #[derive(Debug, Serialize)]
@@ -52,22 +34,12 @@ fn input_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Input { path: path.to_path_buf(), message: e.to_string() }
 }
 
-/// Loads the settings from `source`.
+/// Loads the settings from `source`: a project's `identities:` entry by name.
 pub fn load_settings(source: &SettingsSource) -> Result<Settings> {
-    match source {
-        SettingsSource::Defaults => Ok(Settings::default()),
-        SettingsSource::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))
-        }
-        SettingsSource::Project { dir, name } => {
-            let project = Project::load(dir)?;
-            project.identities.get(name).map(|(_, spec)| spec.settings.clone()).ok_or_else(|| {
-                let known: Vec<&str> = project.identities.keys().map(String::as_str).collect();
-                Error::Project(format!("no identity named '{name}' in the project (declared: {})", known.join(", ")))
-            })
-        }
-    }
+    source.load("identity", |project, name| {
+        let found = project.identities.get(name).map(|(_, spec)| spec.settings.clone());
+        (found, project.identities.keys().cloned().collect())
+    })
 }
 
 /// Reads `records` and `truth`, stitches, and scores.
@@ -96,17 +68,6 @@ pub fn evaluate(records_file: &Path, truth_file: &Path, settings: &Settings) -> 
         model,
         metrics,
     })
-}
-
-/// A spinner on a terminal, nothing otherwise.
-fn spinner() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner()
-        .with_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("style"));
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
 }
 
 /// Prints `report` as `format`.

@@ -1,6 +1,17 @@
 //! `convlytics eval`: measure a capability against labelled data and print a report.
 
 pub mod identity;
+pub mod pii;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::project::Project;
 
 /// How an evaluation report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -9,4 +20,56 @@ pub enum ReportFormat {
     Text,
     /// One JSON document for scripts.
     Json,
+}
+
+/// Where an evaluation's settings come from.
+#[derive(Debug, Clone)]
+pub enum SettingsSource {
+    /// The defaults.
+    Defaults,
+    /// A YAML or JSON file holding the settings mapping.
+    File(PathBuf),
+    /// A named entry of a project (`identities:`, `pii_policies:`).
+    Project {
+        /// The project's directory.
+        dir: PathBuf,
+        /// The entry's name.
+        name: String,
+    },
+}
+
+impl SettingsSource {
+    /// Loads the settings. `lookup` finds a named entry in a project and lists the declared
+    /// names; `what` names the kind of entry in errors.
+    pub fn load<T: DeserializeOwned + Default>(
+        &self,
+        what: &str,
+        lookup: impl Fn(&Project, &str) -> (Option<T>, Vec<String>),
+    ) -> Result<T> {
+        match self {
+            SettingsSource::Defaults => Ok(T::default()),
+            SettingsSource::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+                serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))
+            }
+            SettingsSource::Project { dir, name } => {
+                let project = Project::load(dir)?;
+                let (found, known) = lookup(&project, name);
+                found.ok_or_else(|| {
+                    Error::Project(format!("no {what} named '{name}' in the project (declared: {})", known.join(", ")))
+                })
+            }
+        }
+    }
+}
+
+/// A spinner on a terminal, nothing otherwise.
+fn spinner() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner()
+        .with_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("style"));
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
 }

@@ -10,6 +10,7 @@ mod strings;
 use std::sync::Arc;
 
 use convlytics_core::identity::normalize_identifier_text;
+use convlytics_core::pii::{detect_pii_text, redact_pii_text};
 use datafusion::prelude::SessionContext;
 
 use strings::StringFunction;
@@ -24,6 +25,8 @@ pub fn udfs() -> Vec<datafusion::logical_expr::ScalarUDF> {
         StringFunction::udf("normalize_identifier", &[2, 3], |args| {
             normalize_identifier_text(args[0], args[1], args.get(2).copied())
         }),
+        StringFunction::udf("detect_pii", &[1, 2], |args| detect_pii_text(args[0], args.get(1).copied()).map(Some)),
+        StringFunction::udf("redact_pii", &[1, 2], |args| redact_pii_text(args[0], args.get(1).copied()).map(Some)),
     ]
 }
 

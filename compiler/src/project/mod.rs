@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 pub use config::ProjectConfig;
 pub use model::{Materialization, Model, ModelConfig};
-pub use properties::{IdentitySpec, SourceTable};
+pub use properties::{IdentitySpec, PiiPolicySpec, SourceTable};
 
 /// A project as read from disk, before rendering.
 #[derive(Debug)]
@@ -28,6 +28,20 @@ pub struct Project {
     pub taxonomies: Vec<(PathBuf, serde_yaml::Value)>,
     /// Identity-stitching settings by name, with the file that declared them.
     pub identities: BTreeMap<String, (PathBuf, IdentitySpec)>,
+    /// PII policies by name, with the file that declared them.
+    pub pii_policies: BTreeMap<String, (PathBuf, PiiPolicySpec)>,
+}
+
+/// Adds a named declaration; a name declared twice is an error naming both files.
+fn insert_named<T>(map: &mut BTreeMap<String, (PathBuf, T)>, what: &str, name: String, rel: &Path, spec: T) -> Result<()> {
+    if let Some((prev, _)) = map.insert(name.clone(), (rel.to_path_buf(), spec)) {
+        return Err(Error::Project(format!(
+            "{}: {what} '{name}' is declared twice (also in {})",
+            rel.display(),
+            prev.display()
+        )));
+    }
+    Ok(())
 }
 
 impl Project {
@@ -48,6 +62,7 @@ impl Project {
             sources: BTreeMap::new(),
             taxonomies: Vec::new(),
             identities: BTreeMap::new(),
+            pii_policies: BTreeMap::new(),
         };
         let mut descriptions = BTreeMap::new();
         for model_path in project.config.model_paths.clone() {
@@ -77,14 +92,10 @@ impl Project {
                         }
                         project.taxonomies.extend(props.taxonomies.into_iter().map(|t| (rel.clone(), t)));
                         for identity in props.identities {
-                            let name = identity.name.clone();
-                            if let Some((prev, _)) = project.identities.insert(name.clone(), (rel.clone(), identity)) {
-                                return Err(Error::Project(format!(
-                                    "{}: identity '{name}' is declared twice (also in {})",
-                                    rel.display(),
-                                    prev.display()
-                                )));
-                            }
+                            insert_named(&mut project.identities, "identity", identity.name.clone(), &rel, identity)?;
+                        }
+                        for policy in props.pii_policies {
+                            insert_named(&mut project.pii_policies, "pii policy", policy.name.clone(), &rel, policy)?;
                         }
                     }
                     _ => {}

@@ -1,5 +1,5 @@
 //! YAML property files under the model paths: sources, model documentation, taxonomies,
-//! identity settings.
+//! identity settings, PII policies.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +27,9 @@ pub struct PropertiesFile {
     /// Identity-stitching settings, by name, for `identity_settings()` and `eval identity`.
     #[serde(default)]
     pub identities: Vec<IdentitySpec>,
+    /// PII policies, by name, for `pii_policy()` and `eval pii`.
+    #[serde(default)]
+    pub pii_policies: Vec<PiiPolicySpec>,
 }
 
 /// Named identity-stitching settings. Unknown keys, here and in `settings`, are errors.
@@ -41,6 +44,21 @@ pub struct IdentitySpec {
     /// The settings `stitch_identity` receives.
     #[serde(default)]
     pub settings: convlytics_core::identity::Settings,
+}
+
+/// A named PII policy. Unknown keys, here and in `policy`, are errors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PiiPolicySpec {
+    /// The name `pii_policy()` takes.
+    pub name: String,
+    /// What the policy is for.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The policy `detect_pii` and `redact_pii` receive. It names the environment variable of
+    /// the hash key, never the key.
+    #[serde(default)]
+    pub policy: convlytics_core::pii::Policy,
 }
 
 /// A source: a group of tables that exist outside the project. Unknown keys are errors; dbt's

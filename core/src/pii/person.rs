@@ -1,0 +1,322 @@
+//! Person names: cues ("my name is", "this is X from", titles, salutations, sign-offs, speaker
+//! prefixes), the names list (US Census and many locales' given and family names), and runs of
+//! capitalized words that are not English words.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::{Method, Span};
+
+struct Lexicon {
+    first: HashSet<&'static str>,
+    last: HashSet<&'static str>,
+    common: HashSet<&'static str>,
+    cue: Regex,
+}
+
+fn lexicon() -> &'static Lexicon {
+    static LEXICON: OnceLock<Lexicon> = OnceLock::new();
+    LEXICON.get_or_init(|| {
+        let set = |text: &'static str| text.lines().filter(|l| !l.is_empty()).collect::<HashSet<_>>();
+        Lexicon {
+            first: set(FIRST_NAMES),
+            last: set(LAST_NAMES),
+            common: set(include_str!("data/common_words.txt")),
+            cue: Regex::new(CUE).expect("the name-cue pattern compiles"),
+        }
+    })
+}
+
+static FIRST_NAMES: &str = include_str!("data/first_names.txt");
+static LAST_NAMES: &str = include_str!("data/last_names.txt");
+
+/// Phrases after which a name follows. Group 1 is a cue that allows a lower-case name.
+const CUE: &str = r"(?i)(?-u:\b)(?:(my\s+name\s+is|my\s+name's|name\s*:|names?\s+is|call\s+me|named|called|signed|under\s+the\s+name(?:\s+of)?)|this\s+is|i\s+am|i'm|i’m|it's|speak(?:ing)?\s+(?:to|with)|talk(?:ing)?\s+to|ask\s+for|regards|best\s+wishes|thanks|thank\s+you|cheers|sincerely|best|yours|dear|hi|hello|hey|good\s+(?:morning|afternoon|evening)|mrs|mr|ms|mx|miss|dr|prof|sir|madam)(?-u:\b)[.,:!\-]?[ \t]*(?:\r?\n[ \t]*)?";
+
+/// Words that end a name: street types and words that name organisations, which the
+/// family-name lists also hold ("Street", "Bank").
+const NOT_NAMES: [&str; 48] = [
+    "Street", "St", "Avenue", "Ave", "Road", "Rd", "Lane", "Ln", "Drive", "Dr", "Boulevard", "Blvd", "Court", "Place",
+    "Square", "Way", "Hill", "Park", "Inc", "Ltd", "Llc", "Corp", "Corporation", "Company", "Co", "Group", "Bank",
+    "University", "College", "School", "Hospital", "Hotel", "Orchestra", "Band", "Foundation", "Institute",
+    "Association", "Church", "Airport", "Station", "Museum", "Center", "Centre", "Gmbh", "Ag", "Sa", "Plc", "Partners",
+];
+
+/// Given names that are also English words, taken as names when capitalized inside a sentence
+/// ("ask John", not "Will you").
+const NAME_WORDS: [&str; 64] = [
+    "John", "Peter", "Maria", "Harry", "Matt", "Mike", "Tom", "Tony", "Victor", "Martin", "Terry", "Bob", "Bobby",
+    "Billy", "Jimmy", "Rick", "Nick", "Chad", "Brad", "Josh", "Ken", "Drew", "Dean", "Carol", "Sally", "Sue", "Eve",
+    "Lily", "Rose", "Ruby", "Jack", "Max", "Ray", "Roger", "Rob", "Robin", "Pat", "Penny", "Dale", "Dawn", "Frank",
+    "Gene", "Grant", "Guy", "Jay", "Lance", "Lee", "Mark", "Mason", "Miles", "Troy", "Wade", "Warren", "Grace", "Hope",
+    "Joy", "Faith", "Bill", "Will", "Amber", "Olive", "Crystal", "Candy", "Sandy",
+];
+
+/// Labels that end in a colon but are not speakers.
+const LABELS: [&str; 28] = [
+    "Agent", "Customer", "User", "Bot", "System", "Assistant", "Support", "Name", "Phone", "Email", "E-mail", "Date",
+    "Address", "Fax", "Desk", "Mobile", "Subject", "From", "To", "Note", "Answer", "Question", "Website", "Zip", "Re",
+    "Tel", "Cc", "Bcc",
+];
+
+/// Whether `word` (any case) is among the most frequent English words.
+pub(super) fn is_common_word(word: &str) -> bool {
+    let lexicon = lexicon();
+    if word.bytes().all(|b| !b.is_ascii_uppercase()) {
+        return lexicon.common.contains(word);
+    }
+    lexicon.common.contains(word.to_lowercase().as_str())
+}
+
+/// A word of the text: letters with inner apostrophes or hyphens, a possessive `'s` left off.
+#[derive(Clone, Copy)]
+struct Word {
+    start: usize,
+    end: usize,
+}
+
+/// Finds person names in `text`.
+pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
+    let lexicon = lexicon();
+    let first_found = out.len();
+    let mut cued_until = 0;
+    for m in lexicon.cue.captures_iter(text) {
+        let whole = m.get(0).expect("whole match");
+        if whole.end() < cued_until {
+            continue;
+        }
+        let lower_ok = m.get(1).is_some();
+        let names = name_words(text, whole.end(), lower_ok, true);
+        if let (Some(first), Some(last)) = (names.first(), names.last()) {
+            cued_until = last.end;
+            let cue = text[whole.start()..whole.end()].trim_end();
+            out.push(Span { entity: "PERSON", start: first.start, end: last.end, score: 0.85, method: Method::NameCue, evidence: cue });
+        }
+    }
+    let mut at = 0;
+    while let Some(word) = next_word(text, at) {
+        at = word.end;
+        let w = &text[word.start..word.end];
+        if let Some(end) = lower_case_name(text, word) {
+            at = end;
+            out.push(Span { entity: "PERSON", start: word.start, end, score: 0.7, method: Method::NamesList, evidence: "names list, lower case" });
+            continue;
+        }
+        let glued = text[..word.start].ends_with(|c: char| c.is_ascii_digit() || matches!(c, '@' | '/' | '.' | '_'));
+        if !starts_upper(w) || is_all_caps(w) || glued || word.end <= cued_until {
+            continue;
+        }
+        let names = name_words(text, word.start, false, false);
+        let Some(last) = names.last() else { continue };
+        let known = |w: &Word, set: &HashSet<&str>| in_list(set, &text[w.start..w.end]);
+        let is_common = |w: &Word| is_common_word(&text[w.start..w.end]);
+        let words: Vec<&Word> = names.iter().filter(|w| w.end - w.start > 1 && !text[w.start..w.end].ends_with('.')).collect();
+        let sentence_start = text[..names[0].start].trim_end_matches([' ', '"', '“', '(']).is_empty()
+            || text[..names[0].start].trim_end_matches([' ', '"', '“', '(']).ends_with(['.', '!', '?', '\n', ':']);
+        let first_known = known(&names[0], &lexicon.first)
+            && (!is_common(&names[0]) || !sentence_start && NAME_WORDS.contains(&capitalized(&text[names[0].start..names[0].end]).as_str()));
+        let speaker = sentence_start
+            && text[last.end..].starts_with(':')
+            && !words.iter().any(|w| is_common(w) || LABELS.contains(&capitalized(&text[w.start..w.end]).as_str()));
+        let has_initial = names.len() >= 3 && names[1..names.len() - 1].iter().any(|w| text[w.start..w.end].chars().count() <= 2);
+        let none_common = !words.iter().any(|w| is_common(w));
+        let (score, evidence) = if first_known && words.len() >= 2 {
+            (0.85, "given name and family name")
+        } else if first_known {
+            (0.6, "given name")
+        } else if speaker {
+            (0.7, "speaker name")
+        } else if words.len() >= 2 && none_common && has_initial {
+            (0.8, "name with initial")
+        } else if words.len() >= 2 && none_common && words.iter().any(|w| known(w, &lexicon.first) || known(w, &lexicon.last)) {
+            (0.7, "names list")
+        } else if words.len() >= 2 && none_common {
+            (0.5, "capitalized words")
+        } else {
+            at = last.end;
+            continue;
+        };
+        at = last.end;
+        out.push(Span { entity: "PERSON", start: names[0].start, end: last.end, score, method: Method::NamesList, evidence });
+    }
+    repeated_names(text, first_found, out);
+}
+
+/// A name written in lower case ("naomi ryan", "eric g. samoylova"): a given name and a family
+/// name from the lists, neither an English word, with an optional initial between. Returns the
+/// name's end.
+fn lower_case_name(text: &str, word: Word) -> Option<usize> {
+    let lexicon = lexicon();
+    let w = &text[word.start..word.end];
+    if !w.chars().next().is_some_and(char::is_lowercase) || is_common_word(w) || !in_list(&lexicon.first, w) {
+        return None;
+    }
+    text[word.end..].strip_prefix(' ')?;
+    let mut next = word_at(text, word.end + 1)?;
+    if next.end - next.start == 1 {
+        let gap = [". ", " "].iter().find(|g| text[next.end..].starts_with(**g))?.len();
+        next = word_at(text, next.end + gap)?;
+    }
+    let family = &text[next.start..next.end];
+    let ok = family.chars().all(char::is_lowercase) && !is_common_word(family) && in_list(&lexicon.last, family);
+    ok.then_some(next.end)
+}
+
+/// A family or given name seen in a found name counts again where it stands alone later
+/// ("… Terence Vassiliev's tales … early Vassiliev").
+fn repeated_names<'a>(text: &'a str, first_found: usize, out: &mut Vec<Span<'a>>) {
+    let mut seen: Vec<&str> = Vec::new();
+    for span in &out[first_found..] {
+        for part in text[span.start..span.end].split_whitespace() {
+            if part.chars().count() > 2 && !is_common_word(part) && !seen.contains(&part) {
+                seen.push(part);
+            }
+        }
+    }
+    if seen.is_empty() {
+        return;
+    }
+    let covered: Vec<(usize, usize)> = out[first_found..].iter().map(|s| (s.start, s.end)).collect();
+    let mut at = 0;
+    while let Some(word) = next_word(text, at) {
+        at = word.end;
+        let w = &text[word.start..word.end];
+        if seen.contains(&w) && !covered.iter().any(|&(s, e)| word.start >= s && word.end <= e) {
+            out.push(Span { entity: "PERSON", start: word.start, end: word.end, score: 0.8, method: Method::NamesList, evidence: "same name earlier" });
+        }
+    }
+}
+
+/// The name words starting at `from`: up to four capitalized words or initials separated by
+/// single spaces. `lower_ok` accepts lower-case words that are not common English words (after
+/// "my name is"); `cued` accepts one capitalized word whatever it is.
+fn name_words(text: &str, from: usize, lower_ok: bool, cued: bool) -> Vec<Word> {
+    let mut words: Vec<Word> = Vec::new();
+    let mut at = from;
+    while words.len() < 4 {
+        let Some(word) = word_at(text, at) else { break };
+        let w = &text[word.start..word.end];
+        let initial = w.chars().count() == 1 && starts_upper(w);
+        let initial_dot = initial && text[word.end..].starts_with('.');
+        let accepted = if initial {
+            !words.is_empty() || cued
+        } else if starts_upper(w) {
+            !is_all_caps(w) || cued
+        } else {
+            lower_ok && !is_common_word(w)
+        };
+        let stop_word = !initial && !words.is_empty() && (is_common_word(w) && !in_list(&lexicon().last, w) || NOT_NAMES.contains(&capitalized(w).as_str()));
+        if NOT_NAMES.contains(&capitalized(w).as_str()) && words.is_empty() {
+            break;
+        }
+        if !accepted || stop_word || (cued && words.is_empty() && is_common_word(w) && !in_list(&lexicon().first, w)) {
+            break;
+        }
+        let end = if initial_dot { word.end + 1 } else { word.end };
+        words.push(Word { start: word.start, end });
+        let rest = &text[end..];
+        let gap = rest.len() - rest.trim_start_matches(' ').len();
+        if gap != 1 {
+            break;
+        }
+        at = end + 1;
+    }
+    while words.last().is_some_and(|w| text[w.start..w.end].chars().count() <= 2 && words.len() > 1) {
+        words.pop();
+    }
+    if words.len() == 1 && text[words[0].start..words[0].end].chars().count() <= 2 {
+        words.clear();
+    }
+    words
+}
+
+/// The word that starts exactly at `at`, if one does.
+fn word_at(text: &str, at: usize) -> Option<Word> {
+    let first = text[at..].chars().next()?;
+    if !first.is_alphabetic() {
+        return None;
+    }
+    Some(word_from(text, at))
+}
+
+/// The next word at or after `at`.
+fn next_word(text: &str, at: usize) -> Option<Word> {
+    let (offset, _) = text[at..].char_indices().find(|(_, c)| c.is_alphabetic())?;
+    Some(word_from(text, at + offset))
+}
+
+fn word_from(text: &str, start: usize) -> Word {
+    let mut end = start;
+    let mut chars = text[start..].char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c.is_alphabetic() {
+            end = start + i + c.len_utf8();
+        } else if matches!(c, '\'' | '’' | '-') && chars.peek().is_some_and(|(_, n)| n.is_alphabetic()) {
+            continue;
+        } else {
+            break;
+        }
+    }
+    let word = &text[start..end];
+    for possessive in ["'s", "’s"] {
+        if word.len() > possessive.len() + 1 && word.ends_with(possessive) {
+            end -= possessive.len();
+        }
+    }
+    Word { start, end }
+}
+
+fn starts_upper(w: &str) -> bool {
+    w.chars().next().is_some_and(char::is_uppercase)
+}
+
+fn is_all_caps(w: &str) -> bool {
+    w.chars().count() > 1 && w.chars().all(|c| !c.is_lowercase())
+}
+
+/// Whether `w`, in the lists' spelling (capitalized), is in `set`.
+fn in_list(set: &HashSet<&str>, w: &str) -> bool {
+    set.contains(capitalized(w).as_str())
+}
+
+/// `w` as the lists spell names: the first letter upper case, the rest lower case.
+fn capitalized(w: &str) -> String {
+    let mut chars = w.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Vec<(&str, &str)> {
+        let mut out = Vec::new();
+        scan(text, &mut out);
+        out.sort_by_key(|s| s.start);
+        out.iter().map(|s| (&text[s.start..s.end], s.method.as_str())).collect()
+    }
+
+    #[test]
+    fn cues() {
+        assert_eq!(names("Hi, my name is rubija okafor and"), vec![("rubija okafor", "name_cue")]);
+        assert_eq!(names("Dear Ms. Okonkwo,"), vec![("Okonkwo", "name_cue")]);
+        assert_eq!(names("Thanks,\nPriya"), vec![("Priya", "name_cue")]);
+        assert_eq!(names("I'm happy to help"), vec![]);
+        assert_eq!(names("For my take on Mrs. Labrie, see"), vec![("Labrie", "name_cue")]);
+        assert_eq!(names("this is his Name"), vec![]);
+    }
+
+    #[test]
+    fn names_list() {
+        assert_eq!(names("songwriter Zoe Young employs lingo"), vec![("Zoe Young", "names_list")]);
+        assert_eq!(names("partner's name Shane M Culp."), vec![("Shane M Culp", "names_list")]);
+        assert_eq!(names("verses from Faina D. Yefremova's tales, early Yefremova"), vec![
+            ("Faina D. Yefremova", "names_list"),
+            ("Yefremova", "names_list")
+        ]);
+        assert_eq!(names("The Orchestra was founded in Southern Tunisia"), vec![]);
+        assert_eq!(names("follow up with patricia desrosiers soon"), vec![("patricia desrosiers", "names_list")]);
+    }
+}
