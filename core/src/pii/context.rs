@@ -57,7 +57,8 @@ pub(super) fn adjust<'a>(text: &'a str, policy: &'a CompiledPolicy, spans: &mut 
         }
         fill_window(text, span, &mut window);
         if is_date {
-            if let Some(word) = BIRTH.iter().find(|w| contains_word(&window, w)) {
+            let before = window.split('\u{1}').next().unwrap_or_default();
+            if let Some(word) = BIRTH.iter().find(|w| contains_word(before, w)) {
                 span.entity = "DATE_OF_BIRTH";
                 span.score = 0.85;
                 span.method = Method::Context;

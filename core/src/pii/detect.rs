@@ -34,26 +34,33 @@ pub(super) fn find<'a>(text: &'a str, policy: &'a CompiledPolicy, redacting: boo
     resolve(spans)
 }
 
-/// One span per stretch of text: a span inside another gives way to it (a phone number inside a
-/// URL, a name inside an address); of two that overlap partly, the higher score stays.
+/// One span per stretch of text. Spans that overlap form a group; a span containing the whole
+/// group speaks for it (a phone number inside a URL, a name inside an address); otherwise the
+/// highest score (then the longest) names the group, which covers all of its spans, so no part of
+/// any of them is left unredacted.
 fn resolve(mut spans: Vec<Span<'_>>) -> Vec<Span<'_>> {
-    spans.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)).then(b.score.total_cmp(&a.score)));
-    let mut outer: Vec<Span<'_>> = Vec::with_capacity(spans.len());
+    spans.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut kept: Vec<Span<'_>> = Vec::with_capacity(spans.len());
+    let mut group_start = 0;
+    let mut group_end = 0;
     for span in spans {
-        if outer.last().is_some_and(|o| span.end <= o.end) {
-            continue;
-        }
-        outer.push(span);
-    }
-    let mut kept: Vec<Span<'_>> = Vec::with_capacity(outer.len());
-    for span in outer {
         match kept.last_mut() {
-            Some(last) if span.start < last.end => {
-                if span.score > last.score {
-                    *last = span;
+            Some(last) if span.start < group_end => {
+                let better = span.score > last.score || (span.score == last.score && span.end - span.start > last.end - last.start);
+                let contains_group = last.start == group_start && last.end >= span.end;
+                if better && !contains_group {
+                    let start = last.start.min(span.start);
+                    *last = Span { start, ..span };
                 }
+                group_end = group_end.max(span.end);
+                last.end = last.end.max(group_end);
+                last.start = last.start.min(group_start);
             }
-            _ => kept.push(span),
+            _ => {
+                group_start = span.start;
+                group_end = span.end;
+                kept.push(span);
+            }
         }
     }
     kept
@@ -68,10 +75,18 @@ mod tests {
         Span { entity: "X", start, end, score, method: Method::Pattern, evidence: "" }
     }
 
+    fn resolved(spans: Vec<Span<'static>>) -> Vec<(usize, usize, f64)> {
+        resolve(spans).iter().map(|s| (s.start, s.end, s.score)).collect()
+    }
+
     #[test]
-    fn contained_spans_give_way_and_partial_overlaps_keep_the_higher_score() {
-        let kept = resolve(vec![span(5, 8, 1.0), span(0, 10, 0.6), span(9, 14, 0.9), span(20, 25, 0.5), span(22, 30, 0.4)]);
-        let ranges: Vec<(usize, usize)> = kept.iter().map(|s| (s.start, s.end)).collect();
-        assert_eq!(ranges, vec![(9, 14), (20, 25)]);
+    fn a_span_containing_its_group_speaks_for_it() {
+        assert_eq!(resolved(vec![span(5, 8, 1.0), span(0, 10, 0.6)]), vec![(0, 10, 0.6)]);
+    }
+
+    #[test]
+    fn overlapping_spans_merge_under_the_best_score() {
+        assert_eq!(resolved(vec![span(0, 13, 0.85), span(10, 29, 0.9), span(14, 24, 0.85)]), vec![(0, 29, 0.9)]);
+        assert_eq!(resolved(vec![span(20, 25, 0.5), span(22, 30, 0.4), span(40, 42, 0.7)]), vec![(20, 30, 0.5), (40, 42, 0.7)]);
     }
 }

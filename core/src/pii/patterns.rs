@@ -72,8 +72,10 @@ pub(super) fn credential<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
     let p = patterns();
     for c in p.credential.captures_iter(text) {
         let value = c.get(1).expect("the credential pattern captures its value");
-        if !super::person::is_common_word(value.as_str()) {
-            out.push(span("CREDENTIAL", value.start(), value.end(), 0.8, Method::Context, "credential cue"));
+        let trimmed = value.as_str().trim_end_matches(['.', ',', '!', '?', ';', ':', ')']);
+        if trimmed.len() >= 3 && !super::person::is_common_word(trimmed) {
+            let end = value.start() + trimmed.len();
+            out.push(span("CREDENTIAL", value.start(), end, 0.8, Method::Context, "credential cue"));
         }
     }
     for c in p.token.captures_iter(text) {

@@ -144,6 +144,14 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
     repeated_names(text, first_found, out);
 }
 
+/// Whether a lower-case word after a cue is a name: a given name (first word) or family name
+/// from the lists that is not an English word, or one of the given names that are.
+fn is_lower_case_name(w: &str, first_word: bool) -> bool {
+    let lexicon = lexicon();
+    let list = if first_word { &lexicon.first } else { &lexicon.last };
+    in_list(list, w) && (!is_common_word(w) || first_word && NAME_WORDS.contains(&capitalized(w).as_str()) || !first_word && in_list(&lexicon.last, w) && w.len() > 3)
+}
+
 /// A name written in lower case ("naomi ryan", "eric g. samoylova"): a given name and a family
 /// name from the lists, neither an English word, with an optional initial between. Returns the
 /// name's end.
@@ -205,7 +213,7 @@ fn name_words(text: &str, from: usize, lower_ok: bool, cued: bool) -> Vec<Word> 
         } else if starts_upper(w) {
             !is_all_caps(w) || cued
         } else {
-            lower_ok && !is_common_word(w)
+            lower_ok && !is_common_word(w) || cued && is_lower_case_name(w, words.is_empty())
         };
         let stop_word = !initial && !words.is_empty() && (is_common_word(w) && !in_list(&lexicon().last, w) || NOT_NAMES.contains(&capitalized(w).as_str()));
         if NOT_NAMES.contains(&capitalized(w).as_str()) && words.is_empty() {
@@ -306,6 +314,8 @@ mod tests {
         assert_eq!(names("I'm happy to help"), vec![]);
         assert_eq!(names("For my take on Mrs. Labrie, see"), vec![("Labrie", "name_cue")]);
         assert_eq!(names("this is his Name"), vec![]);
+        assert_eq!(names("yeah it's john smith, account"), vec![("john smith", "name_cue")]);
+        assert_eq!(names("this is great"), vec![]);
     }
 
     #[test]

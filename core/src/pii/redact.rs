@@ -38,11 +38,17 @@ pub fn redact(text: &str, policy: &CompiledPolicy) -> Result<String> {
                 out.push('>');
             }
             Operator::Indexed => {
-                let next = counts.get(span.entity).copied().unwrap_or(0) + 1;
-                let n = *indexes.entry((span.entity, canonical(span.entity, value, policy))).or_insert_with(|| {
-                    counts.insert(span.entity, next);
-                    next
-                });
+                let key = canonical(span.entity, value, policy);
+                let n = match same_person(span.entity, &key, &indexes) {
+                    Some(n) => n,
+                    None => {
+                        let next = counts.get(span.entity).copied().unwrap_or(0) + 1;
+                        *indexes.entry((span.entity, key)).or_insert_with(|| {
+                            counts.insert(span.entity, next);
+                            next
+                        })
+                    }
+                };
                 out.push_str(&format!("<{}_{n}>", span.entity));
             }
             Operator::Mask => mask(value, policy, &mut out),
@@ -59,6 +65,19 @@ pub fn redact(text: &str, policy: &CompiledPolicy) -> Result<String> {
     }
     out.push_str(&text[at..]);
     Ok(out)
+}
+
+/// The index of a person already seen whose name holds this one-word name ("Priya" after "Priya
+/// Raman"), so one person keeps one index.
+fn same_person(entity: &str, key: &str, indexes: &HashMap<(&str, String), usize>) -> Option<usize> {
+    if entity != "PERSON" || key.contains(' ') {
+        return None;
+    }
+    indexes
+        .iter()
+        .filter(|((e, name), _)| *e == "PERSON" && name.split(' ').any(|part| part == key))
+        .map(|(_, n)| *n)
+        .min()
 }
 
 /// The form of a value that decides sameness: an email or phone number normalized as identity
