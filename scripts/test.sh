@@ -15,6 +15,9 @@ step "installing pg_convlytics into the system PostgreSQL $PG_VERSION"
 (cd pg_convlytics && cargo pgrx install --pg-config "$PG_CONFIG")
 
 step "starting a throwaway PostgreSQL $PG_VERSION cluster"
+# The hash key tests/pii.slt uses, in the server's environment (compiler/tests/conformance.rs
+# gives DataFusion the same).
+export CONVLYTICS_PII_TEST_KEY="convlytics conformance key, not a secret"
 start_cluster
 export CONVLYTICS_TEST_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/convlytics_test"
 "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres convlytics_test

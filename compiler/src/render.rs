@@ -138,7 +138,8 @@ impl<'p> Renderer<'p> {
             kwargs.assert_all_used()?;
             Ok(String::new())
         });
-        let identities = project.identities.iter().map(|(name, (_, spec))| (name, serde_json::to_string(&spec.settings)));
+        let identities =
+            project.identities.iter().map(|(name, (_, spec))| (name, serde_json::to_string(&spec.settings)));
         add_named_settings(&mut env, "identity_settings", "identity", identities);
         let policies = project.pii_policies.iter().map(|(name, (_, spec))| (name, serde_json::to_string(&spec.policy)));
         add_named_settings(&mut env, "pii_policy", "pii policy", policies);

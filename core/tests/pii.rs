@@ -37,8 +37,36 @@ fn fixtures() {
 fn fragment() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "hi", "my", "name", "is", "call", "me", "at", "the", "order", "card", "Mr.", "Dear", "Thanks,", "\n", ",",
-            ".", ":", "(", ")", "-", "+", "@", "é", "Ω", "🙂", "  ", "born", "zip", "password is", "https://",
+            "hi",
+            "my",
+            "name",
+            "is",
+            "call",
+            "me",
+            "at",
+            "the",
+            "order",
+            "card",
+            "Mr.",
+            "Dear",
+            "Thanks,",
+            "\n",
+            ",",
+            ".",
+            ":",
+            "(",
+            ")",
+            "-",
+            "+",
+            "@",
+            "é",
+            "Ω",
+            "🙂",
+            "  ",
+            "born",
+            "zip",
+            "password is",
+            "https://",
         ])
         .prop_map(str::to_string),
         "[a-z]{1,8}@[a-z]{1,6}\\.(com|org|de)",
@@ -137,7 +165,10 @@ fn policy_lists_and_patterns() {
         "Write to support@acme.com or <EMAIL_ADDRESS> about ***-**3456 and <CODENAME>."
     );
     let only_orders = policy(r#"{"entities": ["ORDER_ID"], "patterns": [{"type": "ORDER_ID", "regex": "ORD-\\d+"}]}"#);
-    assert_eq!(redact(text, &only_orders).unwrap(), "Write to support@acme.com or jane@example.com about <ORDER_ID> and Project Falcon.");
+    assert_eq!(
+        redact(text, &only_orders).unwrap(),
+        "Write to support@acme.com or jane@example.com about <ORDER_ID> and Project Falcon."
+    );
 }
 
 /// The hash operator: the same value (however written) gives the same pseudonym, under one key.

@@ -36,6 +36,7 @@ fn normalize(kind: &str, value: &str, region: Option<&str>) -> Option<String> {
 }
 
 mod identity;
+mod pii;
 pub use identity::stitch_identity;
 
 #[cfg(any(test, feature = "pg_test"))]
@@ -58,6 +59,25 @@ mod tests {
              where n.nspname = 'convlytics' and p.proname in ('conversation_id', 'detect_language', 'normalize_identifier')",
         );
         assert_eq!(found, Ok(Some(4)));
+    }
+
+    /// detect_pii depends only on its arguments; redact_pii may read the hash key from the
+    /// server's environment, so it is stable. Both are parallel safe and strict.
+    #[pg_test]
+    fn pii_functions_volatility() {
+        let flags = Spi::get_one::<String>(
+            "select string_agg(p.proname || ':' || p.provolatile::text || p.proparallel::text || p.proisstrict::text, ' '
+                               order by p.proname, p.pronargs)
+             from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+             where n.nspname = 'convlytics' and p.proname in ('detect_pii', 'redact_pii')",
+        );
+        assert_eq!(flags, Ok(Some("detect_pii:istrue detect_pii:istrue redact_pii:sstrue redact_pii:sstrue".into())));
+    }
+
+    /// A bad policy is an ERROR the session survives, not a crash.
+    #[pg_test(error = "redact_pii: pii policy: threshold: 2 is not between 0 and 1")]
+    fn a_bad_policy_is_an_error() {
+        Spi::get_one::<String>("select convlytics.redact_pii('hi', '{\"threshold\": 2}')").ok();
     }
 
     /// stitch_identity runs a query through SPI: volatile and kept out of parallel workers.

@@ -33,7 +33,13 @@ pub struct Project {
 }
 
 /// Adds a named declaration; a name declared twice is an error naming both files.
-fn insert_named<T>(map: &mut BTreeMap<String, (PathBuf, T)>, what: &str, name: String, rel: &Path, spec: T) -> Result<()> {
+fn insert_named<T>(
+    map: &mut BTreeMap<String, (PathBuf, T)>,
+    what: &str,
+    name: String,
+    rel: &Path,
+    spec: T,
+) -> Result<()> {
     if let Some((prev, _)) = map.insert(name.clone(), (rel.to_path_buf(), spec)) {
         return Err(Error::Project(format!(
             "{}: {what} '{name}' is declared twice (also in {})",

@@ -23,7 +23,8 @@ const PREFIX: &str = r"(?i:rue|avenue|allée|allee|chemin|impasse|quai|place|via
 /// Street names written as one word with their type ("Pfarrgasse", "Laukaantie").
 const COMPOUND: &str = r"(?i:strasse|straße|gasse|weg|platz|allee|ring|damm|ufer|laan|straat|gracht|plein|singel|kade|vej|gade|gatan|vägen|väg|veien|vei|gata|tie|katu|polku|kuja|utca|körút|ulica|ulice|cesta|iela|gatve|tänav)";
 
-const UNIT: &str = r"(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|building|bldg)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?(?-u:\b)";
+const UNIT: &str =
+    r"(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|building|bldg)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?(?-u:\b)";
 
 fn patterns() -> &'static Patterns {
     static PATTERNS: OnceLock<Patterns> = OnceLock::new();
@@ -51,11 +52,25 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
         }
         let end = extend(text, m.end());
         last_end = end;
-        out.push(Span { entity: "STREET_ADDRESS", start: m.start(), end, score: 0.85, method: Method::Pattern, evidence: "street" });
+        out.push(Span {
+            entity: "STREET_ADDRESS",
+            start: m.start(),
+            end,
+            score: 0.85,
+            method: Method::Pattern,
+            evidence: "street",
+        });
     }
     for m in p.unit.find_iter(text) {
         if !out.iter().any(|s| s.entity == "STREET_ADDRESS" && s.start <= m.start() && m.end() <= s.end) {
-            out.push(Span { entity: "STREET_ADDRESS", start: m.start(), end: m.end(), score: 0.45, method: Method::Pattern, evidence: "unit" });
+            out.push(Span {
+                entity: "STREET_ADDRESS",
+                start: m.start(),
+                end: m.end(),
+                score: 0.45,
+                method: Method::Pattern,
+                evidence: "unit",
+            });
         }
     }
 }
@@ -76,7 +91,8 @@ fn extend(text: &str, mut end: usize) -> usize {
             break;
         }
         let after = &rest[m.end()..];
-        let ends_line = after.trim_start_matches([' ', '\t']).is_empty() || after.starts_with(['\n', '\r', ',', '.', '?', '!', ';', ')']);
+        let ends_line = after.trim_start_matches([' ', '\t']).is_empty()
+            || after.starts_with(['\n', '\r', ',', '.', '?', '!', ';', ')']);
         let new_line = rest[..m.end()].contains('\n');
         let same_line_ok = rest.trim_start_matches([' ', '\t']).starts_with(',');
         if !(ends_line || part.ends_with(|c: char| c.is_ascii_digit())) || !(new_line || same_line_ok) {
@@ -100,11 +116,15 @@ mod tests {
     #[test]
     fn street_shapes() {
         assert_eq!(found("send it to 12 Crown Street please"), vec!["12 Crown Street"]);
-        assert_eq!(found("I live at 4500 N. Lake Shore Dr., Chicago, IL 60640."), vec!["4500 N. Lake Shore Dr., Chicago, IL 60640"]);
+        assert_eq!(
+            found("I live at 4500 N. Lake Shore Dr., Chicago, IL 60640."),
+            vec!["4500 N. Lake Shore Dr., Chicago, IL 60640"]
+        );
         assert_eq!(found("meet at 31 rue Tachkent"), vec!["31 rue Tachkent"]);
-        assert_eq!(found("Pfarrgasse 91\n Suite 170\n MITTERLOBMING\n Austria 26759 after"), vec![
-            "Pfarrgasse 91\n Suite 170\n MITTERLOBMING\n Austria 26759"
-        ]);
+        assert_eq!(
+            found("Pfarrgasse 91\n Suite 170\n MITTERLOBMING\n Austria 26759 after"),
+            vec!["Pfarrgasse 91\n Suite 170\n MITTERLOBMING\n Austria 26759"]
+        );
         assert_eq!(found("PO Box 1234"), vec!["PO Box 1234"]);
     }
 

@@ -4,8 +4,11 @@
 use super::policy::CompiledPolicy;
 use super::{Method, Span};
 
-/// How much a context word moves a score.
+/// How much a context word raises a score.
 const BOOST: f64 = 0.35;
+/// How much a lowering word lowers it: more than a validated phone number's margin over the
+/// default threshold, so "order number 4155552671" is a reference, not a phone.
+const PENALTY: f64 = 0.4;
 /// Bytes looked at before a span, and after it.
 const BEFORE: usize = 48;
 const AFTER: usize = 24;
@@ -13,12 +16,29 @@ const AFTER: usize = 24;
 /// Built-in words that raise a type's score.
 fn raising(entity: &str) -> &'static [&'static str] {
     match entity {
-        "PHONE_NUMBER" => &["phone", "call", "mobile", "cell", "tel", "telephone", "number", "reach me", "text me", "whatsapp", "fax", "contact", "registered", "landline"],
+        "PHONE_NUMBER" => &[
+            "phone",
+            "call",
+            "mobile",
+            "cell",
+            "tel",
+            "telephone",
+            "number",
+            "reach me",
+            "text me",
+            "whatsapp",
+            "fax",
+            "contact",
+            "registered",
+            "landline",
+        ],
         "CREDIT_CARD" => &["card", "credit", "debit", "cc", "visa", "mastercard", "amex", "payment", "charged"],
         "US_SSN" => &["ssn", "social security", "social"],
         "POSTAL_CODE" => &["zip", "zipcode", "zip code", "postal", "postcode", "post code"],
         "DATE_TIME" => &["date", "appointment", "scheduled", "admitted", "visit", "expires", "expiry", "issued"],
-        "STREET_ADDRESS" => &["address", "live at", "lives at", "ship", "deliver", "send it to", "mail it to", "apartment"],
+        "STREET_ADDRESS" => {
+            &["address", "live at", "lives at", "ship", "deliver", "send it to", "mail it to", "apartment"]
+        }
         "URL" => &["link", "site", "website", "profile", "url"],
         _ => &[],
     }
@@ -27,7 +47,25 @@ fn raising(entity: &str) -> &'static [&'static str] {
 /// Built-in words that lower a type's score: numbers that are references, not people.
 fn lowering(entity: &str) -> &'static [&'static str] {
     match entity {
-        "PHONE_NUMBER" => &["order", "tracking", "invoice", "ticket", "reference", "ref", "case", "confirmation", "serial", "model", "version", "account number", "license", "licence", "passport", "iban", "ssn"],
+        "PHONE_NUMBER" => &[
+            "order",
+            "tracking",
+            "invoice",
+            "ticket",
+            "reference",
+            "ref",
+            "case",
+            "confirmation",
+            "serial",
+            "model",
+            "version",
+            "account number",
+            "license",
+            "licence",
+            "passport",
+            "iban",
+            "ssn",
+        ],
         "IP_ADDRESS" => &["version", "v."],
         _ => &[],
     }
@@ -45,14 +83,17 @@ pub(super) fn adjust<'a>(text: &'a str, policy: &'a CompiledPolicy, spans: &mut 
         }
         let extra = policy.context.get(span.entity).map(Vec::as_slice).unwrap_or_default();
         let extra_negative = policy.negative_context.get(span.entity).map(Vec::as_slice).unwrap_or_default();
-        let pattern_words = policy
-            .patterns
-            .iter()
-            .filter(|(_, p)| p.entity == span.entity)
-            .flat_map(|(_, p)| p.context.iter());
+        let pattern_words =
+            policy.patterns.iter().filter(|(_, p)| p.entity == span.entity).flat_map(|(_, p)| p.context.iter());
         let built_in = raising(span.entity);
         let is_date = span.entity == "DATE_TIME";
-        if built_in.is_empty() && extra.is_empty() && !is_date && lowering(span.entity).is_empty() && extra_negative.is_empty() && policy.patterns.is_empty() {
+        if built_in.is_empty()
+            && extra.is_empty()
+            && !is_date
+            && lowering(span.entity).is_empty()
+            && extra_negative.is_empty()
+            && policy.patterns.is_empty()
+        {
             continue;
         }
         fill_window(text, span, &mut window);
@@ -72,7 +113,11 @@ pub(super) fn adjust<'a>(text: &'a str, policy: &'a CompiledPolicy, spans: &mut 
             .chain(extra.iter().map(String::as_str))
             .chain(pattern_words.map(String::as_str))
             .find(|w| contains_word(&window, w));
-        let lowered = lowering(span.entity).iter().copied().chain(extra_negative.iter().map(String::as_str)).find(|w| contains_word(&window, w));
+        let lowered = lowering(span.entity)
+            .iter()
+            .copied()
+            .chain(extra_negative.iter().map(String::as_str))
+            .find(|w| contains_word(&window, w));
         match (raised, lowered) {
             (Some(word), None) => {
                 if span.score < 1.0 {
@@ -83,7 +128,7 @@ pub(super) fn adjust<'a>(text: &'a str, policy: &'a CompiledPolicy, spans: &mut 
                     }
                 }
             }
-            (_, Some(_)) => span.score = (span.score - BOOST).max(0.0),
+            (_, Some(_)) => span.score = (span.score - PENALTY).max(0.0),
             (None, None) => {}
         }
     }

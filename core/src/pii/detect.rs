@@ -13,15 +13,24 @@ pub fn detect<'a>(text: &'a str, policy: &'a CompiledPolicy) -> Vec<Span<'a>> {
 /// are resolved, so a secret inside a kept URL is still redacted.
 pub(super) fn find<'a>(text: &'a str, policy: &'a CompiledPolicy, redacting: bool) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
-    patterns::email(text, &mut spans);
-    patterns::url(text, &mut spans);
+    let bytes = text.as_bytes();
+    // Cheap checks first: most chat turns have no digit, no @ and no URL, and the detectors
+    // that need one are skipped.
+    if bytes.contains(&b'@') {
+        patterns::email(text, &mut spans);
+    }
+    if text.contains("://") || text.contains("www.") {
+        patterns::url(text, &mut spans);
+    }
     patterns::credential(text, &mut spans);
-    patterns::ipv6(text, &mut spans);
-    patterns::iban_code(text, &mut spans);
-    patterns::written_date(text, &mut spans);
-    patterns::postcode(text, &mut spans);
-    numbers::scan(text, policy.region, &mut spans);
-    address::scan(text, &mut spans);
+    if bytes.iter().any(u8::is_ascii_digit) {
+        patterns::ipv6(text, &mut spans);
+        patterns::iban_code(text, &mut spans);
+        patterns::written_date(text, &mut spans);
+        patterns::postcode(text, &mut spans);
+        numbers::scan(text, policy.region, &mut spans);
+        address::scan(text, &mut spans);
+    }
     person::scan(text, &mut spans);
     patterns::declared(text, policy, &mut spans);
     context::adjust(text, policy, &mut spans);
@@ -46,7 +55,8 @@ fn resolve(mut spans: Vec<Span<'_>>) -> Vec<Span<'_>> {
     for span in spans {
         match kept.last_mut() {
             Some(last) if span.start < group_end => {
-                let better = span.score > last.score || (span.score == last.score && span.end - span.start > last.end - last.start);
+                let better = span.score > last.score
+                    || (span.score == last.score && span.end - span.start > last.end - last.start);
                 let contains_group = last.start == group_start && last.end >= span.end;
                 if better && !contains_group {
                     let start = last.start.min(span.start);
@@ -87,6 +97,9 @@ mod tests {
     #[test]
     fn overlapping_spans_merge_under_the_best_score() {
         assert_eq!(resolved(vec![span(0, 13, 0.85), span(10, 29, 0.9), span(14, 24, 0.85)]), vec![(0, 29, 0.9)]);
-        assert_eq!(resolved(vec![span(20, 25, 0.5), span(22, 30, 0.4), span(40, 42, 0.7)]), vec![(20, 30, 0.5), (40, 42, 0.7)]);
+        assert_eq!(
+            resolved(vec![span(20, 25, 0.5), span(22, 30, 0.4), span(40, 42, 0.7)]),
+            vec![(20, 30, 0.5), (40, 42, 0.7)]
+        );
     }
 }

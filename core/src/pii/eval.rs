@@ -12,7 +12,8 @@ use super::policy::{CompiledPolicy, BUILT_IN};
 use crate::error::{Error, Result};
 
 /// Gold type names that mean one of ours.
-const ALIASES: [(&str, &str); 3] = [("ZIP_CODE", "POSTAL_CODE"), ("DOMAIN_NAME", "URL"), ("DATE_OF_BIRTH", "DATE_TIME")];
+const ALIASES: [(&str, &str); 3] =
+    [("ZIP_CODE", "POSTAL_CODE"), ("DOMAIN_NAME", "URL"), ("DATE_OF_BIRTH", "DATE_TIME")];
 
 /// One labelled text.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,8 +47,7 @@ pub fn read_gold(reader: impl BufRead) -> Result<Vec<GoldText>> {
         if line.trim().is_empty() {
             continue;
         }
-        let text: GoldText =
-            serde_json::from_str(&line).map_err(|e| Error::PiiGold(format!("line {}: {e}", i + 1)))?;
+        let text: GoldText = serde_json::from_str(&line).map_err(|e| Error::PiiGold(format!("line {}: {e}", i + 1)))?;
         texts.push(text);
     }
     Ok(texts)
@@ -175,7 +175,8 @@ pub fn evaluate(gold: &[GoldText], policy: &CompiledPolicy, examples_per_type: u
                 }
             })
             .collect();
-        let slice = |s: usize, e: usize| chars.iter().skip(s).take(e.saturating_sub(s)).map(|(_, c)| c).collect::<String>();
+        let slice =
+            |s: usize, e: usize| chars.iter().skip(s).take(e.saturating_sub(s)).map(|(_, c)| c).collect::<String>();
         let trimmed = |s: usize, e: usize| {
             let value = slice(s, e);
             let lead = value.chars().take_while(|c| c.is_whitespace()).count();

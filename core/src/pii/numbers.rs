@@ -55,8 +55,12 @@ pub(super) fn scan<'a>(text: &'a str, region: Region, out: &mut Vec<Span<'a>>) {
                 continue;
             }
             // Up to two separators, then a digit: "555-1234", "(415) 555", "4111 1111".
-            let seps = bytes[j..].iter().take(2).take_while(|b| matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')).count();
-            if seps > 0 && bytes.get(j + seps).is_some_and(u8::is_ascii_digit) && !(seps == 2 && bytes[j] == bytes[j + 1]) {
+            let seps =
+                bytes[j..].iter().take(2).take_while(|b| matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')).count();
+            if seps > 0
+                && bytes.get(j + seps).is_some_and(u8::is_ascii_digit)
+                && !(seps == 2 && bytes[j] == bytes[j + 1])
+            {
                 j += seps;
             } else {
                 break;
@@ -68,15 +72,18 @@ pub(super) fn scan<'a>(text: &'a str, region: Region, out: &mut Vec<Span<'a>>) {
         if start > 0 && matches!(bytes[start - 1], b'+' | b'(') {
             start -= 1;
         }
-        let glued_before = start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || matches!(bytes[start - 1], b'_' | b'@' | b'/' | b'#'));
-        let glued_after = extension == 0 && bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'@');
+        let glued_before = start > 0
+            && (bytes[start - 1].is_ascii_alphanumeric() || matches!(bytes[start - 1], b'_' | b'@' | b'/' | b'#'));
+        let glued_after =
+            extension == 0 && bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'@');
         if glued_before || glued_after || end - start > MAX_RUN {
             continue;
         }
         let Some(run) = make_run(text, start, end) else { continue };
         let spaced = run.raw().contains(' ');
         let has_date_part = || {
-            split_spaces(run.raw()).any(|(at, part)| make_run(text, start + at, start + at + part.len()).is_some_and(|p| is_date(&p)))
+            split_spaces(run.raw())
+                .any(|(at, part)| make_run(text, start + at, start + at + part.len()).is_some_and(|p| is_date(&p)))
         };
         let found = out.len();
         if (spaced && has_date_part()) || !classify(&run, region, out) {
@@ -121,12 +128,13 @@ fn make_run(text: &str, start: usize, end: usize) -> Option<Run<'_>> {
 
 /// The space-separated parts of a run, with their byte offsets.
 fn split_spaces(raw: &str) -> impl Iterator<Item = (usize, &str)> {
-    raw.split(' ').scan(0, |at, part| {
-        let start = *at;
-        *at += part.len() + 1;
-        Some((start, part))
-    })
-    .filter(|(_, p)| !p.is_empty())
+    raw.split(' ')
+        .scan(0, |at, part| {
+            let start = *at;
+            *at += part.len() + 1;
+            Some((start, part))
+        })
+        .filter(|(_, p)| !p.is_empty())
 }
 
 /// Tries each number type on the run; true when one claimed it.
@@ -163,14 +171,23 @@ fn classify<'a>(run: &Run<'a>, region: Region, out: &mut Vec<Span<'a>>) -> bool 
             return push("PHONE_NUMBER", 0.85, Method::Checksum, "libphonenumber");
         }
         let separated = run.raw().bytes().any(|b| !b.is_ascii_digit());
-        if separated && other_regions().iter().any(|r| normalize_identifier(IdentifierKind::Phone, run.raw(), Some(*r)).is_some()) {
+        let north_american_shape =
+            [&[3, 3, 4][..], &[3, 4], &[1, 3, 3, 4]].iter().any(|g| run.groups().eq(g.iter().copied()));
+        if separated
+            && !north_american_shape
+            && other_regions()
+                .iter()
+                .any(|r| normalize_identifier(IdentifierKind::Phone, run.raw(), Some(*r)).is_some())
+        {
             return push("PHONE_NUMBER", 0.55, Method::Checksum, "libphonenumber, another region");
         }
         if separated || digits.len() >= 10 {
             return push("PHONE_NUMBER", 0.4, Method::Pattern, "phone shape");
         }
     }
-    if (4..=6).contains(&digits.len()) && run.groups().count() <= 2 && run.only_separators(b" -") || run.groups().eq([5, 4]) && run.only_separators(b"-") {
+    if (4..=6).contains(&digits.len()) && run.groups().count() <= 2 && run.only_separators(b" -")
+        || run.groups().eq([5, 4]) && run.only_separators(b"-")
+    {
         return push("POSTAL_CODE", 0.2, Method::Pattern, "postcode shape");
     }
     false
@@ -180,12 +197,8 @@ fn classify<'a>(run: &Run<'a>, region: Region, out: &mut Vec<Span<'a>>) -> bool 
 /// customer conversations most often come from.
 fn other_regions() -> &'static [Region] {
     static REGIONS: OnceLock<Vec<Region>> = OnceLock::new();
-    REGIONS.get_or_init(|| {
-        ["US", "GB", "DE", "FR", "ES", "IT", "NL", "SE", "NO", "DK", "FI", "PL", "PT", "BR", "MX", "IN", "AU", "CA", "IE", "BE", "CH", "AT"]
-            .iter()
-            .map(|r| r.parse().expect("known region"))
-            .collect()
-    })
+    REGIONS
+        .get_or_init(|| ["GB", "DE", "FR", "ES", "IN", "BR"].iter().map(|r| r.parse().expect("known region")).collect())
 }
 
 /// `2024-03-01`, `01/03/2024`, `3.1.24`: three groups with one kind of separator, a plausible
@@ -201,7 +214,9 @@ fn is_date(run: &Run<'_>) -> bool {
     if parts.len() != 3 || lens.len() != 3 {
         return false;
     }
-    let day_month = |a: u32, b: u32| (1..=12).contains(&a) && (1..=31).contains(&b) || (1..=31).contains(&a) && (1..=12).contains(&b);
+    let day_month = |a: u32, b: u32| {
+        (1..=12).contains(&a) && (1..=31).contains(&b) || (1..=31).contains(&a) && (1..=12).contains(&b)
+    };
     if lens[0] == 4 {
         (1..=12).contains(&parts[1]) && (1..=31).contains(&parts[2]) && lens[1] <= 2 && lens[2] <= 2
     } else {

@@ -155,4 +155,3 @@ pub(super) fn declared<'a>(text: &'a str, policy: &'a CompiledPolicy, out: &mut 
 fn span<'a>(entity: &'a str, start: usize, end: usize, score: f64, method: Method, evidence: &'a str) -> Span<'a> {
     Span { entity, start, end, score, method, evidence }
 }
-

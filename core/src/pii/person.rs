@@ -3,23 +3,45 @@
 //! capitalized words that are not English words.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use regex::Regex;
 
 use super::{Method, Span};
 
+/// FNV-1a: the word lists are looked up once per word of every text, and SipHash's DoS
+/// resistance buys nothing for fixed, compiled-in keys.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type WordSet = HashSet<&'static str, BuildHasherDefault<Fnv>>;
+
 struct Lexicon {
-    first: HashSet<&'static str>,
-    last: HashSet<&'static str>,
-    common: HashSet<&'static str>,
+    first: WordSet,
+    last: WordSet,
+    common: WordSet,
     cue: Regex,
 }
 
 fn lexicon() -> &'static Lexicon {
     static LEXICON: OnceLock<Lexicon> = OnceLock::new();
     LEXICON.get_or_init(|| {
-        let set = |text: &'static str| text.lines().filter(|l| !l.is_empty()).collect::<HashSet<_>>();
+        let set = |text: &'static str| text.lines().filter(|l| !l.is_empty()).collect::<WordSet>();
         Lexicon {
             first: set(FIRST_NAMES),
             last: set(LAST_NAMES),
@@ -38,10 +60,54 @@ const CUE: &str = r"(?i)(?-u:\b)(?:(my\s+name\s+is|my\s+name's|name\s*:|names?\s
 /// Words that end a name: street types and words that name organisations, which the
 /// family-name lists also hold ("Street", "Bank").
 const NOT_NAMES: [&str; 48] = [
-    "Street", "St", "Avenue", "Ave", "Road", "Rd", "Lane", "Ln", "Drive", "Dr", "Boulevard", "Blvd", "Court", "Place",
-    "Square", "Way", "Hill", "Park", "Inc", "Ltd", "Llc", "Corp", "Corporation", "Company", "Co", "Group", "Bank",
-    "University", "College", "School", "Hospital", "Hotel", "Orchestra", "Band", "Foundation", "Institute",
-    "Association", "Church", "Airport", "Station", "Museum", "Center", "Centre", "Gmbh", "Ag", "Sa", "Plc", "Partners",
+    "Street",
+    "St",
+    "Avenue",
+    "Ave",
+    "Road",
+    "Rd",
+    "Lane",
+    "Ln",
+    "Drive",
+    "Dr",
+    "Boulevard",
+    "Blvd",
+    "Court",
+    "Place",
+    "Square",
+    "Way",
+    "Hill",
+    "Park",
+    "Inc",
+    "Ltd",
+    "Llc",
+    "Corp",
+    "Corporation",
+    "Company",
+    "Co",
+    "Group",
+    "Bank",
+    "University",
+    "College",
+    "School",
+    "Hospital",
+    "Hotel",
+    "Orchestra",
+    "Band",
+    "Foundation",
+    "Institute",
+    "Association",
+    "Church",
+    "Airport",
+    "Station",
+    "Museum",
+    "Center",
+    "Centre",
+    "Gmbh",
+    "Ag",
+    "Sa",
+    "Plc",
+    "Partners",
 ];
 
 /// Given names that are also English words, taken as names when capitalized inside a sentence
@@ -56,18 +122,39 @@ const NAME_WORDS: [&str; 64] = [
 
 /// Labels that end in a colon but are not speakers.
 const LABELS: [&str; 28] = [
-    "Agent", "Customer", "User", "Bot", "System", "Assistant", "Support", "Name", "Phone", "Email", "E-mail", "Date",
-    "Address", "Fax", "Desk", "Mobile", "Subject", "From", "To", "Note", "Answer", "Question", "Website", "Zip", "Re",
-    "Tel", "Cc", "Bcc",
+    "Agent",
+    "Customer",
+    "User",
+    "Bot",
+    "System",
+    "Assistant",
+    "Support",
+    "Name",
+    "Phone",
+    "Email",
+    "E-mail",
+    "Date",
+    "Address",
+    "Fax",
+    "Desk",
+    "Mobile",
+    "Subject",
+    "From",
+    "To",
+    "Note",
+    "Answer",
+    "Question",
+    "Website",
+    "Zip",
+    "Re",
+    "Tel",
+    "Cc",
+    "Bcc",
 ];
 
 /// Whether `word` (any case) is among the most frequent English words.
 pub(super) fn is_common_word(word: &str) -> bool {
-    let lexicon = lexicon();
-    if word.bytes().all(|b| !b.is_ascii_uppercase()) {
-        return lexicon.common.contains(word);
-    }
-    lexicon.common.contains(word.to_lowercase().as_str())
+    with_case(word, false, |w| lexicon().common.contains(w))
 }
 
 /// A word of the text: letters with inner apostrophes or hyphens, a possessive `'s` left off.
@@ -92,16 +179,35 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
         if let (Some(first), Some(last)) = (names.first(), names.last()) {
             cued_until = last.end;
             let cue = text[whole.start()..whole.end()].trim_end();
-            out.push(Span { entity: "PERSON", start: first.start, end: last.end, score: 0.85, method: Method::NameCue, evidence: cue });
+            out.push(Span {
+                entity: "PERSON",
+                start: first.start,
+                end: last.end,
+                score: 0.85,
+                method: Method::NameCue,
+                evidence: cue,
+            });
         }
     }
+    // Text written without capitals gets its names looked up word by word; elsewhere only
+    // capitalized words can start a name, and the scan jumps from one to the next.
+    let lower_case_text = !text.chars().any(char::is_uppercase);
     let mut at = 0;
-    while let Some(word) = next_word(text, at) {
+    while let Some(word) = if lower_case_text { next_word(text, at) } else { next_capitalized(text, at) } {
         at = word.end;
         let w = &text[word.start..word.end];
-        if let Some(end) = lower_case_name(text, word) {
-            at = end;
-            out.push(Span { entity: "PERSON", start: word.start, end, score: 0.7, method: Method::NamesList, evidence: "names list, lower case" });
+        if lower_case_text {
+            if let Some(end) = lower_case_name(text, word) {
+                at = end;
+                out.push(Span {
+                    entity: "PERSON",
+                    start: word.start,
+                    end,
+                    score: 0.7,
+                    method: Method::NamesList,
+                    evidence: "names list, lower case",
+                });
+            }
             continue;
         }
         let glued = text[..word.start].ends_with(|c: char| c.is_ascii_digit() || matches!(c, '@' | '/' | '.' | '_'));
@@ -110,17 +216,19 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
         }
         let names = name_words(text, word.start, false, false);
         let Some(last) = names.last() else { continue };
-        let known = |w: &Word, set: &HashSet<&str>| in_list(set, &text[w.start..w.end]);
+        let known = |w: &Word, set: &WordSet| in_list(set, &text[w.start..w.end]);
         let is_common = |w: &Word| is_common_word(&text[w.start..w.end]);
-        let words: Vec<&Word> = names.iter().filter(|w| w.end - w.start > 1 && !text[w.start..w.end].ends_with('.')).collect();
+        let words: Vec<&Word> =
+            names.iter().filter(|w| w.end - w.start > 1 && !text[w.start..w.end].ends_with('.')).collect();
         let sentence_start = text[..names[0].start].trim_end_matches([' ', '"', '“', '(']).is_empty()
             || text[..names[0].start].trim_end_matches([' ', '"', '“', '(']).ends_with(['.', '!', '?', '\n', ':']);
         let first_known = known(&names[0], &lexicon.first)
-            && (!is_common(&names[0]) || !sentence_start && NAME_WORDS.contains(&capitalized(&text[names[0].start..names[0].end]).as_str()));
+            && (!is_common(&names[0]) || !sentence_start && one_of(&NAME_WORDS, &text[names[0].start..names[0].end]));
         let speaker = sentence_start
             && text[last.end..].starts_with(':')
-            && !words.iter().any(|w| is_common(w) || LABELS.contains(&capitalized(&text[w.start..w.end]).as_str()));
-        let has_initial = names.len() >= 3 && names[1..names.len() - 1].iter().any(|w| text[w.start..w.end].chars().count() <= 2);
+            && !words.iter().any(|w| is_common(w) || one_of(&LABELS, &text[w.start..w.end]));
+        let has_initial =
+            names.len() >= 3 && names[1..names.len() - 1].iter().any(|w| text[w.start..w.end].chars().count() <= 2);
         let none_common = !words.iter().any(|w| is_common(w));
         let (score, evidence) = if first_known && words.len() >= 2 {
             (0.85, "given name and family name")
@@ -130,7 +238,10 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
             (0.7, "speaker name")
         } else if words.len() >= 2 && none_common && has_initial {
             (0.8, "name with initial")
-        } else if words.len() >= 2 && none_common && words.iter().any(|w| known(w, &lexicon.first) || known(w, &lexicon.last)) {
+        } else if words.len() >= 2
+            && none_common
+            && words.iter().any(|w| known(w, &lexicon.first) || known(w, &lexicon.last))
+        {
             (0.7, "names list")
         } else if words.len() >= 2 && none_common {
             (0.5, "capitalized words")
@@ -139,7 +250,14 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
             continue;
         };
         at = last.end;
-        out.push(Span { entity: "PERSON", start: names[0].start, end: last.end, score, method: Method::NamesList, evidence });
+        out.push(Span {
+            entity: "PERSON",
+            start: names[0].start,
+            end: last.end,
+            score,
+            method: Method::NamesList,
+            evidence,
+        });
     }
     repeated_names(text, first_found, out);
 }
@@ -149,7 +267,10 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
 fn is_lower_case_name(w: &str, first_word: bool) -> bool {
     let lexicon = lexicon();
     let list = if first_word { &lexicon.first } else { &lexicon.last };
-    in_list(list, w) && (!is_common_word(w) || first_word && NAME_WORDS.contains(&capitalized(w).as_str()) || !first_word && in_list(&lexicon.last, w) && w.len() > 3)
+    in_list(list, w)
+        && (!is_common_word(w)
+            || first_word && one_of(&NAME_WORDS, w)
+            || !first_word && in_list(&lexicon.last, w) && w.len() > 3)
 }
 
 /// A name written in lower case ("naomi ryan", "eric g. samoylova"): a given name and a family
@@ -192,7 +313,14 @@ fn repeated_names<'a>(text: &'a str, first_found: usize, out: &mut Vec<Span<'a>>
         at = word.end;
         let w = &text[word.start..word.end];
         if seen.contains(&w) && !covered.iter().any(|&(s, e)| word.start >= s && word.end <= e) {
-            out.push(Span { entity: "PERSON", start: word.start, end: word.end, score: 0.8, method: Method::NamesList, evidence: "same name earlier" });
+            out.push(Span {
+                entity: "PERSON",
+                start: word.start,
+                end: word.end,
+                score: 0.8,
+                method: Method::NamesList,
+                evidence: "same name earlier",
+            });
         }
     }
 }
@@ -215,8 +343,10 @@ fn name_words(text: &str, from: usize, lower_ok: bool, cued: bool) -> Vec<Word> 
         } else {
             lower_ok && !is_common_word(w) || cued && is_lower_case_name(w, words.is_empty())
         };
-        let stop_word = !initial && !words.is_empty() && (is_common_word(w) && !in_list(&lexicon().last, w) || NOT_NAMES.contains(&capitalized(w).as_str()));
-        if NOT_NAMES.contains(&capitalized(w).as_str()) && words.is_empty() {
+        let not_name = one_of(&NOT_NAMES, w);
+        let stop_word =
+            !initial && !words.is_empty() && (not_name || is_common_word(w) && !in_list(&lexicon().last, w));
+        if not_name && words.is_empty() {
             break;
         }
         if !accepted || stop_word || (cued && words.is_empty() && is_common_word(w) && !in_list(&lexicon().first, w)) {
@@ -250,6 +380,24 @@ fn word_at(text: &str, at: usize) -> Option<Word> {
 }
 
 /// The next word at or after `at`.
+/// The next word at or after `at` that starts with a capital letter.
+fn next_capitalized(text: &str, at: usize) -> Option<Word> {
+    let bytes = text.as_bytes();
+    let mut i = at;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if (b.is_ascii_uppercase() || b >= 0xC0) && text.is_char_boundary(i) {
+            let c = text[i..].chars().next().expect("a char at a boundary");
+            let word_start = !text[..i].chars().next_back().is_some_and(char::is_alphabetic);
+            if c.is_uppercase() && word_start {
+                return Some(word_from(text, i));
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 fn next_word(text: &str, at: usize) -> Option<Word> {
     let (offset, _) = text[at..].char_indices().find(|(_, c)| c.is_alphabetic())?;
     Some(word_from(text, at + offset))
@@ -285,8 +433,30 @@ fn is_all_caps(w: &str) -> bool {
 }
 
 /// Whether `w`, in the lists' spelling (capitalized), is in `set`.
-fn in_list(set: &HashSet<&str>, w: &str) -> bool {
-    set.contains(capitalized(w).as_str())
+fn in_list(set: &WordSet, w: &str) -> bool {
+    with_case(w, true, |w| set.contains(w))
+}
+
+/// Calls `f` with `w` lower-cased, or capitalized as the name lists spell names, without
+/// allocating for short ASCII words.
+fn with_case<T>(w: &str, capitalize: bool, f: impl FnOnce(&str) -> T) -> T {
+    let mut buf = [0u8; 32];
+    if w.len() <= buf.len() && w.is_ascii() {
+        for (i, b) in w.bytes().enumerate() {
+            buf[i] = if i == 0 && capitalize { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() };
+        }
+        return f(std::str::from_utf8(&buf[..w.len()]).expect("ASCII"));
+    }
+    if capitalize {
+        f(&capitalized(w))
+    } else {
+        f(&w.to_lowercase())
+    }
+}
+
+/// Whether `w` is one of `list`, ignoring case.
+fn one_of(list: &[&str], w: &str) -> bool {
+    list.iter().any(|item| item.len() == w.len() && item.eq_ignore_ascii_case(w))
 }
 
 /// `w` as the lists spell names: the first letter upper case, the rest lower case.
@@ -322,10 +492,10 @@ mod tests {
     fn names_list() {
         assert_eq!(names("songwriter Zoe Young employs lingo"), vec![("Zoe Young", "names_list")]);
         assert_eq!(names("partner's name Shane M Culp."), vec![("Shane M Culp", "names_list")]);
-        assert_eq!(names("verses from Faina D. Yefremova's tales, early Yefremova"), vec![
-            ("Faina D. Yefremova", "names_list"),
-            ("Yefremova", "names_list")
-        ]);
+        assert_eq!(
+            names("verses from Faina D. Yefremova's tales, early Yefremova"),
+            vec![("Faina D. Yefremova", "names_list"), ("Yefremova", "names_list")]
+        );
         assert_eq!(names("The Orchestra was founded in Southern Tunisia"), vec![]);
         assert_eq!(names("follow up with patricia desrosiers soon"), vec![("patricia desrosiers", "names_list")]);
     }

@@ -211,8 +211,7 @@ impl CompiledPolicy {
             check("context", name)?;
         }
         check_probability("threshold", policy.threshold)?;
-        let region: Region =
-            policy.default_region.parse().map_err(|e: Error| err(format!("default_region: {e}")))?;
+        let region: Region = policy.default_region.parse().map_err(|e: Error| err(format!("default_region: {e}")))?;
         let patterns = policy
             .patterns
             .iter()
@@ -353,7 +352,10 @@ mod tests {
             (r#"{"operators": {"EMAIL_ADDRESS": "scramble"}}"#, "unknown variant `scramble`"),
             (r#"{"threshold": 2}"#, "threshold: 2 is not between 0 and 1"),
             (r#"{"default_region": "XX"}"#, "default_region: unknown phone region 'XX'"),
-            (r#"{"patterns": [{"type": "ORDER_ID", "regex": "(?=ORD)"}]}"#, "patterns[0] (ORDER_ID): regex parse error"),
+            (
+                r#"{"patterns": [{"type": "ORDER_ID", "regex": "(?=ORD)"}]}"#,
+                "patterns[0] (ORDER_ID): regex parse error",
+            ),
             (r#"{"patterns": [{"type": "ORDER_ID", "regex": "\\w{1000}{1000}"}]}"#, "patterns[0] (ORDER_ID): "),
             (r#"{"colour": 1}"#, "unknown field `colour`"),
         ];

@@ -144,10 +144,7 @@ mod tests {
     #[test]
     fn operators() {
         let text = "Email jane@example.com or JANE@example.com, card 4111 1111 1111 1111.";
-        assert_eq!(
-            redact(text, &policy("")).unwrap(),
-            "Email <EMAIL_ADDRESS> or <EMAIL_ADDRESS>, card <CREDIT_CARD>."
-        );
+        assert_eq!(redact(text, &policy("")).unwrap(), "Email <EMAIL_ADDRESS> or <EMAIL_ADDRESS>, card <CREDIT_CARD>.");
         assert_eq!(
             redact(text, &policy(r#"{"operator": "indexed"}"#)).unwrap(),
             "Email <EMAIL_ADDRESS_1> or <EMAIL_ADDRESS_1>, card <CREDIT_CARD_1>."
@@ -172,7 +169,10 @@ mod tests {
 
     #[test]
     fn a_missing_key_is_an_error_that_says_what_to_set() {
-        let e = redact("mail jane@example.com", &policy(r#"{"operator": "hash", "key_env": "CONVLYTICS_TEST_NO_SUCH_KEY"}"#));
+        let e = redact(
+            "mail jane@example.com",
+            &policy(r#"{"operator": "hash", "key_env": "CONVLYTICS_TEST_NO_SUCH_KEY"}"#),
+        );
         assert!(e.unwrap_err().to_string().contains("set the environment variable CONVLYTICS_TEST_NO_SUCH_KEY"));
     }
 }
