@@ -165,6 +165,10 @@ const IDENTITY_MAP: &str = "select cast(conversation_id as varchar) as conversat
     coalesce(campaign_id, '-') as campaign_id
   from analytics.identity_map order by 1";
 
+/// The redacted payloads, which must be identical on both engines.
+const REDACTED: &str =
+    "select source_id, replace(payload_redacted, chr(10), ' ') as payload_redacted from analytics.conversations order by source_id";
+
 /// The rows of `sql` after building the project on the embedded engine, as text.
 async fn embedded_mart(dir: &Path, sql: &str) -> Vec<Vec<String>> {
     let project = Project::load(dir).expect("load");
@@ -190,6 +194,14 @@ async fn both_engines_build_the_same_marts() {
     assert!(!expected.is_empty());
     let expected_identity_map = embedded_mart(project_dir.path(), IDENTITY_MAP).await;
     assert_eq!(expected_identity_map.len(), 14);
+    let expected_redacted = embedded_mart(project_dir.path(), REDACTED).await;
+    let charge = expected_redacted.iter().find(|r| r[0] == "48213").expect("the double-charge email");
+    assert!(
+        charge[1].contains("**** **** **** 1111")
+            && charge[1].contains("<PHONE_NUMBER>")
+            && charge[1].contains("<PERSON_1>"),
+        "{charge:?}"
+    );
 
     let project = Project::load(project_dir.path()).expect("load");
     let target =
@@ -213,6 +225,9 @@ async fn both_engines_build_the_same_marts() {
     let actual: Vec<Vec<String>> = rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
     assert_eq!(actual, expected_identity_map);
     assert!(actual.iter().any(|r| r[2] == "ACC-1003" && r[4] == "phone"), "the caller is linked by phone: {actual:?}");
+    let rows = pg.client().query(&REDACTED.replace("analytics.", "e2e_analytics."), &[]).await.expect("redacted");
+    let actual: Vec<Vec<String>> = rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
+    assert_eq!(actual, expected_redacted);
     pg.client()
         .batch_execute("drop schema e2e_analytics cascade; drop schema raw cascade; drop schema crm cascade")
         .await

@@ -101,6 +101,9 @@ impl Project {
                             insert_named(&mut project.identities, "identity", identity.name.clone(), &rel, identity)?;
                         }
                         for policy in props.pii_policies {
+                            convlytics_core::pii::CompiledPolicy::new(policy.policy.clone()).map_err(|e| {
+                                Error::Project(format!("{}: pii policy '{}': {e}", rel.display(), policy.name))
+                            })?;
                             insert_named(&mut project.pii_policies, "pii policy", policy.name.clone(), &rel, policy)?;
                         }
                     }

@@ -51,7 +51,7 @@ impl FromStr for IdentifierKind {
 }
 
 /// The region national phone numbers are read in (ISO 3166-1 alpha-2, e.g. `GB`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Region(country::Id);
 
 impl FromStr for Region {

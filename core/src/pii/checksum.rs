@@ -13,7 +13,7 @@ pub(super) fn luhn(digits: &[u8]) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The card network whose issuer range and length fit the digits, if any.

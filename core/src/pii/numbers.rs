@@ -167,7 +167,7 @@ fn classify<'a>(run: &Run<'a>, region: Region, out: &mut Vec<Span<'a>>) -> bool 
         }
     }
     if (7..=15).contains(&digits.len()) && !run.raw().contains('/') {
-        if normalize_identifier(IdentifierKind::Phone, run.raw(), Some(region)).is_some() {
+        if phone_valid(run.raw(), region) {
             return push("PHONE_NUMBER", 0.85, Method::Checksum, "libphonenumber");
         }
         let separated = run.raw().bytes().any(|b| !b.is_ascii_digit());
@@ -191,6 +191,11 @@ fn classify<'a>(run: &Run<'a>, region: Region, out: &mut Vec<Span<'a>>) -> bool 
         return push("POSTAL_CODE", 0.2, Method::Pattern, "postcode shape");
     }
     false
+}
+
+/// Whether libphonenumber takes `raw` as a valid number in `region`.
+fn phone_valid(raw: &str, region: Region) -> bool {
+    normalize_identifier(IdentifierKind::Phone, raw, Some(region)).is_some()
 }
 
 /// Regions a grouped number is also tried in when the default region rejects it: the ones

@@ -4,18 +4,42 @@
 use std::net::Ipv6Addr;
 use std::sync::OnceLock;
 
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use regex::Regex;
 
 use super::checksum::iban;
 use super::policy::CompiledPolicy;
 use super::{Method, Span};
 
+/// A regex behind a cheap case-insensitive search for the words any match must contain: the
+/// regex runs only on texts where one of them occurs as (the start of) a word. Case-insensitive
+/// alternations defeat the regex engine's own literal prefilter, and most texts hold none of
+/// the words.
+pub(super) struct Gated {
+    words: AhoCorasick,
+    /// The regex, for texts that pass the gate.
+    pub(super) regex: Regex,
+}
+
+impl Gated {
+    /// `regex`, gated on `words`.
+    pub(super) fn new(words: &[&str], regex: &str) -> Self {
+        let words = AhoCorasickBuilder::new().ascii_case_insensitive(true).build(words).expect("gate words build");
+        Self { words, regex: Regex::new(regex).expect("built-in PII pattern compiles") }
+    }
+
+    /// Whether one of the words starts a word of `text`.
+    pub(super) fn open(&self, text: &str) -> bool {
+        self.words.find_iter(text).any(|m| !text[..m.start()].ends_with(|c: char| c.is_alphanumeric()))
+    }
+}
+
 struct Patterns {
     email: Regex,
     url: Regex,
     url_secret: Regex,
-    credential: Regex,
-    token: Regex,
+    credential: Gated,
+    token: Gated,
     ipv6: Regex,
     iban: Regex,
     written_date: Regex,
@@ -30,8 +54,8 @@ fn patterns() -> &'static Patterns {
             email: re(r"(?-u:\b)[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?-u:\b)"),
             url: re(r"(?i)(?-u:\b)(?:https?://|ftp://|www\.)[^\s<>\x22'`]+"),
             url_secret: re(r"(?i)(?:[?&#;](?:access_token|id_token|refresh_token|token|api_key|apikey|key|secret|client_secret|password|passwd|pwd|sig|signature|auth|session|sessionid|sid|code)=([^&#\s]+))|(?://[^/\s:@]+:([^/\s@]+)@)"),
-            credential: re(r"(?i)(?-u:\b)(?:password|passcode|passwd|pass\s?word|pwd|pin(?:\s?(?:code|number))?|api[\s_-]?key|secret(?:\s?key)?|access\s?token|auth\s?token|token|otp|one[\s-]time\s(?:code|password)|verification\s?code|security\s?code|cvv2?|cvc)(?:\s+(?:is|was|would\sbe|will\sbe|=|:)|\s*[:=])\s*[\x22'“]?([^\s\x22'”,;]{3,64})"),
-            token: re(r"(?-u:\b)(?:(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|xox[baprs]-[A-Za-z0-9-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})(?-u:\b)|(?i:bearer)\s+([A-Za-z0-9._~+/-]{16,}=*)"),
+            credential: Gated::new(&["pass", "pwd", "pin", "api", "secret", "access", "auth", "token", "otp", "one", "verification", "security", "cvv", "cvc"], r"(?i)(?-u:\b)(?:password|passcode|passwd|pass\s?word|pwd|pin(?:\s?(?:code|number))?|api[\s_-]?key|secret(?:\s?key)?|access\s?token|auth\s?token|token|otp|one[\s-]time\s(?:code|password)|verification\s?code|security\s?code|cvv2?|cvc)(?:\s+(?:is|was|would\sbe|will\sbe|=|:)|\s*[:=])\s*[\x22'“]?([^\s\x22'”,;]{3,64})"),
+            token: Gated::new(&["sk_", "pk_", "rk_", "akia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "eyj", "bearer"], r"(?-u:\b)(?:(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|xox[baprs]-[A-Za-z0-9-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})(?-u:\b)|(?i:bearer)\s+([A-Za-z0-9._~+/-]{16,}=*)"),
             ipv6: re(r"(?:[0-9A-Fa-f]{1,4}|:)?(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}"),
             iban: re(r"(?i)(?-u:\b)[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?-u:\b)"),
             written_date: re(r"(?i)(?-u:\b)(?:(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?)?(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+(?:19|20)\d{2}|(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+\d{1,2}(?:st|nd|rd|th)?|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?))(?-u:\b)"),
@@ -70,7 +94,7 @@ pub(super) fn url<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
 /// a recognisable shape (cloud keys, JWTs, bearer tokens).
 pub(super) fn credential<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
     let p = patterns();
-    for c in p.credential.captures_iter(text) {
+    for c in p.credential.open(text).then(|| p.credential.regex.captures_iter(text)).into_iter().flatten() {
         let value = c.get(1).expect("the credential pattern captures its value");
         let trimmed = value.as_str().trim_end_matches(['.', ',', '!', '?', ';', ':', ')']);
         if trimmed.len() >= 3 && !super::person::is_common_word(trimmed) {
@@ -78,7 +102,7 @@ pub(super) fn credential<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
             out.push(span("CREDENTIAL", value.start(), end, 0.8, Method::Context, "credential cue"));
         }
     }
-    for c in p.token.captures_iter(text) {
+    for c in p.token.open(text).then(|| p.token.regex.captures_iter(text)).into_iter().flatten() {
         let m = c.get(1).unwrap_or_else(|| c.get(0).expect("whole match"));
         out.push(span("CREDENTIAL", m.start(), m.end(), 0.9, Method::Pattern, "token shape"));
     }

@@ -6,8 +6,7 @@ use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
-use regex::Regex;
-
+use super::patterns::Gated;
 use super::{Method, Span};
 
 /// FNV-1a: the word lists are looked up once per word of every text, and SipHash's DoS
@@ -35,7 +34,7 @@ struct Lexicon {
     first: WordSet,
     last: WordSet,
     common: WordSet,
-    cue: Regex,
+    cue: Gated,
 }
 
 fn lexicon() -> &'static Lexicon {
@@ -46,13 +45,48 @@ fn lexicon() -> &'static Lexicon {
             first: set(FIRST_NAMES),
             last: set(LAST_NAMES),
             common: set(include_str!("data/common_words.txt")),
-            cue: Regex::new(CUE).expect("the name-cue pattern compiles"),
+            cue: Gated::new(&CUE_WORDS, CUE),
         }
     })
 }
 
 static FIRST_NAMES: &str = include_str!("data/first_names.txt");
 static LAST_NAMES: &str = include_str!("data/last_names.txt");
+
+/// Words one of which starts every cue.
+const CUE_WORDS: [&str; 31] = [
+    "name",
+    "call",
+    "signed",
+    "under",
+    "this",
+    "i am",
+    "i'm",
+    "i’m",
+    "it's",
+    "speak",
+    "talk",
+    "ask",
+    "regards",
+    "best",
+    "thank",
+    "cheers",
+    "sincerely",
+    "yours",
+    "dear",
+    "hi",
+    "hello",
+    "hey",
+    "good",
+    "mr",
+    "ms",
+    "mx",
+    "miss",
+    "dr",
+    "prof",
+    "sir",
+    "madam",
+];
 
 /// Phrases after which a name follows. Group 1 is a cue that allows a lower-case name.
 const CUE: &str = r"(?i)(?-u:\b)(?:(my\s+name\s+is|my\s+name's|name\s*:|names?\s+is|call\s+me|named|called|signed|under\s+the\s+name(?:\s+of)?)|this\s+is|i\s+am|i'm|i’m|it's|speak(?:ing)?\s+(?:to|with)|talk(?:ing)?\s+to|ask\s+for|regards|best\s+wishes|thanks|thank\s+you|cheers|sincerely|best|yours|dear|hi|hello|hey|good\s+(?:morning|afternoon|evening)|mrs|mr|ms|mx|miss|dr|prof|sir|madam)(?-u:\b)[.,:!\-]?[ \t]*(?:\r?\n[ \t]*)?";
@@ -169,7 +203,7 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
     let lexicon = lexicon();
     let first_found = out.len();
     let mut cued_until = 0;
-    for m in lexicon.cue.captures_iter(text) {
+    for m in lexicon.cue.open(text).then(|| lexicon.cue.regex.captures_iter(text)).into_iter().flatten() {
         let whole = m.get(0).expect("whole match");
         if whole.end() < cued_until {
             continue;
@@ -208,6 +242,11 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
                     evidence: "names list, lower case",
                 });
             }
+            continue;
+        }
+        let followed_by_capital =
+            text[word.end..].strip_prefix(' ').and_then(|r| r.chars().next()).is_some_and(char::is_uppercase);
+        if !followed_by_capital && is_common_word(w) && !one_of(&NAME_WORDS, w) {
             continue;
         }
         let glued = text[..word.start].ends_with(|c: char| c.is_ascii_digit() || matches!(c, '@' | '/' | '.' | '_'));

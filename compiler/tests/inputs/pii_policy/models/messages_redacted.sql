@@ -1,0 +1,2 @@
+select id, redact_pii(body, {{ pii_policy('support') }}) as body
+from {{ ref('messages') }}

@@ -1,0 +1,1 @@
+select 1 as id, 'It''s Jane, jane@example.com, about TCK-448812' as body
