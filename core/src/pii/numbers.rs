@@ -245,7 +245,7 @@ mod tests {
         assert_eq!(found("ssn 536-90-5871."), vec![("US_SSN", "536-90-5871", 0.85)]);
         assert_eq!(found("call (415) 555-2671 now"), vec![("PHONE_NUMBER", "(415) 555-2671", 0.85)]);
         assert_eq!(found("call +44 20 7946 0958"), vec![("PHONE_NUMBER", "+44 20 7946 0958", 0.85)]);
-        assert_eq!(found("fax 259.735.7502x459."), vec![("PHONE_NUMBER", "259.735.7502x459", 0.55)]);
+        assert_eq!(found("fax 259.735.7502x459."), vec![("PHONE_NUMBER", "259.735.7502x459", 0.4)]);
         assert_eq!(found("from 10.0.0.1 at"), vec![("IP_ADDRESS", "10.0.0.1", 0.9)]);
         assert_eq!(found("on 2024-03-01"), vec![("DATE_TIME", "2024-03-01", 0.3)]);
         assert_eq!(found("zip 94107"), vec![("POSTAL_CODE", "94107", 0.2)]);
