@@ -265,7 +265,10 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
             && (!is_common(&names[0]) || !sentence_start && one_of(&NAME_WORDS, &text[names[0].start..names[0].end]));
         let speaker = sentence_start
             && text[last.end..].starts_with(':')
-            && !words.iter().any(|w| is_common(w) || one_of(&LABELS, &text[w.start..w.end]));
+            && !words.iter().any(|w| {
+                let w = &text[w.start..w.end];
+                is_common_word(w) && !one_of(&NAME_WORDS, w) || one_of(&LABELS, w)
+            });
         let has_initial =
             names.len() >= 3 && names[1..names.len() - 1].iter().any(|w| text[w.start..w.end].chars().count() <= 2);
         let none_common = !words.iter().any(|w| is_common(w));
