@@ -19,3 +19,7 @@ step "who the conversations are: each one's customer, CRM account, last order an
 "$CONVLYTICS" sql "select c.channel, c.source_id, m.account_id, m.link_rule, m.last_order_id, m.campaign_id, m.customer_key
                    from analytics.identity_map m join analytics.conversations c on c.conversation_id = m.conversation_id
                    order by m.account_id nulls last, c.channel, c.source_id"
+
+step "what reaches the normalized layer of the text: PII redacted by the project's support policy (analytics.conversations)"
+"$CONVLYTICS" sql "select channel, source_id, payload_redacted from analytics.conversations
+                   where payload_redacted like '%<%' or payload_redacted like '%****%' order by source_id"
