@@ -47,8 +47,8 @@ def main():
             anonymizer.anonymize(text=t, analyzer_results=analyzer.analyze(text=t, language="en"))
         best_both = min(best_both, time.perf_counter() - start)
     found = sum(len(r) for r in results)
-    print(f"presidio analyze     {best_analyze:.3f} s  {len(texts) / best_analyze:>9.0f} texts/s  {mb / best_analyze:>7.2f} MB/s  ({found} spans)")
-    print(f"presidio anonymize   {best_both:.3f} s  {len(texts) / best_both:>9.0f} texts/s  {mb / best_both:>7.2f} MB/s  (analyze + anonymize)")
+    print(f"presidio analyze     {best_analyze:.3f} s  {len(texts) / best_analyze:>9.0f} texts/s  {mb / best_analyze:>7.3f} MB/s  ({found} spans)")
+    print(f"presidio anonymize   {best_both:.3f} s  {len(texts) / best_both:>9.0f} texts/s  {mb / best_both:>7.3f} MB/s  (analyze + anonymize)")
 
 
 if __name__ == "__main__":

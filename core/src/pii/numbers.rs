@@ -202,8 +202,7 @@ fn phone_valid(raw: &str, region: Region) -> bool {
 /// customer conversations most often come from.
 fn other_regions() -> &'static [Region] {
     static REGIONS: OnceLock<Vec<Region>> = OnceLock::new();
-    REGIONS
-        .get_or_init(|| ["GB", "DE", "FR", "ES", "IN", "BR"].iter().map(|r| r.parse().expect("known region")).collect())
+    REGIONS.get_or_init(|| ["GB", "DE", "FR", "IN"].iter().map(|r| r.parse().expect("known region")).collect())
 }
 
 /// `2024-03-01`, `01/03/2024`, `3.1.24`: three groups with one kind of separator, a plausible
