@@ -147,6 +147,18 @@ fn hostile_input_finishes() {
         let redacted = redact(text, &p).expect("redact");
         assert!(!redacted.is_empty());
     }
+    // 40,000 different people, numbered: one number each, in linear time.
+    let letters = |mut i: usize| {
+        let mut name = String::from("Q");
+        for _ in 0..4 {
+            name.push((b'a' + (i % 26) as u8) as char);
+            i /= 26;
+        }
+        name
+    };
+    let people: String = (0..40_000).map(|i| format!("Dear Mr. {}. ", letters(i))).collect();
+    let indexed = redact(&people, &policy(r#"{"operator": "indexed"}"#)).expect("redact");
+    assert!(indexed.contains("<PERSON_40000>"), "{}", &indexed[indexed.len() - 200..]);
 }
 
 /// Allow lists drop values; deny lists and project patterns add them; the enabled types and

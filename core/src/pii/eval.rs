@@ -54,9 +54,8 @@ pub fn read_gold(reader: impl BufRead) -> Result<Vec<GoldText>> {
 }
 
 /// How a prediction must meet a gold span to count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Matching {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Matching {
     /// Same type and at least one character in common.
     Overlap,
     /// Same type, same start and end (surrounding whitespace ignored).

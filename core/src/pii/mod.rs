@@ -1,7 +1,7 @@
 //! PII detection and redaction.
 //!
-//! * [`detect`] finds the spans of personal data in a text: each with its type, character
-//!   offsets, a score and how it was found (pattern, checksum, context word, name cue, names list,
+//! * [`detect`] finds the spans of personal data in a text: each with its type, byte offsets
+//!   (characters in [`to_json`]'s output), a score and how it was found (pattern, checksum, context word, name cue, names list,
 //!   deny list). Validators do the deciding where one exists: libphonenumber for phone numbers,
 //!   Luhn and issuer ranges for cards, mod-97 for IBANs, the SSA rules for SSNs.
 //! * [`redact`] replaces each span with the [`Policy`]'s operator for its type: a typed
@@ -23,7 +23,7 @@ mod redact;
 use std::fmt::{self, Write as _};
 
 pub use detect::detect;
-pub use eval::{evaluate, read_gold, Example, GoldSpan, GoldText, Matching, PiiMetrics, TypeMetrics};
+pub use eval::{evaluate, read_gold, Example, GoldSpan, GoldText, PiiMetrics, TypeMetrics};
 pub use policy::{CompiledPolicy, DenyList, MaskSpec, Operator, PatternSpec, Policy, DEFAULT_KEY_ENV};
 pub use redact::redact;
 

@@ -338,23 +338,29 @@ fn lower_case_name(text: &str, word: Word) -> Option<usize> {
 /// A family or given name seen in a found name counts again where it stands alone later
 /// ("… Terence Vassiliev's tales … early Vassiliev").
 fn repeated_names<'a>(text: &'a str, first_found: usize, out: &mut Vec<Span<'a>>) {
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for span in &out[first_found..] {
         for part in text[span.start..span.end].split_whitespace() {
-            if part.chars().count() > 2 && !is_common_word(part) && !seen.contains(&part) {
-                seen.push(part);
+            if part.chars().count() > 2 && !is_common_word(part) {
+                seen.insert(part);
             }
         }
     }
     if seen.is_empty() {
         return;
     }
-    let covered: Vec<(usize, usize)> = out[first_found..].iter().map(|s| (s.start, s.end)).collect();
+    let mut covered: Vec<(usize, usize)> = out[first_found..].iter().map(|s| (s.start, s.end)).collect();
+    covered.sort_unstable();
+    // Words come in text order, so one pointer walks the sorted spans: linear, not words x spans.
+    let mut next_span = 0;
     let mut at = 0;
     while let Some(word) = next_word(text, at) {
         at = word.end;
-        let w = &text[word.start..word.end];
-        if seen.contains(&w) && !covered.iter().any(|&(s, e)| word.start >= s && word.end <= e) {
+        while covered.get(next_span).is_some_and(|&(_, end)| end <= word.start) {
+            next_span += 1;
+        }
+        let inside = covered.get(next_span).is_some_and(|&(start, end)| start <= word.start && word.end <= end);
+        if !inside && seen.contains(&text[word.start..word.end]) {
             out.push(Span {
                 entity: "PERSON",
                 start: word.start,

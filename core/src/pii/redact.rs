@@ -25,6 +25,8 @@ pub fn redact(text: &str, policy: &CompiledPolicy) -> Result<String> {
     let mut key: Option<Vec<u8>> = None;
     let mut indexes: HashMap<(&str, String), usize> = HashMap::new();
     let mut counts: HashMap<&str, usize> = HashMap::new();
+    // Each word of a numbered person's name, so "Priya" after "Priya Raman" keeps her number.
+    let mut name_parts: HashMap<String, usize> = HashMap::new();
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for span in &spans {
@@ -39,14 +41,21 @@ pub fn redact(text: &str, policy: &CompiledPolicy) -> Result<String> {
             }
             Operator::Indexed => {
                 let key = canonical(span.entity, value, policy);
-                let n = match same_person(span.entity, &key, &indexes) {
+                let known = indexes.get(&(span.entity, key.clone())).copied();
+                let n = match known
+                    .or_else(|| (span.entity == "PERSON").then(|| name_parts.get(&key).copied()).flatten())
+                {
                     Some(n) => n,
                     None => {
-                        let next = counts.get(span.entity).copied().unwrap_or(0) + 1;
-                        *indexes.entry((span.entity, key)).or_insert_with(|| {
-                            counts.insert(span.entity, next);
-                            next
-                        })
+                        let n = counts.get(span.entity).copied().unwrap_or(0) + 1;
+                        counts.insert(span.entity, n);
+                        if span.entity == "PERSON" {
+                            for part in key.split(' ').filter(|p| !p.is_empty()) {
+                                name_parts.entry(part.to_string()).or_insert(n);
+                            }
+                        }
+                        indexes.insert((span.entity, key), n);
+                        n
                     }
                 };
                 out.push_str(&format!("<{}_{n}>", span.entity));
@@ -65,19 +74,6 @@ pub fn redact(text: &str, policy: &CompiledPolicy) -> Result<String> {
     }
     out.push_str(&text[at..]);
     Ok(out)
-}
-
-/// The index of a person already seen whose name holds this one-word name ("Priya" after "Priya
-/// Raman"), so one person keeps one index.
-fn same_person(entity: &str, key: &str, indexes: &HashMap<(&str, String), usize>) -> Option<usize> {
-    if entity != "PERSON" || key.contains(' ') {
-        return None;
-    }
-    indexes
-        .iter()
-        .filter(|((e, name), _)| *e == "PERSON" && name.split(' ').any(|part| part == key))
-        .map(|(_, n)| *n)
-        .min()
 }
 
 /// The form of a value that decides sameness: an email or phone number normalized as identity
