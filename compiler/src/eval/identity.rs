@@ -8,7 +8,7 @@ use std::time::Instant;
 use convlytics_core::identity::{pairwise_metrics, read_truth, stitch, PairwiseMetrics, RecordSet, Settings, Stitched};
 use serde::Serialize;
 
-use super::{spinner, ReportFormat, SettingsSource};
+use super::{spinner, write_report, ReportFormat, SettingsSource};
 use crate::error::{Error, Result};
 
 /// The report `eval identity` prints.
@@ -72,11 +72,11 @@ pub fn evaluate(records_file: &Path, truth_file: &Path, settings: &Settings) -> 
 
 /// Prints `report` as `format`.
 pub fn print(report: &IdentityReport, format: ReportFormat, out: &mut impl Write) -> Result<()> {
-    let io = |e| Error::io("stdout", e);
-    if format == ReportFormat::Json {
-        let json = serde_json::to_string_pretty(report).expect("report serializes");
-        return writeln!(out, "{json}").map_err(io);
-    }
+    write_report(report, format, out, as_text)
+}
+
+/// The report for people.
+fn as_text(report: &IdentityReport) -> String {
     let (m, s) = (&report.metrics, &report.stats);
     let mut text = format!(
         "Identity evaluation of {} ({} records, {} true pairs)\n\n",
@@ -119,5 +119,5 @@ pub fn print(report: &IdentityReport, format: ReportFormat, out: &mut impl Write
             text += &format!("    {a} ~ {b}\n");
         }
     }
-    out.write_all(text.as_bytes()).map_err(io)
+    text
 }

@@ -3,12 +3,13 @@
 pub mod identity;
 pub mod pii;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::project::Project;
@@ -72,4 +73,18 @@ fn spinner() -> ProgressBar {
         .with_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("style"));
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// Writes `report` as one JSON document, or as the text `as_text` makes of it.
+fn write_report<R: Serialize>(
+    report: &R,
+    format: ReportFormat,
+    out: &mut impl Write,
+    as_text: fn(&R) -> String,
+) -> Result<()> {
+    let text = match format {
+        ReportFormat::Json => serde_json::to_string_pretty(report).expect("report serializes") + "\n",
+        ReportFormat::Text => as_text(report),
+    };
+    out.write_all(text.as_bytes()).map_err(|e| Error::io("stdout", e))
 }

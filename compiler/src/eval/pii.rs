@@ -8,7 +8,7 @@ use std::time::Instant;
 use convlytics_core::pii::{evaluate as score, read_gold, CompiledPolicy, PiiMetrics, Policy, TypeMetrics};
 use serde::Serialize;
 
-use super::{spinner, ReportFormat, SettingsSource};
+use super::{spinner, write_report, ReportFormat, SettingsSource};
 use crate::error::{Error, Result};
 
 /// A text with one of each kind, detected once before timing.
@@ -67,11 +67,11 @@ pub fn evaluate(gold_file: &Path, policy: Policy, examples_per_type: usize) -> R
 
 /// Prints `report` as `format`.
 pub fn print(report: &PiiReport, format: ReportFormat, out: &mut impl Write) -> Result<()> {
-    let io = |e| Error::io("stdout", e);
-    if format == ReportFormat::Json {
-        let json = serde_json::to_string_pretty(report).expect("report serializes");
-        return writeln!(out, "{json}").map_err(io);
-    }
+    write_report(report, format, out, as_text)
+}
+
+/// The report for people.
+fn as_text(report: &PiiReport) -> String {
     let m = &report.metrics;
     let mut text = format!("PII evaluation of {} ({} texts)\n\n", report.gold_file.display(), m.texts);
     text += &format!(
@@ -102,5 +102,5 @@ pub fn print(report: &PiiReport, format: ReportFormat, out: &mut impl Write) -> 
             }
         }
     }
-    out.write_all(text.as_bytes()).map_err(io)
+    text
 }
