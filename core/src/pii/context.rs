@@ -1,7 +1,9 @@
 //! Context words: a word near a span raises its score ("call me at", "zip"), or lowers it
 //! ("order", "tracking"); a date after "born" becomes a date of birth.
 
-use super::policy::CompiledPolicy;
+use std::collections::HashMap;
+
+use super::policy::{CompiledPolicy, Policy, BUILT_IN};
 use super::{Method, Span};
 
 /// How much a context word raises a score.
@@ -74,26 +76,45 @@ fn lowering(entity: &str) -> &'static [&'static str] {
 /// Words that make a date a date of birth.
 const BIRTH: [&str; 6] = ["born", "birth", "dob", "d.o.b", "birthday", "bday"];
 
+/// The words that move one type's score, lower-cased: the built-in ones, then the policy's.
+#[derive(Debug, Default)]
+pub(crate) struct ContextWords {
+    raising: Vec<String>,
+    lowering: Vec<String>,
+}
+
+impl ContextWords {
+    /// The words of every type that has any: built-in words, the policy's `context` and
+    /// `negative_context`, and each project pattern's `context`.
+    pub(super) fn for_policy(policy: &Policy) -> HashMap<String, ContextWords> {
+        let mut all: HashMap<String, ContextWords> = HashMap::new();
+        let lower = |words: &[String]| words.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>();
+        for entity in BUILT_IN {
+            let words = all.entry(entity.to_string()).or_default();
+            words.raising.extend(raising(entity).iter().map(|w| w.to_string()));
+            words.lowering.extend(lowering(entity).iter().map(|w| w.to_string()));
+        }
+        for (entity, words) in &policy.context {
+            all.entry(entity.clone()).or_default().raising.extend(lower(words));
+        }
+        for (entity, words) in &policy.negative_context {
+            all.entry(entity.clone()).or_default().lowering.extend(lower(words));
+        }
+        for pattern in &policy.patterns {
+            all.entry(pattern.entity.clone()).or_default().raising.extend(lower(&pattern.context));
+        }
+        all.retain(|_, w| !w.raising.is_empty() || !w.lowering.is_empty());
+        all
+    }
+}
+
 /// Adjusts every span's score by the words around it.
 pub(super) fn adjust<'a>(text: &'a str, policy: &'a CompiledPolicy, spans: &mut [Span<'a>]) {
     let mut window = String::new();
     for span in spans.iter_mut() {
-        if span.method == Method::DenyList {
-            continue;
-        }
-        let extra = policy.context.get(span.entity).map(Vec::as_slice).unwrap_or_default();
-        let extra_negative = policy.negative_context.get(span.entity).map(Vec::as_slice).unwrap_or_default();
-        let pattern_words =
-            policy.patterns.iter().filter(|(_, p)| p.entity == span.entity).flat_map(|(_, p)| p.context.iter());
-        let built_in = raising(span.entity);
         let is_date = span.entity == "DATE_TIME";
-        if built_in.is_empty()
-            && extra.is_empty()
-            && !is_date
-            && lowering(span.entity).is_empty()
-            && extra_negative.is_empty()
-            && policy.patterns.is_empty()
-        {
+        let words = policy.context.get(span.entity);
+        if span.method == Method::DenyList || (words.is_none() && !is_date) {
             continue;
         }
         fill_window(text, span, &mut window);
@@ -107,29 +128,18 @@ pub(super) fn adjust<'a>(text: &'a str, policy: &'a CompiledPolicy, spans: &mut 
                 continue;
             }
         }
-        let raised = built_in
-            .iter()
-            .copied()
-            .chain(extra.iter().map(String::as_str))
-            .chain(pattern_words.map(String::as_str))
-            .find(|w| contains_word(&window, w));
-        let lowered = lowering(span.entity)
-            .iter()
-            .copied()
-            .chain(extra_negative.iter().map(String::as_str))
-            .find(|w| contains_word(&window, w));
-        match (raised, lowered) {
-            (Some(word), None) => {
-                if span.score < 1.0 {
-                    span.score = (span.score + BOOST).min(1.0);
-                    if span.method == Method::Pattern {
-                        span.method = Method::Context;
-                        span.evidence = word;
-                    }
+        let Some(words) = words else { continue };
+        let found = |list: &'a [String]| list.iter().map(String::as_str).find(|w| contains_word(&window, w));
+        match (found(&words.raising), found(&words.lowering)) {
+            (_, Some(_)) => span.score = (span.score - PENALTY).max(0.0),
+            (Some(word), None) if span.score < 1.0 => {
+                span.score = (span.score + BOOST).min(1.0);
+                if span.method == Method::Pattern {
+                    span.method = Method::Context;
+                    span.evidence = word;
                 }
             }
-            (_, Some(_)) => span.score = (span.score - PENALTY).max(0.0),
-            (None, None) => {}
+            _ => {}
         }
     }
 }
@@ -150,18 +160,32 @@ fn fill_window(text: &str, span: &Span<'_>, window: &mut String) {
     window.push_str(&text[span.end..to].to_lowercase());
 }
 
-/// Whether `word` occurs in `haystack` with no letter or digit right before or after it.
+/// Whether `word` occurs in `haystack` as a whole word.
 pub(super) fn contains_word(haystack: &str, word: &str) -> bool {
-    haystack.match_indices(word).any(|(i, _)| {
-        let before = haystack[..i].chars().next_back();
-        let after = haystack[i + word.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
+    haystack.match_indices(word).any(|(i, _)| is_whole_word(haystack, i, i + word.len()))
+}
+
+/// Whether `text[start..end]` has no letter or digit right before or after it.
+pub(super) fn is_whole_word(text: &str, start: usize, end: usize) -> bool {
+    !text[..start].chars().next_back().is_some_and(char::is_alphanumeric)
+        && !text[end..].chars().next().is_some_and(char::is_alphanumeric)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_words_count_whatever_their_case() {
+        let policy = CompiledPolicy::from_json(
+            r#"{"patterns": [{"type": "ORDER_ID", "regex": "\\bA\\d{6}\\b", "score": 0.3, "context": ["Order"]}]}"#,
+        )
+        .unwrap();
+        let found = super::super::detect("your ORDER is A123456", &policy);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].entity, found[0].method, found[0].evidence), ("ORDER_ID", Method::Context, "order"));
+        assert!(super::super::detect("A123456", &policy).is_empty());
+    }
 
     #[test]
     fn whole_words_only() {

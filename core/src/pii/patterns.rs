@@ -8,6 +8,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use regex::Regex;
 
 use super::checksum::iban;
+use super::context::is_whole_word;
 use super::policy::CompiledPolicy;
 use super::{Method, Span};
 
@@ -114,9 +115,10 @@ pub(super) fn ipv6<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
         return;
     }
     for m in patterns().ipv6.find_iter(text) {
-        let glued = text[..m.start()].chars().next_back().is_some_and(|c| c.is_alphanumeric())
-            || text[m.end()..].chars().next().is_some_and(|c| c.is_alphanumeric());
-        if !glued && m.as_str().bytes().any(|b| b.is_ascii_hexdigit()) && m.as_str().parse::<Ipv6Addr>().is_ok() {
+        if is_whole_word(text, m.start(), m.end())
+            && m.as_str().bytes().any(|b| b.is_ascii_hexdigit())
+            && m.as_str().parse::<Ipv6Addr>().is_ok()
+        {
             out.push(span("IP_ADDRESS", m.start(), m.end(), 0.9, Method::Checksum, "ipv6"));
         }
     }
@@ -142,18 +144,14 @@ pub(super) fn iban_code<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
 /// which context raises (or turns into `DATE_OF_BIRTH`).
 pub(super) fn written_date<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
     for m in patterns().written_date.find_iter(text) {
-        if m.as_str().bytes().any(|b| b.is_ascii_digit()) {
-            out.push(span("DATE_TIME", m.start(), m.end(), 0.3, Method::Pattern, "date"));
-        }
+        out.push(span("DATE_TIME", m.start(), m.end(), 0.3, Method::Pattern, "date"));
     }
 }
 
 /// UK and Canadian postcodes: a distinctive shape, reported when context agrees.
 pub(super) fn postcode<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
     for m in patterns().postcode.find_iter(text) {
-        if m.as_str().bytes().any(|b| b.is_ascii_digit()) {
-            out.push(span("POSTAL_CODE", m.start(), m.end(), 0.4, Method::Pattern, "postcode shape"));
-        }
+        out.push(span("POSTAL_CODE", m.start(), m.end(), 0.4, Method::Pattern, "postcode shape"));
     }
 }
 
@@ -166,9 +164,7 @@ pub(super) fn declared<'a>(text: &'a str, policy: &'a CompiledPolicy, out: &mut 
     }
     if let Some((matcher, types)) = &policy.deny {
         for m in matcher.find_iter(text) {
-            let whole_word = !text[..m.start()].chars().next_back().is_some_and(char::is_alphanumeric)
-                && !text[m.end()..].chars().next().is_some_and(char::is_alphanumeric);
-            if whole_word {
+            if is_whole_word(text, m.start(), m.end()) {
                 let entity = &policy.policy.deny[types[m.pattern().as_usize()]].entity;
                 out.push(span(entity, m.start(), m.end(), 1.0, Method::DenyList, "deny list"));
             }

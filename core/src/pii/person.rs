@@ -250,7 +250,7 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
             continue;
         }
         let glued = text[..word.start].ends_with(|c: char| c.is_ascii_digit() || matches!(c, '@' | '/' | '.' | '_'));
-        if !starts_upper(w) || is_all_caps(w) || glued || word.end <= cued_until {
+        if is_all_caps(w) || glued || word.end <= cued_until {
             continue;
         }
         let names = name_words(text, word.start, false, false);
@@ -259,8 +259,8 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
         let is_common = |w: &Word| is_common_word(&text[w.start..w.end]);
         let words: Vec<&Word> =
             names.iter().filter(|w| w.end - w.start > 1 && !text[w.start..w.end].ends_with('.')).collect();
-        let sentence_start = text[..names[0].start].trim_end_matches([' ', '"', '“', '(']).is_empty()
-            || text[..names[0].start].trim_end_matches([' ', '"', '“', '(']).ends_with(['.', '!', '?', '\n', ':']);
+        let before = text[..names[0].start].trim_end_matches([' ', '"', '“', '(']);
+        let sentence_start = before.is_empty() || before.ends_with(['.', '!', '?', '\n', ':']);
         let first_known = known(&names[0], &lexicon.first)
             && (!is_common(&names[0]) || !sentence_start && one_of(&NAME_WORDS, &text[names[0].start..names[0].end]));
         let speaker = sentence_start
@@ -304,15 +304,14 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
     repeated_names(text, first_found, out);
 }
 
-/// Whether a lower-case word after a cue is a name: a given name (first word) or family name
-/// from the lists that is not an English word, or one of the given names that are.
+/// Whether a lower-case word after a cue is a name: a given name (the first word) or a family
+/// name from the lists. A listed name that is also an English word counts when it is one of
+/// [`NAME_WORDS`] (first word) or longer than three letters (family name: "it's john smith").
 fn is_lower_case_name(w: &str, first_word: bool) -> bool {
     let lexicon = lexicon();
-    let list = if first_word { &lexicon.first } else { &lexicon.last };
-    in_list(list, w)
-        && (!is_common_word(w)
-            || first_word && one_of(&NAME_WORDS, w)
-            || !first_word && in_list(&lexicon.last, w) && w.len() > 3)
+    let (list, word_ok) =
+        if first_word { (&lexicon.first, one_of(&NAME_WORDS, w)) } else { (&lexicon.last, w.len() > 3) };
+    in_list(list, w) && (word_ok || !is_common_word(w))
 }
 
 /// A name written in lower case ("naomi ryan", "eric g. samoylova"): a given name and a family

@@ -4,11 +4,13 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
+use super::context::ContextWords;
 use crate::error::{Error, Result};
 use crate::identity::Region;
 
@@ -31,6 +33,9 @@ pub(crate) const BUILT_IN: [&str; 13] = [
     "STREET_ADDRESS",
     "POSTAL_CODE",
 ];
+
+/// The shortest key the hash operator accepts, in bytes.
+const MIN_KEY_LEN: usize = 16;
 
 /// Largest compiled size of one project pattern: a pattern that needs more is rejected rather
 /// than allowed to take a backend's memory.
@@ -173,8 +178,10 @@ pub struct CompiledPolicy {
     pub(crate) patterns: Vec<(Regex, PatternSpec)>,
     pub(crate) deny: Option<(AhoCorasick, Vec<usize>)>,
     allow: HashSet<String>,
-    pub(crate) context: HashMap<String, Vec<String>>,
-    pub(crate) negative_context: HashMap<String, Vec<String>>,
+    /// The words that move each type's score, built-in and the policy's.
+    pub(crate) context: HashMap<String, ContextWords>,
+    /// The hash operator's key, read from `key_env` on first use.
+    key: OnceLock<Vec<u8>>,
 }
 
 impl CompiledPolicy {
@@ -250,9 +257,6 @@ impl CompiledPolicy {
                 .map_err(|e| err(format!("deny: {e}")))?;
             Some((matcher, deny_types))
         };
-        let fold = |m: &BTreeMap<String, Vec<String>>| {
-            m.iter().map(|(k, words)| (k.clone(), words.iter().map(|w| w.to_lowercase()).collect())).collect()
-        };
         if policy.key_env.trim().is_empty() {
             return Err(err("key_env: must name an environment variable".into()));
         }
@@ -262,8 +266,8 @@ impl CompiledPolicy {
             patterns,
             deny,
             allow: policy.allow.iter().map(|v| v.trim().to_lowercase()).collect(),
-            context: fold(&policy.context),
-            negative_context: fold(&policy.negative_context),
+            context: ContextWords::for_policy(&policy),
+            key: OnceLock::new(),
             policy,
         })
     }
@@ -317,6 +321,26 @@ impl CompiledPolicy {
     /// The operator redaction applies to `entity`.
     pub fn operator(&self, entity: &str) -> Operator {
         self.policy.operators.get(entity).copied().unwrap_or(self.policy.operator)
+    }
+
+    /// The hash operator's key from the environment variable `key_env` names, read once per
+    /// compiled policy (so once per thread and policy, not per row). Unset or shorter than 16
+    /// bytes is an error that names the variable.
+    pub(crate) fn key(&self) -> Result<&[u8]> {
+        if let Some(key) = self.key.get() {
+            return Ok(key);
+        }
+        let variable = &self.policy.key_env;
+        let key = match std::env::var_os(variable) {
+            Some(key) if key.len() >= MIN_KEY_LEN => key.into_encoded_bytes(),
+            Some(_) => return Err(Error::PiiKey(format!("the key in {variable} is shorter than {MIN_KEY_LEN} bytes"))),
+            None => {
+                return Err(Error::PiiKey(format!(
+                    "the hash operator needs a key: set the environment variable {variable} (at least {MIN_KEY_LEN} bytes) where the query runs"
+                )))
+            }
+        };
+        Ok(self.key.get_or_init(|| key))
     }
 
     /// Whether `value` is on the allow list.

@@ -1,17 +1,16 @@
 //! Redaction: each span replaced by its type's operator.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use super::detect::find;
 use super::policy::{CompiledPolicy, Operator};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::identity::{normalize_identifier, IdentifierKind};
 
-/// The shortest key the hash operator accepts, in bytes.
-const MIN_KEY_LEN: usize = 16;
 /// Hex digits of the HMAC kept in a pseudonym (48 bits).
 const PSEUDONYM_HEX: usize = 12;
 
@@ -22,11 +21,7 @@ pub fn redact(text: &str, policy: &CompiledPolicy) -> Result<String> {
     if spans.is_empty() {
         return Ok(text.to_string());
     }
-    let mut key: Option<Vec<u8>> = None;
-    let mut indexes: HashMap<(&str, String), usize> = HashMap::new();
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    // Each word of a numbered person's name, so "Priya" after "Priya Raman" keeps her number.
-    let mut name_parts: HashMap<String, usize> = HashMap::new();
+    let mut numbering = Numbering::default();
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for span in &spans {
@@ -35,45 +30,49 @@ pub fn redact(text: &str, policy: &CompiledPolicy) -> Result<String> {
         let value = &text[span.start..span.end];
         match policy.operator(span.entity) {
             Operator::Placeholder => {
-                out.push('<');
-                out.push_str(span.entity);
-                out.push('>');
+                let _ = write!(out, "<{}>", span.entity);
             }
             Operator::Indexed => {
-                let key = canonical(span.entity, value, policy);
-                let known = indexes.get(&(span.entity, key.clone())).copied();
-                let n = match known
-                    .or_else(|| (span.entity == "PERSON").then(|| name_parts.get(&key).copied()).flatten())
-                {
-                    Some(n) => n,
-                    None => {
-                        let n = counts.get(span.entity).copied().unwrap_or(0) + 1;
-                        counts.insert(span.entity, n);
-                        if span.entity == "PERSON" {
-                            for part in key.split(' ').filter(|p| !p.is_empty()) {
-                                name_parts.entry(part.to_string()).or_insert(n);
-                            }
-                        }
-                        indexes.insert((span.entity, key), n);
-                        n
-                    }
-                };
-                out.push_str(&format!("<{}_{n}>", span.entity));
+                let n = numbering.number(span.entity, canonical(span.entity, value, policy));
+                let _ = write!(out, "<{}_{n}>", span.entity);
             }
             Operator::Mask => mask(value, policy, &mut out),
-            Operator::Hash => {
-                if key.is_none() {
-                    key = Some(read_key(&policy.policy.key_env)?);
-                }
-                let key = key.as_deref().expect("key read above");
-                out.push_str(&pseudonym(key, span.entity, &canonical(span.entity, value, policy)));
-            }
+            Operator::Hash => pseudonym(policy.key()?, span.entity, &canonical(span.entity, value, policy), &mut out),
             Operator::Drop => {}
             Operator::Keep => out.push_str(value),
         }
     }
     out.push_str(&text[at..]);
     Ok(out)
+}
+
+/// The indexed operator's numbers: per type, one per distinct value in order of appearance.
+#[derive(Default)]
+struct Numbering<'a> {
+    numbers: HashMap<&'a str, HashMap<String, usize>>,
+    /// Each word of a numbered person's name, so "Priya" after "Priya Raman" keeps her number.
+    name_parts: HashMap<String, usize>,
+}
+
+impl<'a> Numbering<'a> {
+    /// The number of the value whose canonical form is `key`.
+    fn number(&mut self, entity: &'a str, key: String) -> usize {
+        let numbers = self.numbers.entry(entity).or_default();
+        if let Some(&n) = numbers.get(&key) {
+            return n;
+        }
+        if let Some(&n) = self.name_parts.get(&key).filter(|_| entity == "PERSON") {
+            return n;
+        }
+        let n = numbers.len() + 1;
+        if entity == "PERSON" {
+            for part in key.split(' ').filter(|p| !p.is_empty()) {
+                self.name_parts.entry(part.to_string()).or_insert(n);
+            }
+        }
+        numbers.insert(key, n);
+        n
+    }
 }
 
 /// The form of a value that decides sameness: an email or phone number normalized as identity
@@ -108,25 +107,18 @@ fn mask(value: &str, policy: &CompiledPolicy, out: &mut String) {
     }
 }
 
-/// `<TYPE_0123456789ab>`: the first 48 bits of HMAC-SHA256(key, type, value).
-fn pseudonym(key: &[u8], entity: &str, canonical: &str) -> String {
+/// `<TYPE_0123456789ab>`: the first 48 bits of HMAC-SHA256(key, type, value), onto `out`.
+fn pseudonym(key: &[u8], entity: &str, canonical: &str, out: &mut String) {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes a key of any length");
     mac.update(entity.as_bytes());
     mac.update(&[0]);
     mac.update(canonical.as_bytes());
     let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().take(PSEUDONYM_HEX / 2).map(|b| format!("{b:02x}")).collect();
-    format!("<{entity}_{hex}>")
-}
-
-fn read_key(variable: &str) -> Result<Vec<u8>> {
-    match std::env::var_os(variable) {
-        Some(key) if key.len() >= MIN_KEY_LEN => Ok(key.into_encoded_bytes()),
-        Some(_) => Err(Error::PiiKey(format!("the key in {variable} is shorter than {MIN_KEY_LEN} bytes"))),
-        None => Err(Error::PiiKey(format!(
-            "the hash operator needs a key: set the environment variable {variable} (at least {MIN_KEY_LEN} bytes) where the query runs"
-        ))),
+    let _ = write!(out, "<{entity}_");
+    for b in digest.iter().take(PSEUDONYM_HEX / 2) {
+        let _ = write!(out, "{b:02x}");
     }
+    out.push('>');
 }
 
 #[cfg(test)]
@@ -157,9 +149,14 @@ mod tests {
 
     #[test]
     fn pseudonyms_are_keyed_and_stable() {
-        let a = pseudonym(b"0123456789abcdef", "EMAIL_ADDRESS", "jane@example.com");
-        assert_eq!(a, pseudonym(b"0123456789abcdef", "EMAIL_ADDRESS", "jane@example.com"));
-        assert_ne!(a, pseudonym(b"fedcba9876543210", "EMAIL_ADDRESS", "jane@example.com"));
+        let token = |key: &[u8]| {
+            let mut out = String::new();
+            pseudonym(key, "EMAIL_ADDRESS", "jane@example.com", &mut out);
+            out
+        };
+        let a = token(b"0123456789abcdef");
+        assert_eq!(a, token(b"0123456789abcdef"));
+        assert_ne!(a, token(b"fedcba9876543210"));
         assert_eq!(a.len(), "<EMAIL_ADDRESS_>".len() + PSEUDONYM_HEX);
     }
 
