@@ -192,10 +192,41 @@ pub(super) fn is_common_word(word: &str) -> bool {
 }
 
 /// A word of the text: letters with inner apostrophes or hyphens, a possessive `'s` left off.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Word {
     start: usize,
     end: usize,
+}
+
+/// The at most four words of a name, kept on the stack: one is built for every capitalized word
+/// of every text.
+#[derive(Default)]
+struct NameWords {
+    words: [Word; 4],
+    len: usize,
+}
+
+impl NameWords {
+    fn push(&mut self, word: Word) {
+        self.words[self.len] = word;
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        self.len -= 1;
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+impl std::ops::Deref for NameWords {
+    type Target = [Word];
+
+    fn deref(&self) -> &[Word] {
+        &self.words[..self.len]
+    }
 }
 
 /// Finds person names in `text`.
@@ -257,35 +288,34 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
         let Some(last) = names.last() else { continue };
         let known = |w: &Word, set: &WordSet| in_list(set, &text[w.start..w.end]);
         let is_common = |w: &Word| is_common_word(&text[w.start..w.end]);
-        let words: Vec<&Word> =
-            names.iter().filter(|w| w.end - w.start > 1 && !text[w.start..w.end].ends_with('.')).collect();
+        // The name's words without its initials.
+        let words = || names.iter().filter(|w| w.end - w.start > 1 && !text[w.start..w.end].ends_with('.'));
+        let word_count = words().count();
         let before = text[..names[0].start].trim_end_matches([' ', '"', '“', '(']);
         let sentence_start = before.is_empty() || before.ends_with(['.', '!', '?', '\n', ':']);
         let first_known = known(&names[0], &lexicon.first)
             && (!is_common(&names[0]) || !sentence_start && one_of(&NAME_WORDS, &text[names[0].start..names[0].end]));
         let speaker = sentence_start
             && text[last.end..].starts_with(':')
-            && !words.iter().any(|w| {
+            && !words().any(|w| {
                 let w = &text[w.start..w.end];
                 is_common_word(w) && !one_of(&NAME_WORDS, w) || one_of(&LABELS, w)
             });
         let has_initial =
             names.len() >= 3 && names[1..names.len() - 1].iter().any(|w| text[w.start..w.end].chars().count() <= 2);
-        let none_common = !words.iter().any(|w| is_common(w));
-        let (score, evidence) = if first_known && words.len() >= 2 {
+        let none_common = !words().any(is_common);
+        let (score, evidence) = if first_known && word_count >= 2 {
             (0.85, "given name and family name")
         } else if first_known {
             (0.6, "given name")
         } else if speaker {
             (0.7, "speaker name")
-        } else if words.len() >= 2 && none_common && has_initial {
+        } else if word_count >= 2 && none_common && has_initial {
             (0.8, "name with initial")
-        } else if words.len() >= 2
-            && none_common
-            && words.iter().any(|w| known(w, &lexicon.first) || known(w, &lexicon.last))
+        } else if word_count >= 2 && none_common && words().any(|w| known(w, &lexicon.first) || known(w, &lexicon.last))
         {
             (0.7, "names list")
-        } else if words.len() >= 2 && none_common {
+        } else if word_count >= 2 && none_common {
             (0.5, "capitalized words")
         } else {
             at = last.end;
@@ -375,8 +405,8 @@ fn repeated_names<'a>(text: &'a str, first_found: usize, out: &mut Vec<Span<'a>>
 /// The name words starting at `from`: up to four capitalized words or initials separated by
 /// single spaces. `lower_ok` accepts lower-case words that are not common English words (after
 /// "my name is"); `cued` accepts one capitalized word whatever it is.
-fn name_words(text: &str, from: usize, lower_ok: bool, cued: bool) -> Vec<Word> {
-    let mut words: Vec<Word> = Vec::new();
+fn name_words(text: &str, from: usize, lower_ok: bool, cued: bool) -> NameWords {
+    let mut words = NameWords::default();
     let mut at = from;
     while words.len() < 4 {
         let Some(word) = word_at(text, at) else { break };
