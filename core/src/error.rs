@@ -28,6 +28,12 @@ pub enum Error {
     /// A gold file for `eval pii` that cannot be read.
     #[error("pii gold: {0}")]
     PiiGold(String),
+    /// A payload that cannot be read as a transcript; the text is its quarantine reason.
+    #[error("{0}")]
+    Transcript(String),
+    /// Transcript settings that cannot be used (unknown key, bad pattern, bad mapping).
+    #[error("transcript settings: {0}")]
+    TranscriptSettings(String),
 }
 
 /// `Result` with the core [`Error`].

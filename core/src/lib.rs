@@ -4,11 +4,13 @@
 //! adapters over these functions: they convert types and nothing else, so both engines give the
 //! same answer for the same input.
 
+mod cache;
 pub mod conversation_id;
 mod error;
 pub mod identity;
 pub mod language;
 pub mod pii;
+pub mod transcript;
 
 pub use conversation_id::{conversation_id, CONVERSATION_NAMESPACE};
 pub use error::{Error, Result};

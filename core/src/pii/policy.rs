@@ -1,7 +1,6 @@
 //! The PII policy: which types, which operator for each, thresholds, context words, allow and
 //! deny lists, project patterns, and where the hashing key comes from (never the key itself).
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::OnceLock;
@@ -11,6 +10,7 @@ use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
 use super::context::ContextWords;
+use crate::cache::TextCache;
 use crate::error::{Error, Result};
 use crate::identity::Region;
 
@@ -286,21 +286,10 @@ impl CompiledPolicy {
     /// [`CompiledPolicy::from_json`] through a small per-thread cache, so a query that passes
     /// the same policy on every row compiles it once.
     pub fn cached(text: &str) -> Result<Rc<Self>> {
-        const CAPACITY: usize = 8;
         thread_local! {
-            static CACHE: RefCell<Vec<(String, Rc<CompiledPolicy>)>> = const { RefCell::new(Vec::new()) };
+            static CACHE: TextCache<CompiledPolicy> = const { TextCache::new() };
         }
-        if let Some(hit) = CACHE.with_borrow(|c| c.iter().find(|(k, _)| k == text).map(|(_, p)| p.clone())) {
-            return Ok(hit);
-        }
-        let compiled = Rc::new(Self::from_json(text)?);
-        CACHE.with_borrow_mut(|c| {
-            if c.len() == CAPACITY {
-                c.remove(0);
-            }
-            c.push((text.to_string(), compiled.clone()));
-        });
-        Ok(compiled)
+        CACHE.with(|c| c.get_or_build(text, Self::from_json))
     }
 
     /// The policy as written.

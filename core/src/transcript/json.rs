@@ -1,0 +1,181 @@
+//! JSON chat exports and JSON-lines bot logs, read through a [`JsonMapping`]: where the
+//! messages are and which fields hold the speaker, role, text and time.
+
+use serde_json::Value;
+
+use super::settings::{JsonMapping, Paths};
+use super::time::parse_timestamp;
+use super::{Meta, RawTurn, Role};
+use crate::error::{Error, Result};
+
+/// The value at a dotted path (`author.name`, `parts.0`) or JSON pointer (`/author/name`).
+fn at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    if path.starts_with('/') {
+        return value.pointer(path);
+    }
+    if path.is_empty() || path == "$" {
+        return Some(value);
+    }
+    path.split('.').try_fold(value, |v, key| match v {
+        Value::Object(map) => map.get(key),
+        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
+/// The first of `paths` that holds something other than null.
+fn first<'v>(value: &'v Value, paths: &Paths) -> Option<&'v Value> {
+    paths.iter().filter_map(|p| at(value, p)).find(|v| !v.is_null())
+}
+
+/// A scalar as text; objects give their `name`, `email` or `id`.
+fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Object(map) => ["name", "email", "id", "type"].iter().find_map(|k| map.get(*k).and_then(text_of)),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().filter_map(text_of).collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        }
+        Value::Null => None,
+    }
+}
+
+fn field(value: &Value, paths: &Paths) -> Option<String> {
+    first(value, paths).and_then(text_of).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// The turns and metadata of a JSON document or JSON-lines log.
+pub(crate) fn read(payload: &str, mapping: &JsonMapping) -> Result<(Vec<RawTurn>, Meta)> {
+    let bad = |what: String| Error::Transcript(what);
+    if mapping.lines {
+        let mut turns = Vec::new();
+        let mut meta = Meta::default();
+        for (n, line) in payload.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let value: Value = serde_json::from_str(line).map_err(|e| bad(format!("line {}: invalid JSON: {e}", n + 1)))?;
+            if turns.is_empty() {
+                meta = read_meta(&value, mapping);
+            }
+            turns.extend(message(&value, &value, mapping, true));
+        }
+        return Ok((turns, meta));
+    }
+    let doc: Value = serde_json::from_str(payload).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+    let messages = if mapping.messages.iter().next().is_none() {
+        Some(&doc)
+    } else {
+        first(&doc, &mapping.messages)
+    };
+    let messages = match messages {
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            return Err(bad(format!(
+                "the messages ({}) are {}, not an array",
+                mapping.messages.iter().collect::<Vec<_>>().join(" or "),
+                kind(other)
+            )))
+        }
+        None if matches!(doc, Value::Array(_)) => doc.as_array().expect("array"),
+        None => {
+            return Err(bad(format!(
+                "no messages: none of {} is in the document",
+                mapping.messages.iter().collect::<Vec<_>>().join(", ")
+            )))
+        }
+    };
+    let opening = first(&doc, &mapping.first_message);
+    let turns = opening.into_iter().chain(messages).filter_map(|m| message(&doc, m, mapping, false)).collect();
+    Ok((turns, read_meta(&doc, mapping)))
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn read_meta(doc: &Value, mapping: &JsonMapping) -> Meta {
+    let m = &mapping.meta;
+    Meta {
+        subject: field(doc, &m.subject),
+        agent: field(doc, &m.agent),
+        queue: field(doc, &m.queue),
+        platform: field(doc, &m.platform),
+        campaign: field(doc, &m.campaign),
+        started_at: first(doc, &m.started_at).and_then(parse_timestamp),
+        thread_id: None,
+    }
+}
+
+/// One message as a turn; `None` when skipped or without text. A log event without text but
+/// with an event type (`handoff`, `session_end`) is a system turn naming the event.
+fn message(doc: &Value, m: &Value, mapping: &JsonMapping, events: bool) -> Option<RawTurn> {
+    if !m.is_object() {
+        return text_of(m).map(|text| RawTurn { text, ..RawTurn::default() });
+    }
+    if mapping.skip_when.iter().any(|(path, value)| at(m, path) == Some(value)) {
+        return None;
+    }
+    let speaker = field(m, &mapping.speaker);
+    let mut role = field(m, &mapping.role).and_then(|r| {
+        mapping.roles.iter().find(|(k, _)| k.eq_ignore_ascii_case(&r)).map(|(_, role)| *role)
+    });
+    if role.is_none() && !mapping.customer_id.iter().next().is_none() {
+        if let (Some(customer), Some(who)) = (field(doc, &mapping.customer_id), speaker.as_ref()) {
+            role = Some(if &customer == who { Role::Customer } else { Role::Agent });
+        }
+    }
+    let text = match first(m, &mapping.text).and_then(text_of) {
+        Some(t) if mapping.html => mail_parser::decoders::html::html_to_text(&t),
+        Some(t) => t,
+        None if events => {
+            let event = ["event", "type", "action", "name"].iter().find_map(|k| m.get(*k).and_then(text_of))?;
+            return Some(RawTurn {
+                role: Some(Role::System),
+                speaker,
+                text: format!("[{event}]"),
+                sent_at: first(m, &mapping.time).and_then(parse_timestamp),
+                ..RawTurn::default()
+            });
+        }
+        None => return None,
+    };
+    Some(RawTurn {
+        speaker,
+        role,
+        text: text.trim().to_string(),
+        sent_at: first(m, &mapping.time).and_then(parse_timestamp),
+        ..RawTurn::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transcript::Settings;
+
+    #[test]
+    fn paths() {
+        let v = serde_json::json!({"a": {"b": [{"c": 1}]}});
+        assert_eq!(at(&v, "a.b.0.c"), Some(&serde_json::json!(1)));
+        assert_eq!(at(&v, "/a/b/0/c"), Some(&serde_json::json!(1)));
+        assert_eq!(at(&v, "a.x"), None);
+    }
+
+    #[test]
+    fn truncated_json_is_a_reason() {
+        let mapping = Settings::default().mapping("json").unwrap();
+        let err = read(r#"{"messages": [{"text": "hi"#, &mapping).unwrap_err();
+        assert!(err.to_string().starts_with("invalid JSON: EOF while parsing"), "{err}");
+    }
+}

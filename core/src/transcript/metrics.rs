@@ -1,0 +1,129 @@
+//! Voice metrics of a timed transcript: talk time per role, talk ratio, silences, overlaps,
+//! interruptions and the longest monologue.
+
+use std::collections::HashMap;
+
+use super::{Role, Turn};
+
+/// What the timing of a call says, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct VoiceMetrics {
+    /// Total length of the customer's turns.
+    pub customer_talk_ms: i64,
+    /// Total length of the agents' turns.
+    pub agent_talk_ms: i64,
+    /// The agents' share of customer and agent talk time, in [0, 1]; `None` when neither spoke.
+    pub talk_ratio: Option<f64>,
+    /// Total length of the gaps longer than the silence threshold in which nobody speaks.
+    pub silence_ms: i64,
+    /// How many such gaps there are.
+    pub silences: i64,
+    /// Total time in which two or more speakers talk at once.
+    pub overlap_ms: i64,
+    /// Turns that start while another speaker is still talking.
+    pub interruptions: i64,
+    /// The longest stretch of one speaker's consecutive turns, first start to last end.
+    pub longest_monologue_ms: i64,
+}
+
+/// The metrics of the turns that have a start and an end; `None` when none has both.
+pub(crate) fn voice_metrics(turns: &[Turn], silence_threshold_ms: i64) -> Option<VoiceMetrics> {
+    let mut timed: Vec<(i64, i64, &Turn)> =
+        turns.iter().filter_map(|t| Some((t.start_ms?, t.end_ms?, t))).filter(|(s, e, _)| e >= s).collect();
+    if timed.is_empty() {
+        return None;
+    }
+    timed.sort_by_key(|(s, e, _)| (*s, *e));
+    let who = |t: &Turn| t.speaker.clone().unwrap_or_else(|| t.role.as_str().to_string());
+    let talk = |role: Role| timed.iter().filter(|(_, _, t)| t.role == role).map(|(s, e, _)| e - s).sum::<i64>();
+    let (customer, agent) = (talk(Role::Customer), talk(Role::Agent));
+    let mut m = VoiceMetrics {
+        customer_talk_ms: customer,
+        agent_talk_ms: agent,
+        talk_ratio: (customer + agent > 0).then(|| agent as f64 / (customer + agent) as f64),
+        ..VoiceMetrics::default()
+    };
+    let mut covered_until = timed[0].1;
+    for (s, e, _) in &timed[1..] {
+        if *s > covered_until && s - covered_until > silence_threshold_ms {
+            m.silence_ms += s - covered_until;
+            m.silences += 1;
+        }
+        covered_until = covered_until.max(*e);
+    }
+    let mut events: Vec<(i64, i32, String)> = Vec::with_capacity(timed.len() * 2);
+    for (s, e, t) in &timed {
+        events.push((*s, 1, who(t)));
+        events.push((*e, -1, who(t)));
+    }
+    events.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut active: HashMap<String, i32> = HashMap::new();
+    let mut last = events[0].0;
+    for (at, delta, speaker) in events {
+        if active.values().filter(|n| **n > 0).count() >= 2 {
+            m.overlap_ms += at - last;
+        }
+        *active.entry(speaker).or_default() += delta;
+        last = at;
+    }
+    for (j, (s, _, t)) in timed.iter().enumerate() {
+        if timed[..j].iter().any(|(ps, pe, p)| ps < s && pe > s && who(p) != who(t)) {
+            m.interruptions += 1;
+        }
+    }
+    let mut i = 0;
+    while i < timed.len() {
+        let speaker = who(timed[i].2);
+        let mut j = i;
+        let mut end = timed[i].1;
+        while j + 1 < timed.len() && who(timed[j + 1].2) == speaker {
+            j += 1;
+            end = end.max(timed[j].1);
+        }
+        m.longest_monologue_ms = m.longest_monologue_ms.max(end - timed[i].0);
+        i = j + 1;
+    }
+    Some(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn turn(role: Role, start: i64, end: i64) -> Turn {
+        Turn {
+            index: 0,
+            role,
+            speaker: Some(role.as_str().into()),
+            text: "x".into(),
+            start_ms: Some(start),
+            end_ms: Some(end),
+            sent_at: None,
+        }
+    }
+
+    #[test]
+    fn a_call() {
+        let turns = [
+            turn(Role::Agent, 0, 4_000),
+            turn(Role::Customer, 3_000, 9_000),
+            turn(Role::Agent, 12_000, 14_000),
+            turn(Role::Agent, 14_500, 20_000),
+        ];
+        let m = voice_metrics(&turns, 2_000).unwrap();
+        assert_eq!(m.agent_talk_ms, 11_500);
+        assert_eq!(m.customer_talk_ms, 6_000);
+        assert_eq!((m.silence_ms, m.silences), (3_000, 1));
+        assert_eq!(m.overlap_ms, 1_000);
+        assert_eq!(m.interruptions, 1);
+        assert_eq!(m.longest_monologue_ms, 8_000);
+        assert!((m.talk_ratio.unwrap() - 11_500.0 / 17_500.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn untimed_turns_have_no_metrics() {
+        let mut t = turn(Role::Agent, 0, 1);
+        t.end_ms = None;
+        assert_eq!(voice_metrics(&[t], 2_000), None);
+    }
+}

@@ -1,0 +1,348 @@
+//! How payloads are read: speaker names, agent email domains, boilerplate patterns, the silence
+//! threshold, size limits and JSON mappings (with ready presets for common exports).
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use regex::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+
+use super::Role;
+use crate::cache::TextCache;
+use crate::error::{Error, Result};
+
+/// Compiled size limit for a boilerplate pattern: a hostile pattern fails to compile instead of
+/// taking memory.
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// The settings of `parse_transcript` and `transcript_info`, as JSON (every key optional).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Speaker names (case-insensitive) and the roles they have.
+    pub speakers: Speakers,
+    /// Email senders at these domains are agents.
+    pub agent_domains: Vec<String>,
+    /// Regexes; a line of a turn that matches one is removed.
+    pub boilerplate: Vec<String>,
+    /// A gap between speech longer than this many milliseconds is a silence.
+    pub silence_ms: i64,
+    /// Payloads larger than this many bytes are quarantined unread.
+    pub max_payload_bytes: usize,
+    /// JSON mappings by format name, used as `parse_transcript(payload, '<name>')`.
+    pub formats: BTreeMap<String, JsonMapping>,
+    #[serde(skip)]
+    compiled: Vec<Regex>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            speakers: Speakers::default(),
+            agent_domains: Vec::new(),
+            boilerplate: Vec::new(),
+            silence_ms: 2_000,
+            max_payload_bytes: 64 << 20,
+            formats: BTreeMap::new(),
+            compiled: Vec::new(),
+        }
+    }
+}
+
+/// Speaker names by role (case-insensitive, whole name).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Speakers {
+    /// Names of customers.
+    pub customer: Vec<String>,
+    /// Names of agents.
+    pub agent: Vec<String>,
+    /// Names of bots.
+    pub bot: Vec<String>,
+    /// Names of system senders.
+    pub system: Vec<String>,
+}
+
+/// One or more field paths; the first that holds a value wins. A path is dotted
+/// (`author.name`, `parts.0.body`) or a JSON pointer (`/author/name`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Paths {
+    /// No path: the field is not read.
+    #[default]
+    None,
+    /// One path.
+    One(String),
+    /// Paths tried in order.
+    Many(Vec<String>),
+}
+
+impl Paths {
+    /// The paths, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let slice: &[String] = match self {
+            Paths::None => &[],
+            Paths::One(p) => std::slice::from_ref(p),
+            Paths::Many(v) => v,
+        };
+        slice.iter().map(String::as_str)
+    }
+
+    fn is_none(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    fn many(paths: &[&str]) -> Self {
+        Paths::Many(paths.iter().map(|p| p.to_string()).collect())
+    }
+}
+
+/// Where a JSON chat export keeps its messages and which fields say what.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JsonMapping {
+    /// The payload is JSON lines, one message per line (bot logs), instead of one document.
+    pub lines: bool,
+    /// The array of messages (empty: the document itself is the array).
+    pub messages: Paths,
+    /// A message read before the array (Intercom keeps the opening message apart).
+    pub first_message: Paths,
+    /// The message text.
+    pub text: Paths,
+    /// The text is HTML and is turned into plain text.
+    pub html: bool,
+    /// The speaker's name or id.
+    pub speaker: Paths,
+    /// A field whose value says the role; its values are read through `roles`.
+    pub role: Paths,
+    /// Values of the `role` field (case-insensitive) and the roles they mean.
+    pub roles: BTreeMap<String, Role>,
+    /// A path in the document giving the customer's id: messages whose speaker equals it are
+    /// the customer's, the others the agents'.
+    pub customer_id: Paths,
+    /// When the message was sent: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC), or epoch seconds or
+    /// milliseconds.
+    pub time: Paths,
+    /// Messages whose field (the key, a path) equals the value are skipped.
+    pub skip_when: BTreeMap<String, serde_json::Value>,
+    /// Conversation metadata, each a path in the document.
+    pub meta: MetaPaths,
+}
+
+/// Paths of the conversation's metadata in a JSON export.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetaPaths {
+    /// The subject or title.
+    pub subject: Paths,
+    /// The assigned agent.
+    pub agent: Paths,
+    /// The queue, team or group.
+    pub queue: Paths,
+    /// The channel within the platform.
+    pub platform: Paths,
+    /// The campaign.
+    pub campaign: Paths,
+    /// When the conversation started.
+    pub started_at: Paths,
+}
+
+/// The ready JSON mappings, usable as formats by name.
+pub const PRESETS: &[&str] = &["zendesk", "intercom", "messages"];
+
+fn roles(pairs: &[(&str, Role)]) -> BTreeMap<String, Role> {
+    pairs.iter().map(|(k, r)| (k.to_string(), *r)).collect()
+}
+
+fn preset(name: &str) -> Option<JsonMapping> {
+    let p = |s: &str| Paths::One(s.to_string());
+    Some(match name {
+        // A Zendesk ticket with its comments (the Tickets API with `comments` side-loaded, or a
+        // ticket export): private notes are skipped; the requester is the customer.
+        "zendesk" => JsonMapping {
+            messages: p("comments"),
+            text: Paths::many(&["plain_body", "body"]),
+            speaker: Paths::many(&["author.name", "author_id"]),
+            customer_id: Paths::many(&["requester.name", "requester_id"]),
+            time: p("created_at"),
+            skip_when: BTreeMap::from([("public".to_string(), serde_json::Value::Bool(false))]),
+            meta: MetaPaths {
+                subject: Paths::many(&["subject", "raw_subject"]),
+                agent: Paths::many(&["assignee.name", "assignee_id"]),
+                queue: Paths::many(&["group.name", "group_id"]),
+                platform: p("via.channel"),
+                campaign: Paths::None,
+                started_at: p("created_at"),
+            },
+            ..JsonMapping::default()
+        },
+        // An Intercom conversation (the Conversations API): the opening message in `source`,
+        // replies in `conversation_parts`; parts without a body (assignments, closes) are skipped.
+        "intercom" => JsonMapping {
+            first_message: p("source"),
+            messages: p("conversation_parts.conversation_parts"),
+            text: p("body"),
+            html: true,
+            speaker: Paths::many(&["author.name", "author.email", "author.id"]),
+            role: p("author.type"),
+            roles: roles(&[
+                ("user", Role::Customer),
+                ("lead", Role::Customer),
+                ("contact", Role::Customer),
+                ("admin", Role::Agent),
+                ("team", Role::Agent),
+                ("bot", Role::Bot),
+                ("operator", Role::Bot),
+            ]),
+            time: p("created_at"),
+            meta: MetaPaths {
+                subject: Paths::many(&["title", "source.subject"]),
+                agent: p("admin_assignee_id"),
+                queue: p("team_assignee_id"),
+                platform: p("source.delivered_as"),
+                campaign: Paths::None,
+                started_at: p("created_at"),
+            },
+            ..JsonMapping::default()
+        },
+        // Chat-completion style logs: `{"messages": [{"role": "user", "content": "..."}]}`.
+        "messages" => JsonMapping {
+            messages: p("messages"),
+            text: p("content"),
+            speaker: Paths::many(&["name", "role"]),
+            role: p("role"),
+            roles: roles(&[
+                ("user", Role::Customer),
+                ("human", Role::Customer),
+                ("customer", Role::Customer),
+                ("assistant", Role::Bot),
+                ("bot", Role::Bot),
+                ("agent", Role::Agent),
+                ("system", Role::System),
+                ("tool", Role::System),
+            ]),
+            time: Paths::many(&["timestamp", "created_at"]),
+            ..JsonMapping::default()
+        },
+        _ => return None,
+    })
+}
+
+/// Field names guessed for `json` and `jsonl` when no mapping says where things are.
+fn guessed(lines: bool) -> JsonMapping {
+    JsonMapping {
+        lines,
+        messages: if lines {
+            Paths::None
+        } else {
+            Paths::many(&[
+                "messages",
+                "turns",
+                "utterances",
+                "dialog",
+                "dialogue",
+                "conversation",
+                "transcript",
+                "comments",
+                "parts",
+                "events",
+            ])
+        },
+        text: Paths::many(&["text", "message", "content", "body", "utterance", "value"]),
+        speaker: Paths::many(&[
+            "speaker.name",
+            "speaker",
+            "author.name",
+            "author",
+            "sender.name",
+            "sender",
+            "from",
+            "role",
+            "user",
+            "name",
+        ]),
+        time: Paths::many(&["timestamp", "time", "ts", "created_at", "sent_at", "date"]),
+        ..JsonMapping::default()
+    }
+}
+
+impl Settings {
+    /// Reads settings from JSON (the SQL functions' third argument); empty text is the default.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let settings: Settings = if text.trim().is_empty() {
+            Settings::default()
+        } else {
+            serde_json::from_str(text).map_err(|e| Error::TranscriptSettings(e.to_string()))?
+        };
+        settings.compile()
+    }
+
+    /// Checks the settings and compiles the boilerplate patterns.
+    pub fn compile(mut self) -> Result<Self> {
+        let bad = |m: String| Err(Error::TranscriptSettings(m));
+        if self.silence_ms < 0 {
+            return bad(format!("silence_ms: {} is negative", self.silence_ms));
+        }
+        for (name, mapping) in &self.formats {
+            let builtin = ["plain", "text", "txt", "vtt", "webvtt", "srt", "email", "eml", "mbox", "json", "jsonl"];
+            if builtin.contains(&name.to_ascii_lowercase().as_str()) {
+                return bad(format!("formats.{name}: '{name}' is a built-in format and cannot be redefined"));
+            }
+            if mapping.text.is_none() {
+                return bad(format!("formats.{name}: `text` is required (the path of each message's text)"));
+            }
+        }
+        self.compiled = self
+            .boilerplate
+            .iter()
+            .map(|p| {
+                RegexBuilder::new(p)
+                    .size_limit(PATTERN_SIZE_LIMIT)
+                    .dfa_size_limit(PATTERN_SIZE_LIMIT)
+                    .build()
+                    .map_err(|e| Error::TranscriptSettings(format!("boilerplate pattern '{p}': {e}")))
+            })
+            .collect::<Result<_>>()?;
+        Ok(self)
+    }
+
+    /// [`Settings::from_json`] through a small per-thread cache.
+    pub fn cached(text: &str) -> Result<Rc<Self>> {
+        thread_local! {
+            static CACHE: TextCache<Settings> = const { TextCache::new() };
+        }
+        CACHE.with(|c| c.get_or_build(text, Self::from_json))
+    }
+
+    /// The JSON mapping a format name stands for: the project's, a preset, or guessed fields
+    /// for `json` and `jsonl`.
+    pub(crate) fn mapping(&self, format: &str) -> Option<JsonMapping> {
+        if let Some(m) = self.formats.iter().find(|(k, _)| k.eq_ignore_ascii_case(format)) {
+            return Some(m.1.clone());
+        }
+        match format {
+            "json" => Some(guessed(false)),
+            "jsonl" | "ndjson" => Some(guessed(true)),
+            name => preset(name),
+        }
+    }
+
+    /// `text` without the lines a boilerplate pattern matches, trimmed.
+    pub(crate) fn strip_boilerplate(&self, text: &str) -> String {
+        if self.compiled.is_empty() {
+            return text.trim().to_string();
+        }
+        let kept: Vec<&str> = text.lines().filter(|l| !self.compiled.iter().any(|r| r.is_match(l))).collect();
+        kept.join("\n").trim().to_string()
+    }
+
+    /// The role configured for a speaker name, if any.
+    pub(crate) fn configured_role(&self, name: &str) -> Option<Role> {
+        let name = name.trim();
+        let s = &self.speakers;
+        [(&s.customer, Role::Customer), (&s.agent, Role::Agent), (&s.bot, Role::Bot), (&s.system, Role::System)]
+            .into_iter()
+            .find(|(names, _)| names.iter().any(|n| n.trim().eq_ignore_ascii_case(name)))
+            .map(|(_, role)| role)
+    }
+}
