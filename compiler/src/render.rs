@@ -9,6 +9,7 @@ use minijinja::value::{Kwargs, Object};
 use minijinja::{Environment, ErrorKind, State, UndefinedBehavior, Value};
 
 use crate::error::{Error, Result};
+use crate::functions::Transcript;
 use crate::project::profiles::Target;
 use crate::project::{Model, ModelConfig, Project};
 
@@ -143,6 +144,17 @@ impl<'p> Renderer<'p> {
         add_named_settings(&mut env, "identity_settings", "identity", identities);
         let policies = project.pii_policies.iter().map(|(name, (_, spec))| (name, serde_json::to_string(&spec.policy)));
         add_named_settings(&mut env, "pii_policy", "pii policy", policies);
+        let transcripts =
+            project.transcripts.iter().map(|(name, (_, spec))| (name, serde_json::to_string(&spec.settings)));
+        add_named_settings(&mut env, "transcript_settings", "transcripts", transcripts);
+        let postgres = target.kind.as_str() == "postgres";
+        for kind in [Transcript::Turns, Transcript::Info] {
+            env.add_function(kind.relation_function(), move |relation: Value, kwargs: Kwargs| {
+                let sql = transcripts_sql(kind, postgres, &relation.to_string(), &kwargs)?;
+                kwargs.assert_all_used()?;
+                Ok(sql)
+            });
+        }
         Self { project, target, env }
     }
 
@@ -231,6 +243,37 @@ pub fn env_var(name: String, default: Option<String>) -> Result<String, minijinj
             format!("env_var('{name}') is not set and has no default"),
         )),
     }
+}
+
+/// The SQL of `parse_transcripts(relation, ...)` or `transcript_infos(relation, ...)`: a
+/// subquery with the relation's columns and the function's columns. `parse_transcripts` gives
+/// one row per turn (rows whose payload or format is NULL give none); `transcript_infos` one row
+/// per row of the relation (its columns NULL when the payload or format is). PostgreSQL gets a
+/// lateral join to the set-returning function; DataFusion the scalar form, unnested for turns.
+fn transcripts_sql(kind: Transcript, postgres: bool, relation: &str, kwargs: &Kwargs) -> Result<String, minijinja::Error> {
+    let payload = quote_ident(&kwargs.get::<Option<String>>("payload")?.unwrap_or_else(|| "payload".into()));
+    let format = quote_ident(&kwargs.get::<Option<String>>("format")?.unwrap_or_else(|| "format".into()));
+    let settings = kwargs.get::<Option<String>>("settings")?.map(|s| format!(", {s}")).unwrap_or_default();
+    let call = format!("{}(__r.{payload}, __r.{format}{settings})", kind.name());
+    Ok(match (kind, postgres) {
+        (Transcript::Turns, true) => {
+            format!("(select __r.*, __f.* from {relation} as __r cross join lateral convlytics.{call} as __f)")
+        }
+        (Transcript::Info, true) => {
+            format!("(select __r.*, __f.* from {relation} as __r left join lateral convlytics.{call} as __f on true)")
+        }
+        (_, false) => {
+            let value = match kind {
+                Transcript::Turns => format!("unnest({call})"),
+                Transcript::Info => call,
+            };
+            let fields: Vec<String> = kind.columns().map(|c| format!("__u.__f['{c}'] as {}", quote_ident(c))).collect();
+            format!(
+                "(select __u.* exclude (__f), {} from (select __r.*, {value} as __f from {relation} as __r) as __u)",
+                fields.join(", ")
+            )
+        }
+    })
 }
 
 /// Registers the Jinja function `function('name')`, which renders the named settings as a SQL

@@ -11,6 +11,9 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::project::Project;
 
+/// Models tagged with this hold rows that could not be read; the run reports their count.
+pub const QUARANTINE_TAG: &str = "quarantine";
+
 /// How one model's build ended.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ModelResult {
@@ -84,6 +87,11 @@ pub async fn run(project: &Project, compiled: &Compiled, engine: &mut Engine) ->
         started.elapsed().as_secs_f64(),
         total - errors - skipped
     );
+    for (model, result) in compiled.models.iter().zip(&results) {
+        if let (true, Some(rows)) = (model.config.tags.iter().any(|t| t == QUARANTINE_TAG), result.rows) {
+            println!("Quarantined: {rows} row(s) could not be read; {} has each one's reason.", model.relation);
+        }
+    }
     write_results(project, &results)?;
     if errors + skipped > 0 {
         return Err(Error::Project(format!("{errors} model(s) failed and {skipped} were skipped")));

@@ -69,10 +69,10 @@ fn cli_runs_the_default_project_and_queries_it() {
     assert!(ok, "{err}");
     insta::assert_snapshot!(out, @"
     channel,language,conversations
-    bot,en,1
+    bot,en,2
     bot,sv,1
     chat,de,1
-    chat,en,1
+    chat,en,2
     chat,es,1
     chat,pt,1
     chat,unknown,1
@@ -81,7 +81,7 @@ fn cli_runs_the_default_project_and_queries_it() {
     email,nl,1
     ticket,it,1
     ticket,ja,1
-    voice,en,1
+    voice,en,2
     voice,ru,1
     ");
     let links =
@@ -93,7 +93,7 @@ fn cli_runs_the_default_project_and_queries_it() {
     insta::assert_snapshot!(out, @"
     link_rule,conversations,with_account,with_order,with_campaign
     email,10,10,7,3
-    none,3,0,0,1
+    none,6,0,0,2
     phone,1,1,1,0
     ");
 }
@@ -138,7 +138,7 @@ fn cli_sql_reads_sources_even_when_a_model_is_broken() {
     let (ok, out, err) =
         convlytics(project.path(), &["sql", "--format", "csv", "select count(*) as n from raw.raw_interactions"]);
     assert!(ok, "{err}");
-    assert_eq!(out, "n\n14\n");
+    assert_eq!(out, "n\n21\n");
 }
 
 #[test]
@@ -165,9 +165,23 @@ const IDENTITY_MAP: &str = "select cast(conversation_id as varchar) as conversat
     coalesce(campaign_id, '-') as campaign_id
   from analytics.identity_map order by 1";
 
-/// The redacted payloads, which must be identical on both engines.
-const REDACTED: &str =
-    "select source_id, replace(payload_redacted, chr(10), ' ') as payload_redacted from analytics.conversations order by source_id";
+/// The turns with their redacted text, which must be identical on both engines.
+const TURNS: &str = "select source_id, cast(turn_index as varchar) as turn_index, role,
+    coalesce(speaker_redacted, '-') as speaker, coalesce(language, '-') as language,
+    cast(is_boilerplate as varchar) as boilerplate, replace(text_redacted, chr(10), ' ') as text
+  from analytics.turns order by source_id, turn_index";
+
+/// The conversations with their counts and voice metrics.
+const CONVERSATIONS: &str = "select source_id, channel, format, coalesce(language, '-') as language,
+    cast(interactions as varchar) as interactions, cast(turn_count as varchar) as turns,
+    cast(customer_turns as varchar) as customer_turns, cast(agent_turns as varchar) as agent_turns,
+    coalesce(cast(duration_ms as varchar), '-') as duration_ms, coalesce(cast(talk_ratio as varchar), '-') as talk_ratio,
+    coalesce(cast(silences as varchar), '-') as silences, coalesce(cast(overlap_ms as varchar), '-') as overlap_ms,
+    coalesce(cast(interruptions as varchar), '-') as interruptions, coalesce(subject_redacted, '-') as subject
+  from analytics.conversations order by source_id";
+
+/// What could not be read, and why.
+const QUARANTINE: &str = "select source_id, format, reason from analytics.quarantine order by source_id";
 
 /// The rows of `sql` after building the project on the embedded engine, as text.
 async fn embedded_mart(dir: &Path, sql: &str) -> Vec<Vec<String>> {
@@ -193,15 +207,18 @@ async fn both_engines_build_the_same_marts() {
     let expected = embedded_mart(project_dir.path(), MART).await;
     assert!(!expected.is_empty());
     let expected_identity_map = embedded_mart(project_dir.path(), IDENTITY_MAP).await;
-    assert_eq!(expected_identity_map.len(), 14);
-    let expected_redacted = embedded_mart(project_dir.path(), REDACTED).await;
-    let charge = expected_redacted.iter().find(|r| r[0] == "48213").expect("the double-charge email");
+    assert_eq!(expected_identity_map.len(), 17);
+    let expected_turns = embedded_mart(project_dir.path(), TURNS).await;
+    let charge = expected_turns.iter().find(|r| r[0] == "48213" && r[1] == "1").expect("the double-charge email");
     assert!(
-        charge[1].contains("**** **** **** 1111")
-            && charge[1].contains("<PHONE_NUMBER>")
-            && charge[1].contains("<PERSON_1>"),
+        charge[6].contains("**** **** **** 1111") && charge[6].contains("<PHONE_NUMBER>") && charge[6].contains("<PERSON_1>"),
         "{charge:?}"
     );
+    let expected_conversations = embedded_mart(project_dir.path(), CONVERSATIONS).await;
+    let thread = expected_conversations.iter().find(|r| r[0] == "48213").expect("the email thread");
+    assert_eq!((thread[4].as_str(), thread[5].as_str()), ("3", "3"), "three messages, one conversation: {thread:?}");
+    let expected_quarantine = embedded_mart(project_dir.path(), QUARANTINE).await;
+    assert_eq!(expected_quarantine.len(), 2, "{expected_quarantine:?}");
 
     let project = Project::load(project_dir.path()).expect("load");
     let target =
@@ -225,9 +242,13 @@ async fn both_engines_build_the_same_marts() {
     let actual: Vec<Vec<String>> = rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
     assert_eq!(actual, expected_identity_map);
     assert!(actual.iter().any(|r| r[2] == "ACC-1003" && r[4] == "phone"), "the caller is linked by phone: {actual:?}");
-    let rows = pg.client().query(&REDACTED.replace("analytics.", "e2e_analytics."), &[]).await.expect("redacted");
-    let actual: Vec<Vec<String>> = rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
-    assert_eq!(actual, expected_redacted);
+    for (sql, expected) in
+        [(TURNS, &expected_turns), (CONVERSATIONS, &expected_conversations), (QUARANTINE, &expected_quarantine)]
+    {
+        let rows = pg.client().query(&sql.replace("analytics.", "e2e_analytics."), &[]).await.expect(sql);
+        let actual: Vec<Vec<String>> = rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
+        assert_eq!(&actual, expected, "{sql}");
+    }
     pg.client()
         .batch_execute("drop schema e2e_analytics cascade; drop schema raw cascade; drop schema crm cascade")
         .await

@@ -1,18 +1,25 @@
 -- Each conversation joined to its customer: the identity cluster, the CRM account in it, the
 -- account's latest order placed before the conversation, and the campaign it came from.
-with conversation_clusters as (
+with interaction_clusters as (
     select
-        c.conversation_id,
-        c.received_at,
-        r.campaign,
+        i.conversation_id,
+        i.received_at,
+        i.campaign,
         k.cluster_key,
         k.rule,
-        k.linked_to
-    from {{ ref('conversations') }} c
-    join {{ ref('raw_interactions') }} r
-      on conversation_id(r.source, r.source_id) = c.conversation_id
+        k.linked_to,
+        row_number() over (partition by i.conversation_id order by i.received_at, i.source_id) as nth
+    from {{ ref('interactions') }} i
     join {{ ref('identity_clusters') }} k
-      on k.record_id = 'conversation:' || c.conversation_id
+      on k.record_id = 'conversation:' || i.interaction_id
+    where i.quarantine_reason is null
+),
+-- A conversation's customer is the one its first interaction names (an email thread's later
+-- messages may come from the agent).
+conversation_clusters as (
+    select conversation_id, received_at, campaign, cluster_key, rule, linked_to
+    from interaction_clusters
+    where nth = 1
 ),
 cluster_accounts as (
     select

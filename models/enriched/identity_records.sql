@@ -1,5 +1,6 @@
 -- Every record that names a customer, in one shape for stitching: CRM accounts, and the contact
--- details platforms attach to conversations. record_id says where each came from.
+-- details platforms attach to each interaction (a conversation, or one message of an email
+-- thread). record_id says where each came from.
 {{ config(materialized='view') }}
 select
     'account:' || account_id as record_id,

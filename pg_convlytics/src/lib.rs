@@ -37,6 +37,7 @@ fn normalize(kind: &str, value: &str, region: Option<&str>) -> Option<String> {
 
 mod identity;
 mod pii;
+mod transcript;
 pub use identity::stitch_identity;
 
 #[cfg(any(test, feature = "pg_test"))]

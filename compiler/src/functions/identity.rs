@@ -14,12 +14,14 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBat
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::{exec_datafusion_err, plan_err, DataFusionError, Result, ScalarValue};
+use datafusion::common::{exec_datafusion_err, plan_err, DataFusionError, Result};
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::TableType;
 use datafusion::execution::SessionState;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::{collect, ExecutionPlan};
+
+use super::string_literal;
 
 /// The output columns, the same on both engines.
 static OUTPUT: LazyLock<SchemaRef> = LazyLock::new(|| {
@@ -43,16 +45,11 @@ impl TableFunctionImpl for StitchIdentity {
         if exprs.is_empty() || exprs.len() > 2 {
             return plan_err!("stitch_identity(query [, settings]) takes one or two arguments, got {}", exprs.len());
         }
-        let text = |i: usize, what: &str| match exprs.get(i) {
-            None => Ok(Some(String::new())),
-            Some(Expr::Literal(ScalarValue::Utf8(s) | ScalarValue::Utf8View(s) | ScalarValue::LargeUtf8(s), _)) => {
-                Ok(s.clone())
-            }
-            Some(Expr::Literal(ScalarValue::Null, _)) => Ok(None),
-            Some(other) => plan_err!("stitch_identity: {what} must be a string literal, got {other}"),
+        let query = string_literal(&exprs[0], "stitch_identity", 1)?;
+        let settings = match exprs.get(1) {
+            Some(e) => string_literal(e, "stitch_identity", 2)?,
+            None => Some(String::new()),
         };
-        let query = text(0, "the query (first argument)")?;
-        let settings = text(1, "the settings (second argument)")?;
         // STRICT, as on PostgreSQL: a NULL argument gives no rows.
         let (Some(query), Some(settings)) = (query, settings) else {
             return Ok(Arc::new(StitchTable { query: None, settings: Settings::default() }));

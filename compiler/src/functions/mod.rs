@@ -6,14 +6,21 @@
 
 mod identity;
 mod strings;
+mod transcript;
 
 use std::sync::Arc;
 
 use convlytics_core::identity::normalize_identifier_text;
 use convlytics_core::pii::{detect_pii_text, redact_pii_text};
+use datafusion::common::{plan_err, Result, ScalarValue};
+use datafusion::logical_expr::simplify::SimplifyContext;
+use datafusion::logical_expr::Expr;
+use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::prelude::SessionContext;
 
 use strings::StringFunction;
+pub use transcript::Transcript;
+use transcript::TranscriptTable;
 
 /// Every convlytics scalar function, as registered in DataFusion.
 pub fn udfs() -> Vec<datafusion::logical_expr::ScalarUDF> {
@@ -27,14 +34,30 @@ pub fn udfs() -> Vec<datafusion::logical_expr::ScalarUDF> {
         }),
         StringFunction::udf("detect_pii", &[1, 2], |args| detect_pii_text(args[0], args.get(1).copied()).map(Some)),
         StringFunction::udf("redact_pii", &[1, 2], |args| redact_pii_text(args[0], args.get(1).copied()).map(Some)),
+        Transcript::Turns.udf(),
+        Transcript::Info.udf(),
     ]
 }
 
-/// Registers every convlytics function in `ctx`: the scalar UDFs and the `stitch_identity`
-/// table function.
+/// Registers every convlytics function in `ctx`: the scalar UDFs and the table functions
+/// (`stitch_identity`, and `parse_transcript` / `transcript_info` over literals).
 pub fn register(ctx: &SessionContext) {
     for udf in udfs() {
         ctx.register_udf(udf);
     }
     ctx.register_udtf("stitch_identity", Arc::new(identity::StitchIdentity));
+    ctx.register_udtf("parse_transcript", Arc::new(TranscriptTable(Transcript::Turns)));
+    ctx.register_udtf("transcript_info", Arc::new(TranscriptTable(Transcript::Info)));
+}
+
+/// A table function's argument `position` (from 1), which must be a constant string (a literal,
+/// or an expression of literals such as `'a' || chr(10)`) or NULL.
+fn string_literal(expr: &Expr, function: &str, position: usize) -> Result<Option<String>> {
+    let simplified = ExprSimplifier::new(SimplifyContext::default()).simplify(expr.clone());
+    let expr = simplified.as_ref().unwrap_or(expr);
+    match expr {
+        Expr::Literal(ScalarValue::Utf8(s) | ScalarValue::Utf8View(s) | ScalarValue::LargeUtf8(s), _) => Ok(s.clone()),
+        Expr::Literal(ScalarValue::Null, _) => Ok(None),
+        other => plan_err!("{function}: argument {position} must be a constant string, got {other}"),
+    }
 }

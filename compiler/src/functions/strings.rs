@@ -86,14 +86,15 @@ impl ScalarUDFImpl for StringFunction {
 }
 
 /// Read access to any of Arrow's three string layouts.
-enum StringColumn<'a> {
+pub(crate) enum StringColumn<'a> {
     Utf8(&'a datafusion::arrow::array::StringArray),
     Large(&'a datafusion::arrow::array::LargeStringArray),
     View(&'a datafusion::arrow::array::StringViewArray),
 }
 
 impl<'a> StringColumn<'a> {
-    fn new(array: &'a ArrayRef) -> Result<Self> {
+    /// Reads `array`, which must hold strings.
+    pub(crate) fn new(array: &'a ArrayRef) -> Result<Self> {
         Ok(match array.data_type() {
             DataType::Utf8 => Self::Utf8(array.as_string::<i32>()),
             DataType::LargeUtf8 => Self::Large(array.as_string::<i64>()),
@@ -102,7 +103,8 @@ impl<'a> StringColumn<'a> {
         })
     }
 
-    fn get(&self, i: usize) -> Option<&'a str> {
+    /// Row `i`, `None` when NULL.
+    pub(crate) fn get(&self, i: usize) -> Option<&'a str> {
         match self {
             Self::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
             Self::Large(a) => a.is_valid(i).then(|| a.value(i)),

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 pub use config::ProjectConfig;
 pub use model::{Materialization, Model, ModelConfig};
-pub use properties::{IdentitySpec, PiiPolicySpec, SourceTable};
+pub use properties::{IdentitySpec, PiiPolicySpec, SourceTable, TranscriptSpec};
 
 /// A project as read from disk, before rendering.
 #[derive(Debug)]
@@ -30,6 +30,8 @@ pub struct Project {
     pub identities: BTreeMap<String, (PathBuf, IdentitySpec)>,
     /// PII policies by name, with the file that declared them.
     pub pii_policies: BTreeMap<String, (PathBuf, PiiPolicySpec)>,
+    /// Transcript settings by name, with the property file that declares them.
+    pub transcripts: BTreeMap<String, (PathBuf, TranscriptSpec)>,
 }
 
 /// Adds a named declaration; a name declared twice is an error naming both files.
@@ -69,6 +71,7 @@ impl Project {
             taxonomies: Vec::new(),
             identities: BTreeMap::new(),
             pii_policies: BTreeMap::new(),
+            transcripts: BTreeMap::new(),
         };
         let mut descriptions = BTreeMap::new();
         for model_path in project.config.model_paths.clone() {
@@ -105,6 +108,12 @@ impl Project {
                                 Error::Project(format!("{}: pii policy '{}': {e}", rel.display(), policy.name))
                             })?;
                             insert_named(&mut project.pii_policies, "pii policy", policy.name.clone(), &rel, policy)?;
+                        }
+                        for transcript in props.transcripts {
+                            transcript.settings.clone().compile().map_err(|e| {
+                                Error::Project(format!("{}: transcripts '{}': {e}", rel.display(), transcript.name))
+                            })?;
+                            insert_named(&mut project.transcripts, "transcripts", transcript.name.clone(), &rel, transcript)?;
                         }
                     }
                     _ => {}

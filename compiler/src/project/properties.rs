@@ -30,6 +30,24 @@ pub struct PropertiesFile {
     /// PII policies, by name, for `pii_policy()` and `eval pii`.
     #[serde(default)]
     pub pii_policies: Vec<PiiPolicySpec>,
+    /// Transcript settings, by name, for `transcript_settings()`.
+    #[serde(default)]
+    pub transcripts: Vec<TranscriptSpec>,
+}
+
+/// Named transcript settings: speaker names, agent domains, boilerplate patterns and JSON
+/// mappings. Unknown keys, here and in `settings`, are errors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TranscriptSpec {
+    /// The name `transcript_settings()` takes.
+    pub name: String,
+    /// Which payloads they are for.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The settings `parse_transcript` and `transcript_info` receive.
+    #[serde(default)]
+    pub settings: convlytics_core::transcript::Settings,
 }
 
 /// Named identity-stitching settings. Unknown keys, here and in `settings`, are errors.
