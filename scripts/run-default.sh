@@ -20,6 +20,15 @@ step "who the conversations are: each one's customer, CRM account, last order an
                    from analytics.identity_map m join analytics.conversations c on c.conversation_id = m.conversation_id
                    order by m.account_id nulls last, c.channel, c.source_id"
 
-step "what reaches the normalized layer of the text: PII redacted by the project's support policy (analytics.conversations)"
-"$CONVLYTICS" sql "select channel, source_id, payload_redacted from analytics.conversations
-                   where payload_redacted like '%<%' or payload_redacted like '%****%' order by source_id"
+step "every channel read into turns: roles, redacted text (analytics.turns), one email thread of three records"
+"$CONVLYTICS" sql "select source_id, turn_index, role, speaker_redacted, language, is_boilerplate,
+                          replace(text_redacted, chr(10), ' ') as text_redacted
+                   from analytics.turns order by conversation_id, turn_index"
+
+step "conversations with their counts and, for calls, voice metrics (analytics.conversations)"
+"$CONVLYTICS" sql "select source_id, channel, format, language, interactions, turn_count, duration_ms,
+                          round(talk_ratio, 2) as talk_ratio, silences, overlap_ms, interruptions
+                   from analytics.conversations order by channel, source_id"
+
+step "what could not be read, and why (analytics.quarantine)"
+"$CONVLYTICS" sql "select source, source_id, format, reason from analytics.quarantine order by source_id"

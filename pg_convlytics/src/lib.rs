@@ -75,6 +75,28 @@ mod tests {
         assert_eq!(flags, Ok(Some("detect_pii:istrue detect_pii:istrue redact_pii:sstrue redact_pii:sstrue".into())));
     }
 
+    /// The transcript functions depend only on their arguments: immutable, parallel safe and
+    /// strict, and set-returning.
+    #[pg_test]
+    fn transcript_functions_volatility() {
+        let flags = Spi::get_one::<String>(
+            "select string_agg(p.proname || ':' || p.provolatile::text || p.proparallel::text || p.proisstrict::text
+                               || p.proretset::text, ' ' order by p.proname)
+             from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+             where n.nspname = 'convlytics' and p.proname in ('parse_transcript', 'transcript_info')",
+        );
+        assert_eq!(flags, Ok(Some("parse_transcript:istruetrue transcript_info:istruetrue".into())));
+    }
+
+    /// Bad transcript settings are an ERROR the session survives; an unreadable payload is a
+    /// quarantine reason, not an error.
+    #[pg_test(error = "parse_transcript: transcript settings: silence_ms: -5 is negative")]
+    fn bad_transcript_settings_are_an_error() {
+        let reason = Spi::get_one::<String>("select quarantine_reason from convlytics.transcript_info('{', 'json')");
+        assert_eq!(reason, Ok(Some("invalid JSON: EOF while parsing an object at line 1 column 1".into())));
+        Spi::get_one::<i32>("select turn_index from convlytics.parse_transcript('Agent: hi', 'plain', '{\"silence_ms\": -5}')").ok();
+    }
+
     /// A bad policy is an ERROR the session survives, not a crash.
     #[pg_test(error = "redact_pii: pii policy: threshold: 2 is not between 0 and 1")]
     fn a_bad_policy_is_an_error() {

@@ -66,7 +66,7 @@ pub(crate) fn read(payload: &str, mapping: &JsonMapping) -> Result<(Vec<RawTurn>
         return Ok((turns, meta));
     }
     let doc: Value = serde_json::from_str(payload).map_err(|e| bad(format!("invalid JSON: {e}")))?;
-    let messages = if mapping.messages.iter().next().is_none() {
+    let messages = if mapping.messages.is_none() {
         Some(&doc)
     } else {
         first(&doc, &mapping.messages)
@@ -130,7 +130,7 @@ fn message(doc: &Value, m: &Value, mapping: &JsonMapping, events: bool) -> Optio
     let mut role = field(m, &mapping.role).and_then(|r| {
         mapping.roles.iter().find(|(k, _)| k.eq_ignore_ascii_case(&r)).map(|(_, role)| *role)
     });
-    if role.is_none() && !mapping.customer_id.iter().next().is_none() {
+    if role.is_none() && !mapping.customer_id.is_none() {
         if let (Some(customer), Some(who)) = (field(doc, &mapping.customer_id), speaker.as_ref()) {
             role = Some(if &customer == who { Role::Customer } else { Role::Agent });
         }

@@ -19,7 +19,7 @@ use crate::error::Result;
 static LINE: LazyLock<Regex> = LazyLock::new(|| {
     let clock = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?";
     Regex::new(&format!(
-        r"^\s*(?:[\[(]?(?P<t1>{clock})[\])]?\s*[-–—|]?\s*)?(?P<name>\p{{L}}[\p{{L}}\p{{N}} .'’_@-]{{0,39}}?)\s*(?:[\[(](?P<t2>{clock})[\])])?\s*:(?P<text>(?:\s.*)?)$"
+        r"^\s*(?:[\[(]?(?P<t1>{clock})[\])]?\s*[-–—|]?\s*)?(?P<name>\p{{L}}[\p{{L}}\p{{N}} .'’_@-]{{0,39}}?)\s*(?:[\[(](?P<t2>{clock})[\])])?\s*:"
     ))
     .expect("plain line regex")
 });
@@ -50,8 +50,23 @@ struct Prefixed<'a> {
     text: &'a str,
 }
 
+/// Longest prefix, in bytes, that can hold a clock, a name and the colon.
+const MAX_PREFIX: usize = 96;
+
 fn prefixed(line: &str) -> Option<Prefixed<'_>> {
-    let c = LINE.captures(line)?;
+    let mut cut = line.len().min(MAX_PREFIX);
+    while !line.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = &line[..cut];
+    if !head.contains(':') {
+        return None;
+    }
+    let c = LINE.captures(head)?;
+    let rest = &line[c.get(0)?.end()..];
+    if rest.chars().next().is_some_and(|ch| !ch.is_whitespace()) {
+        return None;
+    }
     let name = c.name("name")?.as_str().trim();
     if name.split_whitespace().count() > 4 {
         return None;
@@ -59,34 +74,36 @@ fn prefixed(line: &str) -> Option<Prefixed<'_>> {
     Some(Prefixed {
         name,
         clock: c.name("t1").or_else(|| c.name("t2")).map(|m| m.as_str()),
-        text: c.name("text").map_or("", |m| m.as_str().trim()),
+        text: rest.trim(),
     })
 }
 
 /// The turns of a plain transcript.
 pub(crate) fn read(payload: &str, settings: &Settings) -> Result<Vec<RawTurn>> {
-    let lines: Vec<&str> = payload.lines().collect();
+    let lines: Vec<(&str, Option<Prefixed<'_>>)> = payload.lines().map(|l| (l, prefixed(l))).collect();
     let mut counts: HashMap<String, usize> = HashMap::new();
-    let mut first_name: Option<String> = None;
-    for line in &lines {
-        if let Some(p) = prefixed(line) {
-            *counts.entry(p.name.to_lowercase()).or_default() += 1;
-        }
-        if first_name.is_none() && !line.trim().is_empty() {
-            first_name = Some(prefixed(line).map(|p| p.name.to_lowercase()).unwrap_or_default());
-        }
+    for p in lines.iter().filter_map(|(_, p)| p.as_ref()) {
+        *counts.entry(p.name.to_lowercase()).or_default() += 1;
     }
-    let is_speaker = |name: &str| {
-        let lower = name.to_lowercase();
-        settings.configured_role(name).is_some()
-            || role_of_name(name).is_some()
-            || counts.get(&lower).is_some_and(|n| *n >= 2)
-            || first_name.as_deref() == Some(lower.as_str())
-            || looks_like_name(name)
-    };
+    let first_name = lines
+        .iter()
+        .find(|(l, _)| !l.trim().is_empty())
+        .and_then(|(_, p)| p.as_ref())
+        .map(|p| p.name.to_lowercase());
+    let mut speakers: HashMap<&str, bool> = HashMap::new();
+    for p in lines.iter().filter_map(|(_, p)| p.as_ref()) {
+        speakers.entry(p.name).or_insert_with(|| {
+            let lower = p.name.to_lowercase();
+            settings.configured_role(p.name).is_some()
+                || role_of_name(p.name).is_some()
+                || counts.get(&lower).is_some_and(|n| *n >= 2)
+                || first_name.as_deref() == Some(lower.as_str())
+                || looks_like_name(p.name)
+        });
+    }
     let mut turns: Vec<RawTurn> = Vec::new();
-    for line in lines {
-        match prefixed(line).filter(|p| is_speaker(p.name)) {
+    for (line, prefix) in &lines {
+        match prefix.as_ref().filter(|p| speakers[p.name]) {
             Some(p) => turns.push(RawTurn {
                 speaker: Some(p.name.to_string()),
                 text: p.text.to_string(),

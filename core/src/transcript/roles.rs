@@ -1,8 +1,9 @@
 //! Speaker roles, in this order: the payload's own field (JSON `role`, Intercom's author type),
 //! the project's configured names, role words in the speaker's name (`Agent`, `Caller`,
-//! `Support`, `Bot`), what an unplaced speaker says in their first turns ("thanks for calling",
-//! "how can I help"), and, when every other human in the conversation is placed, the remaining
-//! speaker takes the other side. A speaker none of these place is `unknown`.
+//! `Support`, `Bot`), what unplaced speakers say (agents say "how can I help", "let me check",
+//! "is there anything else"; customers "I need", "my order"), and, when every other human in the
+//! conversation is placed, the remaining speaker takes the other side. A speaker none of these
+//! place is `unknown`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -60,13 +61,30 @@ const ROLE_WORDS: &[(&str, Role)] = &[
     ("conseiller", Role::Agent),
 ];
 
-/// What agents say early in a conversation.
+/// What agents say in support conversations, whatever the business.
 static AGENT_CUES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(thanks? (you )?for (calling|contacting|reaching out|your patience|holding)|how (can|may|could) i (help|assist)|what can i do for you|you'?re speaking (to|with)|my name is \w+ (and|from)|(this is|i'?m) \w+ (from|with) (the )?\w+|calling from)\b",
+        r"(?i)\b(thanks? (you )?for (calling|contacting|reaching out|your patience|holding|waiting)|how (can|may|could) i (help|assist)|what can i do for you|(is there )?anything else (i|we) can|is there anything else|please (confirm|hold|allow)|let me (check|look|see|verify|pull)|i(( have|'ve) | )(found|booked|reserved|refunded|cancel+ed|sent|updated|processed|issued|escalated|scheduled|placed|made)|your (reservation|booking|order|ticket|account|refund|appointment|request|payment) (is|has been|was)|sorry (about|for) (that|the (wait|inconvenience|delay))|would you like (me )?to|you'?re speaking (to|with)|my name is \w+ (and|from)|(this is|i'?m) \w+ (from|with) (the )?\w+|calling from|one moment)\b",
     )
     .expect("agent cue regex")
 });
+
+/// What customers say in support conversations.
+static CUSTOMER_CUES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(i (need|want|would like|'d like|have a problem|can'?t|cannot|am looking|'m looking|was charged|never (got|received))|my (order|account|card|bill|package|parcel|subscription|payment|delivery|refund)|help me)\b",
+    )
+    .expect("customer cue regex")
+});
+
+/// Agent cues minus customer cues over everything `name` says.
+fn lean(turns: &[RawTurn], name: &str) -> i64 {
+    turns
+        .iter()
+        .filter(|t| t.speaker.as_deref() == Some(name))
+        .map(|t| AGENT_CUES.find_iter(&t.text).count() as i64 - CUSTOMER_CUES.find_iter(&t.text).count() as i64)
+        .sum()
+}
 
 /// The role a speaker's name states by its words, if any.
 pub(crate) fn role_of_name(name: &str) -> Option<Role> {
@@ -106,9 +124,24 @@ pub(crate) fn assign(turns: &[RawTurn], settings: &Settings) -> Vec<Role> {
             }
         }
     }
-    for name in unplaced.clone() {
-        let early = turns.iter().filter(|t| t.speaker.as_deref() == Some(name)).take(3);
-        if early.into_iter().any(|t| AGENT_CUES.is_match(&t.text)) {
+    let leans: BTreeMap<&str, i64> = unplaced.iter().map(|n| (*n, lean(turns, n))).collect();
+    let humans_placed = by_speaker.values().chain(turns.iter().filter_map(|t| t.role.as_ref())).any(|r| matches!(r, Role::Customer | Role::Agent));
+    if unplaced.len() == 2 && !humans_placed {
+        // Two people nothing else tells apart: the one who talks more like an agent is the agent.
+        let (a, b) = (*unplaced.first().expect("two"), *unplaced.last().expect("two"));
+        let (agent, customer) = match leans[a].cmp(&leans[b]) {
+            std::cmp::Ordering::Greater => (Some(a), Some(b)),
+            std::cmp::Ordering::Less => (Some(b), Some(a)),
+            std::cmp::Ordering::Equal => (None, None),
+        };
+        if let (Some(agent), Some(customer)) = (agent, customer) {
+            by_speaker.insert(agent, Role::Agent);
+            by_speaker.insert(customer, Role::Customer);
+            unplaced.clear();
+        }
+    }
+    for (name, lean) in &leans {
+        if unplaced.contains(name) && *lean >= 2 {
             by_speaker.insert(name, Role::Agent);
             unplaced.remove(name);
         }
@@ -165,6 +198,12 @@ mod tests {
         assert_eq!(assign(&turns, &Settings::default()), vec![Role::Agent, Role::Customer]);
         let turns = vec![turn("Speaker 1", "Hello"), turn("Speaker 2", "Hi")];
         assert_eq!(assign(&turns, &Settings::default()), vec![Role::Unknown, Role::Unknown]);
+        let turns = vec![
+            turn("Lee", "Hi, I need to move my delivery to Friday."),
+            turn("Sam", "Let me check. Would you like the morning or the afternoon?"),
+            turn("Lee", "Morning."),
+        ];
+        assert_eq!(assign(&turns, &Settings::default()), vec![Role::Customer, Role::Agent, Role::Customer]);
     }
 
     #[test]

@@ -20,16 +20,20 @@ const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Speaker names (case-insensitive) and the roles they have.
+    #[serde(skip_serializing_if = "Speakers::is_empty")]
     pub speakers: Speakers,
     /// Email senders at these domains are agents.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub agent_domains: Vec<String>,
     /// Regexes; a line of a turn that matches one is removed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub boilerplate: Vec<String>,
     /// A gap between speech longer than this many milliseconds is a silence.
     pub silence_ms: i64,
     /// Payloads larger than this many bytes are quarantined unread.
     pub max_payload_bytes: usize,
     /// JSON mappings by format name, used as `parse_transcript(payload, '<name>')`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub formats: BTreeMap<String, JsonMapping>,
     #[serde(skip)]
     compiled: Vec<Regex>,
@@ -54,12 +58,16 @@ impl Default for Settings {
 #[serde(default, deny_unknown_fields)]
 pub struct Speakers {
     /// Names of customers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub customer: Vec<String>,
     /// Names of agents.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub agent: Vec<String>,
     /// Names of bots.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bot: Vec<String>,
     /// Names of system senders.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub system: Vec<String>,
 }
 
@@ -77,6 +85,18 @@ pub enum Paths {
     Many(Vec<String>),
 }
 
+impl Speakers {
+    fn is_empty(&self) -> bool {
+        self.customer.is_empty() && self.agent.is_empty() && self.bot.is_empty() && self.system.is_empty()
+    }
+}
+
+impl MetaPaths {
+    fn is_empty(&self) -> bool {
+        self == &MetaPaths::default()
+    }
+}
+
 impl Paths {
     /// The paths, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
@@ -88,7 +108,8 @@ impl Paths {
         slice.iter().map(String::as_str)
     }
 
-    fn is_none(&self) -> bool {
+    /// Whether no path is given.
+    pub fn is_none(&self) -> bool {
         self.iter().next().is_none()
     }
 
@@ -102,30 +123,42 @@ impl Paths {
 #[serde(default, deny_unknown_fields)]
 pub struct JsonMapping {
     /// The payload is JSON lines, one message per line (bot logs), instead of one document.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub lines: bool,
     /// The array of messages (empty: the document itself is the array).
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub messages: Paths,
     /// A message read before the array (Intercom keeps the opening message apart).
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub first_message: Paths,
     /// The message text.
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub text: Paths,
     /// The text is HTML and is turned into plain text.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub html: bool,
     /// The speaker's name or id.
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub speaker: Paths,
     /// A field whose value says the role; its values are read through `roles`.
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub role: Paths,
     /// Values of the `role` field (case-insensitive) and the roles they mean.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub roles: BTreeMap<String, Role>,
     /// A path in the document giving the customer's id: messages whose speaker equals it are
     /// the customer's, the others the agents'.
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub customer_id: Paths,
     /// When the message was sent: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC), or epoch seconds or
     /// milliseconds.
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub time: Paths,
     /// Messages whose field (the key, a path) equals the value are skipped.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub skip_when: BTreeMap<String, serde_json::Value>,
     /// Conversation metadata, each a path in the document.
+    #[serde(skip_serializing_if = "MetaPaths::is_empty")]
     pub meta: MetaPaths,
 }
 
@@ -134,16 +167,22 @@ pub struct JsonMapping {
 #[serde(default, deny_unknown_fields)]
 pub struct MetaPaths {
     /// The subject or title.
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub subject: Paths,
     /// The assigned agent.
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub agent: Paths,
     /// The queue, team or group.
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub queue: Paths,
     /// The channel within the platform.
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub platform: Paths,
     /// The campaign.
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub campaign: Paths,
     /// When the conversation started.
+    #[serde(skip_serializing_if = "Paths::is_none")]
     pub started_at: Paths,
 }
 
