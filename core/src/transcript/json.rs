@@ -174,8 +174,9 @@ mod tests {
 
     #[test]
     fn truncated_json_is_a_reason() {
-        let mapping = Settings::default().mapping("json").unwrap();
-        let err = read(r#"{"messages": [{"text": "hi"#, &mapping).unwrap_err();
+        let settings = Settings::default();
+        let mapping = settings.mapping("json").unwrap();
+        let err = read(r#"{"messages": [{"text": "hi"#, mapping).unwrap_err();
         assert!(err.to_string().starts_with("invalid JSON: EOF while parsing"), "{err}");
     }
 }

@@ -135,7 +135,7 @@ pub fn parse(payload: &str, format: &str, settings: &Settings) -> Result<Transcr
         "srt" => (subtitles::read_srt(payload, settings)?, Meta::default()),
         "email" | "eml" | "mbox" => email::read(payload, settings)?,
         name => match settings.mapping(name) {
-            Some(mapping) => json::read(payload, &mapping)?,
+            Some(mapping) => json::read(payload, mapping)?,
             None => {
                 return Err(fail(format!(
                     "unknown format '{name}': expected plain, vtt, srt, email, json, jsonl, one of the presets ({}) or a mapping in settings.formats",

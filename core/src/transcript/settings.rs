@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::LazyLock;
 
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
@@ -355,15 +356,20 @@ impl Settings {
 
     /// The JSON mapping a format name stands for: the project's, a preset, or guessed fields
     /// for `json` and `jsonl`.
-    pub(crate) fn mapping(&self, format: &str) -> Option<JsonMapping> {
-        if let Some(m) = self.formats.iter().find(|(k, _)| k.eq_ignore_ascii_case(format)) {
-            return Some(m.1.clone());
-        }
-        match format {
-            "json" => Some(guessed(false)),
-            "jsonl" | "ndjson" => Some(guessed(true)),
-            name => preset(name),
-        }
+    pub(crate) fn mapping(&self, format: &str) -> Option<&JsonMapping> {
+        static BUILT_IN: LazyLock<BTreeMap<&'static str, JsonMapping>> = LazyLock::new(|| {
+            let mut all: BTreeMap<&str, JsonMapping> =
+                PRESETS.iter().map(|&name| (name, preset(name).expect("every preset is defined"))).collect();
+            all.insert("json", guessed(false));
+            all.insert("jsonl", guessed(true));
+            all.insert("ndjson", guessed(true));
+            all
+        });
+        self.formats
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(format))
+            .map(|(_, m)| m)
+            .or_else(|| BUILT_IN.get(format))
     }
 
     /// `text` without the lines a boilerplate pattern matches, trimmed.
