@@ -68,6 +68,9 @@ pub(crate) fn read(payload: &str, mapping: &JsonMapping) -> Result<(Vec<RawTurn>
     let doc: Value = serde_json::from_str(payload).map_err(|e| bad(format!("invalid JSON: {e}")))?;
     let messages = if mapping.messages.is_none() {
         Some(&doc)
+    } else if mapping.search {
+        // Guessing: only an array of messages will do; anything else falls through to the search.
+        mapping.messages.iter().filter_map(|p| at(&doc, p)).find(|v| v.is_array())
     } else {
         first(&doc, &mapping.messages)
     };
@@ -81,6 +84,15 @@ pub(crate) fn read(payload: &str, mapping: &JsonMapping) -> Result<(Vec<RawTurn>
             )))
         }
         None if matches!(doc, Value::Array(_)) => doc.as_array().expect("array"),
+        None if mapping.search => match find_messages(&doc, mapping, 3) {
+            Some(items) => items,
+            None => {
+                return Err(bad(
+                    "no messages: no array of objects with a text field (text, message, content, body, ...) within three levels of the document"
+                        .into(),
+                ))
+            }
+        },
         None => {
             return Err(bad(format!(
                 "no messages: none of {} is in the document",
@@ -91,6 +103,42 @@ pub(crate) fn read(payload: &str, mapping: &JsonMapping) -> Result<(Vec<RawTurn>
     let opening = first(&doc, &mapping.first_message);
     let turns = opening.into_iter().chain(messages).filter_map(|m| message(&doc, m, mapping, false)).collect();
     Ok((turns, read_meta(&doc, mapping)))
+}
+
+/// The first array, breadth first and at most `depth` levels down, whose items are objects and
+/// the first of which has text.
+fn find_messages<'v>(doc: &'v Value, mapping: &JsonMapping, depth: usize) -> Option<&'v Vec<Value>> {
+    let mut level: Vec<&Value> = vec![doc];
+    for _ in 0..=depth {
+        let mut next = Vec::new();
+        for value in level {
+            match value {
+                Value::Array(items) if items.first().is_some_and(|m| m.is_object() && first(m, &mapping.text).is_some()) => {
+                    return Some(items)
+                }
+                Value::Array(items) => next.extend(items.iter().take(1)),
+                Value::Object(map) => next.extend(map.values()),
+                _ => {}
+            }
+        }
+        level = next;
+    }
+    None
+}
+
+/// A message's text: a string, the text inside an object (`{"text": ...}`), or the texts of an
+/// array of parts (`[{"type": "text", "text": ...}]`) joined.
+fn text_value(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(map) => ["text", "content", "body", "value"].iter().find_map(|k| map.get(*k).and_then(text_value)),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().filter_map(text_value).collect();
+            (!parts.is_empty()).then(|| parts.join("\n"))
+        }
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(_) | Value::Null => None,
+    }
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -135,7 +183,7 @@ fn message(doc: &Value, m: &Value, mapping: &JsonMapping, events: bool) -> Optio
             role = Some(if &customer == who { Role::Customer } else { Role::Agent });
         }
     }
-    let text = match first(m, &mapping.text).and_then(text_of) {
+    let text = match first(m, &mapping.text).and_then(text_value) {
         Some(t) if mapping.html => mail_parser::decoders::html::html_to_text(&t),
         Some(t) => t,
         None if events => {
@@ -170,6 +218,24 @@ mod tests {
         assert_eq!(at(&v, "a.b.0.c"), Some(&serde_json::json!(1)));
         assert_eq!(at(&v, "/a/b/0/c"), Some(&serde_json::json!(1)));
         assert_eq!(at(&v, "a.x"), None);
+    }
+
+    #[test]
+    fn guessing_finds_nested_messages_roles_and_text_parts() {
+        let settings = Settings::default();
+        let mapping = settings.mapping("json").unwrap();
+        let doc = r#"{"conversation": {"id": 7, "data": {"log": [
+            {"direction": "inbound", "from": {"name": "Ana"}, "content": [{"type": "text", "text": "My card was declined."}]},
+            {"author": {"name": "Sam", "type": "agent"}, "message": {"text": "Let me check."}}]}}}"#;
+        let (turns, _) = read(doc, mapping).unwrap();
+        let got: Vec<_> = turns.iter().map(|t| (t.speaker.as_deref(), t.role, t.text.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some("Ana"), Some(Role::Customer), "My card was declined."),
+                (Some("Sam"), Some(Role::Agent), "Let me check.")
+            ]
+        );
     }
 
     #[test]
