@@ -5,11 +5,12 @@ use convlytics_core::transcript::{format_time, info, parse, Info, Settings, Tran
 use proptest::prelude::*;
 
 /// The settings the fixtures are read with: a named agent, the shop's email domain, one
-/// boilerplate pattern and a mapping for Schema-Guided Dialogue exports.
+/// boilerplate pattern, day-first dates and a mapping for Schema-Guided Dialogue exports.
 const SETTINGS: &str = r#"{
     "speakers": {"agent": ["Dana"]},
     "agent_domains": ["shop.example"],
     "boilerplate": ["(?i)^this (call|chat) (may|will) be recorded"],
+    "day_first": true,
     "formats": {"sgd": {"messages": "turns", "speaker": "speaker", "role": "speaker",
                         "roles": {"customer": "customer", "agent": "agent"}, "text": "text"}}
 }"#;

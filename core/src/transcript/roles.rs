@@ -64,7 +64,7 @@ const ROLE_WORDS: &[(&str, Role)] = &[
 /// What agents say in support conversations, whatever the business.
 static AGENT_CUES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(thanks? (you )?for (calling|contacting|reaching out|your patience|holding|waiting)|how (can|may|could) i (help|assist)|what can i do for you|(is there )?anything else (i|we) can|is there anything else|please (confirm|hold|allow)|let me (check|look|see|verify|pull)|i(( have|'ve) | )(found|booked|reserved|refunded|cancel+ed|sent|updated|processed|issued|escalated|scheduled|placed|made)|your (reservation|booking|order|ticket|account|refund|appointment|request|payment) (is|has been|was)|sorry (about|for) (that|the (wait|inconvenience|delay))|would you like (me )?to|you'?re speaking (to|with)|my name is \w+ (and|from)|(this is|i'?m) \w+ (from|with) (the )?\w+|calling from|one moment)\b",
+        r"(?i)\b(thanks? (you )?for (calling|contacting|reaching out|your patience|holding|waiting)|how (can|may|could) (i|we) (help|assist)|what can (i|we) do for you|(sorry|sad) to hear|we('ll| will) (replace|refund|send|ship|look|contact|call)|(is there )?anything else (i|we) can|is there anything else|please (confirm|hold|allow)|let me (check|look|see|verify|pull)|i(( have|'ve) | )(found|booked|reserved|refunded|cancel+ed|sent|updated|processed|issued|escalated|scheduled|placed|made)|your (reservation|booking|order|ticket|account|refund|appointment|request|payment) (is|has been|was)|sorry (about|for) (that|the (wait|inconvenience|delay))|would you like (me )?to|you'?re speaking (to|with)|my name is \w+ (and|from)|(this is|i'?m) \w+ (from|with) (the )?\w+|calling from|one moment)\b",
     )
     .expect("agent cue regex")
 });
@@ -72,7 +72,7 @@ static AGENT_CUES: LazyLock<Regex> = LazyLock::new(|| {
 /// What customers say in support conversations.
 static CUSTOMER_CUES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(i (need|want|would like|'d like|have a problem|can'?t|cannot|am looking|'m looking|was charged|never (got|received))|my (order|account|card|bill|package|parcel|subscription|payment|delivery|refund)|help me)\b",
+        r"(?i)\b(i (need|want|would like|'d like|have a problem|can'?t|cannot|am looking|'m looking|was charged|never (got|received)|bought|ordered|paid)|my (order|account|card|bill|package|parcel|subscription|payment|delivery|refund)|help me|(stopped|isn'?t|not|doesn'?t|does not) work(ing)?)\b",
     )
     .expect("customer cue regex")
 });

@@ -33,6 +33,10 @@ pub struct Settings {
     pub silence_ms: i64,
     /// Payloads larger than this many bytes are quarantined unread.
     pub max_payload_bytes: usize,
+    /// Whether slash dates in plain chat exports (`02/11/2026`) are day first; unset, a
+    /// transcript's dates are day first when one of them cannot be month first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day_first: Option<bool>,
     /// JSON mappings by format name, used as `parse_transcript(payload, '<name>')`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub formats: BTreeMap<String, JsonMapping>,
@@ -48,6 +52,7 @@ impl Default for Settings {
             boilerplate: Vec::new(),
             silence_ms: 2_000,
             max_payload_bytes: 64 << 20,
+            day_first: None,
             formats: BTreeMap::new(),
             compiled: Vec::new(),
         }

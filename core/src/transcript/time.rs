@@ -35,6 +35,34 @@ pub(crate) fn offset_ms(text: &str) -> Option<i64> {
     Some(total * 1000 + millis)
 }
 
+/// A chat export's date (`2026-03-12`, `12/03/2026`, `12.03.26`) and time of day
+/// (`10:02:33`, with `pm` for a 12-hour clock) as a UTC time; slash and dot dates are day first
+/// when `day_first`, else month first.
+pub(crate) fn dated(date: &str, clock: &str, pm: Option<bool>, day_first: bool) -> Option<DateTime<Utc>> {
+    let parts: Vec<u32> = date.split(['-', '/', '.']).map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let [a, b, c] = parts[..] else { return None };
+    let (year, month, day) = if date.contains('-') {
+        (a as i32, b, c)
+    } else {
+        let year = if c < 100 { 2000 + c as i32 } else { c as i32 };
+        if day_first {
+            (year, b, a)
+        } else {
+            (year, a, b)
+        }
+    };
+    let time: Vec<u32> = clock.split([':', '.', ',']).take(3).map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let mut hour = *time.first()?;
+    match pm {
+        Some(true) if hour < 12 => hour += 12,
+        Some(false) if hour == 12 => hour = 0,
+        _ => {}
+    }
+    let day = chrono::NaiveDate::from_ymd_opt(year, month, day)?;
+    let at = day.and_hms_opt(hour, *time.get(1)?, time.get(2).copied().unwrap_or(0))?;
+    Some(at.and_utc())
+}
+
 /// A timestamp as a UTC time; naive times are taken as UTC. Numbers are epoch seconds, or
 /// milliseconds when larger than 10^11.
 pub(crate) fn parse_timestamp(value: &serde_json::Value) -> Option<DateTime<Utc>> {
