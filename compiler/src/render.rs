@@ -250,7 +250,12 @@ pub fn env_var(name: String, default: Option<String>) -> Result<String, minijinj
 /// one row per turn (rows whose payload or format is NULL give none); `transcript_infos` one row
 /// per row of the relation (its columns NULL when the payload or format is). PostgreSQL gets a
 /// lateral join to the set-returning function; DataFusion the scalar form, unnested for turns.
-fn transcripts_sql(kind: Transcript, postgres: bool, relation: &str, kwargs: &Kwargs) -> Result<String, minijinja::Error> {
+fn transcripts_sql(
+    kind: Transcript,
+    postgres: bool,
+    relation: &str,
+    kwargs: &Kwargs,
+) -> Result<String, minijinja::Error> {
     let payload = quote_ident(&kwargs.get::<Option<String>>("payload")?.unwrap_or_else(|| "payload".into()));
     let format = quote_ident(&kwargs.get::<Option<String>>("format")?.unwrap_or_else(|| "format".into()));
     let settings = kwargs.get::<Option<String>>("settings")?.map(|s| format!(", {s}")).unwrap_or_default();

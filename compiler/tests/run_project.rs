@@ -211,7 +211,9 @@ async fn both_engines_build_the_same_marts() {
     let expected_turns = embedded_mart(project_dir.path(), TURNS).await;
     let charge = expected_turns.iter().find(|r| r[0] == "48213" && r[1] == "1").expect("the double-charge email");
     assert!(
-        charge[6].contains("**** **** **** 1111") && charge[6].contains("<PHONE_NUMBER>") && charge[6].contains("<PERSON_1>"),
+        charge[6].contains("**** **** **** 1111")
+            && charge[6].contains("<PHONE_NUMBER>")
+            && charge[6].contains("<PERSON_1>"),
         "{charge:?}"
     );
     let expected_conversations = embedded_mart(project_dir.path(), CONVERSATIONS).await;
@@ -246,7 +248,8 @@ async fn both_engines_build_the_same_marts() {
         [(TURNS, &expected_turns), (CONVERSATIONS, &expected_conversations), (QUARANTINE, &expected_quarantine)]
     {
         let rows = pg.client().query(&sql.replace("analytics.", "e2e_analytics."), &[]).await.expect(sql);
-        let actual: Vec<Vec<String>> = rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
+        let actual: Vec<Vec<String>> =
+            rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
         assert_eq!(&actual, expected, "{sql}");
     }
     pg.client()

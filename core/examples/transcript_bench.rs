@@ -49,7 +49,12 @@ fn run() -> Result<()> {
     }
     let bytes: usize = payloads.iter().map(|p| p.payload.len()).sum();
     let n = payloads.len() as f64;
-    println!("conversations        {} ({:.2} MB, {:.0} bytes each)", payloads.len(), bytes as f64 / 1e6, bytes as f64 / n);
+    println!(
+        "conversations        {} ({:.2} MB, {:.0} bytes each)",
+        payloads.len(),
+        bytes as f64 / 1e6,
+        bytes as f64 / n
+    );
 
     let (mut turns, mut quarantined, mut right, mut judged) = (0usize, 0usize, 0usize, 0usize);
     for p in &payloads {

@@ -28,7 +28,14 @@ fn report(transcript: &Transcript, info: &Info) -> String {
             (_, _, Some(at)) => format!(" [{}]", format_time(&at)),
             _ => String::new(),
         };
-        out += &format!("  {} {} {:?}{}: {:?}\n", t.index, t.role.as_str(), t.speaker.as_deref().unwrap_or("-"), time, t.text);
+        out += &format!(
+            "  {} {} {:?}{}: {:?}\n",
+            t.index,
+            t.role.as_str(),
+            t.speaker.as_deref().unwrap_or("-"),
+            time,
+            t.text
+        );
     }
     let mut info = serde_json::to_value(info).expect("info");
     info.as_object_mut().expect("object").retain(|_, v| !v.is_null());
@@ -102,10 +109,32 @@ const FORMATS: &[&str] = &["plain", "vtt", "srt", "email", "json", "jsonl", "zen
 fn payload() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         prop::sample::select(vec![
-            "WEBVTT\n", "\n\n", "00:00:01.000 --> 00:00:02.000\n", "00:00:03,000 --> 00:00:01,000\n", "<v Agent>",
-            "<v ", "Agent: ", "Customer: ", "[00:01:23] ", "From: a@b.c\r\n", "Subject: x\r\n", "From x\n",
-            "Content-Type: text/plain; charset=utf-8\r\n", "Content-Transfer-Encoding: base64\r\n", "=E9", "{", "}",
-            "[", "]", "\"messages\": ", "\"text\": \"hi\"", ",", "\"comments\": ", "null", "> quoted\n", "-- \n",
+            "WEBVTT\n",
+            "\n\n",
+            "00:00:01.000 --> 00:00:02.000\n",
+            "00:00:03,000 --> 00:00:01,000\n",
+            "<v Agent>",
+            "<v ",
+            "Agent: ",
+            "Customer: ",
+            "[00:01:23] ",
+            "From: a@b.c\r\n",
+            "Subject: x\r\n",
+            "From x\n",
+            "Content-Type: text/plain; charset=utf-8\r\n",
+            "Content-Transfer-Encoding: base64\r\n",
+            "=E9",
+            "{",
+            "}",
+            "[",
+            "]",
+            "\"messages\": ",
+            "\"text\": \"hi\"",
+            ",",
+            "\"comments\": ",
+            "null",
+            "> quoted\n",
+            "-- \n",
         ])
         .prop_map(str::to_string),
         "\\PC{0,12}",

@@ -94,7 +94,10 @@ mod tests {
     fn bad_transcript_settings_are_an_error() {
         let reason = Spi::get_one::<String>("select quarantine_reason from convlytics.transcript_info('{', 'json')");
         assert_eq!(reason, Ok(Some("invalid JSON: EOF while parsing an object at line 1 column 1".into())));
-        Spi::get_one::<i32>("select turn_index from convlytics.parse_transcript('Agent: hi', 'plain', '{\"silence_ms\": -5}')").ok();
+        Spi::get_one::<i32>(
+            "select turn_index from convlytics.parse_transcript('Agent: hi', 'plain', '{\"silence_ms\": -5}')",
+        )
+        .ok();
     }
 
     /// A bad policy is an ERROR the session survives, not a crash.

@@ -25,7 +25,8 @@ fn parse_transcript(
         name!(sent_at, Option<String>),
     ),
 > {
-    let turns = parse_transcript_text(payload, format, Some(settings)).unwrap_or_else(|e| error!("parse_transcript: {e}"));
+    let turns =
+        parse_transcript_text(payload, format, Some(settings)).unwrap_or_else(|e| error!("parse_transcript: {e}"));
     TableIterator::new(turns.into_iter().map(|t| {
         (
             t.index as i32,

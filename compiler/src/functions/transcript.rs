@@ -23,8 +23,8 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
 
-use super::strings::StringColumn;
 use super::string_literal;
+use super::strings::StringColumn;
 
 /// Which of the two functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -243,7 +243,11 @@ impl TableFunctionImpl for TranscriptTable {
         let kind = self.0;
         let exprs = args.exprs();
         if !(2..=3).contains(&exprs.len()) {
-            return plan_err!("{}(payload, format [, settings]) takes two or three arguments, got {}", kind.name(), exprs.len());
+            return plan_err!(
+                "{}(payload, format [, settings]) takes two or three arguments, got {}",
+                kind.name(),
+                exprs.len()
+            );
         }
         let values = exprs
             .iter()

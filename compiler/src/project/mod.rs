@@ -113,7 +113,13 @@ impl Project {
                             transcript.settings.clone().compile().map_err(|e| {
                                 Error::Project(format!("{}: transcripts '{}': {e}", rel.display(), transcript.name))
                             })?;
-                            insert_named(&mut project.transcripts, "transcripts", transcript.name.clone(), &rel, transcript)?;
+                            insert_named(
+                                &mut project.transcripts,
+                                "transcripts",
+                                transcript.name.clone(),
+                                &rel,
+                                transcript,
+                            )?;
                         }
                     }
                     _ => {}

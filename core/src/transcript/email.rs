@@ -41,7 +41,8 @@ static LEGAL: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static SYSTEM_SENDER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|notifications?|bounces?)\b").expect("system sender")
+    Regex::new(r"(?i)^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|notifications?|bounces?)\b")
+        .expect("system sender")
 });
 
 /// The sender's own words: no quoted lines, no quoted reply, no signature, no legal footer.
@@ -120,7 +121,10 @@ fn roles(mails: &[Mail], settings: &Settings) -> Vec<Option<Role>> {
     let placed: Vec<Option<Role>> = mails
         .iter()
         .map(|m| {
-            let configured = [m.address.as_deref(), m.name.as_deref()].into_iter().flatten().find_map(|n| settings.configured_role(n));
+            let configured = [m.address.as_deref(), m.name.as_deref()]
+                .into_iter()
+                .flatten()
+                .find_map(|n| settings.configured_role(n));
             configured.or_else(|| {
                 let address = m.address.as_deref()?;
                 let (local, domain) = address.rsplit_once('@')?;
@@ -155,7 +159,10 @@ pub(crate) fn read(payload: &str, settings: &Settings) -> Result<(Vec<RawTurn>, 
     let raws: Vec<Vec<u8>> = if payload.starts_with("From ") {
         MessageIterator::new(payload.as_bytes())
             .enumerate()
-            .map(|(i, m)| m.map(|m| m.unwrap_contents()).map_err(|_| Error::Transcript(format!("mbox: message {} cannot be split out", i + 1))))
+            .map(|(i, m)| {
+                m.map(|m| m.unwrap_contents())
+                    .map_err(|_| Error::Transcript(format!("mbox: message {} cannot be split out", i + 1)))
+            })
             .collect::<Result<_>>()?
     } else {
         vec![payload.as_bytes().to_vec()]

@@ -57,7 +57,8 @@ pub(crate) fn read(payload: &str, mapping: &JsonMapping) -> Result<(Vec<RawTurn>
             if line.trim().is_empty() {
                 continue;
             }
-            let value: Value = serde_json::from_str(line).map_err(|e| bad(format!("line {}: invalid JSON: {e}", n + 1)))?;
+            let value: Value =
+                serde_json::from_str(line).map_err(|e| bad(format!("line {}: invalid JSON: {e}", n + 1)))?;
             if turns.is_empty() {
                 meta = read_meta(&value, mapping);
             }
@@ -113,7 +114,9 @@ fn find_messages<'v>(doc: &'v Value, mapping: &JsonMapping, depth: usize) -> Opt
         let mut next = Vec::new();
         for value in level {
             match value {
-                Value::Array(items) if items.first().is_some_and(|m| m.is_object() && first(m, &mapping.text).is_some()) => {
+                Value::Array(items)
+                    if items.first().is_some_and(|m| m.is_object() && first(m, &mapping.text).is_some()) =>
+                {
                     return Some(items)
                 }
                 Value::Array(items) => next.extend(items.iter().take(1)),
@@ -131,7 +134,9 @@ fn find_messages<'v>(doc: &'v Value, mapping: &JsonMapping, depth: usize) -> Opt
 fn text_value(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
-        Value::Object(map) => ["text", "content", "body", "value"].iter().find_map(|k| map.get(*k).and_then(text_value)),
+        Value::Object(map) => {
+            ["text", "content", "body", "value"].iter().find_map(|k| map.get(*k).and_then(text_value))
+        }
         Value::Array(items) => {
             let parts: Vec<String> = items.iter().filter_map(text_value).collect();
             (!parts.is_empty()).then(|| parts.join("\n"))
@@ -175,9 +180,8 @@ fn message(doc: &Value, m: &Value, mapping: &JsonMapping, events: bool) -> Optio
         return None;
     }
     let speaker = field(m, &mapping.speaker);
-    let mut role = field(m, &mapping.role).and_then(|r| {
-        mapping.roles.iter().find(|(k, _)| k.eq_ignore_ascii_case(&r)).map(|(_, role)| *role)
-    });
+    let mut role = field(m, &mapping.role)
+        .and_then(|r| mapping.roles.iter().find(|(k, _)| k.eq_ignore_ascii_case(&r)).map(|(_, role)| *role));
     if role.is_none() && !mapping.customer_id.is_none() {
         if let (Some(customer), Some(who)) = (field(doc, &mapping.customer_id), speaker.as_ref()) {
             role = Some(if &customer == who { Role::Customer } else { Role::Agent });

@@ -56,7 +56,7 @@ pub(crate) fn voice_metrics(turns: &[Turn], silence_threshold_ms: i64) -> Option
         events.push((*s, 1, who(t)));
         events.push((*e, -1, who(t)));
     }
-    events.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    events.sort_by_key(|e| (e.0, e.1));
     let mut active: HashMap<String, i32> = HashMap::new();
     let mut last = events[0].0;
     for (at, delta, speaker) in events {

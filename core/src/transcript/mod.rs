@@ -184,18 +184,6 @@ fn finish(raw: Vec<RawTurn>, settings: &Settings) -> Vec<Turn> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subject_prefixes() {
-        assert_eq!(clean_subject("Re: RE: Fwd: Double charge").as_deref(), Some("Double charge"));
-        assert_eq!(clean_subject("AW: Rechnung").as_deref(), Some("Rechnung"));
-        assert_eq!(clean_subject("Re: "), None);
-    }
-}
-
 /// A UTC time as the SQL functions return it: RFC 3339, `Z`, whole seconds unless finer.
 pub fn format_time(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
@@ -217,4 +205,16 @@ pub fn parse_transcript_text(payload: &str, format: &str, settings: Option<&str>
 pub fn transcript_info_text(payload: &str, format: &str, settings: Option<&str>) -> Result<Info> {
     let settings = Settings::cached(settings.unwrap_or_default())?;
     info(payload, format, &settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_prefixes() {
+        assert_eq!(clean_subject("Re: RE: Fwd: Double charge").as_deref(), Some("Double charge"));
+        assert_eq!(clean_subject("AW: Rechnung").as_deref(), Some("Rechnung"));
+        assert_eq!(clean_subject("Re: "), None);
+    }
 }

@@ -39,11 +39,68 @@ static HEADER: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Words that make a once-seen prefix a field label rather than a speaker.
 const LABEL_WORDS: &[&str] = &[
-    "id", "no", "number", "email", "e-mail", "mail", "phone", "tel", "mobile", "fax", "address", "name", "subject",
-    "date", "time", "note", "notes", "ref", "reference", "order", "account", "username", "password", "pin", "code",
-    "zip", "postcode", "total", "amount", "price", "status", "tracking", "ticket", "case", "sku", "model", "serial",
-    "invoice", "ps", "re", "fwd", "from", "to", "cc", "sent", "website", "url", "link", "error", "step", "question",
-    "answer", "update", "edit", "warning", "tip", "example", "item", "product", "plan", "card", "balance",
+    "id",
+    "no",
+    "number",
+    "email",
+    "e-mail",
+    "mail",
+    "phone",
+    "tel",
+    "mobile",
+    "fax",
+    "address",
+    "name",
+    "subject",
+    "date",
+    "time",
+    "note",
+    "notes",
+    "ref",
+    "reference",
+    "order",
+    "account",
+    "username",
+    "password",
+    "pin",
+    "code",
+    "zip",
+    "postcode",
+    "total",
+    "amount",
+    "price",
+    "status",
+    "tracking",
+    "ticket",
+    "case",
+    "sku",
+    "model",
+    "serial",
+    "invoice",
+    "ps",
+    "re",
+    "fwd",
+    "from",
+    "to",
+    "cc",
+    "sent",
+    "website",
+    "url",
+    "link",
+    "error",
+    "step",
+    "question",
+    "answer",
+    "update",
+    "edit",
+    "warning",
+    "tip",
+    "example",
+    "item",
+    "product",
+    "plan",
+    "card",
+    "balance",
 ];
 
 /// Whether a prefix seen once reads as a person's name: capitalized words, none a field label.
@@ -122,11 +179,8 @@ pub(crate) fn read(payload: &str, settings: &Settings) -> Result<Vec<RawTurn>> {
     for p in lines.iter().filter_map(|(_, p)| p.as_ref()) {
         *counts.entry(p.name.to_lowercase()).or_default() += 1;
     }
-    let first_name = lines
-        .iter()
-        .find(|(l, _)| !l.trim().is_empty())
-        .and_then(|(_, p)| p.as_ref())
-        .map(|p| p.name.to_lowercase());
+    let first_name =
+        lines.iter().find(|(l, _)| !l.trim().is_empty()).and_then(|(_, p)| p.as_ref()).map(|p| p.name.to_lowercase());
     let mut speakers: HashMap<&str, bool> = HashMap::new();
     for p in lines.iter().filter_map(|(_, p)| p.as_ref()) {
         speakers.entry(p.name).or_insert_with(|| {
@@ -204,7 +258,8 @@ mod tests {
     fn chat_exports_with_dates() {
         let text = "[13/03/2026, 10:02:33] Ana Ruiz: my order is late\n[13/03/2026, 10:05:00] Shop: sorry, checking\n03/14/2026, 9:00 PM - Ana Ruiz: thanks";
         let turns = read(text, &Settings::default()).unwrap();
-        let got: Vec<_> = turns.iter().map(|t| (t.speaker.as_deref().unwrap(), t.sent_at.map(|t| t.to_rfc3339()))).collect();
+        let got: Vec<_> =
+            turns.iter().map(|t| (t.speaker.as_deref().unwrap(), t.sent_at.map(|t| t.to_rfc3339()))).collect();
         assert_eq!(
             got,
             vec![
@@ -224,7 +279,10 @@ mod tests {
         let got: Vec<_> = turns.iter().map(|t| (t.speaker.as_deref().unwrap(), t.text.trim(), t.start_ms)).collect();
         assert_eq!(
             got,
-            vec![("Jane Doe", "Thanks for calling, this is Jane.", Some(3_000)), ("Speaker 2", "Hi, my bill is wrong.\nIt doubled.", Some(9_000))]
+            vec![
+                ("Jane Doe", "Thanks for calling, this is Jane.", Some(3_000)),
+                ("Speaker 2", "Hi, my bill is wrong.\nIt doubled.", Some(9_000))
+            ]
         );
     }
 

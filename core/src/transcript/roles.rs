@@ -96,13 +96,7 @@ pub(crate) fn role_of_name(name: &str) -> Option<Role> {
     let joined = words.join(" ");
     ROLE_WORDS
         .iter()
-        .find(|(word, _)| {
-            if word.contains(' ') {
-                joined.contains(word)
-            } else {
-                words.contains(word)
-            }
-        })
+        .find(|(word, _)| if word.contains(' ') { joined.contains(word) } else { words.contains(word) })
         .map(|(_, role)| *role)
 }
 
@@ -125,7 +119,10 @@ pub(crate) fn assign(turns: &[RawTurn], settings: &Settings) -> Vec<Role> {
         }
     }
     let leans: BTreeMap<&str, i64> = unplaced.iter().map(|n| (*n, lean(turns, n))).collect();
-    let humans_placed = by_speaker.values().chain(turns.iter().filter_map(|t| t.role.as_ref())).any(|r| matches!(r, Role::Customer | Role::Agent));
+    let humans_placed = by_speaker
+        .values()
+        .chain(turns.iter().filter_map(|t| t.role.as_ref()))
+        .any(|r| matches!(r, Role::Customer | Role::Agent));
     if unplaced.len() == 2 && !humans_placed {
         // Two people nothing else tells apart: the one who talks more like an agent is the agent.
         let (a, b) = (*unplaced.first().expect("two"), *unplaced.last().expect("two"));
@@ -149,7 +146,8 @@ pub(crate) fn assign(turns: &[RawTurn], settings: &Settings) -> Vec<Role> {
     if unplaced.len() == 1 {
         let mut placed: BTreeSet<Role> = by_speaker.values().copied().collect();
         placed.extend(turns.iter().filter_map(|t| t.role));
-        let humans: BTreeSet<Role> = placed.intersection(&BTreeSet::from([Role::Customer, Role::Agent])).copied().collect();
+        let humans: BTreeSet<Role> =
+            placed.intersection(&BTreeSet::from([Role::Customer, Role::Agent])).copied().collect();
         let other = if humans == BTreeSet::from([Role::Agent]) || (humans.is_empty() && placed.contains(&Role::Bot)) {
             Some(Role::Customer)
         } else if humans == BTreeSet::from([Role::Customer]) {
@@ -164,9 +162,7 @@ pub(crate) fn assign(turns: &[RawTurn], settings: &Settings) -> Vec<Role> {
     turns
         .iter()
         .map(|t| {
-            t.role
-                .or_else(|| t.speaker.as_deref().and_then(|s| by_speaker.get(s).copied()))
-                .unwrap_or(Role::Unknown)
+            t.role.or_else(|| t.speaker.as_deref().and_then(|s| by_speaker.get(s).copied())).unwrap_or(Role::Unknown)
         })
         .collect()
 }

@@ -60,10 +60,7 @@ fn timing(line: &str, cue: usize) -> Result<(i64, i64)> {
     let end = rest.split_whitespace().next().ok_or_else(bad)?;
     let (start, end) = (offset_ms(start).ok_or_else(bad)?, offset_ms(end).ok_or_else(bad)?);
     if end < start {
-        return Err(Error::Transcript(format!(
-            "cue {cue}: ends at {} ms, before it starts at {} ms",
-            end, start
-        )));
+        return Err(Error::Transcript(format!("cue {cue}: ends at {} ms, before it starts at {} ms", end, start)));
     }
     Ok((start, end))
 }
@@ -107,10 +104,7 @@ pub(crate) fn read_srt(payload: &str, settings: &Settings) -> Result<Vec<RawTurn
     let mut cues = Vec::new();
     for (n, block) in blocks(body).into_iter().enumerate() {
         let Some(at) = block.iter().position(|l| l.contains("-->")) else {
-            return Err(Error::Transcript(format!(
-                "not SRT: subtitle {} has no 'start --> end' line",
-                n + 1
-            )));
+            return Err(Error::Transcript(format!("not SRT: subtitle {} has no 'start --> end' line", n + 1)));
         };
         let (start, end) = timing(&block[at].replace(',', "."), n + 1)?;
         let (speaker, text) = speaker_and_text(&block[at + 1..].join("\n"));
@@ -145,7 +139,11 @@ fn merge(mut cues: Vec<Cue>, settings: &Settings) -> Vec<RawTurn> {
     for cue in cues.into_iter().filter(|c| !c.text.is_empty()) {
         if let Some(last) = turns.last_mut() {
             let end = last.end_ms.unwrap_or(i64::MIN);
-            if last.speaker == cue.speaker && cue.speaker.is_some() && cue.start >= end && cue.start - end <= settings.silence_ms {
+            if last.speaker == cue.speaker
+                && cue.speaker.is_some()
+                && cue.start >= end
+                && cue.start - end <= settings.silence_ms
+            {
                 last.text.push('\n');
                 last.text.push_str(&cue.text);
                 last.end_ms = Some(cue.end);
@@ -184,7 +182,8 @@ mod tests {
 
     #[test]
     fn srt_prefixes() {
-        let srt = "1\n00:00:01,000 --> 00:00:02,500\nAgent: Hi.\n\n2\n00:00:03,000 --> 00:00:04,000\n[Caller] <i>Hello</i>\n";
+        let srt =
+            "1\n00:00:01,000 --> 00:00:02,500\nAgent: Hi.\n\n2\n00:00:03,000 --> 00:00:04,000\n[Caller] <i>Hello</i>\n";
         let turns = read_srt(srt, &Settings::default()).unwrap();
         assert_eq!(turns[1].speaker.as_deref(), Some("Caller"));
         assert_eq!(turns[1].text, "Hello");

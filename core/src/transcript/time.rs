@@ -125,7 +125,9 @@ mod tests {
         assert_eq!(t("Mon, 2 Nov 2026 04:14:00 -0500").as_deref(), Some("2026-11-02T09:14:00Z"));
         assert_eq!(t("1793610840").as_deref(), Some("2026-11-02T09:14:00Z"));
         assert_eq!(
-            parse_timestamp(&serde_json::json!(1_793_610_840_000_i64)).map(|t| super::super::format_time(&t)).as_deref(),
+            parse_timestamp(&serde_json::json!(1_793_610_840_000_i64))
+                .map(|t| super::super::format_time(&t))
+                .as_deref(),
             Some("2026-11-02T09:14:00Z")
         );
         assert_eq!(t("next tuesday"), None);
