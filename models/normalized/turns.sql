@@ -1,6 +1,7 @@
 -- One row per turn, numbered within its conversation (an email thread's messages in date
--- order), with its role, language and PII-redacted text. Turns that repeat word for word across
--- many conversations (greetings, disclaimers) are flagged as boilerplate.
+-- order), with its role, language and PII-redacted text. Lines that agents, bots or the system
+-- say word for word in many conversations (disclaimers, templated greetings) are removed; a turn
+-- that was nothing else is kept, empty, and flagged as boilerplate.
 with raw as (
     select source, source_id, payload, format
     from {{ ref('raw_interactions') }}
@@ -23,7 +24,6 @@ placed as (
         p.*,
         i.source,
         i.source_id,
-        lower(regexp_replace(p.text, '[0-9]+', '0', 'g')) as shape,
         row_number() over (
             partition by i.conversation_id order by i.started_at, i.source_id, p.turn_index
         ) as position
@@ -31,26 +31,40 @@ placed as (
     join {{ ref('interactions') }} i on i.interaction_id = p.interaction_id
     where i.quarantine_reason is null
 ),
-repeated as (
-    select shape
+business_lines as (
+    select conversation_id, unnest(string_to_array(text, chr(10))) as line
     from placed
-    where role in ('agent', 'bot', 'system') and length(shape) >= 20
-    group by shape
+    where role in ('agent', 'bot', 'system')
+),
+repeated as (
+    select trim(line) as line
+    from business_lines
+    where length(trim(line)) >= 20
+    group by trim(line)
     having count(distinct conversation_id) >= {{ var('boilerplate_min_conversations') }}
+),
+boilerplate as (
+    select coalesce(string_agg(line, chr(10)), '') as lines from repeated
+),
+cleaned as (
+    select
+        p.*,
+        case when p.role = 'customer' then p.text else remove_lines(p.text, b.lines) end as clean_text
+    from placed p
+    cross join boilerplate b
 )
 select
-    p.conversation_id,
-    p.interaction_id,
-    p.source,
-    p.source_id,
-    cast(p.position as integer) as turn_index,
-    p.role,
-    redact_pii(p.speaker, {{ pii_policy('support') }}) as speaker_redacted,
-    redact_pii(p.text, {{ pii_policy('support') }}) as text_redacted,
-    detect_language(p.text) as language,
-    p.start_ms,
-    p.end_ms,
-    p.sent_at,
-    r.shape is not null as is_boilerplate
-from placed p
-left join repeated r on r.shape = p.shape
+    conversation_id,
+    interaction_id,
+    source,
+    source_id,
+    cast(position as integer) as turn_index,
+    role,
+    redact_pii(speaker, {{ pii_policy('support') }}) as speaker_redacted,
+    redact_pii(clean_text, {{ pii_policy('support') }}) as text_redacted,
+    detect_language(clean_text) as language,
+    start_ms,
+    end_ms,
+    sent_at,
+    clean_text = '' as is_boilerplate
+from cleaned

@@ -51,15 +51,15 @@ mod tests {
         let wrong = Spi::get_one::<i64>(
             "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
              where n.nspname = 'convlytics'
-               and p.proname in ('conversation_id', 'detect_language', 'normalize_identifier')
+               and p.proname in ('conversation_id', 'detect_language', 'normalize_identifier', 'remove_lines')
                and (p.provolatile <> 'i' or p.proparallel <> 's' or not p.proisstrict)",
         );
         assert_eq!(wrong, Ok(Some(0)));
         let found = Spi::get_one::<i64>(
             "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-             where n.nspname = 'convlytics' and p.proname in ('conversation_id', 'detect_language', 'normalize_identifier')",
+             where n.nspname = 'convlytics' and p.proname in ('conversation_id', 'detect_language', 'normalize_identifier', 'remove_lines')",
         );
-        assert_eq!(found, Ok(Some(4)));
+        assert_eq!(found, Ok(Some(5)));
     }
 
     /// detect_pii depends only on its arguments; redact_pii may read the hash key from the

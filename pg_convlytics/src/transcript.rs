@@ -102,3 +102,10 @@ fn transcript_info(
         i.quarantine_reason,
     ))
 }
+
+/// `text` without its lines that equal one of `lines` (newline-separated), ignoring leading and
+/// trailing spaces: the normalized layer's removal of lines repeated across conversations.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn remove_lines(text: &str, lines: &str) -> String {
+    convlytics_core::transcript::remove_lines(text, lines)
+}

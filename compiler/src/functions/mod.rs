@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use convlytics_core::identity::normalize_identifier_text;
 use convlytics_core::pii::{detect_pii_text, redact_pii_text};
+use convlytics_core::transcript::remove_lines;
 use datafusion::common::{plan_err, Result, ScalarValue};
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::logical_expr::Expr;
@@ -34,6 +35,7 @@ pub fn udfs() -> Vec<datafusion::logical_expr::ScalarUDF> {
         }),
         StringFunction::udf("detect_pii", &[1, 2], |args| detect_pii_text(args[0], args.get(1).copied()).map(Some)),
         StringFunction::udf("redact_pii", &[1, 2], |args| redact_pii_text(args[0], args.get(1).copied()).map(Some)),
+        StringFunction::udf("remove_lines", &[2], |args| Ok(Some(remove_lines(args[0], args[1])))),
         Transcript::Turns.udf(),
         Transcript::Info.udf(),
     ]

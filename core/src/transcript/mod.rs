@@ -5,6 +5,7 @@
 //! A payload that cannot be read is an [`Error::Transcript`] whose text is the quarantine
 //! reason; the SQL functions turn it into no turns and a `quarantine_reason`, never a crash.
 
+mod boilerplate;
 mod email;
 mod info;
 mod json;
@@ -20,6 +21,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, SecondsFormat, Utc};
 use regex::Regex;
 
+pub use boilerplate::remove_lines;
 pub use info::{info, Info};
 pub use metrics::VoiceMetrics;
 pub use settings::{JsonMapping, Paths, Settings, Speakers, PRESETS};
