@@ -3,39 +3,51 @@
 with raw as (
     select source, source_id, channel, format, payload, campaign as source_campaign, received_at
     from {{ ref('raw_interactions') }}
+),
+info as (
+    select * from {{ transcript_infos('raw', settings=transcript_settings('support')) }} as i
+),
+-- A reply that names only its parent (In-Reply-To without References) takes the parent's thread.
+parents as (
+    select source, message_id, min(thread_id) as thread_id
+    from info
+    where format in ('email', 'eml', 'mbox') and message_id is not null
+    group by source, message_id
 )
 select
-    conversation_id(source, coalesce(thread_id, source_id)) as conversation_id,
-    conversation_id(source, source_id) as interaction_id,
-    source,
-    source_id,
-    channel,
-    format,
-    platform,
-    agent,
-    queue,
-    coalesce(source_campaign, campaign) as campaign,
-    redact_pii(subject, {{ pii_policy('support') }}) as subject_redacted,
-    thread_id,
-    turn_count,
-    customer_turns,
-    agent_turns,
-    bot_turns,
-    cast(coalesce(started_at, received_at) as timestamp) as started_at,
-    cast(coalesce(ended_at, started_at, received_at) as timestamp) as ended_at,
-    duration_ms,
-    customer_talk_ms,
-    agent_talk_ms,
-    talk_ratio,
-    silence_ms,
-    silences,
-    overlap_ms,
-    interruptions,
-    longest_monologue_ms,
+    conversation_id(i.source, coalesce(p.thread_id, i.thread_id, i.source_id)) as conversation_id,
+    conversation_id(i.source, i.source_id) as interaction_id,
+    i.source,
+    i.source_id,
+    i.channel,
+    i.format,
+    i.platform,
+    i.agent,
+    i.queue,
+    coalesce(i.source_campaign, i.campaign) as campaign,
+    redact_pii(i.subject, {{ pii_policy('support') }}) as subject_redacted,
+    coalesce(p.thread_id, i.thread_id) as thread_id,
+    i.turn_count,
+    i.customer_turns,
+    i.agent_turns,
+    i.bot_turns,
+    cast(coalesce(i.started_at, i.received_at) as timestamp) as started_at,
+    cast(coalesce(i.ended_at, i.started_at, i.received_at) as timestamp) as ended_at,
+    i.duration_ms,
+    i.customer_talk_ms,
+    i.agent_talk_ms,
+    i.talk_ratio,
+    i.silence_ms,
+    i.silences,
+    i.overlap_ms,
+    i.interruptions,
+    i.longest_monologue_ms,
     case
-        when payload is null then 'payload is NULL'
-        when format is null then 'format is NULL'
-        else quarantine_reason
+        when i.payload is null then 'payload is NULL'
+        when i.format is null then 'format is NULL'
+        else i.quarantine_reason
     end as quarantine_reason,
-    cast(received_at as timestamp) as received_at
-from {{ transcript_infos('raw', settings=transcript_settings('support')) }} as info
+    cast(i.received_at as timestamp) as received_at
+from info i
+left join parents p
+  on p.source = i.source and p.message_id = i.thread_id and p.thread_id <> i.thread_id

@@ -48,9 +48,6 @@ static TURN_FIELDS: LazyLock<Fields> = LazyLock::new(|| {
 });
 
 /// `transcript_info`'s columns: the counts, times and metadata, the voice metrics, the reason.
-const INFO_TEXT: [&str; 9] =
-    ["started_at", "ended_at", "subject", "agent", "queue", "platform", "campaign", "thread_id", "quarantine_reason"];
-
 static INFO_FIELDS: LazyLock<Fields> = LazyLock::new(|| {
     let int = |n: &str| Field::new(n, DataType::Int32, true);
     let big = |n: &str| Field::new(n, DataType::Int64, true);
@@ -60,15 +57,16 @@ static INFO_FIELDS: LazyLock<Fields> = LazyLock::new(|| {
         int("customer_turns"),
         int("agent_turns"),
         int("bot_turns"),
-        text(INFO_TEXT[0]),
-        text(INFO_TEXT[1]),
+        text("started_at"),
+        text("ended_at"),
         big("duration_ms"),
-        text(INFO_TEXT[2]),
-        text(INFO_TEXT[3]),
-        text(INFO_TEXT[4]),
-        text(INFO_TEXT[5]),
-        text(INFO_TEXT[6]),
-        text(INFO_TEXT[7]),
+        text("subject"),
+        text("agent"),
+        text("queue"),
+        text("platform"),
+        text("campaign"),
+        text("thread_id"),
+        text("message_id"),
         big("customer_talk_ms"),
         big("agent_talk_ms"),
         Field::new("talk_ratio", DataType::Float64, true),
@@ -77,7 +75,7 @@ static INFO_FIELDS: LazyLock<Fields> = LazyLock::new(|| {
         big("overlap_ms"),
         big("interruptions"),
         big("longest_monologue_ms"),
-        text(INFO_TEXT[8]),
+        text("quarantine_reason"),
     ])
 });
 
@@ -160,6 +158,7 @@ impl Transcript {
             text(|i| i.platform.clone()),
             text(|i| i.campaign.clone()),
             text(|i| i.thread_id.clone()),
+            text(|i| i.message_id.clone()),
             big(|i| i.voice.as_ref().map(|v| v.customer_talk_ms)),
             big(|i| i.voice.as_ref().map(|v| v.agent_talk_ms)),
             Arc::new(

@@ -78,6 +78,7 @@ struct Mail {
     name: Option<String>,
     date: Option<DateTime<Utc>>,
     root: Option<String>,
+    message_id: Option<String>,
     subject: Option<String>,
     text: String,
 }
@@ -101,14 +102,14 @@ fn read_one(message: &Message<'_>, n: usize) -> Result<Mail> {
         mail_parser::HeaderValue::TextList(l) => l.first().map(|t| t.to_string()),
         _ => None,
     };
-    let root = first_id(message.references())
-        .or_else(|| first_id(message.in_reply_to()))
-        .or_else(|| message.message_id().map(str::to_string));
+    let message_id = message.message_id().map(str::to_string);
+    let root = first_id(message.references()).or_else(|| first_id(message.in_reply_to())).or_else(|| message_id.clone());
     Ok(Mail {
         address: from.and_then(|a| a.address()).map(|a| a.trim().to_lowercase()),
         name: from.and_then(|a| a.name()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         date: message.date().and_then(|d| Utc.timestamp_opt(d.to_timestamp(), 0).single()),
         root,
+        message_id,
         subject: message.subject().map(str::to_string),
         text: own_text(&body),
     })
@@ -184,6 +185,7 @@ pub(crate) fn read(payload: &str, settings: &Settings) -> Result<(Vec<RawTurn>, 
         subject: mails.iter().find_map(|m| m.subject.clone()),
         started_at: mails.first().and_then(|m| m.date),
         thread_id: mails.first().and_then(|m| m.root.clone()),
+        message_id: mails.first().and_then(|m| m.message_id.clone()),
         ..Meta::default()
     };
     let roles = roles(&mails, settings);

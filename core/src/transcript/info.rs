@@ -38,6 +38,9 @@ pub struct Info {
     pub campaign: Option<String>,
     /// For email: the Message-ID that names the thread.
     pub thread_id: Option<String>,
+    /// For email: the payload's earliest message's own Message-ID, so a reply that names only
+    /// its parent (In-Reply-To) can be joined to the parent's thread.
+    pub message_id: Option<String>,
     /// Voice metrics, for transcripts with start and end times.
     pub voice: Option<VoiceMetrics>,
     /// Why the payload could not be read; everything else is empty then.
@@ -78,6 +81,7 @@ pub fn info(payload: &str, format: &str, settings: &Settings) -> Result<Info> {
         platform: meta.platform,
         campaign: meta.campaign,
         thread_id: meta.thread_id,
+        message_id: meta.message_id,
         voice: voice_metrics(turns, settings.silence_ms),
         quarantine_reason: None,
     })

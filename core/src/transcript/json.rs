@@ -167,6 +167,7 @@ fn read_meta(doc: &Value, mapping: &JsonMapping) -> Meta {
         campaign: field(doc, &m.campaign),
         started_at: first(doc, &m.started_at).and_then(parse_timestamp),
         thread_id: None,
+        message_id: None,
     }
 }
 

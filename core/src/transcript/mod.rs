@@ -93,6 +93,8 @@ pub struct Meta {
     pub started_at: Option<DateTime<Utc>>,
     /// For email: the Message-ID of the thread's first message.
     pub thread_id: Option<String>,
+    /// For email: the payload's earliest message's own Message-ID.
+    pub message_id: Option<String>,
 }
 
 /// A payload read into turns.
