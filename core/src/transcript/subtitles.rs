@@ -31,6 +31,9 @@ static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 fn unescape(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
     text.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&nbsp;", " ")
@@ -41,9 +44,15 @@ fn unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Text without tags, with a `Name:` / `[Name]` prefix split off when there is one.
+/// Cue text without tags and entities, its whitespace collapsed.
+fn clean(text: &str) -> String {
+    let untagged = if text.contains(['<', '{']) { TAG.replace_all(text, "") } else { text.into() };
+    unescape(&untagged).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Cue text cleaned, with a `Name:` / `[Name]` prefix split off when there is one.
 fn speaker_and_text(text: &str) -> (Option<String>, String) {
-    let text = unescape(&TAG.replace_all(text, "")).split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = clean(text);
     if let Some(c) = PREFIX.captures(&text) {
         let name = c.name("b").or_else(|| c.name("n")).map(|m| m.as_str().trim().to_string());
         if name.as_ref().is_some_and(|n| n.split_whitespace().count() <= 4) {
@@ -90,7 +99,7 @@ pub(crate) fn read_vtt(payload: &str, settings: &Settings) -> Result<Vec<RawTurn
             for (i, v) in voices.iter().enumerate() {
                 let whole = v.get(0).expect("match");
                 let until = voices.get(i + 1).map_or(text.len(), |next| next.get(0).expect("match").start());
-                let (_, spoken) = speaker_and_text(&text[whole.end()..until]);
+                let spoken = clean(&text[whole.end()..until]);
                 cues.push(Cue { start, end, speaker: Some(v[1].trim().to_string()), text: spoken });
             }
         }
