@@ -1,5 +1,7 @@
 //! Rendering models with Jinja: `ref()`, `source()`, `config()`, `var()`, `env_var()`, `target`
-//! and `this`, recording what each model depends on.
+//! and `this`, recording what each model depends on; the named settings (`pii_policy()`,
+//! `identity_settings()`, `transcript_settings()`) and `parse_transcripts()` /
+//! `transcript_infos()`, which write a transcript function over a relation for the target engine.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -10,7 +12,7 @@ use minijinja::{Environment, ErrorKind, State, UndefinedBehavior, Value};
 
 use crate::error::{Error, Result};
 use crate::functions::Transcript;
-use crate::project::profiles::Target;
+use crate::project::profiles::{Target, TargetKind};
 use crate::project::{Model, ModelConfig, Project};
 
 /// A relation in the warehouse: renders as `"schema"."identifier"` on both engines.
@@ -147,7 +149,7 @@ impl<'p> Renderer<'p> {
         let transcripts =
             project.transcripts.iter().map(|(name, (_, spec))| (name, serde_json::to_string(&spec.settings)));
         add_named_settings(&mut env, "transcript_settings", "transcripts", transcripts);
-        let postgres = target.kind.as_str() == "postgres";
+        let postgres = matches!(target.kind, TargetKind::Postgres { .. });
         for kind in [Transcript::Turns, Transcript::Info] {
             env.add_function(kind.relation_function(), move |relation: Value, kwargs: Kwargs| {
                 let sql = transcripts_sql(kind, postgres, &relation.to_string(), &kwargs)?;

@@ -15,7 +15,9 @@ pub fn remove_lines(text: &str, lines: &str) -> String {
     let drop = CACHE
         .with(|c| {
             c.get_or_build(lines, |l| {
-                Ok::<_, Infallible>(l.split('\n').map(|x| x.trim_matches(' ').to_string()).filter(|x| !x.is_empty()).collect())
+                Ok::<_, Infallible>(
+                    l.split('\n').map(|x| x.trim_matches(' ').to_string()).filter(|x| !x.is_empty()).collect(),
+                )
             })
         })
         .unwrap_or_else(|never| match never {});

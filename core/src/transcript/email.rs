@@ -103,7 +103,8 @@ fn read_one(message: &Message<'_>, n: usize) -> Result<Mail> {
         _ => None,
     };
     let message_id = message.message_id().map(str::to_string);
-    let root = first_id(message.references()).or_else(|| first_id(message.in_reply_to())).or_else(|| message_id.clone());
+    let root =
+        first_id(message.references()).or_else(|| first_id(message.in_reply_to())).or_else(|| message_id.clone());
     Ok(Mail {
         address: from.and_then(|a| a.address()).map(|a| a.trim().to_lowercase()),
         name: from.and_then(|a| a.name()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
