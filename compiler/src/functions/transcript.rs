@@ -205,8 +205,10 @@ impl ScalarUDFImpl for TranscriptUdf {
         let fields = self.kind.fields().clone();
         let mut valid = Vec::with_capacity(rows);
         let (mut turns, mut offsets, mut infos) = (Vec::new(), vec![0i32], Vec::new());
+        let mut values: Vec<&str> = Vec::with_capacity(columns.len());
         for i in 0..rows {
-            let values: Vec<&str> = columns.iter().map_while(|c| c.get(i)).collect();
+            values.clear();
+            values.extend(columns.iter().map_while(|c| c.get(i)));
             valid.push(values.len() == columns.len());
             let settings = values.get(2).copied();
             match (self.kind, values.len() == columns.len()) {
