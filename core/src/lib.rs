@@ -11,6 +11,7 @@ pub mod identity;
 pub mod language;
 pub mod pii;
 pub mod transcript;
+mod user_regex;
 
 pub use conversation_id::{conversation_id, CONVERSATION_NAMESPACE};
 pub use error::{Error, Result};

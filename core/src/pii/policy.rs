@@ -6,13 +6,14 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::context::ContextWords;
 use crate::cache::TextCache;
 use crate::error::{Error, Result};
 use crate::identity::Region;
+use crate::user_regex;
 
 /// The environment variable the hash operator reads its key from unless the policy names another.
 pub const DEFAULT_KEY_ENV: &str = "CONVLYTICS_PII_KEY";
@@ -36,10 +37,6 @@ pub(crate) const BUILT_IN: [&str; 13] = [
 
 /// The shortest key the hash operator accepts, in bytes.
 const MIN_KEY_LEN: usize = 16;
-
-/// Largest compiled size of one project pattern: a pattern that needs more is rejected rather
-/// than allowed to take a backend's memory.
-const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
 /// How a policy is written (YAML in a project, JSON in SQL). Every key is optional.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -231,10 +228,7 @@ impl CompiledPolicy {
                         spec.entity
                     )));
                 }
-                let regex = RegexBuilder::new(&spec.regex)
-                    .size_limit(PATTERN_SIZE_LIMIT)
-                    .dfa_size_limit(PATTERN_SIZE_LIMIT)
-                    .build()
+                let regex = user_regex::compile(&spec.regex)
                     .map_err(|e| err(format!("patterns[{i}] ({}): {e}", spec.entity)))?;
                 Ok((regex, spec.clone()))
             })

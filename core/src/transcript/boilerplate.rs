@@ -1,5 +1,6 @@
-//! `remove_lines(text, lines)`: a turn without the lines found repeated across many
-//! conversations (disclaimers, templated greetings), which the normalized layer finds in SQL.
+//! Boilerplate lines out of turns: the settings' patterns (while parsing), and
+//! `remove_lines(text, lines)` for the lines the normalized layer finds repeated across many
+//! conversations (disclaimers, templated greetings).
 
 use std::collections::HashSet;
 use std::convert::Infallible;
@@ -21,10 +22,18 @@ pub fn remove_lines(text: &str, lines: &str) -> String {
             })
         })
         .unwrap_or_else(|never| match never {});
-    if drop.is_empty() {
-        return text.trim().to_string();
+    without_lines(text, |line| drop.contains(line.trim_matches(' ')))
+}
+
+/// `text` without the lines `drop` picks, `\n`-separated (a `\r\n` ending counts as `\n`), and
+/// trimmed.
+pub(crate) fn without_lines(text: &str, drop: impl Fn(&str) -> bool) -> String {
+    let mut kept = String::with_capacity(text.len());
+    for line in text.lines().filter(|l| !drop(l)) {
+        kept.push_str(line);
+        kept.push('\n');
     }
-    text.split('\n').filter(|l| !drop.contains(l.trim_matches(' '))).collect::<Vec<_>>().join("\n").trim().to_string()
+    kept.trim().to_string()
 }
 
 #[cfg(test)]

@@ -5,16 +5,14 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexBuilder};
+use regex::RegexSet;
 use serde::{Deserialize, Serialize};
 
+use super::boilerplate::without_lines;
 use super::Role;
 use crate::cache::TextCache;
 use crate::error::{Error, Result};
-
-/// Compiled size limit for a boilerplate pattern: a hostile pattern fails to compile instead of
-/// taking memory.
-const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+use crate::user_regex;
 
 /// The settings of `parse_transcript` and `transcript_info`, as JSON (every key optional).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,7 +39,7 @@ pub struct Settings {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub formats: BTreeMap<String, JsonMapping>,
     #[serde(skip)]
-    compiled: Vec<Regex>,
+    compiled: Option<RegexSet>,
 }
 
 impl Default for Settings {
@@ -54,7 +52,7 @@ impl Default for Settings {
             max_payload_bytes: 64 << 20,
             day_first: None,
             formats: BTreeMap::new(),
-            compiled: Vec::new(),
+            compiled: None,
         }
     }
 }
@@ -401,17 +399,11 @@ impl Settings {
                 return bad(format!("formats.{name}: `text` is required (the path of each message's text)"));
             }
         }
-        self.compiled = self
-            .boilerplate
-            .iter()
-            .map(|p| {
-                RegexBuilder::new(p)
-                    .size_limit(PATTERN_SIZE_LIMIT)
-                    .dfa_size_limit(PATTERN_SIZE_LIMIT)
-                    .build()
-                    .map_err(|e| Error::TranscriptSettings(format!("boilerplate pattern '{p}': {e}")))
-            })
-            .collect::<Result<_>>()?;
+        if !self.boilerplate.is_empty() {
+            let set = user_regex::compile_set(&self.boilerplate)
+                .map_err(|e| Error::TranscriptSettings(format!("boilerplate {e}")))?;
+            self.compiled = Some(set);
+        }
         Ok(self)
     }
 
@@ -441,13 +433,9 @@ impl Settings {
             .or_else(|| BUILT_IN.get(format))
     }
 
-    /// `text` without the lines a boilerplate pattern matches, trimmed.
+    /// `text` without the lines a boilerplate pattern matches, trimmed, `\n`-separated.
     pub(crate) fn strip_boilerplate(&self, text: &str) -> String {
-        if self.compiled.is_empty() {
-            return text.trim().to_string();
-        }
-        let kept: Vec<&str> = text.lines().filter(|l| !self.compiled.iter().any(|r| r.is_match(l))).collect();
-        kept.join("\n").trim().to_string()
+        without_lines(text, |line| self.compiled.as_ref().is_some_and(|set| set.is_match(line)))
     }
 
     /// The role configured for a speaker name, if any.

@@ -1,0 +1,26 @@
+//! Regexes that users write (PII policy patterns, transcript boilerplate): compiled with size
+//! limits, so a hostile pattern is an error instead of a memory blow-up. Matching is linear time
+//! whatever the pattern (the `regex` crate has no backtracking).
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+/// Compiled size limit of one user pattern (or one set of them), NFA and lazy DFA alike.
+const SIZE_LIMIT: usize = 1 << 20;
+
+/// `pattern` compiled within the size limit.
+pub(crate) fn compile(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).size_limit(SIZE_LIMIT).dfa_size_limit(SIZE_LIMIT).build()
+}
+
+/// `patterns` compiled as one set within the size limit; the error names the pattern that does
+/// not compile, or says the set as a whole is too large.
+pub(crate) fn compile_set(patterns: &[String]) -> Result<RegexSet, String> {
+    for p in patterns {
+        compile(p).map_err(|e| format!("pattern '{p}': {e}"))?;
+    }
+    RegexSetBuilder::new(patterns)
+        .size_limit(SIZE_LIMIT)
+        .dfa_size_limit(SIZE_LIMIT)
+        .build()
+        .map_err(|e| format!("the {} patterns together: {e}", patterns.len()))
+}
