@@ -66,7 +66,7 @@ fn bad_settings_are_errors_not_reasons() {
     for (json, expected) in [
         (r#"{"boilerplate": ["(unclosed"]}"#, "boilerplate pattern '(unclosed'"),
         (r#"{"speakerz": {}}"#, "unknown field `speakerz`"),
-        (r#"{"formats": {"plain": {"text": "x"}}}"#, "'plain' is a built-in format"),
+        (r#"{"formats": {"plain": {"text": "x"}}}"#, "'plain' names a format that is not JSON"),
         (r#"{"formats": {"mine": {"messages": "m"}}}"#, "`text` is required"),
         (r#"{"boilerplate": ["\\w{1000}{1000}"]}"#, "boilerplate pattern"),
         (r#"{"silence_ms": -1}"#, "negative"),

@@ -117,6 +117,29 @@ pub(crate) struct RawTurn {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
+/// The formats that are not JSON, each with a reader of its own; their names cannot name a
+/// JSON mapping.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TextFormat {
+    Plain,
+    Vtt,
+    Srt,
+    Email,
+}
+
+impl TextFormat {
+    /// The format a lower-case name stands for, aliases included.
+    pub(crate) fn named(name: &str) -> Option<Self> {
+        Some(match name {
+            "plain" | "text" | "txt" => Self::Plain,
+            "vtt" | "webvtt" => Self::Vtt,
+            "srt" => Self::Srt,
+            "email" | "eml" | "mbox" => Self::Email,
+            _ => return None,
+        })
+    }
+}
+
 /// Reads `payload` in `format` with `settings`: the formats are `plain`, `vtt`, `srt`, `email`,
 /// `json` and `jsonl` (fields guessed), the presets in [`PRESETS`], and the names of the
 /// mappings in `settings.formats`.
@@ -133,16 +156,16 @@ pub fn parse(payload: &str, format: &str, settings: &Settings) -> Result<Transcr
         return Err(fail("empty payload".into()));
     }
     let format = format.trim().to_ascii_lowercase();
-    let (raw, meta) = match format.as_str() {
-        "plain" | "text" | "txt" => (plain::read(payload, settings)?, Meta::default()),
-        "vtt" | "webvtt" => (subtitles::read_vtt(payload, settings)?, Meta::default()),
-        "srt" => (subtitles::read_srt(payload, settings)?, Meta::default()),
-        "email" | "eml" | "mbox" => email::read(payload, settings)?,
-        name => match settings.mapping(name) {
+    let (raw, meta) = match TextFormat::named(&format) {
+        Some(TextFormat::Plain) => (plain::read(payload, settings)?, Meta::default()),
+        Some(TextFormat::Vtt) => (subtitles::read_vtt(payload, settings)?, Meta::default()),
+        Some(TextFormat::Srt) => (subtitles::read_srt(payload, settings)?, Meta::default()),
+        Some(TextFormat::Email) => email::read(payload, settings)?,
+        None => match settings.mapping(&format) {
             Some(mapping) => json::read(payload, mapping)?,
             None => {
                 return Err(fail(format!(
-                    "unknown format '{name}': expected plain, vtt, srt, email, json, jsonl, one of the presets ({}) or a mapping in settings.formats",
+                    "unknown format '{format}': expected plain, vtt, srt, email, json, jsonl, one of the presets ({}) or a mapping in settings.formats",
                     PRESETS.join(", ")
                 )))
             }

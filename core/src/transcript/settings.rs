@@ -9,7 +9,7 @@ use regex::RegexSet;
 use serde::{Deserialize, Serialize};
 
 use super::boilerplate::without_lines;
-use super::Role;
+use super::{Role, TextFormat};
 use crate::cache::TextCache;
 use crate::error::{Error, Result};
 use crate::user_regex;
@@ -391,9 +391,10 @@ impl Settings {
             return bad(format!("silence_ms: {} is negative", self.silence_ms));
         }
         for (name, mapping) in &self.formats {
-            let builtin = ["plain", "text", "txt", "vtt", "webvtt", "srt", "email", "eml", "mbox", "json", "jsonl"];
-            if builtin.contains(&name.to_ascii_lowercase().as_str()) {
-                return bad(format!("formats.{name}: '{name}' is a built-in format and cannot be redefined"));
+            if TextFormat::named(&name.to_ascii_lowercase()).is_some() {
+                return bad(format!(
+                    "formats.{name}: '{name}' names a format that is not JSON (plain, vtt, srt, email) and cannot be a mapping"
+                ));
             }
             if mapping.text.is_none() {
                 return bad(format!("formats.{name}: `text` is required (the path of each message's text)"));
