@@ -28,19 +28,31 @@ fn first<'v>(value: &'v Value, paths: &Paths) -> Option<&'v Value> {
     paths.iter().filter_map(|p| at(value, p)).find(|v| !v.is_null())
 }
 
-/// A scalar as text; objects give their `name`, `email` or `id`.
-fn text_of(value: &Value) -> Option<String> {
+/// A value as text: strings and numbers as written, booleans as `true`/`false`; an object gives
+/// the first of `keys` it has; an array its items' texts joined by `separator`.
+fn flatten(value: &Value, keys: &[&str], separator: &str) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
-        Value::Object(map) => ["name", "email", "id", "type"].iter().find_map(|k| map.get(*k).and_then(text_of)),
+        Value::Object(map) => keys.iter().find_map(|k| map.get(*k).and_then(|v| flatten(v, keys, separator))),
         Value::Array(items) => {
-            let parts: Vec<String> = items.iter().filter_map(text_of).collect();
-            (!parts.is_empty()).then(|| parts.join(" "))
+            let parts: Vec<String> = items.iter().filter_map(|v| flatten(v, keys, separator)).collect();
+            (!parts.is_empty()).then(|| parts.join(separator))
         }
         Value::Null => None,
     }
+}
+
+/// A speaker, role or metadata value as text; an object gives its `name`, `email`, `id` or `type`.
+fn text_of(value: &Value) -> Option<String> {
+    flatten(value, &["name", "email", "id", "type"], " ")
+}
+
+/// A message's text: an object gives its `text`, `content`, `body` or `value`, and an array of
+/// parts (`[{"type": "text", "text": ...}]`) its texts one per line.
+fn text_value(value: &Value) -> Option<String> {
+    flatten(value, &["text", "content", "body", "value"], "\n")
 }
 
 fn field(value: &Value, paths: &Paths) -> Option<String> {
@@ -62,7 +74,8 @@ pub(crate) fn read(payload: &str, mapping: &JsonMapping) -> Result<(Vec<RawTurn>
             if turns.is_empty() {
                 meta = read_meta(&value, mapping);
             }
-            turns.extend(message(&value, &value, mapping, true));
+            let customer = field(&value, &mapping.customer_id);
+            turns.extend(message(&value, mapping, customer.as_deref(), true));
         }
         return Ok((turns, meta));
     }
@@ -80,7 +93,7 @@ pub(crate) fn read(payload: &str, mapping: &JsonMapping) -> Result<(Vec<RawTurn>
         Some(other) => {
             return Err(bad(format!(
                 "the messages ({}) are {}, not an array",
-                mapping.messages.iter().collect::<Vec<_>>().join(" or "),
+                mapping.messages.joined(" or "),
                 kind(other)
             )))
         }
@@ -97,12 +110,14 @@ pub(crate) fn read(payload: &str, mapping: &JsonMapping) -> Result<(Vec<RawTurn>
         None => {
             return Err(bad(format!(
                 "no messages: none of {} is in the document",
-                mapping.messages.iter().collect::<Vec<_>>().join(", ")
+                mapping.messages.joined(", ")
             )))
         }
     };
     let opening = first(&doc, &mapping.first_message);
-    let turns = opening.into_iter().chain(messages).filter_map(|m| message(&doc, m, mapping, false)).collect();
+    let customer = field(&doc, &mapping.customer_id);
+    let turns =
+        opening.into_iter().chain(messages).filter_map(|m| message(m, mapping, customer.as_deref(), false)).collect();
     Ok((turns, read_meta(&doc, mapping)))
 }
 
@@ -127,23 +142,6 @@ fn find_messages<'v>(doc: &'v Value, mapping: &JsonMapping, depth: usize) -> Opt
         level = next;
     }
     None
-}
-
-/// A message's text: a string, the text inside an object (`{"text": ...}`), or the texts of an
-/// array of parts (`[{"type": "text", "text": ...}]`) joined.
-fn text_value(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(map) => {
-            ["text", "content", "body", "value"].iter().find_map(|k| map.get(*k).and_then(text_value))
-        }
-        Value::Array(items) => {
-            let parts: Vec<String> = items.iter().filter_map(text_value).collect();
-            (!parts.is_empty()).then(|| parts.join("\n"))
-        }
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(_) | Value::Null => None,
-    }
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -171,9 +169,10 @@ fn read_meta(doc: &Value, mapping: &JsonMapping) -> Meta {
     }
 }
 
-/// One message as a turn; `None` when skipped or without text. A log event without text but
-/// with an event type (`handoff`, `session_end`) is a system turn naming the event.
-fn message(doc: &Value, m: &Value, mapping: &JsonMapping, events: bool) -> Option<RawTurn> {
+/// One message as a turn; `None` when skipped or without text. `customer` is the document's
+/// customer id (the mapping's `customer_id`). A log event without text but with an event type
+/// (`handoff`, `session_end`) is a system turn naming the event.
+fn message(m: &Value, mapping: &JsonMapping, customer: Option<&str>, events: bool) -> Option<RawTurn> {
     if !m.is_object() {
         return text_of(m).map(|text| RawTurn { text, ..RawTurn::default() });
     }
@@ -181,35 +180,23 @@ fn message(doc: &Value, m: &Value, mapping: &JsonMapping, events: bool) -> Optio
         return None;
     }
     let speaker = field(m, &mapping.speaker);
-    let mut role = field(m, &mapping.role)
-        .and_then(|r| mapping.roles.iter().find(|(k, _)| k.eq_ignore_ascii_case(&r)).map(|(_, role)| *role));
-    if role.is_none() && !mapping.customer_id.is_none() {
-        if let (Some(customer), Some(who)) = (field(doc, &mapping.customer_id), speaker.as_ref()) {
-            role = Some(if &customer == who { Role::Customer } else { Role::Agent });
-        }
-    }
-    let text = match first(m, &mapping.text).and_then(text_value) {
-        Some(t) if mapping.html => mail_parser::decoders::html::html_to_text(&t),
-        Some(t) => t,
+    let role = field(m, &mapping.role)
+        .and_then(|r| mapping.roles.iter().find(|(k, _)| k.eq_ignore_ascii_case(&r)).map(|(_, role)| *role))
+        .or_else(|| {
+            let (customer, who) = (customer?, speaker.as_deref()?);
+            Some(if customer == who { Role::Customer } else { Role::Agent })
+        });
+    let sent_at = first(m, &mapping.time).and_then(parse_timestamp);
+    let (role, text) = match first(m, &mapping.text).and_then(text_value) {
+        Some(t) if mapping.html => (role, mail_parser::decoders::html::html_to_text(&t)),
+        Some(t) => (role, t),
         None if events => {
             let event = ["event", "type", "action", "name"].iter().find_map(|k| m.get(*k).and_then(text_of))?;
-            return Some(RawTurn {
-                role: Some(Role::System),
-                speaker,
-                text: format!("[{event}]"),
-                sent_at: first(m, &mapping.time).and_then(parse_timestamp),
-                ..RawTurn::default()
-            });
+            (Some(Role::System), format!("[{event}]"))
         }
         None => return None,
     };
-    Some(RawTurn {
-        speaker,
-        role,
-        text: text.trim().to_string(),
-        sent_at: first(m, &mapping.time).and_then(parse_timestamp),
-        ..RawTurn::default()
-    })
+    Some(RawTurn { speaker, role, text: text.trim().to_string(), sent_at, ..RawTurn::default() })
 }
 
 #[cfg(test)]

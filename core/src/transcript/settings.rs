@@ -117,6 +117,11 @@ impl Paths {
         self.iter().next().is_none()
     }
 
+    /// The paths joined by `separator`, for messages.
+    pub(crate) fn joined(&self, separator: &str) -> String {
+        self.iter().collect::<Vec<_>>().join(separator)
+    }
+
     fn many(paths: &[&str]) -> Self {
         Paths::Many(paths.iter().map(|p| p.to_string()).collect())
     }
