@@ -5,6 +5,7 @@
 //! the first Message-ID of the earliest message's References (else its In-Reply-To, else its
 //! own Message-ID), so separate rows of one thread share a `thread_id`.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -119,7 +120,7 @@ fn read_one(message: &Message<'_>, n: usize) -> Result<Mail> {
 /// The messages' roles: configured names and agent domains, automated senders as system, and
 /// otherwise the first sender is the customer and later other senders are agents (a support
 /// inbox), or, when agents are known, every other sender is a customer.
-fn roles(mails: &[Mail], settings: &Settings) -> Vec<Option<Role>> {
+fn roles(mails: &[Mail], settings: &Settings) -> Vec<Role> {
     let placed: Vec<Option<Role>> = mails
         .iter()
         .map(|m| {
@@ -141,16 +142,16 @@ fn roles(mails: &[Mail], settings: &Settings) -> Vec<Option<Role>> {
         })
         .collect();
     let agents_known = placed.contains(&Some(Role::Agent));
-    let first_customer = mails.iter().zip(&placed).find(|(_, r)| r.is_none()).map(|(m, _)| m.address.clone());
+    let first_unplaced = mails.iter().zip(&placed).find(|(_, r)| r.is_none()).map(|(m, _)| m.address.as_deref());
     mails
         .iter()
         .zip(placed)
         .map(|(m, role)| {
-            role.or(Some(if agents_known || m.address == first_customer.clone().flatten() {
+            role.unwrap_or(if agents_known || first_unplaced == Some(m.address.as_deref()) {
                 Role::Customer
             } else {
                 Role::Agent
-            }))
+            })
         })
         .collect()
 }
@@ -158,16 +159,16 @@ fn roles(mails: &[Mail], settings: &Settings) -> Vec<Option<Role>> {
 /// The turns and metadata of an email or mbox payload.
 pub(crate) fn read(payload: &str, settings: &Settings) -> Result<(Vec<RawTurn>, Meta)> {
     let parser = MessageParser::default();
-    let raws: Vec<Vec<u8>> = if payload.starts_with("From ") {
+    let raws: Vec<Cow<'_, [u8]>> = if payload.starts_with("From ") {
         MessageIterator::new(payload.as_bytes())
             .enumerate()
             .map(|(i, m)| {
-                m.map(|m| m.unwrap_contents())
+                m.map(|m| Cow::Owned(m.unwrap_contents()))
                     .map_err(|_| Error::Transcript(format!("mbox: message {} cannot be split out", i + 1)))
             })
             .collect::<Result<_>>()?
     } else {
-        vec![payload.as_bytes().to_vec()]
+        vec![Cow::Borrowed(payload.as_bytes())]
     };
     let mut mails = Vec::with_capacity(raws.len());
     for (i, raw) in raws.iter().enumerate() {
@@ -195,7 +196,7 @@ pub(crate) fn read(payload: &str, settings: &Settings) -> Result<(Vec<RawTurn>, 
         .zip(roles)
         .map(|(m, role)| RawTurn {
             speaker: m.address.or(m.name),
-            role,
+            role: Some(role),
             text: m.text,
             sent_at: m.date,
             ..RawTurn::default()
