@@ -26,16 +26,29 @@ pub struct VoiceMetrics {
     pub longest_monologue_ms: i64,
 }
 
+/// One timed turn: start, end, who spoke (the speaker, else the role) and the role.
+struct Span<'t> {
+    start: i64,
+    end: i64,
+    who: &'t str,
+    role: Role,
+}
+
 /// The metrics of the turns that have a start and an end; `None` when none has both.
 pub(crate) fn voice_metrics(turns: &[Turn], silence_threshold_ms: i64) -> Option<VoiceMetrics> {
-    let mut timed: Vec<(i64, i64, &Turn)> =
-        turns.iter().filter_map(|t| Some((t.start_ms?, t.end_ms?, t))).filter(|(s, e, _)| e >= s).collect();
+    let mut timed: Vec<Span<'_>> = turns
+        .iter()
+        .filter_map(|t| {
+            let (start, end) = (t.start_ms?, t.end_ms?);
+            let who = t.speaker.as_deref().unwrap_or(t.role.as_str());
+            (end >= start).then_some(Span { start, end, who, role: t.role })
+        })
+        .collect();
     if timed.is_empty() {
         return None;
     }
-    timed.sort_by_key(|(s, e, _)| (*s, *e));
-    let who = |t: &Turn| t.speaker.clone().unwrap_or_else(|| t.role.as_str().to_string());
-    let talk = |role: Role| timed.iter().filter(|(_, _, t)| t.role == role).map(|(s, e, _)| e - s).sum::<i64>();
+    timed.sort_by_key(|s| (s.start, s.end));
+    let talk = |role: Role| timed.iter().filter(|s| s.role == role).map(|s| s.end - s.start).sum::<i64>();
     let (customer, agent) = (talk(Role::Customer), talk(Role::Agent));
     let mut m = VoiceMetrics {
         customer_talk_ms: customer,
@@ -43,46 +56,41 @@ pub(crate) fn voice_metrics(turns: &[Turn], silence_threshold_ms: i64) -> Option
         talk_ratio: (customer + agent > 0).then(|| agent as f64 / (customer + agent) as f64),
         ..VoiceMetrics::default()
     };
-    let mut covered_until = timed[0].1;
-    for (s, e, _) in &timed[1..] {
-        if *s > covered_until && s - covered_until > silence_threshold_ms {
-            m.silence_ms += s - covered_until;
+    let mut covered_until = timed[0].end;
+    for s in &timed[1..] {
+        if s.start > covered_until && s.start - covered_until > silence_threshold_ms {
+            m.silence_ms += s.start - covered_until;
             m.silences += 1;
         }
-        covered_until = covered_until.max(*e);
+        covered_until = covered_until.max(s.end);
     }
-    let mut events: Vec<(i64, i32, String)> = Vec::with_capacity(timed.len() * 2);
-    for (s, e, t) in &timed {
-        events.push((*s, 1, who(t)));
-        events.push((*e, -1, who(t)));
-    }
+    // Overlap: sweep the starts and ends, counting the speakers who are talking.
+    let mut events: Vec<(i64, i32, &str)> =
+        timed.iter().flat_map(|s| [(s.start, 1, s.who), (s.end, -1, s.who)]).collect();
     events.sort_by_key(|e| (e.0, e.1));
-    let mut active: HashMap<String, i32> = HashMap::new();
+    let mut active: HashMap<&str, i32> = HashMap::new();
+    let mut talking = 0usize;
     let mut last = events[0].0;
-    for (at, delta, speaker) in events {
-        if active.values().filter(|n| **n > 0).count() >= 2 {
+    for (at, delta, who) in events {
+        if talking >= 2 {
             m.overlap_ms += at - last;
         }
-        *active.entry(speaker).or_default() += delta;
+        let n = active.entry(who).or_default();
+        let was = *n > 0;
+        *n += delta;
+        talking = talking + usize::from(*n > 0) - usize::from(was);
         last = at;
     }
-    for (j, (s, _, t)) in timed.iter().enumerate() {
-        if timed[..j].iter().any(|(ps, pe, p)| ps < s && pe > s && who(p) != who(t)) {
+    for (j, s) in timed.iter().enumerate() {
+        if timed[..j].iter().any(|p| p.start < s.start && p.end > s.start && p.who != s.who) {
             m.interruptions += 1;
         }
     }
-    let mut i = 0;
-    while i < timed.len() {
-        let speaker = who(timed[i].2);
-        let mut j = i;
-        let mut end = timed[i].1;
-        while j + 1 < timed.len() && who(timed[j + 1].2) == speaker {
-            j += 1;
-            end = end.max(timed[j].1);
-        }
-        m.longest_monologue_ms = m.longest_monologue_ms.max(end - timed[i].0);
-        i = j + 1;
-    }
+    m.longest_monologue_ms = timed
+        .chunk_by(|a, b| a.who == b.who)
+        .map(|run| run.iter().map(|s| s.end).fold(run[0].end, i64::max) - run[0].start)
+        .max()
+        .unwrap_or(0);
     Some(m)
 }
 
