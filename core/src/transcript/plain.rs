@@ -38,69 +38,13 @@ static HEADER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Words that make a once-seen prefix a field label rather than a speaker.
+#[rustfmt::skip]
 const LABEL_WORDS: &[&str] = &[
-    "id",
-    "no",
-    "number",
-    "email",
-    "e-mail",
-    "mail",
-    "phone",
-    "tel",
-    "mobile",
-    "fax",
-    "address",
-    "name",
-    "subject",
-    "date",
-    "time",
-    "note",
-    "notes",
-    "ref",
-    "reference",
-    "order",
-    "account",
-    "username",
-    "password",
-    "pin",
-    "code",
-    "zip",
-    "postcode",
-    "total",
-    "amount",
-    "price",
-    "status",
-    "tracking",
-    "ticket",
-    "case",
-    "sku",
-    "model",
-    "serial",
-    "invoice",
-    "ps",
-    "re",
-    "fwd",
-    "from",
-    "to",
-    "cc",
-    "sent",
-    "website",
-    "url",
-    "link",
-    "error",
-    "step",
-    "question",
-    "answer",
-    "update",
-    "edit",
-    "warning",
-    "tip",
-    "example",
-    "item",
-    "product",
-    "plan",
-    "card",
-    "balance",
+    "id", "no", "number", "email", "e-mail", "mail", "phone", "tel", "mobile", "fax", "address", "name", "subject",
+    "date", "time", "note", "notes", "ref", "reference", "order", "account", "username", "password", "pin", "code",
+    "zip", "postcode", "total", "amount", "price", "status", "tracking", "ticket", "case", "sku", "model", "serial",
+    "invoice", "ps", "re", "fwd", "from", "to", "cc", "sent", "website", "url", "link", "error", "step", "question",
+    "answer", "update", "edit", "warning", "tip", "example", "item", "product", "plan", "card", "balance",
 ];
 
 /// Whether a prefix seen once reads as a person's name: capitalized words, none a field label.
@@ -175,9 +119,12 @@ fn prefixed(line: &str) -> Option<Prefixed<'_>> {
 /// The turns of a plain transcript.
 pub(crate) fn read(payload: &str, settings: &Settings) -> Result<Vec<RawTurn>> {
     let lines: Vec<(&str, Option<Prefixed<'_>>)> = payload.lines().map(|l| (l, prefixed(l))).collect();
-    let mut counts: HashMap<String, usize> = HashMap::new();
+    // Per name (case-insensitive): how many lines it starts, and whether any of them has a time.
+    let mut seen: HashMap<String, (usize, bool)> = HashMap::new();
     for p in lines.iter().filter_map(|(_, p)| p.as_ref()) {
-        *counts.entry(p.name.to_lowercase()).or_default() += 1;
+        let entry = seen.entry(p.name.to_lowercase()).or_default();
+        entry.0 += 1;
+        entry.1 |= p.stamp != Stamp::None;
     }
     let first_name =
         lines.iter().find(|(l, _)| !l.trim().is_empty()).and_then(|(_, p)| p.as_ref()).map(|p| p.name.to_lowercase());
@@ -185,11 +132,12 @@ pub(crate) fn read(payload: &str, settings: &Settings) -> Result<Vec<RawTurn>> {
     for p in lines.iter().filter_map(|(_, p)| p.as_ref()) {
         speakers.entry(p.name).or_insert_with(|| {
             let lower = p.name.to_lowercase();
-            p.stamp != Stamp::None
+            let (count, stamped) = seen[&lower];
+            stamped
+                || count >= 2
+                || first_name.as_deref() == Some(lower.as_str())
                 || settings.configured_role(p.name).is_some()
                 || role_of_name(p.name).is_some()
-                || counts.get(&lower).is_some_and(|n| *n >= 2)
-                || first_name.as_deref() == Some(lower.as_str())
                 || looks_like_name(p.name)
         });
     }

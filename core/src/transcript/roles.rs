@@ -126,12 +126,12 @@ pub(crate) fn assign(turns: &[RawTurn], settings: &Settings) -> Vec<Role> {
     if unplaced.len() == 2 && !humans_placed {
         // Two people nothing else tells apart: the one who talks more like an agent is the agent.
         let (a, b) = (*unplaced.first().expect("two"), *unplaced.last().expect("two"));
-        let (agent, customer) = match leans[a].cmp(&leans[b]) {
-            std::cmp::Ordering::Greater => (Some(a), Some(b)),
-            std::cmp::Ordering::Less => (Some(b), Some(a)),
-            std::cmp::Ordering::Equal => (None, None),
+        let sides = match leans[a].cmp(&leans[b]) {
+            std::cmp::Ordering::Greater => Some((a, b)),
+            std::cmp::Ordering::Less => Some((b, a)),
+            std::cmp::Ordering::Equal => None,
         };
-        if let (Some(agent), Some(customer)) = (agent, customer) {
+        if let Some((agent, customer)) = sides {
             by_speaker.insert(agent, Role::Agent);
             by_speaker.insert(customer, Role::Customer);
             unplaced.clear();
