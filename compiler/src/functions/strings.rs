@@ -68,9 +68,7 @@ impl ScalarUDFImpl for StringFunction {
         let mut out = StringBuilder::with_capacity(rows, rows * 16);
         let mut values: Vec<&str> = Vec::with_capacity(columns.len());
         for i in 0..rows {
-            values.clear();
-            values.extend(columns.iter().map_while(|c| c.get(i)));
-            let value = if values.len() == columns.len() {
+            let value = if StringColumn::read_row(&columns, i, &mut values) {
                 (self.row)(&values).map_err(|e| DataFusionError::Execution(format!("{}: {e}", self.name)))?
             } else {
                 None
@@ -101,6 +99,13 @@ impl<'a> StringColumn<'a> {
             DataType::Utf8View => Self::View(array.as_string_view()),
             other => return exec_err!("expected a string argument, got {other}"),
         })
+    }
+
+    /// Row `i` of every column into `out`; false (and `out` cut short) when one is NULL.
+    pub(crate) fn read_row(columns: &[Self], i: usize, out: &mut Vec<&'a str>) -> bool {
+        out.clear();
+        out.extend(columns.iter().map_while(|c| c.get(i)));
+        out.len() == columns.len()
     }
 
     /// Row `i`, `None` when NULL.

@@ -121,15 +121,15 @@ impl Transcript {
 
     /// The columns of `turns` (one row per turn).
     fn turn_columns(turns: &[Turn]) -> Vec<ArrayRef> {
-        let text = |f: fn(&Turn) -> Option<String>| Arc::new(turns.iter().map(f).collect::<StringArray>()) as ArrayRef;
+        let text = |f: fn(&Turn) -> Option<&str>| Arc::new(turns.iter().map(f).collect::<StringArray>()) as ArrayRef;
         vec![
             Arc::new(turns.iter().map(|t| t.index as i32).collect::<Int32Array>()),
-            text(|t| Some(t.role.as_str().to_string())),
-            text(|t| t.speaker.clone()),
-            text(|t| Some(t.text.clone())),
+            text(|t| Some(t.role.as_str())),
+            text(|t| t.speaker.as_deref()),
+            text(|t| Some(&t.text)),
             Arc::new(turns.iter().map(|t| t.start_ms).collect::<Int64Array>()),
             Arc::new(turns.iter().map(|t| t.end_ms).collect::<Int64Array>()),
-            text(|t| t.sent_at.as_ref().map(format_time)),
+            Arc::new(turns.iter().map(|t| t.sent_at.as_ref().map(format_time)).collect::<StringArray>()),
         ]
     }
 
@@ -141,7 +141,10 @@ impl Transcript {
         let big = |f: fn(&Info) -> Option<i64>| {
             Arc::new(infos.iter().map(|i| i.as_ref().and_then(f)).collect::<Int64Array>()) as ArrayRef
         };
-        let text = |f: fn(&Info) -> Option<String>| {
+        let text = |f: fn(&Info) -> Option<&str>| {
+            Arc::new(infos.iter().map(|i| i.as_ref().and_then(f)).collect::<StringArray>()) as ArrayRef
+        };
+        let formatted = |f: fn(&Info) -> Option<String>| {
             Arc::new(infos.iter().map(|i| i.as_ref().and_then(f)).collect::<StringArray>()) as ArrayRef
         };
         vec![
@@ -149,16 +152,16 @@ impl Transcript {
             int(|i| i.customer_turns),
             int(|i| i.agent_turns),
             int(|i| i.bot_turns),
-            text(|i| i.started_at.as_ref().map(format_time)),
-            text(|i| i.ended_at.as_ref().map(format_time)),
+            formatted(|i| i.started_at.as_ref().map(format_time)),
+            formatted(|i| i.ended_at.as_ref().map(format_time)),
             big(|i| i.duration_ms),
-            text(|i| i.subject.clone()),
-            text(|i| i.agent.clone()),
-            text(|i| i.queue.clone()),
-            text(|i| i.platform.clone()),
-            text(|i| i.campaign.clone()),
-            text(|i| i.thread_id.clone()),
-            text(|i| i.message_id.clone()),
+            text(|i| i.subject.as_deref()),
+            text(|i| i.agent.as_deref()),
+            text(|i| i.queue.as_deref()),
+            text(|i| i.platform.as_deref()),
+            text(|i| i.campaign.as_deref()),
+            text(|i| i.thread_id.as_deref()),
+            text(|i| i.message_id.as_deref()),
             big(|i| i.voice.as_ref().map(|v| v.customer_talk_ms)),
             big(|i| i.voice.as_ref().map(|v| v.agent_talk_ms)),
             Arc::new(
@@ -169,7 +172,7 @@ impl Transcript {
             big(|i| i.voice.as_ref().map(|v| v.overlap_ms)),
             big(|i| i.voice.as_ref().map(|v| v.interruptions)),
             big(|i| i.voice.as_ref().map(|v| v.longest_monologue_ms)),
-            text(|i| i.quarantine_reason.clone()),
+            text(|i| i.quarantine_reason.as_deref()),
         ]
     }
 }
@@ -207,11 +210,10 @@ impl ScalarUDFImpl for TranscriptUdf {
         let (mut turns, mut offsets, mut infos) = (Vec::new(), vec![0i32], Vec::new());
         let mut values: Vec<&str> = Vec::with_capacity(columns.len());
         for i in 0..rows {
-            values.clear();
-            values.extend(columns.iter().map_while(|c| c.get(i)));
-            valid.push(values.len() == columns.len());
+            let present = StringColumn::read_row(&columns, i, &mut values);
+            valid.push(present);
             let settings = values.get(2).copied();
-            match (self.kind, values.len() == columns.len()) {
+            match (self.kind, present) {
                 (Transcript::Turns, true) => {
                     turns.extend(parse_transcript_text(values[0], values[1], settings).map_err(|e| self.kind.error(e))?)
                 }
