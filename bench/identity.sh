@@ -17,14 +17,7 @@ bin="$CARGO_TARGET_DIR/release/examples/identity_bench"
 [ -f "$data/records.csv" ] || "$bin" generate --records "$records" --out "$data"
 
 splink=""
-if [ -z "${SKIP_SPLINK:-}" ]; then
-    venv="$cache/venvs/splink"
-    if [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q "splink==5.0.0" duckdb pandas; }; then
-        splink="$venv/bin/python"
-    else
-        echo "Splink could not be installed from PyPI: convlytics only" >&2
-    fi
-fi
+[ -n "${SKIP_SPLINK:-}" ] || splink=$(bench_peer splink "splink==5.0.0" duckdb pandas)
 
 sets=()
 dev="$ROOT/../shared/data/dev/identity"

@@ -32,14 +32,7 @@ cargo build -q --release -p convlytics-core --example pii_bench
 bin="$CARGO_TARGET_DIR/release/examples/pii_bench"
 
 presidio=""
-if [ -z "${SKIP_PRESIDIO:-}" ]; then
-    venv="$cache/venvs/presidio"
-    if [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q presidio-analyzer presidio-anonymizer; }; then
-        presidio="$venv/bin/python"
-    else
-        echo "Presidio could not be installed from PyPI: convlytics only" >&2
-    fi
-fi
+[ -n "${SKIP_PRESIDIO:-}" ] || presidio=$(bench_peer presidio presidio-analyzer presidio-anonymizer)
 
 for set in chat_turns chat_conversations presidio_synth_dev; do
     echo "== $set"

@@ -60,14 +60,7 @@ cargo build -q --release -p convlytics-core --example transcript_bench
 bin="$CARGO_TARGET_DIR/release/examples/transcript_bench"
 
 peer=""
-if [ -z "${SKIP_PEER:-}" ]; then
-    venv="$cache/venvs/transcript"
-    if [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q webvtt-py; }; then
-        peer="$venv/bin/python"
-    else
-        echo "webvtt-py could not be installed from PyPI: convlytics only" >&2
-    fi
-fi
+[ -n "${SKIP_PEER:-}" ] || peer=$(bench_peer transcript webvtt-py)
 
 settings="$ROOT/bench/transcript_settings.json"
 for set in json_mapping plain plain_named vtt jsonl email; do

@@ -20,6 +20,19 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # Runs as the postgres user (initdb refuses root).
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
 
+# The Python of a benchmark peer's virtualenv under ~/.cache/convlytics/venvs/NAME, created with
+# the PyPI packages named; prints nothing (and warns) when they cannot be installed, so the
+# benchmark measures convlytics alone.
+bench_peer() {
+    local name="$1"; shift
+    local venv="$HOME/.cache/convlytics/venvs/$name"
+    if [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q "$@"; } >&2; then
+        echo "$venv/bin/python"
+    else
+        echo "$* could not be installed from PyPI: convlytics only" >&2
+    fi
+}
+
 require_cargo() {
     command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs) first" >&2; exit 1; }
 }

@@ -15,14 +15,7 @@ use convlytics_core::pii::{detect, redact, CompiledPolicy};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
-}
-
-fn run() -> Result<()> {
+fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args.first().ok_or("usage: pii_bench TEXTS.jsonl [POLICY.json]")?;
     let policy = match args.get(1) {

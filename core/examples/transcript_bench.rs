@@ -23,14 +23,7 @@ struct Payload {
     roles: Option<Vec<String>>,
 }
 
-fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
-}
-
-fn run() -> Result<()> {
+fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args.first().ok_or("usage: transcript_bench PAYLOADS.jsonl [SETTINGS.json]")?;
     let settings = Settings::from_json(&args.get(1).map(std::fs::read_to_string).transpose()?.unwrap_or_default())?;
