@@ -9,8 +9,7 @@
 source "$(dirname "$0")/../scripts/common.sh"
 cd "$ROOT"
 records="${1:-1000000}"
-cache="$HOME/.cache/convlytics"
-data="$cache/bench/identity-$records"
+data=$(bench_dir "identity-$records")
 
 cargo build -q --release -p convlytics-core --example identity_bench
 bin="$CARGO_TARGET_DIR/release/examples/identity_bench"
@@ -20,7 +19,7 @@ splink=""
 [ -n "${SKIP_SPLINK:-}" ] || splink=$(bench_peer splink "splink==5.0.0" duckdb pandas)
 
 sets=()
-dev="$ROOT/../shared/data/dev/identity"
+dev="$DEV_DATA/identity"
 for n in 1 2; do [ -f "$dev/dataset$n.csv" ] && sets+=("$dev/dataset$n.csv:$dev/dataset${n}_true_links.csv"); done
 sets+=("$data/records.csv:$data/true_links.csv")
 

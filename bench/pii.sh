@@ -10,10 +10,8 @@
 # alone.
 source "$(dirname "$0")/../scripts/common.sh"
 cd "$ROOT"
-cache="$HOME/.cache/convlytics"
-data="$cache/bench/pii"
-dev="$ROOT/../shared/data/dev"
-mkdir -p "$data"
+data=$(bench_dir pii)
+dev="$DEV_DATA"
 
 python3 - "$dev" "$data" <<'PY'
 import json, sys

@@ -13,10 +13,8 @@
 # parser and webvtt-py, turning each payload into (speaker, text) turns). SKIP_PEER=1 skips it.
 source "$(dirname "$0")/../scripts/common.sh"
 cd "$ROOT"
-cache="$HOME/.cache/convlytics"
-data="$cache/bench/transcript"
-dev="$ROOT/../shared/data/dev"
-mkdir -p "$data"
+data=$(bench_dir transcript)
+dev="$DEV_DATA"
 
 python3 - "$dev" "$data" <<'PY'
 import json, re, sys, email.utils, datetime

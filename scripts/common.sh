@@ -20,6 +20,16 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # Runs as the postgres user (initdb refuses root).
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
 
+# The development data shared beside the clone (../shared/data/dev), for benchmarks.
+DEV_DATA="$ROOT/../shared/data/dev"
+
+# A benchmark's working directory under ~/.cache/convlytics/bench, created; prints its path.
+bench_dir() {
+    local dir="$HOME/.cache/convlytics/bench/$1"
+    mkdir -p "$dir"
+    echo "$dir"
+}
+
 # The Python of a benchmark peer's virtualenv under ~/.cache/convlytics/venvs/NAME, created with
 # the PyPI packages named; prints nothing (and warns) when they cannot be installed, so the
 # benchmark measures convlytics alone.
