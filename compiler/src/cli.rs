@@ -1,18 +1,22 @@
-//! The command line: `convlytics compile | run | sql | eval`.
+//! The command line: `convlytics compile | run | sql | eval | taxonomy`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+use std::io::Write;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::compile::{compile, locate_sources, write_compiled};
 use crate::engine::{EmbeddedEngine, Engine};
 use crate::error::{Error, Result};
+use crate::eval::intent::{self, TaxonomySource};
 use crate::eval::{identity, pii, ReportFormat, SettingsSource};
 use crate::project::profiles::{self, Target, TargetChoice};
 use crate::project::Project;
 use crate::query::{query, OutputFormat};
+use crate::taxonomy;
 
 /// convlytics: conversation analytics as layered SQL models, on embedded DataFusion or PostgreSQL.
 #[derive(Debug, Parser)]
@@ -34,6 +38,43 @@ enum Command {
     /// Measure a capability against labelled data and print a report.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Work with taxonomies: list a project's, or start one from labelled texts.
+    #[command(subcommand)]
+    Taxonomy(TaxonomyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TaxonomyCommand {
+    /// Each taxonomy of the project with its version and label counts.
+    List {
+        /// The project's directory.
+        #[arg(long, default_value = ".", env = "CONVLYTICS_PROJECT_DIR")]
+        project_dir: PathBuf,
+    },
+    /// Write a taxonomy whose intents and examples come from a labelled CSV (`text,label`).
+    FromCsv(FromCsvArgs),
+}
+
+#[derive(Debug, Args)]
+struct FromCsvArgs {
+    /// Labelled texts: a CSV with a header holding `text` and `label`.
+    #[arg(long)]
+    labels: PathBuf,
+    /// The taxonomy's name.
+    #[arg(long)]
+    name: String,
+    /// Examples kept per label, the first in file order (default: all).
+    #[arg(long)]
+    examples_per_label: Option<usize>,
+    /// Below this confidence the intent is `unknown`.
+    #[arg(long, default_value_t = 0.5)]
+    threshold: f64,
+    /// The label of rows that are out of scope; they are left out.
+    #[arg(long, default_value = "oos")]
+    out_of_scope_label: String,
+    /// Write the YAML here instead of to stdout (e.g. models/taxonomies/support.yml).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,6 +85,32 @@ enum EvalCommand {
     /// PII detection: precision, recall and F1 per type and overall, by overlap and by exact
     /// boundaries, with the spans missed and the false alarms.
     Pii(EvalPiiArgs),
+    /// Intent classification: accuracy, macro-F1, per-intent precision and recall, the most
+    /// confused pairs, the unknown rate and out-of-scope recall.
+    Intent(EvalIntentArgs),
+}
+
+#[derive(Debug, Args)]
+struct EvalIntentArgs {
+    /// Labelled texts: CSV with `text,label`; repeat for several files. Rows whose label is not
+    /// an intent of the taxonomy (e.g. `oos`) are out of scope: right when `unknown`.
+    #[arg(long, required = true)]
+    labels: Vec<PathBuf>,
+    /// The project taxonomy to evaluate.
+    #[arg(long, required_unless_present = "taxonomy_file", conflicts_with = "taxonomy_file")]
+    taxonomy: Option<String>,
+    /// A YAML file holding the taxonomy instead.
+    #[arg(long)]
+    taxonomy_file: Option<PathBuf>,
+    /// The project holding `--taxonomy`.
+    #[arg(long, default_value = ".", env = "CONVLYTICS_PROJECT_DIR")]
+    project_dir: PathBuf,
+    /// How many confused pairs to list.
+    #[arg(long, default_value_t = 10)]
+    confused: usize,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -184,6 +251,30 @@ async fn dispatch(cli: Cli) -> Result<()> {
             let report = pii::evaluate(&args.gold, pii::load_policy(&source)?, args.examples)?;
             pii::print(&report, args.format, &mut std::io::stdout().lock())
         }
+        Command::Eval(EvalCommand::Intent(args)) => {
+            let source = match (args.taxonomy_file, args.taxonomy) {
+                (Some(file), _) => TaxonomySource::File(file),
+                (None, name) => TaxonomySource::Project { dir: args.project_dir, name: name.unwrap_or_default() },
+            };
+            let report = intent::evaluate(&source.load()?, &args.labels, args.confused)?;
+            intent::print(&report, args.format, &mut std::io::stdout().lock())
+        }
+        Command::Taxonomy(TaxonomyCommand::List { project_dir }) => {
+            taxonomy::list(&Project::load(&project_dir)?, &mut std::io::stdout().lock())
+        }
+        Command::Taxonomy(TaxonomyCommand::FromCsv(args)) => {
+            let options = taxonomy::FromCsv {
+                name: &args.name,
+                examples_per_label: args.examples_per_label,
+                threshold: args.threshold,
+                out_of_scope_label: &args.out_of_scope_label,
+            };
+            let yaml = taxonomy::from_csv(&args.labels, &options)?;
+            match args.out {
+                Some(path) => std::fs::write(&path, yaml).map_err(|e| Error::io(path, e)),
+                None => std::io::stdout().lock().write_all(yaml.as_bytes()).map_err(|e| Error::io("stdout", e)),
+            }
+        }
         Command::Sql(args) => {
             let engine = sql_engine(&args).await?;
             let stdout = std::io::stdout();
@@ -240,6 +331,7 @@ async fn sql_engine(args: &SqlArgs) -> Result<EmbeddedEngine> {
             engine.register_source(table, location).await?;
         }
     }
+    engine.register_taxonomies(&project);
     engine.register_warehouse().await?;
     Ok(engine)
 }

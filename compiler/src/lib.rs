@@ -14,5 +14,6 @@ pub mod project;
 pub mod query;
 pub mod render;
 pub mod run;
+pub mod taxonomy;
 
 pub use error::{Error, Result};

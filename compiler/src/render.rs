@@ -1,7 +1,8 @@
 //! Rendering models with Jinja: `ref()`, `source()`, `config()`, `var()`, `env_var()`, `target`
 //! and `this`, recording what each model depends on; the named settings (`pii_policy()`,
-//! `identity_settings()`, `transcript_settings()`) and `parse_transcripts()` /
-//! `transcript_infos()`, which write a transcript function over a relation for the target engine.
+//! `identity_settings()`, `transcript_settings()`, and `taxonomy()`, which checks the name); and
+//! `parse_transcripts()` / `transcript_infos()`, which write a transcript function over a
+//! relation for the target engine.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -149,6 +150,8 @@ impl<'p> Renderer<'p> {
         let transcripts =
             project.transcripts.iter().map(|(name, (_, spec))| (name, serde_json::to_string(&spec.settings)));
         add_named_settings(&mut env, "transcript_settings", "transcripts", transcripts);
+        let taxonomies = project.taxonomies.keys().map(|name| (name, Ok(name.clone())));
+        add_named_settings(&mut env, "taxonomy", "taxonomy", taxonomies);
         let postgres = matches!(target.kind, TargetKind::Postgres { .. });
         for kind in [Transcript::Turns, Transcript::Info] {
             env.add_function(kind.relation_function(), move |relation: Value, kwargs: Kwargs| {

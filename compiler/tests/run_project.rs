@@ -180,6 +180,11 @@ const CONVERSATIONS: &str = "select source_id, channel, format, coalesce(languag
     coalesce(cast(interruptions as varchar), '-') as interruptions, coalesce(subject_redacted, '-') as subject
   from analytics.conversations order by source_id";
 
+/// Why each conversation started, under the support taxonomy.
+const INTENTS: &str = "select c.source_id, i.intent, i.topics, i.taxonomy_version
+  from analytics.conversation_intents i join analytics.conversations c on c.conversation_id = i.conversation_id
+  order by c.source_id";
+
 /// What could not be read, and why.
 const QUARANTINE: &str = "select source_id, format, reason from analytics.quarantine order by source_id";
 
@@ -221,6 +226,10 @@ async fn both_engines_build_the_same_marts() {
     assert_eq!((thread[4].as_str(), thread[5].as_str()), ("3", "3"), "three messages, one conversation: {thread:?}");
     let expected_quarantine = embedded_mart(project_dir.path(), QUARANTINE).await;
     assert_eq!(expected_quarantine.len(), 2, "{expected_quarantine:?}");
+    let expected_intents = embedded_mart(project_dir.path(), INTENTS).await;
+    let refund = expected_intents.iter().find(|r| r[0] == "48213").expect("the double-charge email");
+    assert_eq!((refund[1].as_str(), refund[2].as_str()), ("billing_issue", "payment"), "{refund:?}");
+    assert!(expected_intents.iter().filter(|r| r[1] != "unknown").count() >= 15, "{expected_intents:?}");
 
     let project = Project::load(project_dir.path()).expect("load");
     let target =
@@ -244,9 +253,12 @@ async fn both_engines_build_the_same_marts() {
     let actual: Vec<Vec<String>> = rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
     assert_eq!(actual, expected_identity_map);
     assert!(actual.iter().any(|r| r[2] == "ACC-1003" && r[4] == "phone"), "the caller is linked by phone: {actual:?}");
-    for (sql, expected) in
-        [(TURNS, &expected_turns), (CONVERSATIONS, &expected_conversations), (QUARANTINE, &expected_quarantine)]
-    {
+    for (sql, expected) in [
+        (TURNS, &expected_turns),
+        (CONVERSATIONS, &expected_conversations),
+        (QUARANTINE, &expected_quarantine),
+        (INTENTS, &expected_intents),
+    ] {
         let rows = pg.client().query(&sql.replace("analytics.", "e2e_analytics."), &[]).await.expect(sql);
         let actual: Vec<Vec<String>> =
             rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();

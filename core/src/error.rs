@@ -31,6 +31,12 @@ pub enum Error {
     /// A payload that cannot be read as a transcript; the text is its quarantine reason.
     #[error("{0}")]
     Transcript(String),
+    /// A taxonomy that cannot be used (bad YAML, unknown key, duplicate label, bad pattern).
+    #[error("taxonomy: {0}")]
+    Taxonomy(String),
+    /// The embedding model failed while running.
+    #[error("embedding model: {0}")]
+    Model(String),
     /// Transcript settings that cannot be used (unknown key, bad pattern, bad mapping).
     #[error("transcript settings: {0}")]
     TranscriptSettings(String),

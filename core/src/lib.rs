@@ -5,11 +5,14 @@
 //! same answer for the same input.
 
 mod cache;
+pub mod classify;
 pub mod conversation_id;
+pub mod embed;
 mod error;
 pub mod identity;
 pub mod language;
 pub mod pii;
+pub mod taxonomy;
 pub mod transcript;
 mod user_regex;
 

@@ -7,6 +7,12 @@ use pgrx::prelude::*;
 
 ::pgrx::pg_module_magic!(name, version);
 
+/// Declares the extension's settings (`convlytics.model_dir`, `convlytics.onnx_threads`).
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    classify::define_settings();
+}
+
 /// The canonical UUIDv5 of a conversation from its source system and that system's id.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn conversation_id(source: &str, source_id: &str) -> pgrx::Uuid {
@@ -35,6 +41,7 @@ fn normalize(kind: &str, value: &str, region: Option<&str>) -> Option<String> {
     convlytics_core::identity::normalize_identifier_text(kind, value, region).unwrap_or_else(|e| error!("{e}"))
 }
 
+mod classify;
 mod identity;
 mod pii;
 mod transcript;
@@ -126,6 +133,69 @@ mod tests {
                '{\"max_block_size\": 3}')",
         );
         assert_eq!(clusters, Ok(Some(5)));
+    }
+
+    /// The taxonomy functions read convlytics.taxonomies: stable, parallel safe and strict.
+    /// Registering writes it: volatile.
+    #[pg_test]
+    fn taxonomy_functions_volatility() {
+        let flags = Spi::get_one::<String>(
+            "select string_agg(p.proname || ':' || p.provolatile::text || p.proparallel::text || p.proisstrict::text, ' '
+                               order by p.proname)
+             from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+             where n.nspname = 'convlytics' and p.proname in ('classify_intent', 'classify_intents',
+                   'classify_intent_explain', 'tag_topics', 'taxonomy_version', 'register_taxonomy')",
+        );
+        assert_eq!(
+            flags,
+            Ok(Some(
+                "classify_intent:sstrue classify_intent_explain:sstrue classify_intents:sstrue register_taxonomy:vutrue tag_topics:sstrue taxonomy_version:sstrue"
+                    .into()
+            ))
+        );
+    }
+
+    /// Registering stores the taxonomy by name and replaces an earlier one; every backend then
+    /// classifies with the new version.
+    #[pg_test]
+    fn register_taxonomy_stores_and_replaces() {
+        Spi::run("select * from convlytics.register_taxonomy('{name: t, intents: [{name: late, keywords: [late]}]}')")
+            .expect("register");
+        let first = Spi::get_one::<String>("select version from convlytics.taxonomies where name = 't'").expect("row");
+        assert_eq!(
+            Spi::get_one::<String>("select convlytics.classify_intent('it is late', 't')"),
+            Ok(Some("late".into()))
+        );
+        Spi::run(
+            "select * from convlytics.register_taxonomy('{name: t, intents: [{name: slow, keywords: [late, slow]}]}')",
+        )
+        .expect("replace");
+        let second = Spi::get_one::<String>("select version from convlytics.taxonomies where name = 't'").expect("row");
+        assert_ne!(first, second);
+        assert_eq!(
+            Spi::get_one::<String>("select convlytics.classify_intent('it is late', 't')"),
+            Ok(Some("slow".into()))
+        );
+        assert_eq!(Spi::get_one::<String>("select convlytics.taxonomy_version('t')"), Ok(second));
+    }
+
+    /// The batch form classifies an array in one call; NULL elements stay NULL.
+    #[pg_test]
+    fn classify_intents_takes_an_array() {
+        let labels = Spi::get_one::<String>(
+            "select array_to_string(convlytics.classify_intents(array['refund please', null, 'hello', 'my 2FA code'],
+                 '{name: b, intents: [{name: refund, keywords: [refund]}, {name: login, patterns: [\"(?i)2fa\"]}]}'), ',', 'NULL')",
+        );
+        assert_eq!(labels, Ok(Some("refund,NULL,unknown,login".into())));
+    }
+
+    /// A taxonomy that cannot be used is an ERROR with its line and column, not a crash.
+    #[pg_test(
+        error = "register_taxonomy: 1:31: intents[0]: unknown field `keyword`, expected one of `name`, `description`, `examples`, `keywords`, `patterns`, `exclusions`, `parent`"
+    )]
+    fn a_bad_taxonomy_is_an_error() {
+        Spi::run("select * from convlytics.register_taxonomy('{name: t, intents: [{name: a, keyword: [x]}]}')")
+            .expect("unreachable");
     }
 
     /// A parallel query runs the functions in worker backends and gets the same answers.

@@ -102,6 +102,14 @@ impl EmbeddedEngine {
         self.register_file(&table.schema, &table.identifier, location, format).await
     }
 
+    /// Makes the project's taxonomies known by name to the taxonomy functions (process-wide, as
+    /// the embedded engine is the process).
+    pub fn register_taxonomies(&self, project: &crate::project::Project) {
+        for (_, taxonomy) in project.taxonomies.values() {
+            convlytics_core::classify::register(taxonomy.clone());
+        }
+    }
+
     /// Registers every model output already in the warehouse directory, so ad-hoc queries can read
     /// `schema.model`.
     pub async fn register_warehouse(&self) -> Result<()> {

@@ -49,10 +49,13 @@ impl Engine {
                         None => {}
                     }
                 }
+                engine.register_taxonomies(project);
                 Ok(Self::Embedded(engine))
             }
             TargetKind::Postgres { connection } => {
-                Ok(Self::Postgres(PostgresEngine::connect(connection, &target.schema).await?))
+                let engine = PostgresEngine::connect(connection, &target.schema).await?;
+                engine.register_taxonomies(project).await?;
+                Ok(Self::Postgres(engine))
             }
         }
     }

@@ -43,6 +43,19 @@ impl PostgresEngine {
         Ok(Self { client })
     }
 
+    /// Stores each of the project's taxonomies in `convlytics.taxonomies` (through
+    /// `register_taxonomy`), so models name them as on the embedded engine.
+    pub async fn register_taxonomies(&self, project: &crate::project::Project) -> Result<()> {
+        for (name, (file, taxonomy)) in &project.taxonomies {
+            let yaml = convlytics_core::taxonomy::to_yaml(taxonomy);
+            self.client
+                .execute("select convlytics.register_taxonomy($1)", &[&yaml])
+                .await
+                .map_err(|e| Error::postgres(format!("registering taxonomy '{name}' ({})", file.display()), &e))?;
+        }
+        Ok(())
+    }
+
     /// The connected client, for callers that need more than building models.
     pub fn client(&self) -> &Client {
         &self.client

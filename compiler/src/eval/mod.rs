@@ -1,6 +1,7 @@
 //! `convlytics eval`: measure a capability against labelled data and print a report.
 
 pub mod identity;
+pub mod intent;
 pub mod pii;
 
 use std::io::{IsTerminal, Write};

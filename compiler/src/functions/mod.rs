@@ -4,6 +4,7 @@
 //! (Parquet strings arrive as `Utf8View`). The logic is `convlytics-core`'s; this module only
 //! converts Arrow values to Rust ones and back.
 
+mod classify;
 mod identity;
 mod strings;
 mod transcript;
@@ -19,13 +20,14 @@ use datafusion::logical_expr::Expr;
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::prelude::SessionContext;
 
+use classify::{Classify, ExplainTable, RegisterTaxonomy};
 use strings::StringFunction;
 pub use transcript::Transcript;
 use transcript::TranscriptTable;
 
 /// Every convlytics scalar function, as registered in DataFusion.
 pub fn udfs() -> Vec<datafusion::logical_expr::ScalarUDF> {
-    vec![
+    let mut udfs = vec![
         StringFunction::udf("conversation_id", &[2], |args| {
             Ok(Some(convlytics_core::conversation_id(args[0], args[1]).to_string()))
         }),
@@ -38,16 +40,21 @@ pub fn udfs() -> Vec<datafusion::logical_expr::ScalarUDF> {
         StringFunction::udf("remove_lines", &[2], |args| Ok(Some(remove_lines(args[0], args[1])))),
         Transcript::Turns.udf(),
         Transcript::Info.udf(),
-    ]
+    ];
+    udfs.extend(Classify::ALL.map(Classify::udf));
+    udfs
 }
 
 /// Registers every convlytics function in `ctx`: the scalar UDFs and the table functions
-/// (`stitch_identity`, and `parse_transcript` / `transcript_info` over literals).
+/// (`stitch_identity`, `register_taxonomy`, `classify_intent_explain`,
+/// and `parse_transcript` / `transcript_info` over literals).
 pub fn register(ctx: &SessionContext) {
     for udf in udfs() {
         ctx.register_udf(udf);
     }
     ctx.register_udtf("stitch_identity", Arc::new(identity::StitchIdentity));
+    ctx.register_udtf("register_taxonomy", Arc::new(RegisterTaxonomy));
+    ctx.register_udtf("classify_intent_explain", Arc::new(ExplainTable));
     ctx.register_udtf("parse_transcript", Arc::new(TranscriptTable(Transcript::Turns)));
     ctx.register_udtf("transcript_info", Arc::new(TranscriptTable(Transcript::Info)));
 }

@@ -24,8 +24,8 @@ pub struct Project {
     pub models: BTreeMap<String, Model>,
     /// Every declared source table, by `(source, table)`.
     pub sources: BTreeMap<(String, String), SourceTable>,
-    /// Taxonomy declarations found in property files, with the file they came from.
-    pub taxonomies: Vec<(PathBuf, serde_yaml::Value)>,
+    /// Taxonomies by name, validated, with the property file that declares them.
+    pub taxonomies: BTreeMap<String, (PathBuf, convlytics_core::taxonomy::Taxonomy)>,
     /// Identity-stitching settings by name, with the file that declared them.
     pub identities: BTreeMap<String, (PathBuf, IdentitySpec)>,
     /// PII policies by name, with the file that declared them.
@@ -68,7 +68,7 @@ impl Project {
             config,
             models: BTreeMap::new(),
             sources: BTreeMap::new(),
-            taxonomies: Vec::new(),
+            taxonomies: BTreeMap::new(),
             identities: BTreeMap::new(),
             pii_policies: BTreeMap::new(),
             transcripts: BTreeMap::new(),
@@ -99,7 +99,17 @@ impl Project {
                         for m in props.models {
                             descriptions.insert(m.name, m.description);
                         }
-                        project.taxonomies.extend(props.taxonomies.into_iter().map(|t| (rel.clone(), t)));
+                        if !props.taxonomies.is_empty() {
+                            for taxonomy in properties::load_taxonomies(&file)? {
+                                insert_named(
+                                    &mut project.taxonomies,
+                                    "taxonomy",
+                                    taxonomy.name.clone(),
+                                    &rel,
+                                    taxonomy,
+                                )?;
+                            }
+                        }
                         for identity in props.identities {
                             insert_named(&mut project.identities, "identity", identity.name.clone(), &rel, identity)?;
                         }

@@ -21,7 +21,7 @@ pub struct PropertiesFile {
     /// Model documentation.
     #[serde(default)]
     pub models: Vec<ModelSpec>,
-    /// Taxonomies (kept as YAML here; the taxonomy module reads them).
+    /// Taxonomies (kept as YAML here; [`load_taxonomies`] reads and validates them).
     #[serde(default)]
     pub taxonomies: Vec<serde_yaml::Value>,
     /// Identity-stitching settings, by name, for `identity_settings()` and `eval identity`.
@@ -217,6 +217,17 @@ pub fn load(path: &Path) -> Result<PropertiesFile> {
         return Ok(PropertiesFile::default());
     }
     serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))
+}
+
+/// The validated taxonomies of a property file; problems carry the file, line and column.
+pub fn load_taxonomies(path: &Path) -> Result<Vec<convlytics_core::taxonomy::Taxonomy>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    convlytics_core::taxonomy::parse(&text).map_err(|e| Error::Yaml {
+        path: path.to_path_buf(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })
 }
 
 /// A source table resolved for use: its names and where its files are.

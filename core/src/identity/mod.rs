@@ -13,7 +13,7 @@ mod cluster;
 mod columns;
 mod eval;
 mod model;
-mod normalize;
+pub(crate) mod normalize;
 mod records;
 mod settings;
 mod similarity;

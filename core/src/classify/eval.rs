@@ -1,0 +1,291 @@
+//! Scoring intent predictions against labels: accuracy, macro-F1, per-label precision and
+//! recall, the most confused pairs, the unknown rate, and out-of-scope recall.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use serde::Serialize;
+
+use super::Explanation;
+use crate::taxonomy::{Label, UNKNOWN};
+use crate::{Error, Result};
+
+/// One labelled text: `text,label` in a CSV file.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct LabelledText {
+    /// The utterance.
+    pub text: String,
+    /// Its intent, or the out-of-scope label.
+    pub label: String,
+}
+
+/// Reads a CSV with a header holding `text` and `label` columns (others are ignored).
+pub fn read_labels(reader: impl Read) -> Result<Vec<LabelledText>> {
+    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+    let headers = csv.headers().map_err(|e| Error::Taxonomy(format!("labels: {e}")))?.clone();
+    for needed in ["text", "label"] {
+        if !headers.iter().any(|h| h == needed) {
+            return Err(Error::Taxonomy(format!(
+                "labels: no `{needed}` column (the header is: {}); expected `text,label`",
+                headers.iter().collect::<Vec<_>>().join(",")
+            )));
+        }
+    }
+    csv.deserialize()
+        .enumerate()
+        .map(|(i, row)| row.map_err(|e| Error::Taxonomy(format!("labels: row {}: {e}", i + 2))))
+        .collect()
+}
+
+/// Intent labels built from labelled texts: up to `per_label` examples each, in file order,
+/// with a description made from the label's name (for the team to rewrite). Rows labelled
+/// `out_of_scope` are left out.
+pub fn labels_from_examples(rows: &[LabelledText], per_label: Option<usize>, out_of_scope: &str) -> Vec<Label> {
+    let mut labels: Vec<Label> = Vec::new();
+    for row in rows.iter().filter(|r| r.label != out_of_scope && !r.label.trim().is_empty()) {
+        let i = match labels.iter().position(|l| l.name == row.label) {
+            Some(i) => i,
+            None => {
+                labels.push(Label {
+                    name: row.label.clone(),
+                    description: Some(row.label.replace(['_', '-'], " ")),
+                    examples: Vec::new(),
+                    keywords: Vec::new(),
+                    patterns: Vec::new(),
+                    exclusions: Vec::new(),
+                    parent: None,
+                });
+                labels.len() - 1
+            }
+        };
+        let examples = &mut labels[i].examples;
+        if per_label.is_none_or(|n| examples.len() < n) && !row.text.trim().is_empty() && !examples.contains(&row.text)
+        {
+            examples.push(row.text.clone());
+        }
+    }
+    labels
+}
+
+/// Precision, recall and support of one label.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LabelScore {
+    /// Texts labelled with it.
+    pub support: usize,
+    /// Texts predicted as it.
+    pub predicted: usize,
+    /// Of those predicted, the share that were right.
+    pub precision: f64,
+    /// Of those labelled, the share found.
+    pub recall: f64,
+    /// Harmonic mean of the two.
+    pub f1: f64,
+}
+
+/// In-scope accuracy and out-of-scope recall had the taxonomy's threshold been another.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThresholdPoint {
+    /// The threshold.
+    pub threshold: f64,
+    /// Share of in-scope texts given their label.
+    pub accuracy: f64,
+    /// Share of out-of-scope texts labelled `unknown`.
+    pub out_of_scope_recall: Option<f64>,
+}
+
+/// The thresholds the sweep tries.
+const SWEEP: [f64; 9] = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7];
+
+/// What `eval intent` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntentMetrics {
+    /// Texts scored.
+    pub texts: usize,
+    /// Of them, labelled with one of the taxonomy's intents.
+    pub in_scope: usize,
+    /// Of them, labelled out of scope.
+    pub out_of_scope: usize,
+    /// Share of in-scope texts given their label (`unknown` counts as wrong).
+    pub accuracy: f64,
+    /// Share of in-scope texts whose best label was right, before the threshold.
+    pub accuracy_before_threshold: f64,
+    /// Mean F1 over the intents that have texts.
+    pub macro_f1: f64,
+    /// Share of in-scope texts labelled `unknown`.
+    pub unknown_rate: f64,
+    /// Share of out-of-scope texts labelled `unknown` (absent without out-of-scope rows).
+    pub out_of_scope_recall: Option<f64>,
+    /// Texts by how they were decided (`rule`, `semantic`, `none`).
+    pub methods: BTreeMap<String, usize>,
+    /// Per intent.
+    pub labels: BTreeMap<String, LabelScore>,
+    /// The most frequent (labelled, predicted) mistakes with their counts, among intents.
+    pub confused: Vec<(String, String, usize)>,
+    /// Accuracy and out-of-scope recall at other thresholds, to choose one.
+    pub by_threshold: Vec<ThresholdPoint>,
+}
+
+/// The best label of a prediction and its confidence, before the threshold.
+fn best(p: &Explanation) -> (&str, f64) {
+    if p.label == UNKNOWN {
+        (p.runner_up.as_deref().unwrap_or(UNKNOWN), p.runner_up_confidence.unwrap_or(0.0))
+    } else {
+        (&p.label, p.confidence)
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Scores `predicted` against `gold`; labels that are not intents of `intents` are out of scope.
+pub fn score(
+    gold: &[LabelledText],
+    predicted: &[Explanation],
+    intents: &[String],
+    top_confused: usize,
+) -> IntentMetrics {
+    let mut labels: BTreeMap<String, LabelScore> = BTreeMap::new();
+    let mut confused: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut methods: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut in_scope, mut right, mut right_before, mut unknown, mut oos, mut oos_caught) = (0, 0, 0, 0, 0, 0);
+    for (g, p) in gold.iter().zip(predicted) {
+        *methods.entry(p.method.to_owned()).or_default() += 1;
+        if p.label != UNKNOWN {
+            labels.entry(p.label.clone()).or_default().predicted += 1;
+        }
+        if !intents.contains(&g.label) {
+            oos += 1;
+            oos_caught += usize::from(p.label == UNKNOWN);
+            continue;
+        }
+        in_scope += 1;
+        let entry = labels.entry(g.label.clone()).or_default();
+        entry.support += 1;
+        right_before += usize::from(best(p).0 == g.label);
+        if p.label == g.label {
+            right += 1;
+            entry.recall += 1.0;
+        } else if p.label == UNKNOWN {
+            unknown += 1;
+        } else {
+            *confused.entry((g.label.clone(), p.label.clone())).or_default() += 1;
+        }
+    }
+    let mut f1_sum = 0.0;
+    let mut with_support = 0;
+    for score in labels.values_mut() {
+        let hits = score.recall;
+        score.recall = ratio(hits as usize, score.support);
+        score.precision = ratio(hits as usize, score.predicted);
+        score.f1 = if score.precision + score.recall > 0.0 {
+            2.0 * score.precision * score.recall / (score.precision + score.recall)
+        } else {
+            0.0
+        };
+        if score.support > 0 {
+            f1_sum += score.f1;
+            with_support += 1;
+        }
+    }
+    let mut confused: Vec<(String, String, usize)> = confused.into_iter().map(|((g, p), n)| (g, p, n)).collect();
+    confused.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
+    confused.truncate(top_confused);
+    let by_threshold = SWEEP
+        .iter()
+        .map(|&t| {
+            let (mut right, mut caught) = (0, 0);
+            for (g, p) in gold.iter().zip(predicted) {
+                let (label, confidence) = best(p);
+                let accepted = confidence >= t && label != UNKNOWN;
+                if intents.contains(&g.label) {
+                    right += usize::from(accepted && label == g.label);
+                } else {
+                    caught += usize::from(!accepted);
+                }
+            }
+            ThresholdPoint {
+                threshold: t,
+                accuracy: ratio(right, in_scope),
+                out_of_scope_recall: (oos > 0).then(|| ratio(caught, oos)),
+            }
+        })
+        .collect();
+    IntentMetrics {
+        texts: gold.len(),
+        in_scope,
+        out_of_scope: oos,
+        accuracy: ratio(right, in_scope),
+        accuracy_before_threshold: ratio(right_before, in_scope),
+        macro_f1: if with_support == 0 { 0.0 } else { f1_sum / with_support as f64 },
+        unknown_rate: ratio(unknown, in_scope),
+        out_of_scope_recall: (oos > 0).then(|| ratio(oos_caught, oos)),
+        methods,
+        labels,
+        confused,
+        by_threshold,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(text: &str, label: &str) -> LabelledText {
+        LabelledText { text: text.into(), label: label.into() }
+    }
+
+    fn predicted(label: &str, runner_up: Option<&str>) -> Explanation {
+        Explanation {
+            label: label.into(),
+            confidence: 0.9,
+            runner_up: runner_up.map(Into::into),
+            runner_up_confidence: runner_up.map(|_| 0.9),
+            method: "semantic",
+            evidence: vec![],
+            taxonomy_version: String::new(),
+        }
+    }
+
+    #[test]
+    fn scores_in_scope_and_out_of_scope() {
+        let gold = [row("a", "x"), row("b", "x"), row("c", "y"), row("d", "oos"), row("e", "oos")];
+        let p = [
+            predicted("x", None),
+            predicted(UNKNOWN, Some("x")),
+            predicted("x", None),
+            predicted(UNKNOWN, Some("y")),
+            predicted("y", None),
+        ];
+        let m = score(&gold, &p, &["x".into(), "y".into()], 5);
+        assert_eq!((m.in_scope, m.out_of_scope), (3, 2));
+        assert!((m.accuracy - 1.0 / 3.0).abs() < 1e-9);
+        assert!((m.accuracy_before_threshold - 2.0 / 3.0).abs() < 1e-9);
+        assert!((m.unknown_rate - 1.0 / 3.0).abs() < 1e-9);
+        assert_eq!(m.out_of_scope_recall, Some(0.5));
+        assert_eq!(m.confused, vec![("y".into(), "x".into(), 1)]);
+        assert_eq!(m.labels["x"].predicted, 2);
+        let at_half = m.by_threshold.iter().find(|p| p.threshold == 0.5).unwrap();
+        assert!((at_half.accuracy - 2.0 / 3.0).abs() < 1e-9, "the unknown x had confidence 0.9 under its runner-up");
+        assert!((m.labels["x"].precision - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn builds_labels_from_a_csv() {
+        let rows =
+            read_labels("text,label\nhi there,greet_user\nhello,greet_user\nhey,greet_user\nweather?,oos\n".as_bytes())
+                .unwrap();
+        let labels = labels_from_examples(&rows, Some(2), "oos");
+        assert_eq!(labels.len(), 1);
+        assert_eq!(labels[0].examples, vec!["hi there", "hello"]);
+        assert_eq!(labels[0].description.as_deref(), Some("greet user"));
+        assert!(read_labels("utterance,intent\nx,y\n".as_bytes())
+            .unwrap_err()
+            .to_string()
+            .contains("no `text` column"));
+    }
+}

@@ -1,0 +1,443 @@
+//! Intent classification and topic tagging against a taxonomy: keyword, phrase and pattern rules
+//! first (they decide on their own), then the semantic head over sentence embeddings of the
+//! examples and descriptions. Below the taxonomy's threshold the intent is `unknown`. Every
+//! answer can explain itself: the rule that fired or the nearest examples.
+//!
+//! Without the embedding model, classification runs on the rules alone and
+//! [`rules_only_notice`] says so, once per process.
+
+pub mod eval;
+mod rules;
+mod semantic;
+mod store;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ndarray::Array2;
+use serde::Serialize;
+
+use crate::embed::{self, DIM};
+use crate::taxonomy::{self, Label, Taxonomy, UNKNOWN};
+use crate::{Error, Result};
+use rules::{Hit, Rules};
+use semantic::{Scores, Semantic};
+
+/// How many nearest examples an explanation shows for the label.
+const EVIDENCE_EXAMPLES: usize = 3;
+
+/// A taxonomy compiled for classification.
+pub struct Classifier {
+    name: String,
+    version: String,
+    threshold: f64,
+    topic_threshold: f64,
+    intents: LabelSet,
+    topics: LabelSet,
+    rules_only: Option<String>,
+}
+
+struct LabelSet {
+    names: Vec<String>,
+    rules: Rules,
+    semantic: Option<Semantic>,
+}
+
+/// One piece of evidence for (or against) a label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// `keyword`, `pattern`, `exclusion`, `example` or `description`.
+    pub kind: &'static str,
+    /// The label it speaks for.
+    pub label: String,
+    /// The keyword, the matched text, or the example.
+    pub text: String,
+    /// Cosine similarity of the text to the example (examples and descriptions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f64>,
+}
+
+/// An intent with its confidence, runner-up and evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The intent, or `unknown` below the threshold.
+    pub label: String,
+    /// 0 to 1: a rule's share of the rules that fired, or the mean of the semantic head's
+    /// probability and the nearest example's similarity. The threshold applies to the latter:
+    /// when rules fire, the intent is always one of theirs.
+    pub confidence: f64,
+    /// The next best intent (or, for `unknown`, the best one, which fell short).
+    pub runner_up: Option<String>,
+    /// Its confidence.
+    pub runner_up_confidence: Option<f64>,
+    /// `rule`, `semantic` or `none` (nothing matched and no model).
+    pub method: &'static str,
+    /// What fired, or the nearest examples.
+    pub evidence: Vec<Evidence>,
+    /// The taxonomy's version.
+    pub taxonomy_version: String,
+}
+
+impl Explanation {
+    /// The evidence as a JSON array (the same text on every engine).
+    pub fn evidence_json(&self) -> String {
+        serde_json::to_string(&self.evidence).expect("evidence serializes")
+    }
+}
+
+impl LabelSet {
+    fn new(labels: &[Label], semantic: Option<Semantic>) -> Result<Self> {
+        Ok(Self {
+            names: labels.iter().map(|l| l.name.clone()).collect(),
+            rules: Rules::new(labels).map_err(Error::Taxonomy)?,
+            semantic,
+        })
+    }
+
+    fn evidence(&self, hit: &Hit) -> Evidence {
+        Evidence { kind: hit.kind, label: self.names[hit.label].clone(), text: hit.text.clone(), similarity: None }
+    }
+}
+
+/// The intents whose keywords or patterns fired and that no exclusion rules out, with how many
+/// rules fired for each, in taxonomy order.
+fn fired(hits: &[Hit]) -> Vec<(usize, usize)> {
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    let excluded = |l: usize| hits.iter().any(|h| h.kind == "exclusion" && h.label == l);
+    for h in hits.iter().filter(|h| h.kind != "exclusion" && !excluded(h.label)) {
+        match counts.iter_mut().find(|(l, _)| *l == h.label) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((h.label, 1)),
+        }
+    }
+    counts
+}
+
+/// Rounds a score so every engine prints the same digits.
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+impl Classifier {
+    /// Compiles `taxonomy`: rules always, and the semantic head when a label has examples or a
+    /// description and the model can be loaded.
+    pub fn new(taxonomy: &Taxonomy) -> Result<Self> {
+        let mut rules_only = None;
+        let mut head = |labels: &[Label]| -> Result<Option<Semantic>> {
+            let samples = semantic::samples(labels);
+            if samples.is_empty() {
+                return Ok(None);
+            }
+            match embed::available() {
+                Ok(()) => store::semantic(samples, labels.len()).map(Some),
+                Err(reason) => {
+                    rules_only = Some(reason);
+                    Ok(None)
+                }
+            }
+        };
+        let intents = head(&taxonomy.intents)?;
+        let topics = head(&taxonomy.topics)?;
+        Ok(Self {
+            name: taxonomy.name.clone(),
+            version: taxonomy.version(),
+            threshold: taxonomy.threshold,
+            topic_threshold: taxonomy.topic_threshold,
+            intents: LabelSet::new(&taxonomy.intents, intents)?,
+            topics: LabelSet::new(&taxonomy.topics, topics)?,
+            rules_only,
+        })
+    }
+
+    /// The taxonomy's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The taxonomy's version.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The intents of `texts` (`None` stays `None`), explained. The texts the rules do not
+    /// decide are embedded together (sorted by length, so batches pad little) and scored.
+    pub fn explain(&self, texts: &[Option<&str>]) -> Result<Vec<Option<Explanation>>> {
+        let hits: Vec<Option<Vec<Hit>>> = texts.iter().map(|t| t.map(|t| self.intents.rules.hits(t))).collect();
+        // Rules decide alone when they fire for one intent that no exclusion rules out; the
+        // model scores the rest (and breaks ties between intents whose rules fired).
+        let decided = |h: &[Hit]| fired(h).len() == 1;
+        let pending: Vec<usize> = (0..texts.len())
+            .filter(|&i| matches!((&hits[i], texts[i]), (Some(h), Some(t)) if !decided(h) && !t.trim().is_empty()))
+            .collect();
+        let mut scores: Vec<Option<Scores>> = (0..texts.len()).map(|_| None).collect();
+        if let Some(semantic) = self.intents.semantic.as_ref().filter(|_| !pending.is_empty()) {
+            for (&i, s) in pending.iter().zip(semantic.score(self.embed(&pending, texts)?.view())) {
+                scores[i] = Some(s);
+            }
+        }
+        Ok(hits
+            .into_iter()
+            .zip(&scores)
+            .map(|(hits, scores)| hits.map(|h| self.explain_one(&h, scores.as_ref())))
+            .collect())
+    }
+
+    fn embed(&self, rows: &[usize], texts: &[Option<&str>]) -> Result<Array2<f32>> {
+        let batch: Vec<&str> = rows.iter().map(|&i| texts[i].unwrap_or_default()).collect();
+        let flat = embed::embed(&batch).map_err(Error::Model)?;
+        Ok(Array2::from_shape_vec((batch.len(), DIM), flat).expect("DIM floats per text"))
+    }
+
+    fn explain_one(&self, hits: &[Hit], scores: Option<&Scores>) -> Explanation {
+        let set = &self.intents;
+        let excluded: Vec<usize> = hits.iter().filter(|h| h.kind == "exclusion").map(|h| h.label).collect();
+        let mut evidence: Vec<Evidence> =
+            hits.iter().filter(|h| h.kind == "exclusion").map(|h| set.evidence(h)).collect();
+        let base = Explanation {
+            label: UNKNOWN.to_owned(),
+            confidence: 0.0,
+            runner_up: None,
+            runner_up_confidence: None,
+            method: "none",
+            evidence: Vec::new(),
+            taxonomy_version: self.version.clone(),
+        };
+        let mut counts = fired(hits);
+        if !counts.is_empty() {
+            // More rules first; then what the model thinks; then taxonomy order.
+            let model = |l: usize| scores.map_or(0.0, |s| s.probability[l]);
+            counts.sort_by(|a, b| b.1.cmp(&a.1).then(model(b.0).total_cmp(&model(a.0))).then(a.0.cmp(&b.0)));
+            let total: usize = counts.iter().map(|c| c.1).sum();
+            let share = |c: usize| round(c as f64 / total as f64);
+            let (top, runner) = (counts[0], counts.get(1));
+            let rules_of = |label: usize| hits.iter().filter(move |h| h.label == label && h.kind != "exclusion");
+            evidence.splice(
+                0..0,
+                rules_of(top.0).chain(runner.into_iter().flat_map(|r| rules_of(r.0))).map(|h| set.evidence(h)),
+            );
+            return Explanation {
+                label: set.names[top.0].clone(),
+                confidence: share(top.1),
+                runner_up: runner.map(|r| set.names[r.0].clone()),
+                runner_up_confidence: runner.map(|r| share(r.1)),
+                method: "rule",
+                evidence,
+                ..base
+            };
+        }
+        let (Some(semantic), Some(scores)) = (&set.semantic, scores) else {
+            return Explanation { evidence, ..base };
+        };
+        // The head's probabilities, renormalized over the intents no exclusion rules out.
+        let candidates: Vec<usize> =
+            (0..set.names.len()).filter(|l| !excluded.contains(l) && semantic.knows(*l)).collect();
+        let mass: f64 = candidates.iter().map(|&l| f64::from(scores.probability[l])).sum();
+        let mut ranked: Vec<(usize, f64)> = candidates
+            .into_iter()
+            .map(|l| (l, f64::from(scores.probability[l]) / mass.max(f64::MIN_POSITIVE)))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let confidence = |(l, p): (usize, f64)| {
+            (l, round(0.5 * p + 0.5 * f64::from(semantic.nearest_similarity(scores, l).max(0.0))))
+        };
+        let Some((top, confidence_top)) = ranked.first().copied().map(confidence) else {
+            return Explanation { evidence, ..base };
+        };
+        for (sim, i) in semantic.nearest(scores, top, EVIDENCE_EXAMPLES) {
+            evidence.push(self.example_evidence(semantic, i, sim));
+        }
+        let accepted = confidence_top >= self.threshold;
+        let runner = if accepted { ranked.get(1).copied().map(confidence) } else { Some((top, confidence_top)) };
+        if let Some((r, _)) = runner.filter(|r| r.0 != top) {
+            for (sim, i) in semantic.nearest(scores, r, 1) {
+                evidence.push(self.example_evidence(semantic, i, sim));
+            }
+        }
+        Explanation {
+            label: if accepted { set.names[top].clone() } else { UNKNOWN.to_owned() },
+            confidence: confidence_top,
+            runner_up: runner.map(|r| set.names[r.0].clone()),
+            runner_up_confidence: runner.map(|r| r.1),
+            method: "semantic",
+            evidence,
+            ..base
+        }
+    }
+
+    fn example_evidence(&self, semantic: &Semantic, i: usize, similarity: f32) -> Evidence {
+        let sample = semantic.sample(i);
+        Evidence {
+            kind: if sample.is_description { "description" } else { "example" },
+            label: self.intents.names[sample.label].clone(),
+            text: sample.text.clone(),
+            similarity: Some(round(f64::from(similarity))),
+        }
+    }
+
+    /// The topics of `texts`, in taxonomy order: every topic whose keyword or pattern fires
+    /// (and no exclusion does), or whose nearest example is at least `topic_threshold` alike.
+    pub fn topics(&self, texts: &[Option<&str>]) -> Result<Vec<Option<Vec<String>>>> {
+        let set = &self.topics;
+        let hits: Vec<Option<Vec<Hit>>> = texts.iter().map(|t| t.map(|t| set.rules.hits(t))).collect();
+        let mut similar: Vec<Vec<bool>> = vec![Vec::new(); texts.len()];
+        let pending: Vec<usize> =
+            (0..texts.len()).filter(|&i| texts[i].is_some_and(|t| !t.trim().is_empty())).collect();
+        if let Some(semantic) = set.semantic.as_ref().filter(|_| !pending.is_empty()) {
+            for (&i, scores) in pending.iter().zip(semantic.score(self.embed(&pending, texts)?.view())) {
+                similar[i] = (0..set.names.len())
+                    .map(|l| f64::from(semantic.nearest_similarity(&scores, l)) >= self.topic_threshold)
+                    .collect();
+            }
+        }
+        Ok(hits
+            .into_iter()
+            .zip(similar)
+            .map(|(hits, similar)| {
+                let hits = hits?;
+                let fired = |l: usize, kind: &str| {
+                    hits.iter().any(|h| h.label == l && (h.kind == "exclusion") == (kind == "exclusion"))
+                };
+                Some(
+                    (0..set.names.len())
+                        .filter(|&l| (fired(l, "rule") || similar.get(l) == Some(&true)) && !fired(l, "exclusion"))
+                        .map(|l| set.names[l].clone())
+                        .collect(),
+                )
+            })
+            .collect())
+    }
+
+    /// Why the semantic head is off, when it is.
+    pub fn rules_only(&self) -> Option<&str> {
+        self.rules_only.as_deref()
+    }
+}
+
+static NOTICED: AtomicBool = AtomicBool::new(false);
+
+/// The first time in this process that a classifier ran on rules alone for want of the model:
+/// the message to show the user. `None` every other time.
+pub fn rules_only_notice(classifier: &Classifier) -> Option<String> {
+    let reason = classifier.rules_only()?;
+    (!NOTICED.swap(true, Ordering::Relaxed)).then(|| {
+        format!("semantic intent classification is off ({reason}); classifying with keyword and pattern rules only")
+    })
+}
+
+type Compiled = Mutex<Vec<(String, Arc<Classifier>)>>;
+static COMPILED: Compiled = Mutex::new(Vec::new());
+static BY_TEXT: Compiled = Mutex::new(Vec::new());
+const CACHED: usize = 8;
+
+/// The classifier of `taxonomy`, compiled once per process and version.
+pub fn classifier(taxonomy: &Taxonomy) -> Result<Arc<Classifier>> {
+    let version = taxonomy.version();
+    let mut compiled = COMPILED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, c)) = compiled.iter().find(|(v, c)| *v == version && c.name == taxonomy.name) {
+        return Ok(c.clone());
+    }
+    let built = Arc::new(Classifier::new(taxonomy)?);
+    if compiled.len() == CACHED {
+        compiled.remove(0);
+    }
+    compiled.push((version, built.clone()));
+    Ok(built)
+}
+
+static REGISTERED: Mutex<Vec<Taxonomy>> = Mutex::new(Vec::new());
+
+/// Makes `taxonomy` known by name to [`resolve`] in this process (replacing one of that name).
+pub fn register(taxonomy: Taxonomy) {
+    let mut registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
+    registered.retain(|t| t.name != taxonomy.name);
+    registered.push(taxonomy);
+}
+
+/// The registered taxonomy called `name`.
+pub fn registered(name: &str) -> Option<Taxonomy> {
+    REGISTERED.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|t| t.name == name).cloned()
+}
+
+/// Whether a SQL function's taxonomy argument is a name rather than a definition: a name has
+/// no white space and none of YAML's or JSON's structure characters.
+pub fn is_name(argument: &str) -> bool {
+    !argument.is_empty() && !argument.contains(|c: char| c.is_whitespace() || "{}[]:,#".contains(c))
+}
+
+/// The classifier a SQL function's taxonomy argument names: a registered taxonomy's name, or a
+/// taxonomy written out as YAML or JSON.
+pub fn resolve(argument: &str) -> Result<Arc<Classifier>> {
+    if !is_name(argument) {
+        return classifier_from_text(argument);
+    }
+    match registered(argument) {
+        Some(t) => classifier(&t),
+        None => {
+            let known: Vec<String> =
+                REGISTERED.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|t| t.name.clone()).collect();
+            Err(Error::Taxonomy(format!(
+                "no taxonomy named '{argument}' (known: {}); declare it under `taxonomies:` in a property file, or pass its YAML",
+                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+            )))
+        }
+    }
+}
+
+/// The classifier of a taxonomy written as YAML or JSON text (one taxonomy, or a document with
+/// exactly one), compiled once per process and text.
+pub fn classifier_from_text(text: &str) -> Result<Arc<Classifier>> {
+    if let Some((_, c)) = BY_TEXT.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|(t, _)| t == text) {
+        return Ok(c.clone());
+    }
+    let taxonomy = taxonomy::parse_one(text).map_err(|e| Error::Taxonomy(e.to_string()))?;
+    let built = classifier(&taxonomy)?;
+    let mut by_text = BY_TEXT.lock().unwrap_or_else(|p| p.into_inner());
+    if by_text.len() == CACHED {
+        by_text.remove(0);
+    }
+    by_text.push((text.to_owned(), built.clone()));
+    Ok(built)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules_taxonomy() -> Taxonomy {
+        taxonomy::parse_one(
+            "{name: t, threshold: 0.5, intents: [{name: refund, keywords: [money back, refund], exclusions: [no refund]}, {name: login, keywords: [log in, password]}], topics: [{name: app, keywords: [iphone, the app]}, {name: billing, patterns: ['(?i)invoice']}]}",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn rules_decide_and_explain() {
+        let c = Classifier::new(&rules_taxonomy()).unwrap();
+        let out = c
+            .explain(&[Some("I want my money back"), None, Some("refund? I can't log in, password reset fails")])
+            .unwrap();
+        let first = out[0].as_ref().unwrap();
+        assert_eq!((first.label.as_str(), first.confidence, first.method), ("refund", 1.0, "rule"));
+        assert_eq!(first.evidence_json(), r#"[{"kind":"keyword","label":"refund","text":"money back"}]"#);
+        assert!(out[1].is_none());
+        let third = out[2].as_ref().unwrap();
+        assert_eq!((third.label.as_str(), third.runner_up.as_deref()), ("login", Some("refund")));
+        assert_eq!((third.confidence, third.runner_up_confidence), (0.6667, Some(0.3333)));
+    }
+
+    #[test]
+    fn exclusions_veto_and_nothing_is_unknown() {
+        let c = Classifier::new(&rules_taxonomy()).unwrap();
+        let out = c.explain(&[Some("there is no refund here"), Some("")]).unwrap();
+        let vetoed = out[0].as_ref().unwrap();
+        assert_eq!((vetoed.label.as_str(), vetoed.evidence[0].kind), (UNKNOWN, "exclusion"));
+        assert_eq!(out[1].as_ref().unwrap().label, UNKNOWN);
+    }
+
+    #[test]
+    fn topics_are_multi_label() {
+        let c = Classifier::new(&rules_taxonomy()).unwrap();
+        let out = c.topics(&[Some("the invoice in the app"), Some("hello"), None]).unwrap();
+        assert_eq!(out, vec![Some(vec!["app".to_string(), "billing".to_string()]), Some(vec![]), None]);
+    }
+}

@@ -1,0 +1,183 @@
+//! Taxonomies and intent classification: `register_taxonomy` stores a taxonomy in
+//! `convlytics.taxonomies`; `classify_intent`, `classify_intent_explain`, `tag_topics`,
+//! `taxonomy_version` and the batch form `classify_intents` take a registered taxonomy's name
+//! or a taxonomy's YAML. The logic is `convlytics_core::classify`'s.
+//!
+//! They read `convlytics.taxonomies`, so they are STABLE. A backend compiles each taxonomy
+//! version once; the embedding model loads once per backend, on first use, from
+//! `convlytics.model_dir` with `convlytics.onnx_threads` threads.
+
+use std::ffi::CString;
+use std::sync::Arc;
+
+use convlytics_core::classify::{self, Classifier, Explanation};
+use convlytics_core::embed::{self, ModelConfig};
+use convlytics_core::taxonomy;
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+use pgrx::prelude::*;
+
+static MODEL_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static ONNX_THREADS: GucSetting<i32> = GucSetting::<i32>::new(1);
+
+/// Declares `convlytics.model_dir` and `convlytics.onnx_threads`.
+pub(crate) fn define_settings() {
+    GucRegistry::define_string_guc(
+        c"convlytics.model_dir",
+        c"Directory with model.onnx, tokenizer.json and libonnxruntime.so for semantic classification.",
+        c"Read when a backend first classifies; unset means $CONVLYTICS_MODEL_DIR, else ~/.cache/convlytics/models/minilm-l6-int8 of the server's user.",
+        &MODEL_DIR,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"convlytics.onnx_threads",
+        c"ONNX Runtime threads per backend for semantic classification.",
+        c"Read when a backend first classifies.",
+        &ONNX_THREADS,
+        1,
+        64,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+}
+
+extension_sql!(
+    r#"
+CREATE TABLE convlytics.taxonomies (
+    name text PRIMARY KEY,
+    version text NOT NULL,
+    definition text NOT NULL,
+    registered_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE convlytics.taxonomies IS 'Taxonomies registered with convlytics.register_taxonomy(), by name: their version (content hash) and YAML.';
+SELECT pg_catalog.pg_extension_config_dump('convlytics.taxonomies', '');
+"#,
+    name = "taxonomies_table",
+    bootstrap
+);
+
+/// The classifier `taxonomy` names: a name in `convlytics.taxonomies` or a taxonomy's YAML.
+fn resolve(function: &str, taxonomy: &str) -> Arc<Classifier> {
+    let mut config = ModelConfig::from_env();
+    if let Some(dir) = MODEL_DIR.get() {
+        config.dir = dir.to_string_lossy().into_owned().into();
+    }
+    config.threads = ONNX_THREADS.get().max(1) as usize;
+    embed::configure(config);
+    if classify::is_name(taxonomy) {
+        let stored: Result<(Option<String>, Option<String>), _> = Spi::connect(|client| {
+            let found = client.select(
+                "select version, definition from convlytics.taxonomies where name = $1",
+                Some(1),
+                &[taxonomy.into()],
+            )?;
+            if found.is_empty() {
+                return Ok((None, None));
+            }
+            found.first().get_two::<String, String>()
+        });
+        match stored {
+            Ok((Some(version), Some(definition))) => {
+                if classify::registered(taxonomy).is_none_or(|t| t.version() != version) {
+                    let parsed = taxonomy::parse_one(&definition)
+                        .unwrap_or_else(|e| error!("{function}: taxonomy '{taxonomy}' in convlytics.taxonomies: {e}"));
+                    classify::register(parsed);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => error!("{function}: reading convlytics.taxonomies: {e}"),
+        }
+    }
+    let classifier = classify::resolve(taxonomy).unwrap_or_else(|e| error!("{function}: {e}"));
+    if let Some(notice) = classify::rules_only_notice(&classifier) {
+        warning!("{notice}");
+    }
+    classifier
+}
+
+fn explain(function: &str, texts: &[Option<&str>], taxonomy: &str) -> Vec<Option<Explanation>> {
+    resolve(function, taxonomy).explain(texts).unwrap_or_else(|e| error!("{function}: {e}"))
+}
+
+/// Validates the taxonomies of a YAML document (one taxonomy, a list, or a property file's
+/// `taxonomies:`) and stores each in `convlytics.taxonomies` under its name, replacing one of
+/// that name. Returns each name with its version.
+#[pg_extern(volatile, parallel_unsafe, strict)]
+fn register_taxonomy(definition: &str) -> TableIterator<'static, (name!(name, String), name!(version, String))> {
+    let parsed = taxonomy::parse(definition).unwrap_or_else(|e| error!("register_taxonomy: {e}"));
+    let mut out = Vec::new();
+    for t in parsed {
+        let version = t.version();
+        let yaml = taxonomy::to_yaml(&t);
+        Spi::run_with_args(
+            "insert into convlytics.taxonomies (name, version, definition) values ($1, $2, $3)
+             on conflict (name) do update set version = excluded.version, definition = excluded.definition, registered_at = now()",
+            &[t.name.as_str().into(), version.as_str().into(), yaml.as_str().into()],
+        )
+        .unwrap_or_else(|e| error!("register_taxonomy: {e}"));
+        out.push((t.name.clone(), version));
+        classify::register(t);
+    }
+    TableIterator::new(out)
+}
+
+/// The intent of `text` under `taxonomy`, or `unknown` below its threshold.
+#[pg_extern(stable, parallel_safe, strict)]
+fn classify_intent(text: &str, taxonomy: &str) -> String {
+    let mut out = explain("classify_intent", &[Some(text)], taxonomy);
+    out.remove(0).map(|e| e.label).unwrap_or_default()
+}
+
+/// The intents of `texts` in one call: the texts the rules do not decide go through the model
+/// together. NULL elements stay NULL.
+#[pg_extern(stable, parallel_safe, strict)]
+fn classify_intents(texts: Vec<Option<String>>, taxonomy: &str) -> Vec<Option<String>> {
+    let borrowed: Vec<Option<&str>> = texts.iter().map(Option::as_deref).collect();
+    explain("classify_intents", &borrowed, taxonomy).into_iter().map(|e| e.map(|e| e.label)).collect()
+}
+
+/// One row: the intent, its confidence, the runner-up and its confidence, how it was decided
+/// (`rule`, `semantic`, `none`), the evidence as a JSON array, and the taxonomy's version.
+#[allow(clippy::type_complexity)]
+#[pg_extern(stable, parallel_safe, strict)]
+fn classify_intent_explain(
+    text: &str,
+    taxonomy: &str,
+) -> TableIterator<
+    'static,
+    (
+        name!(label, String),
+        name!(confidence, f64),
+        name!(runner_up, Option<String>),
+        name!(runner_up_confidence, Option<f64>),
+        name!(method, String),
+        name!(evidence, String),
+        name!(taxonomy_version, String),
+    ),
+> {
+    let e = explain("classify_intent_explain", &[Some(text)], taxonomy).remove(0).expect("a text is explained");
+    let evidence = e.evidence_json();
+    TableIterator::once((
+        e.label,
+        e.confidence,
+        e.runner_up,
+        e.runner_up_confidence,
+        e.method.to_owned(),
+        evidence,
+        e.taxonomy_version,
+    ))
+}
+
+/// The topics of `text` under `taxonomy`, in taxonomy order (empty when none).
+#[pg_extern(stable, parallel_safe, strict)]
+fn tag_topics(text: &str, taxonomy: &str) -> Vec<String> {
+    let classifier = resolve("tag_topics", taxonomy);
+    let mut out = classifier.topics(&[Some(text)]).unwrap_or_else(|e| error!("tag_topics: {e}"));
+    out.remove(0).unwrap_or_default()
+}
+
+/// The version (content hash) of `taxonomy`.
+#[pg_extern(stable, parallel_safe, strict)]
+fn taxonomy_version(taxonomy: &str) -> String {
+    resolve("taxonomy_version", taxonomy).version().to_owned()
+}
