@@ -84,6 +84,11 @@ impl Error {
         Self::Yaml { path: path.into(), line, column, message }
     }
 
+    /// A taxonomy problem in the YAML file `path`, with its line and column.
+    pub fn taxonomy(path: impl Into<PathBuf>, err: convlytics_core::taxonomy::TaxonomyError) -> Self {
+        Self::Yaml { path: path.into(), line: err.line, column: err.column, message: err.message }
+    }
+
     /// A minijinja error on `path`, with its line.
     pub fn template(path: impl Into<PathBuf>, err: &minijinja::Error) -> Self {
         let mut message = err.kind().to_string();

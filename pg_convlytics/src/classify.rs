@@ -8,7 +8,7 @@
 //! `convlytics.model_dir` with `convlytics.onnx_threads` threads.
 
 use std::ffi::CString;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 
 use convlytics_core::classify::{self, Classifier, Explanation};
 use convlytics_core::embed::{self, ModelConfig};
@@ -58,12 +58,15 @@ SELECT pg_catalog.pg_extension_config_dump('convlytics.taxonomies', '');
 
 /// The classifier `taxonomy` names: a name in `convlytics.taxonomies` or a taxonomy's YAML.
 fn resolve(function: &str, taxonomy: &str) -> Arc<Classifier> {
-    let mut config = ModelConfig::from_env();
-    if let Some(dir) = MODEL_DIR.get() {
-        config.dir = dir.to_string_lossy().into_owned().into();
-    }
-    config.threads = ONNX_THREADS.get().max(1) as usize;
-    embed::configure(config);
+    static CONFIGURED: Once = Once::new();
+    CONFIGURED.call_once(|| {
+        let mut config = ModelConfig::from_env();
+        if let Some(dir) = MODEL_DIR.get() {
+            config.dir = dir.to_string_lossy().into_owned().into();
+        }
+        config.threads = ONNX_THREADS.get().max(1) as usize;
+        embed::configure(config);
+    });
     if classify::is_name(taxonomy) {
         let stored: Result<(Option<String>, Option<String>), _> = Spi::connect(|client| {
             let found = client.select(

@@ -38,12 +38,7 @@ impl TaxonomySource {
         match self {
             TaxonomySource::File(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-                taxonomy::parse_one(&text).map_err(|e| Error::Yaml {
-                    path: path.clone(),
-                    line: e.line,
-                    column: e.column,
-                    message: e.message,
-                })
+                taxonomy::parse_one(&text).map_err(|e| Error::taxonomy(path, e))
             }
             TaxonomySource::Project { dir, name } => {
                 let mut project = Project::load(dir)?;

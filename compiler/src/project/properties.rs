@@ -222,12 +222,7 @@ pub fn load(path: &Path) -> Result<PropertiesFile> {
 /// The validated taxonomies of a property file; problems carry the file, line and column.
 pub fn load_taxonomies(path: &Path) -> Result<Vec<convlytics_core::taxonomy::Taxonomy>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    convlytics_core::taxonomy::parse(&text).map_err(|e| Error::Yaml {
-        path: path.to_path_buf(),
-        line: e.line,
-        column: e.column,
-        message: e.message,
-    })
+    convlytics_core::taxonomy::parse(&text).map_err(|e| Error::taxonomy(path, e))
 }
 
 /// A source table resolved for use: its names and where its files are.

@@ -99,7 +99,7 @@ impl LabelSet {
     }
 }
 
-/// The intents whose keywords or patterns fired and that no exclusion rules out, with how many
+/// The labels whose keywords or patterns fired and that no exclusion rules out, with how many
 /// rules fired for each, in taxonomy order.
 fn fired(hits: &[Hit]) -> Vec<(usize, usize)> {
     let mut counts: Vec<(usize, usize)> = Vec::new();
@@ -294,15 +294,11 @@ impl Classifier {
             .zip(similar)
             .map(|(hits, similar)| {
                 let hits = hits?;
-                let fired = |l: usize, kind: &str| {
-                    hits.iter().any(|h| h.label == l && (h.kind == "exclusion") == (kind == "exclusion"))
-                };
-                Some(
-                    (0..set.names.len())
-                        .filter(|&l| (fired(l, "rule") || similar.get(l) == Some(&true)) && !fired(l, "exclusion"))
-                        .map(|l| set.names[l].clone())
-                        .collect(),
-                )
+                let by_rule = fired(&hits);
+                let excluded = |l: usize| hits.iter().any(|h| h.kind == "exclusion" && h.label == l);
+                let tagged =
+                    |l: usize| by_rule.iter().any(|r| r.0 == l) || (similar.get(l) == Some(&true) && !excluded(l));
+                Some((0..set.names.len()).filter(|&l| tagged(l)).map(|l| set.names[l].clone()).collect())
             })
             .collect())
     }
