@@ -348,3 +348,60 @@ fn cli_eval_identity_scores_the_fixture() {
     assert!(!ok);
     assert!(err.contains("blocking: 'surnam' is not a column"), "{err}");
 }
+
+/// `taxonomy from-csv` on the project's own labelled history, then `eval intent` on texts the
+/// taxonomy never saw (paraphrases, and out-of-scope questions).
+#[test]
+fn cli_builds_a_taxonomy_from_a_csv_and_evaluates_it() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/intent");
+    let out_dir = tempfile::tempdir().expect("temp dir");
+    let yaml = out_dir.path().join("support.yml");
+    let args =
+        ["taxonomy", "from-csv", "--labels", "history.csv", "--name", "support", "--out", yaml.to_str().unwrap()];
+    let (ok, _, err) = convlytics(&data, &args);
+    assert!(ok, "{err}");
+    let taxonomy =
+        convlytics_core::taxonomy::parse_one(&std::fs::read_to_string(&yaml).expect("written")).expect("valid");
+    assert_eq!(taxonomy.intents.len(), 4, "the oos row is left out");
+    assert_eq!(taxonomy.intent("login_issue").map(|l| l.examples.len()), Some(4));
+
+    let args =
+        ["eval", "intent", "--taxonomy-file", yaml.to_str().unwrap(), "--labels", "labels.csv", "--format", "json"];
+    let (ok, out, err) = convlytics(&data, &args);
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json report");
+    let m = &report["metrics"];
+    assert_eq!((m["in_scope"].as_u64(), m["out_of_scope"].as_u64()), (Some(12), Some(3)), "{m}");
+    assert!(m["accuracy"].as_f64().unwrap() >= 0.9, "{m}");
+    assert!(m["out_of_scope_recall"].as_f64().unwrap() >= 0.6, "{m}");
+    assert_eq!(m["by_threshold"].as_array().map(Vec::len), Some(9));
+    assert_eq!(report["rules_only"], serde_json::Value::Null);
+
+    let (ok, _, err) =
+        convlytics(&data, &["eval", "intent", "--taxonomy-file", "labels.csv", "--labels", "labels.csv"]);
+    assert!(!ok);
+    assert!(err.contains("labels.csv:1:1"), "a CSV is not a taxonomy, and the error says where: {err}");
+}
+
+/// Without the model files, the taxonomy's keywords and patterns still classify, and the CLI says
+/// once that the model is off.
+#[test]
+fn cli_classifies_by_rules_when_the_model_is_missing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let taxonomy = "{name: t, intents: [{name: refund, keywords: [refund], examples: [give me my money back]}, {name: late, keywords: [late]}]}";
+    let sql = format!(
+        "select classify_intent(t, '{taxonomy}') as intent, classify_intent_explain(t, '{taxonomy}')['method'] as method
+         from (values ('refund please'), ('my order is late'), ('where is everything')) as v(t)"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_convlytics"))
+        .args(["sql", "--format", "csv", &sql])
+        .current_dir(dir.path())
+        .env("CONVLYTICS_MODEL_DIR", dir.path().join("no-model"))
+        .output()
+        .expect("run convlytics");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout, "intent,method\nrefund,rule\nlate,rule\nunknown,none\n");
+    assert_eq!(stderr.matches("semantic intent classification is off").count(), 1, "{stderr}");
+    assert!(stderr.contains("is missing: run scripts/setup-models.sh"), "{stderr}");
+}
