@@ -7,6 +7,7 @@
 //! version once; the embedding model loads once per backend, on first use, from
 //! `convlytics.model_dir` with `convlytics.onnx_threads` threads.
 
+use std::cell::RefCell;
 use std::ffi::CString;
 use std::sync::{Arc, Once};
 
@@ -56,6 +57,29 @@ SELECT pg_catalog.pg_extension_config_dump('convlytics.taxonomies', '');
     bootstrap
 );
 
+/// Whether the taxonomy called `name` was already looked up in `convlytics.taxonomies` during
+/// the current statement (and command: a function that registers mid-statement starts a new
+/// one); records that it now is. A statement reads the table once per name, not once per row.
+fn checked_this_statement(name: &str) -> bool {
+    thread_local! {
+        static CHECKED: RefCell<Vec<(String, (i64, u32))>> = const { RefCell::new(Vec::new()) };
+    }
+    // SAFETY: plain reads of the backend's statement start time and command counter, on the
+    // backend's own thread.
+    let now = unsafe { (pg_sys::GetCurrentStatementStartTimestamp(), pg_sys::GetCurrentCommandId(false)) };
+    CHECKED.with_borrow_mut(|checked| match checked.iter_mut().find(|(n, _)| n == name) {
+        Some((_, at)) if *at == now => true,
+        Some((_, at)) => {
+            *at = now;
+            false
+        }
+        None => {
+            checked.push((name.to_owned(), now));
+            false
+        }
+    })
+}
+
 /// The classifier `taxonomy` names: a name in `convlytics.taxonomies` or a taxonomy's YAML.
 fn resolve(function: &str, taxonomy: &str) -> Arc<Classifier> {
     static CONFIGURED: Once = Once::new();
@@ -67,7 +91,7 @@ fn resolve(function: &str, taxonomy: &str) -> Arc<Classifier> {
         config.threads = ONNX_THREADS.get().max(1) as usize;
         embed::configure(config);
     });
-    if classify::is_name(taxonomy) {
+    if classify::is_name(taxonomy) && !checked_this_statement(taxonomy) {
         let stored: Result<(Option<String>, Option<String>), _> = Spi::connect(|client| {
             let found = client.select(
                 "select version, definition from convlytics.taxonomies where name = $1",
@@ -81,7 +105,7 @@ fn resolve(function: &str, taxonomy: &str) -> Arc<Classifier> {
         });
         match stored {
             Ok((Some(version), Some(definition))) => {
-                if classify::registered(taxonomy).is_none_or(|t| t.version() != version) {
+                if classify::registered_version(taxonomy).is_none_or(|v| v != version) {
                     let parsed = taxonomy::parse_one(&definition)
                         .unwrap_or_else(|e| error!("{function}: taxonomy '{taxonomy}' in convlytics.taxonomies: {e}"));
                     classify::register(parsed);

@@ -340,18 +340,26 @@ pub fn classifier(taxonomy: &Taxonomy) -> Result<Arc<Classifier>> {
     Ok(built)
 }
 
-static REGISTERED: Mutex<Vec<Taxonomy>> = Mutex::new(Vec::new());
+/// A taxonomy known by name, with its version and, once used, its classifier.
+struct Registered {
+    taxonomy: Taxonomy,
+    version: String,
+    compiled: Option<Arc<Classifier>>,
+}
+
+static REGISTERED: Mutex<Vec<Registered>> = Mutex::new(Vec::new());
 
 /// Makes `taxonomy` known by name to [`resolve`] in this process (replacing one of that name).
 pub fn register(taxonomy: Taxonomy) {
     let mut registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-    registered.retain(|t| t.name != taxonomy.name);
-    registered.push(taxonomy);
+    registered.retain(|r| r.taxonomy.name != taxonomy.name);
+    registered.push(Registered { version: taxonomy.version(), taxonomy, compiled: None });
 }
 
-/// The registered taxonomy called `name`.
-pub fn registered(name: &str) -> Option<Taxonomy> {
-    REGISTERED.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|t| t.name == name).cloned()
+/// The version of the registered taxonomy called `name`.
+pub fn registered_version(name: &str) -> Option<String> {
+    let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
+    registered.iter().find(|r| r.taxonomy.name == name).map(|r| r.version.clone())
 }
 
 /// Whether a SQL function's taxonomy argument is a name rather than a definition: a name has
@@ -366,17 +374,29 @@ pub fn resolve(argument: &str) -> Result<Arc<Classifier>> {
     if !is_name(argument) {
         return classifier_from_text(argument);
     }
-    match registered(argument) {
-        Some(t) => classifier(&t),
-        None => {
-            let known: Vec<String> =
-                REGISTERED.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|t| t.name.clone()).collect();
-            Err(Error::Taxonomy(format!(
-                "no taxonomy named '{argument}' (known: {}); declare it under `taxonomies:` in a property file, or pass its YAML",
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
-            )))
+    let found = {
+        let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
+        match registered.iter().find(|r| r.taxonomy.name == argument) {
+            Some(Registered { compiled: Some(c), .. }) => return Ok(c.clone()),
+            Some(r) => Some((r.taxonomy.clone(), r.version.clone())),
+            None => None,
         }
+    };
+    let Some((taxonomy, version)) = found else {
+        let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
+        let known: Vec<&str> = registered.iter().map(|r| r.taxonomy.name.as_str()).collect();
+        return Err(Error::Taxonomy(format!(
+            "no taxonomy named '{argument}' (known: {}); declare it under `taxonomies:` in a property file, or pass its YAML",
+            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+        )));
+    };
+    // Compiled outside the lock (building a semantic head can take a while).
+    let built = classifier(&taxonomy)?;
+    let mut registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(r) = registered.iter_mut().find(|r| r.taxonomy.name == argument && r.version == version) {
+        r.compiled = Some(built.clone());
     }
+    Ok(built)
 }
 
 /// The classifier of a taxonomy written as YAML or JSON text (one taxonomy, or a document with
