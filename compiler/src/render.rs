@@ -1,8 +1,8 @@
 //! Rendering models with Jinja: `ref()`, `source()`, `config()`, `var()`, `env_var()`, `target`
 //! and `this`, recording what each model depends on; the named settings (`pii_policy()`,
 //! `identity_settings()`, `transcript_settings()`, and `taxonomy()`, which checks the name); and
-//! `parse_transcripts()` / `transcript_infos()`, which write a transcript function over a
-//! relation for the target engine.
+//! `parse_transcripts()` / `transcript_infos()` and `explain_intents()`, which write a
+//! transcript or taxonomy function over a relation for the target engine.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -12,7 +12,7 @@ use minijinja::value::{Kwargs, Object};
 use minijinja::{Environment, ErrorKind, State, UndefinedBehavior, Value};
 
 use crate::error::{Error, Result};
-use crate::functions::Transcript;
+use crate::functions::{Transcript, EXPLAIN_COLUMNS};
 use crate::project::profiles::{Target, TargetKind};
 use crate::project::{Model, ModelConfig, Project};
 
@@ -153,6 +153,11 @@ impl<'p> Renderer<'p> {
         let taxonomies = project.taxonomies.keys().map(|name| (name, Ok(name.clone())));
         add_named_settings(&mut env, "taxonomy", "taxonomy", taxonomies);
         let postgres = matches!(target.kind, TargetKind::Postgres { .. });
+        env.add_function("explain_intents", move |relation: Value, kwargs: Kwargs| {
+            let sql = explain_intents_sql(postgres, &relation.to_string(), &kwargs)?;
+            kwargs.assert_all_used()?;
+            Ok(sql)
+        });
         for kind in [Transcript::Turns, Transcript::Info] {
             env.add_function(kind.relation_function(), move |relation: Value, kwargs: Kwargs| {
                 let sql = transcripts_sql(kind, postgres, &relation.to_string(), &kwargs)?;
@@ -253,8 +258,7 @@ pub fn env_var(name: String, default: Option<String>) -> Result<String, minijinj
 /// The SQL of `parse_transcripts(relation, ...)` or `transcript_infos(relation, ...)`: a
 /// subquery with the relation's columns and the function's columns. `parse_transcripts` gives
 /// one row per turn (rows whose payload or format is NULL give none); `transcript_infos` one row
-/// per row of the relation (its columns NULL when the payload or format is). PostgreSQL gets a
-/// lateral join to the set-returning function; DataFusion the scalar form, unnested for turns.
+/// per row of the relation (its columns NULL when the payload or format is).
 fn transcripts_sql(
     kind: Transcript,
     postgres: bool,
@@ -265,25 +269,47 @@ fn transcripts_sql(
     let format = quote_ident(&kwargs.get::<Option<String>>("format")?.unwrap_or_else(|| "format".into()));
     let settings = kwargs.get::<Option<String>>("settings")?.map(|s| format!(", {s}")).unwrap_or_default();
     let call = format!("{}(__r.{payload}, __r.{format}{settings})", kind.name());
-    Ok(match (kind, postgres) {
-        (Transcript::Turns, true) => {
+    Ok(per_row_sql(postgres, relation, &call, kind.columns(), kind == Transcript::Turns))
+}
+
+/// `explain_intents(relation, text='text', taxonomy=taxonomy('name'))`: every column of
+/// `relation` and `classify_intent_explain`'s of its text column.
+fn explain_intents_sql(postgres: bool, relation: &str, kwargs: &Kwargs) -> Result<String, minijinja::Error> {
+    let text = quote_ident(&kwargs.get::<Option<String>>("text")?.unwrap_or_else(|| "text".into()));
+    let taxonomy: String = kwargs.get("taxonomy").map_err(|_| {
+        minijinja::Error::new(
+            ErrorKind::MissingArgument,
+            "explain_intents(relation, text='text', taxonomy=taxonomy('name')) needs the taxonomy",
+        )
+    })?;
+    let call = format!("classify_intent_explain(__r.{text}, {taxonomy})");
+    Ok(per_row_sql(postgres, relation, &call, EXPLAIN_COLUMNS.iter().copied(), false))
+}
+
+/// A subquery with every column of `relation` (aliased `__r` in `call`) followed by the
+/// `columns` of `call`: on PostgreSQL a lateral join to the set-returning function (rows without
+/// a result kept, unless `many`); on the embedded engine the scalar form's struct fields, or
+/// `unnest` of its list when `many`.
+fn per_row_sql<'c>(
+    postgres: bool,
+    relation: &str,
+    call: &str,
+    columns: impl Iterator<Item = &'c str>,
+    many: bool,
+) -> String {
+    if postgres {
+        return if many {
             format!("(select __r.*, __f.* from {relation} as __r cross join lateral convlytics.{call} as __f)")
-        }
-        (Transcript::Info, true) => {
+        } else {
             format!("(select __r.*, __f.* from {relation} as __r left join lateral convlytics.{call} as __f on true)")
-        }
-        (_, false) => {
-            let value = match kind {
-                Transcript::Turns => format!("unnest({call})"),
-                Transcript::Info => call,
-            };
-            let fields: Vec<String> = kind.columns().map(|c| format!("__u.__f['{c}'] as {}", quote_ident(c))).collect();
-            format!(
-                "(select __u.* exclude (__f), {} from (select __r.*, {value} as __f from {relation} as __r) as __u)",
-                fields.join(", ")
-            )
-        }
-    })
+        };
+    }
+    let value = if many { format!("unnest({call})") } else { call.to_owned() };
+    let fields: Vec<String> = columns.map(|c| format!("__u.__f['{c}'] as {}", quote_ident(c))).collect();
+    format!(
+        "(select __u.* exclude (__f), {} from (select __r.*, {value} as __f from {relation} as __r) as __u)",
+        fields.join(", ")
+    )
 }
 
 /// Registers the Jinja function `function('name')`, which renders the named settings as a SQL

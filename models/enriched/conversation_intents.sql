@@ -1,5 +1,6 @@
 -- Why each conversation started: the intent and topics of the customer's opening message under
--- the project's support taxonomy, with the taxonomy version that produced them.
+-- the project's support taxonomy, with the confidence, how it was decided, the evidence and the
+-- taxonomy version that produced them.
 with openings as (
     select conversation_id, text_redacted as opening_text,
            row_number() over (partition by conversation_id order by turn_index) as position
@@ -7,10 +8,14 @@ with openings as (
     where role = 'customer' and not is_boilerplate
 )
 select
-    conversation_id,
-    opening_text,
-    classify_intent(opening_text, {{ taxonomy('support') }}) as intent,
-    array_to_string(tag_topics(opening_text, {{ taxonomy('support') }}), ',') as topics,
-    taxonomy_version({{ taxonomy('support') }}) as taxonomy_version
-from openings
-where position = 1
+    e.conversation_id,
+    e.opening_text,
+    e.label as intent,
+    e.confidence as intent_confidence,
+    e.runner_up as intent_runner_up,
+    e.method as intent_method,
+    e.evidence as intent_evidence,
+    array_to_string(tag_topics(e.opening_text, {{ taxonomy('support') }}), ',') as topics,
+    e.taxonomy_version
+from {{ explain_intents('openings', text='opening_text', taxonomy=taxonomy('support')) }} as e
+where e.position = 1

@@ -37,18 +37,14 @@ pub enum Classify {
     Version,
 }
 
-/// `classify_intent_explain`'s fields, as PostgreSQL's columns.
+/// `classify_intent_explain`'s columns, in order (PostgreSQL's set-returning function has the same).
+pub const EXPLAIN_COLUMNS: [&str; 7] =
+    ["label", "confidence", "runner_up", "runner_up_confidence", "method", "evidence", "taxonomy_version"];
+
+/// `classify_intent_explain`'s fields: the confidences are floats, the rest text.
 static EXPLAIN_FIELDS: LazyLock<Fields> = LazyLock::new(|| {
-    let text = |n: &str| Field::new(n, DataType::Utf8, true);
-    Fields::from(vec![
-        text("label"),
-        Field::new("confidence", DataType::Float64, true),
-        text("runner_up"),
-        Field::new("runner_up_confidence", DataType::Float64, true),
-        text("method"),
-        text("evidence"),
-        text("taxonomy_version"),
-    ])
+    let kind = |n: &str| if n.ends_with("confidence") { DataType::Float64 } else { DataType::Utf8 };
+    EXPLAIN_COLUMNS.iter().map(|n| Field::new(*n, kind(n), true)).collect()
 });
 
 impl Classify {

@@ -20,6 +20,7 @@ use datafusion::logical_expr::Expr;
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::prelude::SessionContext;
 
+pub use classify::EXPLAIN_COLUMNS;
 use classify::{Classify, ExplainTable, RegisterTaxonomy};
 use strings::StringFunction;
 pub use transcript::Transcript;

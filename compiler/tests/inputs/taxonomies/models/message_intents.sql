@@ -1,4 +1,4 @@
-select message_id,
+select message_id, body,
        classify_intent(body, {{ taxonomy('support') }}) as intent,
        tag_topics(body, {{ taxonomy('support') }}) as topics,
        taxonomy_version({{ taxonomy('support') }}) as taxonomy_version
