@@ -91,6 +91,17 @@ fn resolve(function: &str, taxonomy: &str) -> Arc<Classifier> {
         config.threads = ONNX_THREADS.get().max(1) as usize;
         embed::configure(config);
     });
+    sync_registered(function, taxonomy);
+    let classifier = classify::resolve(taxonomy).unwrap_or_else(|e| error!("{function}: {e}"));
+    if let Some(notice) = classify::rules_only_notice(&classifier) {
+        warning!("{notice}");
+    }
+    classifier
+}
+
+/// When `taxonomy` is a name, makes this backend's registry hold the version stored in
+/// `convlytics.taxonomies` (read once per statement and name).
+fn sync_registered(function: &str, taxonomy: &str) {
     if classify::is_name(taxonomy) && !checked_this_statement(taxonomy) {
         let stored: Result<(Option<String>, Option<String>), _> = Spi::connect(|client| {
             let found = client.select(
@@ -115,11 +126,6 @@ fn resolve(function: &str, taxonomy: &str) -> Arc<Classifier> {
             Err(e) => error!("{function}: reading convlytics.taxonomies: {e}"),
         }
     }
-    let classifier = classify::resolve(taxonomy).unwrap_or_else(|e| error!("{function}: {e}"));
-    if let Some(notice) = classify::rules_only_notice(&classifier) {
-        warning!("{notice}");
-    }
-    classifier
 }
 
 fn explain(function: &str, texts: &[Option<&str>], taxonomy: &str) -> Vec<Option<Explanation>> {
@@ -203,8 +209,9 @@ fn tag_topics(text: &str, taxonomy: &str) -> Vec<String> {
     out.remove(0).unwrap_or_default()
 }
 
-/// The version (content hash) of `taxonomy`.
+/// The version (content hash) of `taxonomy`, without compiling it.
 #[pg_extern(stable, parallel_safe, strict)]
 fn taxonomy_version(taxonomy: &str) -> String {
-    resolve("taxonomy_version", taxonomy).version().to_owned()
+    sync_registered("taxonomy_version", taxonomy);
+    classify::version(taxonomy).unwrap_or_else(|e| error!("taxonomy_version: {e}"))
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, LazyLock};
 use convlytics_core::classify::{self, Classifier, Explanation};
 use convlytics_core::taxonomy;
 use datafusion::arrow::array::{
-    Array, ArrayRef, Float64Array, ListBuilder, RecordBatch, StringArray, StringBuilder, StructArray,
+    ArrayRef, Float64Array, ListBuilder, RecordBatch, StringArray, StringBuilder, StructArray,
 };
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema};
@@ -126,14 +126,18 @@ impl ScalarUDFImpl for ClassifyUdf {
                 start = end;
                 continue;
             };
-            let classifier = classifier(self.kind, taxonomy)?;
             let texts: Vec<Option<&str>> = (start..end).map(|i| columns[0].get(i)).collect();
             match self.kind {
                 Classify::Intent | Classify::Explain => {
-                    explained.extend(classifier.explain(&texts).map_err(|e| self.kind.error(e))?)
+                    explained.extend(classifier(self.kind, taxonomy)?.explain(&texts).map_err(|e| self.kind.error(e))?)
                 }
-                Classify::Topics => topics.extend(classifier.topics(&texts).map_err(|e| self.kind.error(e))?),
-                Classify::Version => versions.extend((start..end).map(|_| Some(classifier.version().to_owned()))),
+                Classify::Topics => {
+                    topics.extend(classifier(self.kind, taxonomy)?.topics(&texts).map_err(|e| self.kind.error(e))?)
+                }
+                Classify::Version => {
+                    let version = classify::version(taxonomy).map_err(|e| self.kind.error(e))?;
+                    versions.extend((start..end).map(|_| Some(version.clone())));
+                }
             }
             start = end;
         }
@@ -165,13 +169,19 @@ impl ScalarUDFImpl for ClassifyUdf {
 }
 
 fn explain_array(rows: &[Option<Explanation>]) -> Result<ArrayRef> {
+    let nulls = NullBuffer::from(rows.iter().map(Option::is_some).collect::<Vec<_>>());
+    Ok(Arc::new(StructArray::try_new(EXPLAIN_FIELDS.clone(), explain_columns(rows), Some(nulls))?))
+}
+
+/// One column per `classify_intent_explain` field.
+fn explain_columns(rows: &[Option<Explanation>]) -> Vec<ArrayRef> {
     let text = |f: fn(&Explanation) -> Option<String>| {
         Arc::new(rows.iter().map(|e| e.as_ref().and_then(f)).collect::<StringArray>()) as ArrayRef
     };
     let float = |f: fn(&Explanation) -> Option<f64>| {
         Arc::new(rows.iter().map(|e| e.as_ref().and_then(f)).collect::<Float64Array>()) as ArrayRef
     };
-    let columns = vec![
+    vec![
         text(|e| Some(e.label.clone())),
         float(|e| Some(e.confidence)),
         text(|e| e.runner_up.clone()),
@@ -179,9 +189,7 @@ fn explain_array(rows: &[Option<Explanation>]) -> Result<ArrayRef> {
         text(|e| Some(e.method.to_owned())),
         text(|e| Some(e.evidence_json())),
         text(|e| Some(e.taxonomy_version.clone())),
-    ];
-    let nulls = NullBuffer::from(rows.iter().map(Option::is_some).collect::<Vec<_>>());
-    Ok(Arc::new(StructArray::try_new(EXPLAIN_FIELDS.clone(), columns, Some(nulls))?))
+    ]
 }
 
 /// `register_taxonomy(definition)`: validates the taxonomies of a YAML document and makes each
@@ -237,9 +245,7 @@ impl TableFunctionImpl for ExplainTable {
             _ => Vec::new(),
         };
         let schema = Arc::new(Schema::new(EXPLAIN_FIELDS.clone()));
-        let columns =
-            explain_array(&rows)?.as_any().downcast_ref::<StructArray>().expect("a struct").columns().to_vec();
-        let batch = RecordBatch::try_new(schema.clone(), columns)?;
+        let batch = RecordBatch::try_new(schema.clone(), explain_columns(&rows))?;
         Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
     }
 }

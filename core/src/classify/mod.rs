@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use ndarray::Array2;
 use serde::Serialize;
 
+use crate::cache::TextCache;
 use crate::embed::{self, DIM};
 use crate::taxonomy::{self, Label, Taxonomy, UNKNOWN};
 use crate::{Error, Result};
@@ -325,41 +326,57 @@ static COMPILED: Compiled = Mutex::new(Vec::new());
 static BY_TEXT: Compiled = Mutex::new(Vec::new());
 const CACHED: usize = 8;
 
+/// The compiled classifier of taxonomy `name` at `version`, when there is one.
+fn compiled(name: &str, version: &str) -> Option<Arc<Classifier>> {
+    let compiled = COMPILED.lock().unwrap_or_else(|p| p.into_inner());
+    compiled.iter().find(|(v, c)| v == version && c.name == name).map(|(_, c)| c.clone())
+}
+
 /// The classifier of `taxonomy`, compiled once per process and version.
 pub fn classifier(taxonomy: &Taxonomy) -> Result<Arc<Classifier>> {
     let version = taxonomy.version();
-    let mut compiled = COMPILED.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, c)) = compiled.iter().find(|(v, c)| *v == version && c.name == taxonomy.name) {
-        return Ok(c.clone());
+    if let Some(c) = compiled(&taxonomy.name, &version) {
+        return Ok(c);
     }
+    // Compiled outside the lock: building a semantic head can take a while.
     let built = Arc::new(Classifier::new(taxonomy)?);
-    if compiled.len() == CACHED {
-        compiled.remove(0);
-    }
-    compiled.push((version, built.clone()));
+    push_capped(&COMPILED, version, built.clone());
     Ok(built)
 }
 
-/// A taxonomy known by name, with its version and, once used, its classifier.
-struct Registered {
-    taxonomy: Taxonomy,
-    version: String,
-    compiled: Option<Arc<Classifier>>,
+/// Adds an entry to a cache of compiled classifiers, the oldest going first when it is full.
+fn push_capped(cache: &Compiled, key: String, classifier: Arc<Classifier>) {
+    let mut entries = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if entries.len() == CACHED {
+        entries.remove(0);
+    }
+    entries.push((key, classifier));
 }
 
-static REGISTERED: Mutex<Vec<Registered>> = Mutex::new(Vec::new());
+/// Taxonomies known by name, each with its version.
+static REGISTERED: Mutex<Vec<(Taxonomy, String)>> = Mutex::new(Vec::new());
 
 /// Makes `taxonomy` known by name to [`resolve`] in this process (replacing one of that name).
 pub fn register(taxonomy: Taxonomy) {
+    let version = taxonomy.version();
     let mut registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-    registered.retain(|r| r.taxonomy.name != taxonomy.name);
-    registered.push(Registered { version: taxonomy.version(), taxonomy, compiled: None });
+    registered.retain(|(t, _)| t.name != taxonomy.name);
+    registered.push((taxonomy, version));
 }
 
 /// The version of the registered taxonomy called `name`.
 pub fn registered_version(name: &str) -> Option<String> {
     let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-    registered.iter().find(|r| r.taxonomy.name == name).map(|r| r.version.clone())
+    registered.iter().find(|(t, _)| t.name == name).map(|(_, v)| v.clone())
+}
+
+fn unknown_name(name: &str) -> Error {
+    let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
+    let known: Vec<&str> = registered.iter().map(|(t, _)| t.name.as_str()).collect();
+    Error::Taxonomy(format!(
+        "no taxonomy named '{name}' (known: {}); declare it under `taxonomies:` in a property file, or pass its YAML",
+        if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+    ))
 }
 
 /// Whether a SQL function's taxonomy argument is a name rather than a definition: a name has
@@ -374,29 +391,30 @@ pub fn resolve(argument: &str) -> Result<Arc<Classifier>> {
     if !is_name(argument) {
         return classifier_from_text(argument);
     }
-    let found = {
-        let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-        match registered.iter().find(|r| r.taxonomy.name == argument) {
-            Some(Registered { compiled: Some(c), .. }) => return Ok(c.clone()),
-            Some(r) => Some((r.taxonomy.clone(), r.version.clone())),
-            None => None,
-        }
-    };
-    let Some((taxonomy, version)) = found else {
-        let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-        let known: Vec<&str> = registered.iter().map(|r| r.taxonomy.name.as_str()).collect();
-        return Err(Error::Taxonomy(format!(
-            "no taxonomy named '{argument}' (known: {}); declare it under `taxonomies:` in a property file, or pass its YAML",
-            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
-        )));
-    };
-    // Compiled outside the lock (building a semantic head can take a while).
-    let built = classifier(&taxonomy)?;
-    let mut registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(r) = registered.iter_mut().find(|r| r.taxonomy.name == argument && r.version == version) {
-        r.compiled = Some(built.clone());
+    let version = registered_version(argument).ok_or_else(|| unknown_name(argument))?;
+    if let Some(c) = compiled(argument, &version) {
+        return Ok(c);
     }
-    Ok(built)
+    let taxonomy = {
+        let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
+        registered.iter().find(|(t, _)| t.name == argument).map(|(t, _)| t.clone())
+    };
+    classifier(&taxonomy.ok_or_else(|| unknown_name(argument))?)
+}
+
+thread_local! {
+    static VERSIONS: TextCache<String> = const { TextCache::new() };
+}
+
+/// The version of the taxonomy a SQL function's argument names (as [`resolve`] reads it),
+/// without compiling it.
+pub fn version(argument: &str) -> Result<String> {
+    if is_name(argument) {
+        return registered_version(argument).ok_or_else(|| unknown_name(argument));
+    }
+    let version =
+        VERSIONS.with(|cache| cache.get_or_build(argument, |text| taxonomy::parse_one(text).map(|t| t.version())));
+    version.map(|v| (*v).clone()).map_err(|e| Error::Taxonomy(e.to_string()))
 }
 
 /// The classifier of a taxonomy written as YAML or JSON text (one taxonomy, or a document with
@@ -407,11 +425,7 @@ pub fn classifier_from_text(text: &str) -> Result<Arc<Classifier>> {
     }
     let taxonomy = taxonomy::parse_one(text).map_err(|e| Error::Taxonomy(e.to_string()))?;
     let built = classifier(&taxonomy)?;
-    let mut by_text = BY_TEXT.lock().unwrap_or_else(|p| p.into_inner());
-    if by_text.len() == CACHED {
-        by_text.remove(0);
-    }
-    by_text.push((text.to_owned(), built.clone()));
+    push_capped(&BY_TEXT, text.to_owned(), built.clone());
     Ok(built)
 }
 
@@ -448,6 +462,17 @@ mod tests {
         let vetoed = out[0].as_ref().unwrap();
         assert_eq!((vetoed.label.as_str(), vetoed.evidence[0].kind), (UNKNOWN, "exclusion"));
         assert_eq!(out[1].as_ref().unwrap().label, UNKNOWN);
+    }
+
+    #[test]
+    fn versions_need_no_compiling() {
+        let text = "{name: versioned, intents: [{name: a, keywords: [x]}]}";
+        let expected = taxonomy::parse_one(text).unwrap().version();
+        assert_eq!(version(text).unwrap(), expected);
+        register(taxonomy::parse_one(text).unwrap());
+        assert_eq!(version("versioned").unwrap(), expected);
+        assert!(version("never_registered").unwrap_err().to_string().contains("no taxonomy named 'never_registered'"));
+        assert!(version("{name: t, intents: []}").unwrap_err().to_string().contains("has no labels"));
     }
 
     #[test]

@@ -14,11 +14,8 @@ use crate::{Error, Result};
 /// Format of the saved heads; bumped when training changes.
 const FORMAT: &str = "semantic-head-1";
 
-fn dir() -> Option<PathBuf> {
-    std::env::var_os("CONVLYTICS_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/convlytics")))
-        .map(|d| d.join("semantic"))
+fn dir() -> PathBuf {
+    std::env::var_os("CONVLYTICS_CACHE_DIR").map_or_else(embed::user_cache, PathBuf::from).join("semantic")
 }
 
 /// The trained head of `samples` over `labels` labels: from the cache, or built and saved.
@@ -34,8 +31,8 @@ pub(super) fn semantic(samples: Vec<Sample>, labels: usize) -> Result<Semantic> 
         key.update(&s.text);
     }
     let key: String = key.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect();
-    let path = dir().map(|d| d.join(format!("{key}.bin")));
-    if let Some(bytes) = path.as_ref().and_then(|p| std::fs::read(p).ok()) {
+    let path = dir().join(format!("{key}.bin"));
+    if let Ok(bytes) = std::fs::read(&path) {
         if let Some(semantic) = Semantic::from_bytes(samples.clone(), labels, &bytes) {
             return Ok(semantic);
         }
@@ -44,14 +41,12 @@ pub(super) fn semantic(samples: Vec<Sample>, labels: usize) -> Result<Semantic> 
     let flat = embed::embed(&texts).map_err(Error::Model)?;
     let vectors = Array2::from_shape_vec((samples.len(), DIM), flat).expect("DIM floats per sample");
     let semantic = Semantic::train(samples, vectors, labels);
-    if let Some(path) = path {
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let saved = path.parent().map(std::fs::create_dir_all).transpose().is_ok()
-            && std::fs::write(&tmp, semantic.to_bytes()).is_ok()
-            && std::fs::rename(&tmp, &path).is_ok();
-        if !saved {
-            let _ = std::fs::remove_file(&tmp);
-        }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let saved = path.parent().map(std::fs::create_dir_all).transpose().is_ok()
+        && std::fs::write(&tmp, semantic.to_bytes()).is_ok()
+        && std::fs::rename(&tmp, &path).is_ok();
+    if !saved {
+        let _ = std::fs::remove_file(&tmp);
     }
     Ok(semantic)
 }

@@ -33,10 +33,9 @@ impl ModelConfig {
     /// From `CONVLYTICS_MODEL_DIR` (default `~/.cache/convlytics/models/minilm-l6-int8`) and
     /// `CONVLYTICS_ONNX_THREADS` (default: every core).
     pub fn from_env() -> Self {
-        let dir = std::env::var_os("CONVLYTICS_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-            home.join(".cache/convlytics/models/minilm-l6-int8")
-        });
+        let dir = std::env::var_os("CONVLYTICS_MODEL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| user_cache().join("models/minilm-l6-int8"));
         let threads = std::env::var("CONVLYTICS_ONNX_THREADS")
             .ok()
             .and_then(|t| t.parse().ok())
@@ -168,6 +167,11 @@ impl Model {
         let (_, hidden) = outputs["last_hidden_state"].try_extract_tensor::<f32>()?;
         Ok(hidden.to_vec())
     }
+}
+
+/// The user's convlytics cache, `~/.cache/convlytics` (relative when `HOME` is unset).
+pub(crate) fn user_cache() -> PathBuf {
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".cache/convlytics")
 }
 
 /// Scales `v` to length 1 (a zero vector stays zero).
