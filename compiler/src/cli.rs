@@ -12,7 +12,7 @@ use crate::compile::{compile, locate_sources, write_compiled};
 use crate::engine::{EmbeddedEngine, Engine};
 use crate::error::{Error, Result};
 use crate::eval::intent::{self, TaxonomySource};
-use crate::eval::{identity, pii, ReportFormat, SettingsSource};
+use crate::eval::{identity, pii, sentiment, ReportFormat, SettingsSource};
 use crate::project::profiles::{self, Target, TargetChoice};
 use crate::project::Project;
 use crate::query::{query, OutputFormat};
@@ -88,6 +88,20 @@ enum EvalCommand {
     /// Intent classification: accuracy, macro-F1, per-intent precision and recall, the most
     /// confused pairs, the unknown rate and out-of-scope recall.
     Intent(EvalIntentArgs),
+    /// Sentiment: accuracy, macro-F1, macro-recall and the confusion matrix of `sentiment()`'s
+    /// labels against labelled texts.
+    Sentiment(EvalSentimentArgs),
+}
+
+#[derive(Debug, Args)]
+struct EvalSentimentArgs {
+    /// Labelled texts: CSV with `text,label`, labels `negative`, `neutral` or `positive`; repeat
+    /// for several files (each is scored, then all together).
+    #[arg(long, required = true)]
+    labels: Vec<PathBuf>,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -258,6 +272,10 @@ async fn dispatch(cli: Cli) -> Result<()> {
             };
             let report = intent::evaluate(&source.load()?, &args.labels, args.confused)?;
             intent::print(&report, args.format, &mut std::io::stdout().lock())
+        }
+        Command::Eval(EvalCommand::Sentiment(args)) => {
+            let report = sentiment::evaluate(&args.labels)?;
+            sentiment::print(&report, args.format, &mut std::io::stdout().lock())
         }
         Command::Taxonomy(TaxonomyCommand::List { project_dir }) => {
             taxonomy::list(&Project::load(&project_dir)?, &mut std::io::stdout().lock())

@@ -34,6 +34,9 @@ pub enum Error {
     /// A taxonomy that cannot be used (bad YAML, unknown key, duplicate label, bad pattern).
     #[error("taxonomy: {0}")]
     Taxonomy(String),
+    /// A labelled-texts file for an `eval` command that cannot be read.
+    #[error("labels: {0}")]
+    Labels(String),
     /// The embedding model failed while running.
     #[error("embedding model: {0}")]
     Model(String),

@@ -3,6 +3,7 @@
 pub mod identity;
 pub mod intent;
 pub mod pii;
+pub mod sentiment;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

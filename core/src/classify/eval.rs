@@ -2,40 +2,13 @@
 //! recall, the most confused pairs, the unknown rate, and out-of-scope recall.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use serde::Serialize;
 
 use super::Explanation;
 use crate::taxonomy::{Label, UNKNOWN};
-use crate::{Error, Result};
-
-/// One labelled text: `text,label` in a CSV file.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct LabelledText {
-    /// The utterance.
-    pub text: String,
-    /// Its intent, or the out-of-scope label.
-    pub label: String,
-}
-
-/// Reads a CSV with a header holding `text` and `label` columns (others are ignored).
-pub fn read_labels(reader: impl Read) -> Result<Vec<LabelledText>> {
-    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-    let headers = csv.headers().map_err(|e| Error::Taxonomy(format!("labels: {e}")))?.clone();
-    for needed in ["text", "label"] {
-        if !headers.iter().any(|h| h == needed) {
-            return Err(Error::Taxonomy(format!(
-                "labels: no `{needed}` column (the header is: {}); expected `text,label`",
-                headers.iter().collect::<Vec<_>>().join(",")
-            )));
-        }
-    }
-    csv.deserialize()
-        .enumerate()
-        .map(|(i, row)| row.map_err(|e| Error::Taxonomy(format!("labels: row {}: {e}", i + 2))))
-        .collect()
-}
+pub use crate::labels::{read_labels, LabelScore, LabelledText};
+use crate::labels::{finish, ratio};
 
 /// Intent labels built from labelled texts: up to `per_label` examples each, in file order,
 /// with a description made from the label's name (for the team to rewrite). Rows labelled
@@ -65,21 +38,6 @@ pub fn labels_from_examples(rows: &[LabelledText], per_label: Option<usize>, out
         }
     }
     labels
-}
-
-/// Precision, recall and support of one label.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct LabelScore {
-    /// Texts labelled with it.
-    pub support: usize,
-    /// Texts predicted as it.
-    pub predicted: usize,
-    /// Of those predicted, the share that were right.
-    pub precision: f64,
-    /// Of those labelled, the share found.
-    pub recall: f64,
-    /// Harmonic mean of the two.
-    pub f1: f64,
 }
 
 /// In-scope accuracy and out-of-scope recall had the taxonomy's threshold been another.
@@ -134,14 +92,6 @@ fn best(p: &Explanation) -> (&str, f64) {
     }
 }
 
-fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
-}
-
 /// Scores `predicted` against `gold`; labels that are not intents of `intents` are out of scope.
 pub fn score(
     gold: &[LabelledText],
@@ -176,22 +126,7 @@ pub fn score(
             *confused.entry((g.label.clone(), p.label.clone())).or_default() += 1;
         }
     }
-    let mut f1_sum = 0.0;
-    let mut with_support = 0;
-    for score in labels.values_mut() {
-        let hits = score.recall;
-        score.recall = ratio(hits as usize, score.support);
-        score.precision = ratio(hits as usize, score.predicted);
-        score.f1 = if score.precision + score.recall > 0.0 {
-            2.0 * score.precision * score.recall / (score.precision + score.recall)
-        } else {
-            0.0
-        };
-        if score.support > 0 {
-            f1_sum += score.f1;
-            with_support += 1;
-        }
-    }
+    let (macro_f1, _) = finish(&mut labels);
     let mut confused: Vec<(String, String, usize)> = confused.into_iter().map(|((g, p), n)| (g, p, n)).collect();
     confused.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
     confused.truncate(top_confused);
@@ -221,7 +156,7 @@ pub fn score(
         out_of_scope: oos,
         accuracy: ratio(right, in_scope),
         accuracy_before_threshold: ratio(right_before, in_scope),
-        macro_f1: if with_support == 0 { 0.0 } else { f1_sum / with_support as f64 },
+        macro_f1,
         unknown_rate: ratio(unknown, in_scope),
         out_of_scope_recall: (oos > 0).then(|| ratio(oos_caught, oos)),
         methods,

@@ -7,7 +7,7 @@
 //! [`rules_only_notice`] says so, once per process.
 
 pub mod eval;
-mod rules;
+pub(crate) mod rules;
 mod semantic;
 mod store;
 

@@ -1,0 +1,100 @@
+//! The word and phrase valences: VADER's lexicon with the support lexicon laid over it, and the
+//! closed word lists the rules use (negators, degree adverbs, verbs a negation turns negative).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// Valences on VADER's [-4, 4] scale, keyed by lower-case token or space-joined phrase.
+pub(crate) struct Lexicon {
+    valences: HashMap<String, f64>,
+    /// The longest phrase, in tokens.
+    pub longest: usize,
+}
+
+static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
+    let mut valences = HashMap::new();
+    for source in [include_str!("vader_lexicon.tsv"), include_str!("support_lexicon.tsv")] {
+        for line in source.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+            let (token, value) = line.split_once('\t').expect("lexicon lines are token<TAB>valence");
+            valences.insert(token.to_string(), value.trim().parse().expect("lexicon valence"));
+        }
+    }
+    let longest = valences.keys().map(|k| k.split(' ').count()).max().unwrap_or(1);
+    Lexicon { valences, longest }
+});
+
+/// The lexicon, read on first use.
+pub(crate) fn lexicon() -> &'static Lexicon {
+    &LEXICON
+}
+
+impl Lexicon {
+    /// The valence of a lower-case token or phrase.
+    pub(crate) fn get(&self, key: &str) -> Option<f64> {
+        self.valences.get(key).copied()
+    }
+}
+
+/// Words that negate what follows them in their clause.
+pub(crate) fn is_negator(word: &str) -> bool {
+    word.ends_with("n't")
+        || matches!(
+            word,
+            "not" | "no" | "never" | "none" | "nope" | "nor" | "nothing" | "nowhere" | "nobody" | "neither" | "without"
+                | "cannot" | "cant" | "dont" | "doesnt" | "didnt" | "isnt" | "arent" | "wasnt" | "werent" | "wont"
+                | "wouldnt" | "couldnt" | "shouldnt" | "havent" | "hasnt" | "hadnt" | "aint" | "rarely" | "seldom"
+                | "hardly" | "barely" | "neednt" | "mustnt" | "mightnt" | "despite"
+        )
+}
+
+/// Degree adverbs: how much they raise (or, negative, lower) the valence of the word they modify.
+pub(crate) fn booster(word: &str) -> Option<f64> {
+    const UP: f64 = 0.293;
+    Some(match word {
+        "absolutely" | "amazingly" | "awfully" | "completely" | "considerably" | "decidedly" | "deeply"
+        | "enormously" | "entirely" | "especially" | "exceptionally" | "extremely" | "fully" | "greatly"
+        | "highly" | "hugely" | "incredibly" | "intensely" | "majorly" | "more" | "most" | "particularly"
+        | "purely" | "quite" | "really" | "remarkably" | "so" | "substantially" | "thoroughly" | "totally"
+        | "tremendously" | "unbelievably" | "unusually" | "utterly" | "very" | "super" | "seriously" | "truly"
+        | "fucking" | "freaking" | "effing" | "bloody" | "pretty" | "too" | "beyond" | "such" => UP,
+        "almost" | "slightly" | "somewhat" | "kinda" | "sorta" | "marginally" | "partly" | "little" | "less"
+        | "occasionally" | "mostly" | "fairly" | "bit" => -UP,
+        _ => return None,
+    })
+}
+
+/// Words that raise only a negative valence: persistence and repetition ("still broken",
+/// "again late").
+pub(crate) fn is_persistence(word: &str) -> bool {
+    matches!(word, "still" | "again" | "yet" | "constantly" | "always" | "repeatedly" | "keeps" | "continually")
+}
+
+/// Verbs and participles with no valence of their own that a negation makes a complaint:
+/// "doesn't work", "never arrived", "can't log in", "didn't help".
+pub(crate) fn is_negatable_outcome(word: &str) -> bool {
+    matches!(
+        word,
+        "work" | "works" | "worked" | "working" | "arrive" | "arrives" | "arrived" | "help" | "helped" | "helps"
+            | "respond" | "responded" | "reply" | "replied" | "answer" | "answered" | "fix" | "fixed" | "load"
+            | "loads" | "loading" | "open" | "opens" | "connect" | "connects" | "connected" | "connecting"
+            | "charge" | "charging" | "turn" | "start" | "starts" | "sync" | "syncing" | "show" | "showed"
+            | "receive" | "received" | "refund" | "refunded" | "resolve" | "resolved" | "solve" | "solved"
+            | "update" | "updated" | "fit" | "fits" | "last" | "lasted" | "log" | "login" | "access"
+            | "deliver" | "delivered" | "ship" | "shipped" | "come" | "came" | "get" | "got" | "hear"
+            | "heard" | "call" | "called" | "contact" | "contacted" | "sent" | "send" | "process" | "processed"
+            | "go" | "went" | "accept" | "accepted" | "recognize" | "recognise" | "install" | "download"
+            | "print" | "pair" | "boot" | "power" | "correct" | "accurate" | "edible" | "back" | "return" | "make"
+            | "honor" | "honour" | "keep" | "kept"
+    )
+}
+
+/// Words that turn the rest of their sentence round: what follows weighs more than what came
+/// before.
+pub(crate) fn is_contrast(word: &str) -> bool {
+    matches!(word, "but" | "however" | "although" | "though")
+}
+
+/// Words that make what follows in the clause hypothetical or requested rather than felt.
+pub(crate) fn is_irrealis(word: &str) -> bool {
+    matches!(word, "if" | "would" | "could" | "hope" | "hopefully" | "wish" | "should" | "unless" | "whether")
+}
