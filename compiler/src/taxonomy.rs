@@ -40,6 +40,7 @@ pub fn from_csv(labels: &Path, options: &FromCsv) -> Result<String> {
         intents,
         topics: Vec::new(),
         entities: Vec::new(),
+        resolution: None,
     };
     #[derive(serde::Serialize)]
     struct PropertyFile<'t> {

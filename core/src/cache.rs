@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// The last few values built from text keys; the oldest goes first when full.
 pub(crate) struct TextCache<T>(RefCell<Vec<(String, Rc<T>)>>);
@@ -29,3 +30,43 @@ impl<T> TextCache<T> {
         Ok(built)
     }
 }
+
+/// The last few values compiled in this process, shared by every thread, keyed by text (a
+/// taxonomy's version, or its YAML); the oldest goes first when full.
+pub(crate) struct SharedCache<T>(Mutex<Vec<(String, Arc<T>)>>);
+
+impl<T> SharedCache<T> {
+    const CAPACITY: usize = 8;
+
+    /// An empty cache (usable in a `static`).
+    pub(crate) const fn new() -> Self {
+        Self(Mutex::new(Vec::new()))
+    }
+
+    /// The value cached under `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<T>> {
+        let entries = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+
+    /// Caches `value` under `key`.
+    pub(crate) fn insert(&self, key: String, value: Arc<T>) {
+        let mut entries = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|(k, _)| *k != key);
+        if entries.len() == Self::CAPACITY {
+            entries.remove(0);
+        }
+        entries.push((key, value));
+    }
+
+    /// The value cached under `key`, built (outside the lock) with `build` when missing.
+    pub(crate) fn get_or_build<E>(&self, key: &str, build: impl FnOnce() -> Result<T, E>) -> Result<Arc<T>, E> {
+        if let Some(hit) = self.get(key) {
+            return Ok(hit);
+        }
+        let built = Arc::new(build()?);
+        self.insert(key.to_owned(), built.clone());
+        Ok(built)
+    }
+}
+

@@ -34,6 +34,9 @@ pub enum Error {
     /// A taxonomy that cannot be used (bad YAML, unknown key, duplicate label, bad pattern).
     #[error("taxonomy: {0}")]
     Taxonomy(String),
+    /// Turns that cannot be read as a conversation (roles and texts of different lengths).
+    #[error("resolution: {0}")]
+    Resolution(String),
     /// A labelled-texts file for an `eval` command that cannot be read.
     #[error("labels: {0}")]
     Labels(String),

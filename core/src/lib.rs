@@ -8,13 +8,16 @@ mod cache;
 pub mod classify;
 pub mod conversation_id;
 pub mod embed;
+pub mod entities;
 mod error;
 pub mod identity;
 pub mod labels;
 pub mod language;
 pub mod pii;
+pub mod resolution;
 pub mod sentiment;
 pub mod taxonomy;
+pub mod summarize;
 pub mod transcript;
 mod user_regex;
 

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use ndarray::Array2;
 use serde::Serialize;
 
-use crate::cache::TextCache;
+use crate::cache::{SharedCache, TextCache};
 use crate::embed::{self, DIM};
 use crate::taxonomy::{self, Label, Taxonomy, UNKNOWN};
 use crate::{Error, Result};
@@ -321,47 +321,34 @@ pub fn rules_only_notice(classifier: &Classifier) -> Option<String> {
     })
 }
 
-type Compiled = Mutex<Vec<(String, Arc<Classifier>)>>;
-static COMPILED: Compiled = Mutex::new(Vec::new());
-static BY_TEXT: Compiled = Mutex::new(Vec::new());
-const CACHED: usize = 8;
+/// Compiled classifiers by taxonomy name and version.
+static COMPILED: SharedCache<Classifier> = SharedCache::new();
+/// The `name@version` keys of [`COMPILED`] by the YAML text SQL passed.
+static BY_TEXT: SharedCache<String> = SharedCache::new();
+/// Taxonomies by the YAML text SQL passed.
+static PARSED: SharedCache<Taxonomy> = SharedCache::new();
 
 /// The compiled classifier of taxonomy `name` at `version`, when there is one.
 fn compiled(name: &str, version: &str) -> Option<Arc<Classifier>> {
-    let compiled = COMPILED.lock().unwrap_or_else(|p| p.into_inner());
-    compiled.iter().find(|(v, c)| v == version && c.name == name).map(|(_, c)| c.clone())
+    COMPILED.get(&format!("{name}@{version}"))
 }
 
 /// The classifier of `taxonomy`, compiled once per process and version.
 pub fn classifier(taxonomy: &Taxonomy) -> Result<Arc<Classifier>> {
-    let version = taxonomy.version();
-    if let Some(c) = compiled(&taxonomy.name, &version) {
-        return Ok(c);
-    }
+    let key = format!("{}@{}", taxonomy.name, taxonomy.version());
     // Compiled outside the lock: building a semantic head can take a while.
-    let built = Arc::new(Classifier::new(taxonomy)?);
-    push_capped(&COMPILED, version, built.clone());
-    Ok(built)
-}
-
-/// Adds an entry to a cache of compiled classifiers, the oldest going first when it is full.
-fn push_capped(cache: &Compiled, key: String, classifier: Arc<Classifier>) {
-    let mut entries = cache.lock().unwrap_or_else(|p| p.into_inner());
-    if entries.len() == CACHED {
-        entries.remove(0);
-    }
-    entries.push((key, classifier));
+    COMPILED.get_or_build(&key, || Classifier::new(taxonomy))
 }
 
 /// Taxonomies known by name, each with its version.
-static REGISTERED: Mutex<Vec<(Taxonomy, String)>> = Mutex::new(Vec::new());
+static REGISTERED: Mutex<Vec<(Arc<Taxonomy>, String)>> = Mutex::new(Vec::new());
 
 /// Makes `taxonomy` known by name to [`resolve`] in this process (replacing one of that name).
 pub fn register(taxonomy: Taxonomy) {
     let version = taxonomy.version();
     let mut registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
     registered.retain(|(t, _)| t.name != taxonomy.name);
-    registered.push((taxonomy, version));
+    registered.push((Arc::new(taxonomy), version));
 }
 
 /// The version of the registered taxonomy called `name`.
@@ -395,11 +382,20 @@ pub fn resolve(argument: &str) -> Result<Arc<Classifier>> {
     if let Some(c) = compiled(argument, &version) {
         return Ok(c);
     }
-    let taxonomy = {
-        let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-        registered.iter().find(|(t, _)| t.name == argument).map(|(t, _)| t.clone())
-    };
-    classifier(&taxonomy.ok_or_else(|| unknown_name(argument))?)
+    classifier(&*taxonomy(argument)?)
+}
+
+/// The taxonomy a SQL function's argument names (as [`resolve`] reads it), parsed once.
+pub fn taxonomy(argument: &str) -> Result<Arc<Taxonomy>> {
+    if !is_name(argument) {
+        return PARSED.get_or_build(argument, || {
+            taxonomy::parse_one(argument).map_err(|e| Error::Taxonomy(e.to_string()))
+        });
+    }
+    let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
+    let found = registered.iter().find(|(t, _)| t.name == argument).map(|(t, _)| t.clone());
+    drop(registered);
+    found.ok_or_else(|| unknown_name(argument))
 }
 
 thread_local! {
@@ -420,13 +416,11 @@ pub fn version(argument: &str) -> Result<String> {
 /// The classifier of a taxonomy written as YAML or JSON text (one taxonomy, or a document with
 /// exactly one), compiled once per process and text.
 pub fn classifier_from_text(text: &str) -> Result<Arc<Classifier>> {
-    if let Some((_, c)) = BY_TEXT.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|(t, _)| t == text) {
-        return Ok(c.clone());
+    let key = BY_TEXT.get_or_build(text, || taxonomy(text).map(|t| format!("{}@{}", t.name, t.version())))?;
+    match COMPILED.get(&key) {
+        Some(c) => Ok(c),
+        None => classifier(&*taxonomy(text)?),
     }
-    let taxonomy = taxonomy::parse_one(text).map_err(|e| Error::Taxonomy(e.to_string()))?;
-    let built = classifier(&taxonomy)?;
-    push_capped(&BY_TEXT, text.to_owned(), built.clone());
-    Ok(built)
 }
 
 #[cfg(test)]

@@ -39,6 +39,36 @@ pub struct Taxonomy {
     /// Entity types, with gazetteer values or patterns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entities: Vec<EntityType>,
+    /// Phrases that mark how conversations end, added to (or replacing) the built-in ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<ResolutionPhrases>,
+}
+
+/// Phrases per resolution status, matched like keywords (whole words, case and accents folded).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolutionPhrases {
+    /// Replace the built-in phrases of every status listed here instead of adding to them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replace: bool,
+    /// Said by the customer when the problem is gone ("that worked").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub solved: Vec<String>,
+    /// Said by the business when it has solved the problem ("your refund has been issued").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub solved_by_agent: Vec<String>,
+    /// Said by the business when it passes the problem up ("I've escalated this").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalated: Vec<String>,
+    /// Said by the business when it passes the customer to someone else ("transferring you").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handoff: Vec<String>,
+    /// Said by the business when the customer has gone quiet ("are you still there?").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub abandoned: Vec<String>,
+    /// Said by the customer when the problem remains ("still not working").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unresolved: Vec<String>,
 }
 
 fn default_threshold() -> f64 {
@@ -217,8 +247,11 @@ impl Taxonomy {
                 format!("taxonomy '{name}': topic_threshold {} is not between 0 and 1", self.topic_threshold),
             ));
         }
-        if self.intents.is_empty() && self.topics.is_empty() && self.entities.is_empty() {
-            return Err(at(name, format!("taxonomy '{name}' has no labels: give it intents, topics or entities")));
+        if self.intents.is_empty() && self.topics.is_empty() && self.entities.is_empty() && self.resolution.is_none() {
+            return Err(at(
+                name,
+                format!("taxonomy '{name}' has no labels: give it intents, topics, entities or resolution phrases"),
+            ));
         }
         for (kind, labels) in [("intent", &self.intents), ("topic", &self.topics)] {
             check_names(name, kind, labels.iter().map(|l| l.name.as_str()))?;
