@@ -69,4 +69,3 @@ impl<T> SharedCache<T> {
         Ok(built)
     }
 }
-

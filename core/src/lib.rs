@@ -16,8 +16,8 @@ pub mod language;
 pub mod pii;
 pub mod resolution;
 pub mod sentiment;
-pub mod taxonomy;
 pub mod summarize;
+pub mod taxonomy;
 pub mod transcript;
 mod user_regex;
 

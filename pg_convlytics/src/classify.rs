@@ -101,7 +101,7 @@ fn resolve(function: &str, taxonomy: &str) -> Arc<Classifier> {
 
 /// When `taxonomy` is a name, makes this backend's registry hold the version stored in
 /// `convlytics.taxonomies` (read once per statement and name).
-fn sync_registered(function: &str, taxonomy: &str) {
+pub(crate) fn sync_registered(function: &str, taxonomy: &str) {
     if classify::is_name(taxonomy) && !checked_this_statement(taxonomy) {
         let stored: Result<(Option<String>, Option<String>), _> = Spi::connect(|client| {
             let found = client.select(

@@ -44,6 +44,7 @@ fn normalize(kind: &str, value: &str, region: Option<&str>) -> Option<String> {
 mod classify;
 mod identity;
 mod pii;
+mod signals;
 mod transcript;
 pub use identity::stitch_identity;
 

@@ -72,10 +72,8 @@ fn as_text(report: &SentimentReport) -> String {
     let mut text = String::from("Sentiment evaluation\n\n");
     text += &format!("  {:<40} {:>6} {:>9} {:>9} {:>12}\n", "labels", "texts", "accuracy", "macro F1", "macro recall");
     let mut row = |name: &str, m: &eval::SentimentMetrics| {
-        text += &format!(
-            "  {name:<40} {:>6} {:>9.4} {:>9.4} {:>12.4}\n",
-            m.texts, m.accuracy, m.macro_f1, m.macro_recall
-        );
+        text +=
+            &format!("  {name:<40} {:>6} {:>9.4} {:>9.4} {:>12.4}\n", m.texts, m.accuracy, m.macro_f1, m.macro_recall);
     };
     for f in &report.files {
         row(&f.path.display().to_string(), &f.metrics);

@@ -6,6 +6,7 @@
 
 mod classify;
 mod identity;
+mod signals;
 mod strings;
 mod transcript;
 
@@ -43,6 +44,7 @@ pub fn udfs() -> Vec<datafusion::logical_expr::ScalarUDF> {
         Transcript::Info.udf(),
     ];
     udfs.extend(Classify::ALL.map(Classify::udf));
+    udfs.extend(signals::text_udfs());
     udfs
 }
 

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Explanation;
-use crate::taxonomy::{Label, UNKNOWN};
-pub use crate::labels::{read_labels, LabelScore, LabelledText};
 use crate::labels::{finish, ratio};
+pub use crate::labels::{read_labels, LabelScore, LabelledText};
+use crate::taxonomy::{Label, UNKNOWN};
 
 /// Intent labels built from labelled texts: up to `per_label` examples each, in file order,
 /// with a description made from the label's name (for the team to rewrite). Rows labelled

@@ -388,9 +388,8 @@ pub fn resolve(argument: &str) -> Result<Arc<Classifier>> {
 /// The taxonomy a SQL function's argument names (as [`resolve`] reads it), parsed once.
 pub fn taxonomy(argument: &str) -> Result<Arc<Taxonomy>> {
     if !is_name(argument) {
-        return PARSED.get_or_build(argument, || {
-            taxonomy::parse_one(argument).map_err(|e| Error::Taxonomy(e.to_string()))
-        });
+        return PARSED
+            .get_or_build(argument, || taxonomy::parse_one(argument).map_err(|e| Error::Taxonomy(e.to_string())));
     }
     let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
     let found = registered.iter().find(|(t, _)| t.name == argument).map(|(t, _)| t.clone());

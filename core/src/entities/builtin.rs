@@ -7,10 +7,30 @@ use regex::{Captures, Regex};
 
 /// Currency symbols, codes and words, to ISO 4217.
 const CURRENCIES: [(&str, &str); 24] = [
-    ("$", "USD"), ("us$", "USD"), ("usd", "USD"), ("dollars", "USD"), ("dollar", "USD"), ("bucks", "USD"),
-    ("€", "EUR"), ("eur", "EUR"), ("euros", "EUR"), ("euro", "EUR"), ("£", "GBP"), ("gbp", "GBP"),
-    ("pounds", "GBP"), ("¥", "JPY"), ("jpy", "JPY"), ("yen", "JPY"), ("₹", "INR"), ("inr", "INR"),
-    ("rupees", "INR"), ("cad", "CAD"), ("aud", "AUD"), ("chf", "CHF"), ("r$", "BRL"), ("brl", "BRL"),
+    ("$", "USD"),
+    ("us$", "USD"),
+    ("usd", "USD"),
+    ("dollars", "USD"),
+    ("dollar", "USD"),
+    ("bucks", "USD"),
+    ("€", "EUR"),
+    ("eur", "EUR"),
+    ("euros", "EUR"),
+    ("euro", "EUR"),
+    ("£", "GBP"),
+    ("gbp", "GBP"),
+    ("pounds", "GBP"),
+    ("¥", "JPY"),
+    ("jpy", "JPY"),
+    ("yen", "JPY"),
+    ("₹", "INR"),
+    ("inr", "INR"),
+    ("rupees", "INR"),
+    ("cad", "CAD"),
+    ("aud", "AUD"),
+    ("chf", "CHF"),
+    ("r$", "BRL"),
+    ("brl", "BRL"),
 ];
 
 const CURRENCY: &str = r"(?i:us\$|r\$|\$|€|£|¥|₹|usd|eur|gbp|jpy|inr|cad|aud|chf|brl)";
@@ -25,8 +45,20 @@ static MONEY: LazyLock<Regex> = LazyLock::new(|| {
     .expect("money pattern")
 });
 
-const MONTHS: [&str; 12] =
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
 const MONTH: &str = r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
 
 static DATE: LazyLock<Regex> = LazyLock::new(|| {

@@ -173,7 +173,8 @@ mod tests {
     #[test]
     fn gazetteer_synonyms_normalize_and_respect_words() {
         let found = extractor().extract("I'm on the Pro Tier, not basic. Basically fine.");
-        let got: Vec<(&str, &str, &str)> = found.iter().map(|e| (e.kind.as_str(), e.text.as_str(), e.value.as_str())).collect();
+        let got: Vec<(&str, &str, &str)> =
+            found.iter().map(|e| (e.kind.as_str(), e.text.as_str(), e.value.as_str())).collect();
         assert_eq!(got, [("plan", "Pro Tier", "Premium"), ("plan", "basic", "Basic")]);
     }
 

@@ -55,7 +55,14 @@ pub fn score(gold: &[LabelledText], predicted: &[&str]) -> SentimentMetrics {
         *confusion.entry(g.label.clone()).or_default().entry(p.to_string()).or_default() += 1;
     }
     let (macro_f1, macro_recall) = finish(&mut labels);
-    SentimentMetrics { texts: gold.len(), accuracy: ratio(right, gold.len()), macro_f1, macro_recall, labels, confusion }
+    SentimentMetrics {
+        texts: gold.len(),
+        accuracy: ratio(right, gold.len()),
+        macro_f1,
+        macro_recall,
+        labels,
+        confusion,
+    }
 }
 
 #[cfg(test)]

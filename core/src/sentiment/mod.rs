@@ -245,9 +245,10 @@ fn apply_rules(
         tokens[..i].iter().rev().take_while(|t| t.clause == first.clause).take(REACH).collect();
     let negator = before.iter().position(|t| lexicon::is_negator(&t.word));
     let intensified = negator.is_some_and(|n| {
-        before[n].word == "never" && before[..n].iter().any(|t| matches!(t.word.as_str(), "more" | "so" | "this" | "such"))
+        before[n].word == "never"
+            && before[..n].iter().any(|t| matches!(t.word.as_str(), "more" | "so" | "this" | "such"))
     });
-    let negated = negator.is_some() && !intensified && !tokens.get(i + len).is_some_and(|t| t.word == "only");
+    let negated = negator.is_some() && !intensified && tokens.get(i + len).is_none_or(|t| t.word != "only");
     if negated && len == 1 && lexicon::is_negatable_outcome(&first.word) && v >= 0.0 {
         v = FAILED_OUTCOME;
         rules.push("negated");
@@ -342,8 +343,10 @@ fn expectation(clause: &[Token<'_>]) -> bool {
 fn waits(tokens: &[Token<'_>]) -> Vec<(usize, Cue)> {
     let mut cues = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
-        if !matches!(t.word.as_str(), "wait" | "waited" | "waiting" | "waits" | "took" | "taking" | "takes" | "hold" | "spent")
-        {
+        if !matches!(
+            t.word.as_str(),
+            "wait" | "waited" | "waiting" | "waits" | "took" | "taking" | "takes" | "hold" | "spent"
+        ) {
             continue;
         }
         let window = tokens[i + 1..].iter().take(4).take_while(|n| n.sentence == t.sentence);
@@ -362,7 +365,24 @@ fn waits(tokens: &[Token<'_>]) -> Vec<(usize, Cue)> {
                 break;
             }
             saw_amount |= n.word.chars().all(|c| c.is_ascii_digit())
-                || matches!(n.word.as_str(), "a" | "an" | "two" | "three" | "four" | "five" | "six" | "ten" | "several" | "many" | "few" | "over" | "almost" | "nearly" | "about" | "another");
+                || matches!(
+                    n.word.as_str(),
+                    "a" | "an"
+                        | "two"
+                        | "three"
+                        | "four"
+                        | "five"
+                        | "six"
+                        | "ten"
+                        | "several"
+                        | "many"
+                        | "few"
+                        | "over"
+                        | "almost"
+                        | "nearly"
+                        | "about"
+                        | "another"
+                );
         }
     }
     cues

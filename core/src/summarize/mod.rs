@@ -10,14 +10,48 @@ pub const DEFAULT_SENTENCES: usize = 2;
 
 /// Words that make a sentence a greeting, thanks or sign-off when it is short.
 const SMALL_TALK: [&str; 18] = [
-    "hi", "hello", "hey", "dear", "thanks", "thank", "regards", "cheers", "best", "sincerely", "welcome",
-    "good morning", "good afternoon", "good evening", "how can i help", "how may i help", "bye", "sent from my",
+    "hi",
+    "hello",
+    "hey",
+    "dear",
+    "thanks",
+    "thank",
+    "regards",
+    "cheers",
+    "best",
+    "sincerely",
+    "welcome",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "how can i help",
+    "how may i help",
+    "bye",
+    "sent from my",
 ];
 
 /// Words of a request or a problem.
 const PROBLEM_WORDS: [&str; 20] = [
-    "order", "refund", "charge", "charged", "account", "payment", "delivery", "package", "cancel", "broken",
-    "error", "problem", "issue", "wrong", "missing", "login", "password", "card", "subscription", "bill",
+    "order",
+    "refund",
+    "charge",
+    "charged",
+    "account",
+    "payment",
+    "delivery",
+    "package",
+    "cancel",
+    "broken",
+    "error",
+    "problem",
+    "issue",
+    "wrong",
+    "missing",
+    "login",
+    "password",
+    "card",
+    "subscription",
+    "bill",
 ];
 
 /// A sentence of the text with its byte span.
@@ -78,12 +112,20 @@ pub fn summarize(text: &str, n: usize) -> String {
         .iter()
         .enumerate()
         .map(|(rank, (i, s))| {
-            let outcome = if resolution::resolve(&["agent"], &[s.text]).is_ok_and(|r| r.turn.is_some() && r.status != "abandoned") {
+            let outcome = if resolution::resolve(&["agent"], &[s.text])
+                .is_ok_and(|r| r.turn.is_some() && r.status != "abandoned")
+            {
                 0.8
             } else {
                 0.0
             };
-            let position = if rank == 0 { 0.6 } else if Some(*i) == last { 0.3 } else { 0.0 };
+            let position = if rank == 0 {
+                0.6
+            } else if Some(*i) == last {
+                0.3
+            } else {
+                0.0
+            };
             (problem_score(s) + outcome + position, *i)
         })
         .collect();
@@ -124,7 +166,7 @@ pub fn summarize_turns(roles: &[&str], texts: &[&str], n: usize) -> crate::Resul
         sentences
             .iter()
             .find(|s| folded(s.text).contains(&folded(&phrase)))
-            .or(sentences.last())
+            .or(sentences.last().filter(|_| resolution.status == "abandoned"))
             .map(|s| s.text.to_string())
     });
     let outcome = match outcome {
@@ -161,6 +203,9 @@ mod tests {
             "Got my refund, thanks!",
         ];
         let s = summarize_turns(&roles, &texts, 2).unwrap();
-        assert_eq!(s, "Customer: I was charged twice for my subscription this month. Outcome (solved): Got my refund, thanks!");
+        assert_eq!(
+            s,
+            "Customer: I was charged twice for my subscription this month. Outcome (solved): Got my refund, thanks!"
+        );
     }
 }
