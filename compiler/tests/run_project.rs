@@ -185,6 +185,16 @@ const INTENTS: &str = "select c.source_id, i.intent, i.topics, i.taxonomy_versio
   from analytics.conversation_intents i join analytics.conversations c on c.conversation_id = i.conversation_id
   order by c.source_id";
 
+/// The signals of each conversation, and its repeat-contact flag.
+const SIGNALS: &str =
+    "select c.source_id, s.resolution, s.resolution_evidence, s.summary, s.customer_tones, s.entities,
+    cast(cast(round(s.sentiment_change * 10000) as bigint) as varchar), cast(s.agent_handoffs as varchar),
+    coalesce(cast(r.is_repeat_contact as varchar), '-'), s.taxonomy_version
+  from analytics.conversation_signals s
+  join analytics.conversations c on c.conversation_id = s.conversation_id
+  left join analytics.repeat_contacts r on r.conversation_id = s.conversation_id
+  order by c.source_id";
+
 /// What could not be read, and why.
 const QUARANTINE: &str = "select source_id, format, reason from analytics.quarantine order by source_id";
 
@@ -230,6 +240,9 @@ async fn both_engines_build_the_same_marts() {
     let refund = expected_intents.iter().find(|r| r[0] == "48213").expect("the double-charge email");
     assert_eq!((refund[1].as_str(), refund[2].as_str()), ("billing_issue", "payment"), "{refund:?}");
     assert!(expected_intents.iter().filter(|r| r[1] != "unknown").count() >= 15, "{expected_intents:?}");
+    let expected_signals = embedded_mart(project_dir.path(), SIGNALS).await;
+    assert_eq!(expected_signals.len(), 17, "{expected_signals:?}");
+    assert!(expected_signals.iter().any(|r| r[1] != "unresolved"), "{expected_signals:?}");
 
     let project = Project::load(project_dir.path()).expect("load");
     let target =
@@ -258,6 +271,7 @@ async fn both_engines_build_the_same_marts() {
         (CONVERSATIONS, &expected_conversations),
         (QUARANTINE, &expected_quarantine),
         (INTENTS, &expected_intents),
+        (SIGNALS, &expected_signals),
     ] {
         let rows = pg.client().query(&sql.replace("analytics.", "e2e_analytics."), &[]).await.expect(sql);
         let actual: Vec<Vec<String>> =

@@ -80,6 +80,29 @@ const DEFAULTS: [&[&str]; 6] = [
         "thanks for the help",
         "problem is gone",
         "all set",
+        // The same in the other languages of the sentiment lexicon.
+        "ya funciona",
+        "funciona ahora",
+        "ahora funciona",
+        "problema resuelto",
+        "ça marche",
+        "ça fonctionne",
+        "c'est résolu",
+        "es funktioniert",
+        "funktioniert jetzt",
+        "jetzt funktioniert",
+        "het werkt",
+        "werkt nu",
+        "het is opgelost",
+        "funciona agora",
+        "já funciona",
+        "ora funziona",
+        "funziona ora",
+        "risolto",
+        "det fungerar",
+        "fungerar nu",
+        "всё работает",
+        "теперь работает",
     ],
     &[
         "has been resolved",
@@ -228,6 +251,17 @@ const DEFAULTS: [&[&str]; 6] = [
         "not happy",
         "unacceptable",
         "this is ridiculous",
+        "sigue sin funcionar",
+        "todavía no",
+        "toujours pas",
+        "ne marche toujours pas",
+        "immer noch nicht",
+        "nog steeds niet",
+        "ainda não",
+        "ancora non",
+        "fortfarande inte",
+        "всё ещё не",
+        "до сих пор не",
     ],
 ];
 
@@ -432,6 +466,15 @@ mod tests {
         assert_eq!(r.status, "handoff");
         let r = status(&[("customer", "Hi"), ("agent", "Hello, are you still there?")]);
         assert_eq!(r.status, "abandoned");
+    }
+
+    #[test]
+    fn phrases_in_other_languages() {
+        assert_eq!(status(&[("customer", "La app no abre"), ("customer", "Ya funciona, gracias")]).status, "solved");
+        assert_eq!(
+            status(&[("customer", "Die App stürzt ab"), ("customer", "Immer noch nicht!")]).status,
+            "unresolved"
+        );
     }
 
     #[test]

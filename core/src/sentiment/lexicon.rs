@@ -1,7 +1,7 @@
 //! The word and phrase valences: VADER's lexicon with the support lexicon laid over it, and the
 //! closed word lists the rules use (negators, degree adverbs, verbs a negation turns negative).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 /// Valences on VADER's [-4, 4] scale, keyed by lower-case token or space-joined phrase.
@@ -37,46 +37,88 @@ impl Lexicon {
 
 /// Words that negate what follows them in their clause.
 pub(crate) fn is_negator(word: &str) -> bool {
-    word.ends_with("n't")
-        || matches!(
-            word,
-            "not"
-                | "no"
-                | "never"
-                | "none"
-                | "nope"
-                | "nor"
-                | "nothing"
-                | "nowhere"
-                | "nobody"
-                | "neither"
-                | "without"
-                | "cannot"
-                | "cant"
-                | "dont"
-                | "doesnt"
-                | "didnt"
-                | "isnt"
-                | "arent"
-                | "wasnt"
-                | "werent"
-                | "wont"
-                | "wouldnt"
-                | "couldnt"
-                | "shouldnt"
-                | "havent"
-                | "hasnt"
-                | "hadnt"
-                | "aint"
-                | "rarely"
-                | "seldom"
-                | "hardly"
-                | "barely"
-                | "neednt"
-                | "mustnt"
-                | "mightnt"
-                | "despite"
-        )
+    static NEGATORS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
+        [
+            "not",
+            "no",
+            "never",
+            "none",
+            "nope",
+            "nor",
+            "nothing",
+            "nowhere",
+            "nobody",
+            "neither",
+            "without",
+            "cannot",
+            "cant",
+            "dont",
+            "doesnt",
+            "didnt",
+            "isnt",
+            "arent",
+            "wasnt",
+            "werent",
+            "wont",
+            "wouldnt",
+            "couldnt",
+            "shouldnt",
+            "havent",
+            "hasnt",
+            "hadnt",
+            "aint",
+            "rarely",
+            "seldom",
+            "hardly",
+            "barely",
+            "neednt",
+            "mustnt",
+            "mightnt",
+            "despite",
+            // Spanish, Portuguese, French, Italian, German, Dutch, Swedish, Russian.
+            "nunca",
+            "nada",
+            "sin",
+            "ningún",
+            "ninguna",
+            "não",
+            "nem",
+            "sem",
+            "ne",
+            "jamais",
+            "rien",
+            "aucun",
+            "aucune",
+            "sans",
+            "non",
+            "nessun",
+            "nessuno",
+            "senza",
+            "niente",
+            "nicht",
+            "kein",
+            "keine",
+            "keinen",
+            "nie",
+            "niemals",
+            "ohne",
+            "niet",
+            "geen",
+            "nooit",
+            "zonder",
+            "inte",
+            "aldrig",
+            "ingen",
+            "inget",
+            "utan",
+            "не",
+            "нет",
+            "никогда",
+            "без",
+        ]
+        .into()
+    });
+    word.ends_with("n't") || NEGATORS.contains(word)
 }
 
 /// Degree adverbs: how much they raise (or, negative, lower) the valence of the word they modify.
@@ -87,8 +129,9 @@ pub(crate) fn booster(word: &str) -> Option<f64> {
         | "enormously" | "entirely" | "especially" | "exceptionally" | "extremely" | "fully" | "greatly" | "highly"
         | "hugely" | "incredibly" | "intensely" | "majorly" | "more" | "most" | "particularly" | "purely" | "quite"
         | "really" | "remarkably" | "so" | "substantially" | "thoroughly" | "totally" | "tremendously"
-        | "unbelievably" | "unusually" | "utterly" | "very" | "super" | "seriously" | "truly" | "fucking"
-        | "freaking" | "effing" | "bloody" | "pretty" | "too" | "beyond" | "such" => UP,
+        | "unbelievably" | "unusually" | "utterly" | "very" | "super" | "seriously" | "truly" | "très" | "muy"
+        | "sehr" | "molto" | "muito" | "erg" | "zeer" | "väldigt" | "очень" | "fucking" | "freaking" | "effing"
+        | "bloody" | "pretty" | "too" | "beyond" | "such" => UP,
         "almost" | "slightly" | "somewhat" | "kinda" | "sorta" | "marginally" | "partly" | "little" | "less"
         | "occasionally" | "mostly" | "fairly" | "bit" => -UP,
         _ => return None,
@@ -98,108 +141,162 @@ pub(crate) fn booster(word: &str) -> Option<f64> {
 /// Words that raise only a negative valence: persistence and repetition ("still broken",
 /// "again late").
 pub(crate) fn is_persistence(word: &str) -> bool {
-    matches!(word, "still" | "again" | "yet" | "constantly" | "always" | "repeatedly" | "keeps" | "continually")
+    const PERSISTENCE: [&str; 22] = [
+        "still",
+        "again",
+        "yet",
+        "constantly",
+        "always",
+        "repeatedly",
+        "keeps",
+        "continually",
+        "todavía",
+        "aún",
+        "encore",
+        "toujours",
+        "immer",
+        "noch",
+        "nog",
+        "steeds",
+        "ainda",
+        "ancora",
+        "fortfarande",
+        "всё",
+        "опять",
+        "снова",
+    ];
+    PERSISTENCE.contains(&word)
 }
 
 /// Verbs and participles with no valence of their own that a negation makes a complaint:
 /// "doesn't work", "never arrived", "can't log in", "didn't help".
 pub(crate) fn is_negatable_outcome(word: &str) -> bool {
-    matches!(
-        word,
-        "work"
-            | "works"
-            | "worked"
-            | "working"
-            | "arrive"
-            | "arrives"
-            | "arrived"
-            | "help"
-            | "helped"
-            | "helps"
-            | "respond"
-            | "responded"
-            | "reply"
-            | "replied"
-            | "answer"
-            | "answered"
-            | "fix"
-            | "fixed"
-            | "load"
-            | "loads"
-            | "loading"
-            | "open"
-            | "opens"
-            | "connect"
-            | "connects"
-            | "connected"
-            | "connecting"
-            | "charge"
-            | "charging"
-            | "turn"
-            | "start"
-            | "starts"
-            | "sync"
-            | "syncing"
-            | "show"
-            | "showed"
-            | "receive"
-            | "received"
-            | "refund"
-            | "refunded"
-            | "resolve"
-            | "resolved"
-            | "solve"
-            | "solved"
-            | "update"
-            | "updated"
-            | "fit"
-            | "fits"
-            | "last"
-            | "lasted"
-            | "log"
-            | "login"
-            | "access"
-            | "deliver"
-            | "delivered"
-            | "ship"
-            | "shipped"
-            | "come"
-            | "came"
-            | "get"
-            | "got"
-            | "hear"
-            | "heard"
-            | "call"
-            | "called"
-            | "contact"
-            | "contacted"
-            | "sent"
-            | "send"
-            | "process"
-            | "processed"
-            | "go"
-            | "went"
-            | "accept"
-            | "accepted"
-            | "recognize"
-            | "recognise"
-            | "install"
-            | "download"
-            | "print"
-            | "pair"
-            | "boot"
-            | "power"
-            | "correct"
-            | "accurate"
-            | "edible"
-            | "back"
-            | "return"
-            | "make"
-            | "honor"
-            | "honour"
-            | "keep"
-            | "kept"
-    )
+    static OUTCOMES: LazyLock<HashSet<&str>> = LazyLock::new(|| {
+        [
+            "work",
+            "works",
+            "worked",
+            "working",
+            "arrive",
+            "arrives",
+            "arrived",
+            "help",
+            "helped",
+            "helps",
+            "respond",
+            "responded",
+            "reply",
+            "replied",
+            "answer",
+            "answered",
+            "fix",
+            "fixed",
+            "load",
+            "loads",
+            "loading",
+            "open",
+            "opens",
+            "connect",
+            "connects",
+            "connected",
+            "connecting",
+            "charge",
+            "charging",
+            "turn",
+            "start",
+            "starts",
+            "sync",
+            "syncing",
+            "show",
+            "showed",
+            "receive",
+            "received",
+            "refund",
+            "refunded",
+            "resolve",
+            "resolved",
+            "solve",
+            "solved",
+            "update",
+            "updated",
+            "fit",
+            "fits",
+            "last",
+            "lasted",
+            "log",
+            "login",
+            "access",
+            "deliver",
+            "delivered",
+            "ship",
+            "shipped",
+            "come",
+            "came",
+            "get",
+            "got",
+            "hear",
+            "heard",
+            "call",
+            "called",
+            "contact",
+            "contacted",
+            "sent",
+            "send",
+            "process",
+            "processed",
+            "go",
+            "went",
+            "accept",
+            "accepted",
+            "recognize",
+            "recognise",
+            "install",
+            "download",
+            "print",
+            "pair",
+            "boot",
+            "power",
+            "correct",
+            "accurate",
+            "edible",
+            "back",
+            "return",
+            "make",
+            "honor",
+            "honour",
+            "keep",
+            "kept",
+            // The same outcomes in the other languages the lexicon covers.
+            "funciona",
+            "llegó",
+            "llegado",
+            "recibido",
+            "fonctionne",
+            "marche",
+            "arrivé",
+            "reçu",
+            "funktioniert",
+            "angekommen",
+            "erhalten",
+            "werkt",
+            "aangekomen",
+            "ontvangen",
+            "chegou",
+            "recebi",
+            "funziona",
+            "arrivato",
+            "ricevuto",
+            "fungerar",
+            "kommit",
+            "работает",
+            "пришел",
+            "пришёл",
+            "войти",
+            "получил",
+        ]
+        .into()
+    });
+    OUTCOMES.contains(word)
 }
 
 /// Words that turn the rest of their sentence round: what follows weighs more than what came

@@ -174,11 +174,20 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
 fn push_word<'a>(tokens: &mut Vec<Token<'a>>, part: &'a str, sentence: &mut usize, clause: &mut usize) {
     let word = part.trim_matches(|c: char| !c.is_alphanumeric());
     if !word.is_empty() {
-        let lower = word.to_lowercase().replace(['’', '‘'], "'");
+        let mut lower = word.to_lowercase().replace(['’', '‘'], "'");
         let letters = word.chars().filter(|c| c.is_alphabetic()).count();
         let caps = letters >= 2 && !word.chars().any(char::is_lowercase);
         if lexicon::is_contrast(&lower) {
             *clause += 1;
+        }
+        // French elision: "n'arrive" is the negator "ne" and "arrive"; "l'application" is "application".
+        if let Some((article, rest)) = lower.split_once('\'') {
+            if matches!(article, "n" | "l" | "d" | "j" | "qu" | "c" | "s" | "m" | "t") && !rest.is_empty() {
+                if article == "n" {
+                    tokens.push(Token { raw: word, word: "ne".into(), sentence: *sentence, clause: *clause, caps });
+                }
+                lower = rest.to_string();
+            }
         }
         tokens.push(Token { raw: word, word: lower, sentence: *sentence, clause: *clause, caps });
     }
@@ -249,6 +258,13 @@ fn apply_rules(
             && before[..n].iter().any(|t| matches!(t.word.as_str(), "more" | "so" | "this" | "such"))
     });
     let negated = negator.is_some() && !intensified && tokens.get(i + len).is_none_or(|t| t.word != "only");
+    // German, Dutch, Swedish and spoken French negate after the verb: "funktioniert nicht".
+    let negated_after = tokens[i + len..]
+        .iter()
+        .take(2)
+        .take_while(|t| t.clause == first.clause)
+        .any(|t| matches!(t.word.as_str(), "nicht" | "niet" | "inte" | "pas"));
+    let negated = negated || (negated_after && len == 1 && lexicon::is_negatable_outcome(&first.word));
     if negated && len == 1 && lexicon::is_negatable_outcome(&first.word) && v >= 0.0 {
         v = FAILED_OUTCOME;
         rules.push("negated");
@@ -485,6 +501,22 @@ mod tests {
         let s = analyze("My card was charged twice and nobody answers. Thanks.");
         assert!(s.score < 0.0);
         assert!(s.cues.iter().any(|c| c.rules.contains(&"sign-off")));
+    }
+
+    #[test]
+    fn other_languages_have_their_support_words_and_negations() {
+        for text in [
+            "Mi pedido llegó roto y no funciona",
+            "Le colis n'est pas arrivé, je suis très déçu",
+            "Die App funktioniert nicht",
+            "De app werkt niet en ik ben teleurgesteld",
+            "Я не могу войти в свой аккаунт",
+        ] {
+            assert!(score(text) < -NEUTRAL_BAND, "{text}: {}", score(text));
+        }
+        for text in ["Muchas gracias, ¡perfecto!", "Merci beaucoup, c'est résolu", "Tack så mycket, toppen!"] {
+            assert!(score(text) > NEUTRAL_BAND, "{text}: {}", score(text));
+        }
     }
 
     #[test]

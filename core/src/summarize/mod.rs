@@ -2,6 +2,7 @@
 //! of the text, chosen by what they say (complaints, requests, outcomes) and where they stand,
 //! never greetings or sign-offs.
 
+use crate::classify::rules::fold;
 use crate::resolution;
 use crate::sentiment;
 
@@ -160,12 +161,11 @@ pub fn summarize_turns(roles: &[&str], texts: &[&str], n: usize) -> crate::Resul
         summary = format!("Customer: {}", problem.iter().map(|p| p.2).collect::<Vec<_>>().join(" "));
     }
     let outcome = resolution.turn.and_then(|t| {
-        let phrase = resolution.reason.to_lowercase();
+        let phrase = fold(&resolution.reason);
         let sentences = sentences(texts[t - 1]);
-        let folded = |s: &str| s.to_lowercase().replace(['’', '\''], "");
         sentences
             .iter()
-            .find(|s| folded(s.text).contains(&folded(&phrase)))
+            .find(|s| fold(s.text).contains(&phrase))
             .or(sentences.last().filter(|_| resolution.status == "abandoned"))
             .map(|s| s.text.to_string())
     });
