@@ -1,9 +1,10 @@
 //! Throughput of the signal functions on one thread: `sentiment`, `tones`, `extract_entities`
 //! and `summarize` per turn text, `resolution_status` and `summarize_turns` per conversation.
 //!
-//! Usage: signals_bench DIALOGUES.jsonl [ROUNDS]
-//! (one JSON object per line with `turns: [{speaker, text}]`, as the dev set's
-//! `conversations/sgd_dialogues.jsonl`; `speaker` is `customer`, `agent`, ... or `USER`/`SYSTEM`.)
+//! Usage: signals_bench FILE [ROUNDS]
+//! FILE is JSON lines with `turns: [{speaker, text}]` per conversation (as the dev set's
+//! `conversations/sgd_dialogues.jsonl`; `speaker` is `customer`, `agent`, ... or `USER`/`SYSTEM`),
+//! or a `text,label` CSV (each text a one-turn conversation).
 
 use std::time::Instant;
 
@@ -16,10 +17,16 @@ type PerConversation = (&'static str, fn(&[&str], &[&str]) -> usize);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let path = args.next().ok_or("usage: signals_bench DIALOGUES.jsonl [ROUNDS]")?;
+    let path = args.next().ok_or("usage: signals_bench FILE.jsonl|FILE.csv [ROUNDS]")?;
     let rounds: usize = args.next().map_or(Ok(3), |r| r.parse())?;
     let mut conversations: Vec<(Vec<String>, Vec<String>)> = Vec::new();
-    for line in std::fs::read_to_string(&path)?.lines().filter(|l| !l.trim().is_empty()) {
+    if path.ends_with(".csv") {
+        for row in convlytics_core::labels::read_labels(std::fs::File::open(&path)?)? {
+            conversations.push((vec!["customer".to_string()], vec![row.text]));
+        }
+    }
+    let jsonl = if path.ends_with(".csv") { String::new() } else { std::fs::read_to_string(&path)? };
+    for line in jsonl.lines().filter(|l| !l.trim().is_empty()) {
         let value: serde_json::Value = serde_json::from_str(line)?;
         let turns = value["turns"].as_array().ok_or("a dialogue without turns")?;
         let role = |s: &str| match s.to_ascii_lowercase().as_str() {

@@ -97,6 +97,24 @@ impl Rules {
         Ok(Self { phrases, phrase_of, pattern_set, patterns })
     }
 
+    /// Rules from named phrase lists alone (the tone cues, the resolution phrases): each list is a
+    /// label whose keywords are the phrases.
+    pub(crate) fn from_phrase_lists(lists: impl IntoIterator<Item = (String, Vec<String>)>) -> Result<Self, String> {
+        let labels: Vec<Label> = lists
+            .into_iter()
+            .map(|(name, keywords)| Label {
+                name,
+                description: None,
+                examples: Vec::new(),
+                keywords,
+                patterns: Vec::new(),
+                exclusions: Vec::new(),
+                parent: None,
+            })
+            .collect();
+        Self::new(&labels)
+    }
+
     /// Every keyword, exclusion and pattern that fires on `text`, in label order.
     pub(crate) fn hits(&self, text: &str) -> Vec<Hit> {
         let mut hits = Vec::new();

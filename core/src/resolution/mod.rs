@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cache::SharedCache;
 use crate::classify::rules::Rules;
-use crate::taxonomy::{Label, ResolutionPhrases, Taxonomy};
+use crate::taxonomy::{ResolutionPhrases, Taxonomy};
 use crate::{Error, Result};
 
 /// The statuses, in the order of the phrase lists.
@@ -301,27 +301,15 @@ impl Phrases {
     /// The built-in lists with `extra`'s added, or replacing them list by list when
     /// `extra.replace`.
     pub fn new(extra: Option<&ResolutionPhrases>) -> Result<Self> {
-        let labels: Vec<Label> = LISTS
-            .iter()
-            .zip(DEFAULTS)
-            .map(|((list, _, _), defaults)| {
-                let own = extra.map(|e| own_list(e, list)).unwrap_or_default();
-                let replace = extra.is_some_and(|e| e.replace) && !own.is_empty();
-                let mut keywords: Vec<String> =
-                    if replace { Vec::new() } else { defaults.iter().map(|d| d.to_string()).collect() };
-                keywords.extend(own.iter().cloned());
-                Label {
-                    name: list.to_string(),
-                    description: None,
-                    examples: Vec::new(),
-                    keywords,
-                    patterns: Vec::new(),
-                    exclusions: Vec::new(),
-                    parent: None,
-                }
-            })
-            .collect();
-        Ok(Self { rules: Rules::new(&labels).map_err(Error::Taxonomy)? })
+        let lists = LISTS.iter().zip(DEFAULTS).map(|((list, _, _), defaults)| {
+            let own = extra.map(|e| own_list(e, list)).unwrap_or_default();
+            let replace = extra.is_some_and(|e| e.replace) && !own.is_empty();
+            let mut phrases: Vec<String> =
+                if replace { Vec::new() } else { defaults.iter().map(|d| d.to_string()).collect() };
+            phrases.extend(own.iter().cloned());
+            (list.to_string(), phrases)
+        });
+        Ok(Self { rules: Rules::from_phrase_lists(lists).map_err(Error::Taxonomy)? })
     }
 
     /// The phrases of `taxonomy` (the built-ins when it has no `resolution:`), compiled once per

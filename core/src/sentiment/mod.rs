@@ -121,13 +121,18 @@ pub fn analyze(text: &str) -> Sentiment {
     if sum != 0.0 {
         sum += sum.signum() * punctuation_emphasis(text);
     }
-    let score = round4((sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0)) + 0.0;
+    let score = round4((sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0));
     Sentiment { score, label: label(score), cues: cues.into_iter().map(|(_, c)| c).collect() }
 }
 
-/// Rounds to four decimals, so both engines print the same number.
+/// Rounds to four decimals, so both engines print the same number (and never `-0`).
 fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
+    (x * 10_000.0).round() / 10_000.0 + 0.0
+}
+
+/// A cue's valence to three decimals.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 /// The words of `text`: emoticons kept whole, emoji split off, other tokens stripped of outer
@@ -324,7 +329,7 @@ fn apply_rules(
         }
     }
     let text = tokens[i..i + len].iter().map(|t| t.raw).collect::<Vec<_>>().join(" ");
-    Some(Cue { text, valence: (v * 1000.0).round() / 1000.0, rules })
+    Some(Cue { text, valence: round3(v), rules })
 }
 
 /// Whether the negator at token `at` opens its clause as an imperative ("Don't buy this", "Never
@@ -434,7 +439,7 @@ fn sign_off(tokens: &[Token<'_>], cues: &mut [(usize, Cue)]) {
     for (i, cue) in cues.iter_mut() {
         let thanks = matches!(tokens[*i].word.as_str(), "thanks" | "thank" | "cheers" | "regards");
         if tokens[*i].sentence == last_sentence && thanks && cue.valence > 0.0 {
-            cue.valence = (cue.valence * 0.3 * 1000.0).round() / 1000.0;
+            cue.valence = round3(cue.valence * 0.3);
             cue.rules.push("sign-off");
         }
     }

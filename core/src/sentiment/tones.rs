@@ -7,7 +7,6 @@ use std::sync::LazyLock;
 use serde::Serialize;
 
 use crate::classify::rules::Rules;
-use crate::taxonomy::Label;
 
 /// The four tones of a text, with what raised each.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -220,20 +219,9 @@ const CUES: [&[&str]; 4] = [
 ];
 
 static RULES: LazyLock<Rules> = LazyLock::new(|| {
-    let labels: Vec<Label> = TONES
-        .iter()
-        .zip(CUES)
-        .map(|(name, cues)| Label {
-            name: name.to_string(),
-            description: None,
-            examples: Vec::new(),
-            keywords: cues.iter().map(|c| c.to_string()).collect(),
-            patterns: Vec::new(),
-            exclusions: Vec::new(),
-            parent: None,
-        })
-        .collect();
-    Rules::new(&labels).expect("tone cues compile")
+    let lists =
+        TONES.iter().zip(CUES).map(|(name, cues)| (name.to_string(), cues.iter().map(|c| c.to_string()).collect()));
+    Rules::from_phrase_lists(lists).expect("tone cues compile")
 });
 
 /// The tones of `text`.

@@ -55,7 +55,7 @@ const PROBLEM_WORDS: [&str; 20] = [
     "bill",
 ];
 
-/// A sentence of the text with its byte span.
+/// A sentence of the text and its number of words.
 struct Sentence<'a> {
     text: &'a str,
     words: usize,
@@ -113,13 +113,10 @@ pub fn summarize(text: &str, n: usize) -> String {
         .iter()
         .enumerate()
         .map(|(rank, (i, s))| {
-            let outcome = if resolution::resolve(&["agent"], &[s.text])
-                .is_ok_and(|r| r.turn.is_some() && r.status != "abandoned")
-            {
-                0.8
-            } else {
-                0.0
-            };
+            let says_outcome = ["agent", "customer"].iter().any(|role| {
+                resolution::resolve(&[*role], &[s.text]).is_ok_and(|r| !r.signals.is_empty() && r.status != "abandoned")
+            });
+            let outcome = if says_outcome { 0.8 } else { 0.0 };
             let position = if rank == 0 {
                 0.6
             } else if Some(*i) == last {
