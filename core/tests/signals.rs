@@ -2,6 +2,7 @@
 //! (`tests/inputs/signals/*.txt`, one `role: text` line per turn), snapshot with insta.
 
 use convlytics_core::{entities, resolution, sentiment, summarize};
+use proptest::prelude::*;
 
 const TAXONOMY: &str = r#"{name: shop, entities: [{name: order_id, pattern: '\b(ORD-\d{4,})\b'}, {name: plan, values: [{value: yearly plan, synonyms: [annual plan]}]}]}"#;
 
@@ -35,4 +36,95 @@ fn signals_of_conversations() {
         });
         insta::assert_snapshot!(serde_json::to_string_pretty(&report).expect("json"));
     });
+}
+
+/// Words and marks that exercise the tokenizer's edges: contractions, elision, emoji with
+/// selectors, emoticons, money, dates, negators before and after the verb.
+const PIECES: &[&str] = &[
+    "not",
+    "n'",
+    "doesn't",
+    "work",
+    "nicht",
+    "funktioniert",
+    "but",
+    "STILL",
+    "!!",
+    "??",
+    ":(",
+    "😡",
+    "❤️",
+    "🙏",
+    "$",
+    "€",
+    "1,234.56",
+    "12,50",
+    "March",
+    "5th",
+    "2024-02-30",
+    "3",
+    "days",
+    "thanks",
+    ".",
+    ",",
+    "\n",
+    "'",
+    "’",
+    "if",
+    "would",
+    "expected",
+    "better",
+    "waited",
+    "40",
+    "minutes",
+    "é",
+    "注文",
+    "\u{200b}",
+    "-",
+    "—",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Any text, built from edge pieces or arbitrary: no panic, scores in range, entity offsets on
+    /// the text's characters, and roles and texts of the same length always resolve.
+    #[test]
+    fn any_text_is_scored_without_panic(
+        pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..40),
+        noise in ".{0,200}",
+    ) {
+        for text in [pieces.join(" "), pieces.concat(), noise] {
+            let s = sentiment::analyze(&text);
+            prop_assert!((-1.0..=1.0).contains(&s.score));
+            let t = sentiment::tones(&text);
+            for v in [t.frustration, t.urgency, t.confusion, t.satisfaction] {
+                prop_assert!((0.0..=1.0).contains(&v));
+            }
+            let found: Vec<serde_json::Value> =
+                serde_json::from_str(&entities::extract_entities_text(&text, None).unwrap()).unwrap();
+            let chars: Vec<char> = text.chars().collect();
+            for e in found {
+                let (start, end) = (e["start"].as_u64().unwrap() as usize, e["end"].as_u64().unwrap() as usize);
+                let slice: String = chars[start..end].iter().collect();
+                prop_assert_eq!(slice.as_str(), e["text"].as_str().unwrap());
+            }
+            let _ = summarize::summarize(&text, 2);
+            let lines: Vec<&str> = text.lines().collect();
+            let roles: Vec<&str> = (0..lines.len()).map(|i| if i % 2 == 0 { "customer" } else { "agent" }).collect();
+            prop_assert!(resolution::resolve(&roles, &lines).is_ok());
+            prop_assert!(summarize::summarize_turns(&roles, &lines, 2).is_ok());
+        }
+    }
+}
+
+/// A 5 MB text goes through every function (linear time; no recursion or quadratic step).
+#[test]
+fn a_huge_text_is_handled() {
+    let text = "My order still hasn't arrived after 3 weeks, I paid $40. ".repeat(90_000);
+    assert!(sentiment::sentiment(&text) < 0.0);
+    assert!(sentiment::tones(&text).frustration > 0.5);
+    assert!(entities::extract_entities_text(&text, None).unwrap().len() > 1_000_000);
+    assert!(!summarize::summarize(&text, 2).is_empty());
+    assert_eq!(resolution::resolve(&["customer"], &[text.as_str()]).unwrap().status, "unresolved");
 }

@@ -3,6 +3,7 @@
 
 mod builtin;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -81,12 +82,21 @@ impl Extractor {
     /// The entities of `text`: the taxonomy's first, then built-ins where they do not overlap
     /// one, in text order.
     pub fn extract(&self, text: &str) -> Vec<Entity> {
-        let mut found: Vec<(usize, usize, String, String, &'static str)> = Vec::new();
+        // Accepted spans by start byte: (end, type, value, method). They never overlap, so a
+        // candidate overlaps one exactly when the last span starting before its end reaches past
+        // its start.
+        let mut found: BTreeMap<usize, (usize, String, String, &'static str)> = BTreeMap::new();
+        let mut add = |start: usize, end: usize, kind: String, value: String, method: &'static str| {
+            let overlaps = found.range(..end).next_back().is_some_and(|(_, (e, ..))| *e > start);
+            if start < end && !overlaps {
+                found.insert(start, (end, kind, value, method));
+            }
+        };
         if let Some(ac) = &self.gazetteer {
             for m in ac.find_iter(text) {
                 if whole_word(text, m.start(), m.end()) {
                     let (kind, value) = &self.spelling_of[m.pattern().as_usize()];
-                    found.push((m.start(), m.end(), kind.clone(), value.clone(), "gazetteer"));
+                    add(m.start(), m.end(), kind.clone(), value.clone(), "gazetteer");
                 }
             }
         }
@@ -94,17 +104,16 @@ impl Extractor {
             for caps in regex.captures_iter(text) {
                 let whole = caps.get(0).expect("a match has group 0");
                 let value = caps.get(1).unwrap_or(whole).as_str().to_string();
-                add_unless_overlapping(&mut found, (whole.start(), whole.end(), kind.clone(), value, "pattern"));
+                add(whole.start(), whole.end(), kind.clone(), value, "pattern");
             }
         }
         for (start, end, kind, value) in builtin::find(text) {
-            add_unless_overlapping(&mut found, (start, end, kind.to_string(), value, "builtin"));
+            add(start, end, kind.to_string(), value, "builtin");
         }
-        found.sort_by_key(|f| f.0);
         let chars = CharOffsets::new(text);
         found
             .into_iter()
-            .map(|(start, end, kind, value, method)| Entity {
+            .map(|(start, (end, kind, value, method))| Entity {
                 kind,
                 text: text[start..end].to_string(),
                 value,
@@ -113,15 +122,6 @@ impl Extractor {
                 method,
             })
             .collect()
-    }
-}
-
-fn add_unless_overlapping(
-    found: &mut Vec<(usize, usize, String, String, &'static str)>,
-    candidate: (usize, usize, String, String, &'static str),
-) {
-    if candidate.0 < candidate.1 && !found.iter().any(|f| f.0 < candidate.1 && candidate.0 < f.1) {
-        found.push(candidate);
     }
 }
 
