@@ -37,5 +37,15 @@ step "why each conversation started: intent and topics under the support taxonom
                    from analytics.conversation_intents i join analytics.conversations c using (conversation_id)
                    order by i.intent, c.channel, c.source_id"
 
+step "how each conversation went: sentiment from start to end, how it ended, summary (analytics.conversation_signals)"
+"$CONVLYTICS" sql "select c.source_id, s.resolution, s.sentiment_start, s.sentiment_end, s.agent_handoffs,
+                          substr(s.summary, 1, 90) as summary
+                   from analytics.conversation_signals s join analytics.conversations c using (conversation_id)
+                   order by s.resolution, c.source_id"
+
+step "customers back with the same intent within var('repeat_contact_days') days (analytics.repeat_contacts)"
+"$CONVLYTICS" sql "select intent, count(*) as conversations, sum(case when is_repeat_contact then 1 else 0 end) as repeat_contacts
+                   from analytics.repeat_contacts group by intent order by repeat_contacts desc, intent"
+
 step "what could not be read, and why (analytics.quarantine)"
 "$CONVLYTICS" sql "select source, source_id, format, reason from analytics.quarantine order by source_id"

@@ -15,8 +15,23 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     let mut valences = HashMap::new();
     for source in [include_str!("vader_lexicon.tsv"), include_str!("support_lexicon.tsv")] {
         for line in source.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
-            let (token, value) = line.split_once('\t').expect("lexicon lines are token<TAB>valence");
-            valences.insert(token.to_string(), value.trim().parse().expect("lexicon valence"));
+            let (entry, value) = line.split_once('\t').expect("lexicon lines are token<TAB>valence");
+            // Phrases are keyed by their tokens as the tokenizer writes them ("merci d'avance" is
+            // "merci avance"); single tokens (emoticons such as "d:") as written.
+            let key = if entry.contains(' ') {
+                entry
+                    .split(' ')
+                    .flat_map(|w| match elided(w) {
+                        Some((true, rest)) => vec!["ne", rest],
+                        Some((false, rest)) => vec![rest],
+                        None => vec![w],
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            } else {
+                entry.to_string()
+            };
+            valences.insert(key, value.trim().parse().expect("lexicon valence"));
         }
     }
     let longest = valences.keys().map(|k| k.split(' ').count()).max().unwrap_or(1);
@@ -33,6 +48,14 @@ impl Lexicon {
     pub(crate) fn get(&self, key: &str) -> Option<f64> {
         self.valences.get(key).copied()
     }
+}
+
+/// French elision: `n'arrive` is the negator `ne` and `arrive` (`Some((true, "arrive"))`),
+/// `l'application` is `application`; `None` for a word without an elided article.
+pub(crate) fn elided(word: &str) -> Option<(bool, &str)> {
+    let (article, rest) = word.split_once('\'')?;
+    let elides = matches!(article, "n" | "l" | "d" | "j" | "qu" | "c" | "s" | "m" | "t") && !rest.is_empty();
+    elides.then_some((article == "n", rest))
 }
 
 /// Words that negate what follows them in their clause.

@@ -185,14 +185,11 @@ fn push_word<'a>(tokens: &mut Vec<Token<'a>>, part: &'a str, sentence: &mut usiz
         if lexicon::is_contrast(&lower) {
             *clause += 1;
         }
-        // French elision: "n'arrive" is the negator "ne" and "arrive"; "l'application" is "application".
-        if let Some((article, rest)) = lower.split_once('\'') {
-            if matches!(article, "n" | "l" | "d" | "j" | "qu" | "c" | "s" | "m" | "t") && !rest.is_empty() {
-                if article == "n" {
-                    tokens.push(Token { raw: word, word: "ne".into(), sentence: *sentence, clause: *clause, caps });
-                }
-                lower = rest.to_string();
+        if let Some((negated, rest)) = lexicon::elided(&lower) {
+            if negated {
+                tokens.push(Token { raw: word, word: "ne".into(), sentence: *sentence, clause: *clause, caps });
             }
+            lower = rest.to_string();
         }
         tokens.push(Token { raw: word, word: lower, sentence: *sentence, clause: *clause, caps });
     }
