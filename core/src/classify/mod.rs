@@ -323,10 +323,8 @@ pub fn rules_only_notice(classifier: &Classifier) -> Option<String> {
 
 /// Compiled classifiers by taxonomy name and version.
 static COMPILED: SharedCache<Classifier> = SharedCache::new();
-/// The `name@version` keys of [`COMPILED`] by the YAML text SQL passed.
-static BY_TEXT: SharedCache<String> = SharedCache::new();
-/// Taxonomies by the YAML text SQL passed.
-static PARSED: SharedCache<Taxonomy> = SharedCache::new();
+/// Taxonomies by the YAML text SQL passed, with their `name@version` keys.
+static PARSED: SharedCache<(Arc<Taxonomy>, String)> = SharedCache::new();
 
 /// The compiled classifier of taxonomy `name` at `version`, when there is one.
 fn compiled(name: &str, version: &str) -> Option<Arc<Classifier>> {
@@ -382,17 +380,23 @@ pub fn resolve(argument: &str) -> Result<Arc<Classifier>> {
     if let Some(c) = compiled(argument, &version) {
         return Ok(c);
     }
-    classifier(&*taxonomy(argument)?)
+    classifier(&taxonomy(argument)?.0)
 }
 
-/// The taxonomy a SQL function's argument names (as [`resolve`] reads it), parsed once.
-pub fn taxonomy(argument: &str) -> Result<Arc<Taxonomy>> {
+/// The taxonomy a SQL function's argument names (as [`resolve`] reads it), parsed once, with the
+/// key (`name@version`) under which what is compiled from it is cached.
+pub fn taxonomy(argument: &str) -> Result<(Arc<Taxonomy>, String)> {
     if !is_name(argument) {
-        return PARSED
-            .get_or_build(argument, || taxonomy::parse_one(argument).map_err(|e| Error::Taxonomy(e.to_string())));
+        let parsed = PARSED.get_or_build(argument, || {
+            let taxonomy = taxonomy::parse_one(argument).map_err(|e| Error::Taxonomy(e.to_string()))?;
+            let key = format!("{}@{}", taxonomy.name, taxonomy.version());
+            Ok::<_, Error>((Arc::new(taxonomy), key))
+        })?;
+        return Ok((*parsed).clone());
     }
     let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-    let found = registered.iter().find(|(t, _)| t.name == argument).map(|(t, _)| t.clone());
+    let found =
+        registered.iter().find(|(t, _)| t.name == argument).map(|(t, v)| (t.clone(), format!("{argument}@{v}")));
     drop(registered);
     found.ok_or_else(|| unknown_name(argument))
 }
@@ -415,10 +419,10 @@ pub fn version(argument: &str) -> Result<String> {
 /// The classifier of a taxonomy written as YAML or JSON text (one taxonomy, or a document with
 /// exactly one), compiled once per process and text.
 pub fn classifier_from_text(text: &str) -> Result<Arc<Classifier>> {
-    let key = BY_TEXT.get_or_build(text, || taxonomy(text).map(|t| format!("{}@{}", t.name, t.version())))?;
+    let (taxonomy, key) = taxonomy(text)?;
     match COMPILED.get(&key) {
         Some(c) => Ok(c),
-        None => classifier(&*taxonomy(text)?),
+        None => classifier(&taxonomy),
     }
 }
 

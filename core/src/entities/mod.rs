@@ -73,10 +73,12 @@ impl Extractor {
         Ok(Self { gazetteer, spelling_of, patterns })
     }
 
-    /// The extractor of `taxonomy`, compiled once per process and version.
-    pub fn of(taxonomy: &Taxonomy) -> Result<Arc<Self>> {
+    /// The extractor of the taxonomy a SQL function's argument names, compiled once per process
+    /// and version.
+    pub fn of(argument: &str) -> Result<Arc<Self>> {
         static COMPILED: SharedCache<Extractor> = SharedCache::new();
-        COMPILED.get_or_build(&format!("{}@{}", taxonomy.name, taxonomy.version()), || Self::new(taxonomy))
+        let (taxonomy, key) = crate::classify::taxonomy(argument)?;
+        COMPILED.get_or_build(&key, || Self::new(&taxonomy))
     }
 
     /// The entities of `text`: the taxonomy's first, then built-ins where they do not overlap
@@ -152,7 +154,7 @@ static BUILT_IN_ONLY: LazyLock<Extractor> =
 pub fn extract_entities_text(text: &str, taxonomy: Option<&str>) -> Result<String> {
     let entities = match taxonomy {
         None => BUILT_IN_ONLY.extract(text),
-        Some(arg) => Extractor::of(&*crate::classify::taxonomy(arg)?)?.extract(text),
+        Some(arg) => Extractor::of(arg)?.extract(text),
     };
     Ok(serde_json::to_string(&entities).expect("entities serialize"))
 }

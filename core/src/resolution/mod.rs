@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cache::SharedCache;
 use crate::classify::rules::Rules;
-use crate::taxonomy::{ResolutionPhrases, Taxonomy};
+use crate::taxonomy::ResolutionPhrases;
 use crate::{Error, Result};
 
 /// The statuses, in the order of the phrase lists.
@@ -312,13 +312,12 @@ impl Phrases {
         Ok(Self { rules: Rules::from_phrase_lists(lists).map_err(Error::Taxonomy)? })
     }
 
-    /// The phrases of `taxonomy` (the built-ins when it has no `resolution:`), compiled once per
-    /// process and version.
-    pub fn of(taxonomy: &Taxonomy) -> Result<Arc<Self>> {
+    /// The phrases of the taxonomy a SQL function's argument names (the built-ins when it has no
+    /// `resolution:`), compiled once per process and version.
+    pub fn of(argument: &str) -> Result<Arc<Self>> {
         static COMPILED: SharedCache<Phrases> = SharedCache::new();
-        COMPILED.get_or_build(&format!("{}@{}", taxonomy.name, taxonomy.version()), || {
-            Self::new(taxonomy.resolution.as_ref())
-        })
+        let (taxonomy, key) = crate::classify::taxonomy(argument)?;
+        COMPILED.get_or_build(&key, || Self::new(taxonomy.resolution.as_ref()))
     }
 }
 
@@ -428,7 +427,7 @@ pub fn explain_text(roles: &[&str], texts: &[&str], taxonomy: Option<&str>) -> R
 fn explain(roles: &[&str], texts: &[&str], taxonomy: Option<&str>) -> Result<Resolution> {
     match taxonomy {
         None => resolve(roles, texts),
-        Some(arg) => resolve_with(&*Phrases::of(&*crate::classify::taxonomy(arg)?)?, roles, texts),
+        Some(arg) => resolve_with(&*Phrases::of(arg)?, roles, texts),
     }
 }
 
