@@ -37,6 +37,9 @@ pub enum Error {
     /// Turns that cannot be read as a conversation (roles and texts of different lengths).
     #[error("resolution: {0}")]
     Resolution(String),
+    /// A summary that cannot be made (fewer than one sentence asked for).
+    #[error("{0}")]
+    Summarize(String),
     /// A labelled-texts file for an `eval` command that cannot be read.
     #[error("labels: {0}")]
     Labels(String),

@@ -112,8 +112,5 @@ fn plain(values: &[Option<String>]) -> Vec<&str> {
 }
 
 fn count(function: &str, sentences: i64) -> usize {
-    if sentences < 1 {
-        error!("{function}: the number of sentences must be at least 1, got {sentences}");
-    }
-    sentences as usize
+    summarize::sentence_count(sentences).unwrap_or_else(|e| error!("{function}: {e}"))
 }

@@ -150,10 +150,7 @@ impl ScalarUDFImpl for TurnsFunction {
             let sentences = match extra.map(|a| a.data_type()) {
                 Some(DataType::Int64) => {
                     let n = extra.expect("present").as_any().downcast_ref::<Int64Array>().expect("int64").value(i);
-                    if n < 1 {
-                        return exec_err!("{}: the number of sentences must be at least 1, got {n}", self.name);
-                    }
-                    n as usize
+                    summarize::sentence_count(n).map_err(fail)?
                 }
                 _ => summarize::DEFAULT_SENTENCES,
             };

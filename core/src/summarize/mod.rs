@@ -9,6 +9,14 @@ use crate::sentiment;
 /// Sentences a summary keeps unless asked otherwise.
 pub const DEFAULT_SENTENCES: usize = 2;
 
+/// A summary length as SQL passes it: at least one sentence.
+pub fn sentence_count(n: i64) -> crate::Result<usize> {
+    usize::try_from(n)
+        .ok()
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| crate::Error::Summarize(format!("the number of sentences must be at least 1, got {n}")))
+}
+
 /// Words that make a sentence a greeting, thanks or sign-off when it is short.
 const SMALL_TALK: [&str; 18] = [
     "hi",
@@ -188,6 +196,8 @@ mod tests {
         assert!(s.contains("still hasn't arrived"), "{s}");
         assert!(!s.contains("Hi there") && !s.contains("Thanks, Ana"), "{s}");
         assert_eq!(summarize("", 2), "");
+        assert_eq!(sentence_count(3).unwrap(), 3);
+        assert!(sentence_count(0).unwrap_err().to_string().contains("at least 1, got 0"));
         assert_eq!(summarize("Order 4411 is late.", 3), "Order 4411 is late.");
     }
 
