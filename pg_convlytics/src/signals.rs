@@ -52,49 +52,43 @@ fn summarize_n(text: &str, sentences: i64) -> String {
 
 /// A conversation's problem and outcome from its turns.
 #[pg_extern(immutable, parallel_safe, strict, name = "summarize_turns")]
-fn summarize_turns(roles: Vec<Option<String>>, texts: Vec<Option<String>>) -> String {
+fn summarize_turns(roles: Turns<'_>, texts: Turns<'_>) -> String {
     turns_summary(roles, texts, summarize::DEFAULT_SENTENCES)
 }
 
 /// A conversation's problem (in `sentences - 1` sentences) and outcome from its turns.
 #[pg_extern(immutable, parallel_safe, strict, name = "summarize_turns")]
-fn summarize_turns_n(roles: Vec<Option<String>>, texts: Vec<Option<String>>, sentences: i64) -> String {
+fn summarize_turns_n(roles: Turns<'_>, texts: Turns<'_>, sentences: i64) -> String {
     turns_summary(roles, texts, count("summarize_turns", sentences))
 }
 
 /// How a conversation ended: solved, escalated, handoff, abandoned or unresolved.
 #[pg_extern(immutable, parallel_safe, strict, name = "resolution_status")]
-fn resolution_status(roles: Vec<Option<String>>, texts: Vec<Option<String>>) -> String {
+fn resolution_status(roles: Turns<'_>, texts: Turns<'_>) -> String {
     resolved("resolution_status", roles, texts, None, resolution::status_text)
 }
 
 /// How a conversation ended, with a taxonomy's resolution phrases.
 #[pg_extern(stable, parallel_safe, strict, name = "resolution_status")]
-fn resolution_status_with_taxonomy(roles: Vec<Option<String>>, texts: Vec<Option<String>>, taxonomy: &str) -> String {
+fn resolution_status_with_taxonomy(roles: Turns<'_>, texts: Turns<'_>, taxonomy: &str) -> String {
     resolved("resolution_status", roles, texts, Some(taxonomy), resolution::status_text)
 }
 
 /// How a conversation ended, with the turn and phrase that decided it and every signal, as JSON.
 #[pg_extern(immutable, parallel_safe, strict, name = "resolution_explain")]
-fn resolution_explain(roles: Vec<Option<String>>, texts: Vec<Option<String>>) -> String {
+fn resolution_explain(roles: Turns<'_>, texts: Turns<'_>) -> String {
     resolved("resolution_explain", roles, texts, None, resolution::explain_text)
 }
 
 /// [`resolution_explain`] with a taxonomy's resolution phrases.
 #[pg_extern(stable, parallel_safe, strict, name = "resolution_explain")]
-fn resolution_explain_with_taxonomy(roles: Vec<Option<String>>, texts: Vec<Option<String>>, taxonomy: &str) -> String {
+fn resolution_explain_with_taxonomy(roles: Turns<'_>, texts: Turns<'_>, taxonomy: &str) -> String {
     resolved("resolution_explain", roles, texts, Some(taxonomy), resolution::explain_text)
 }
 
 type TurnsFn = fn(&[&str], &[&str], Option<&str>) -> convlytics_core::Result<String>;
 
-fn resolved(
-    function: &str,
-    roles: Vec<Option<String>>,
-    texts: Vec<Option<String>>,
-    taxonomy: Option<&str>,
-    run: TurnsFn,
-) -> String {
+fn resolved(function: &str, roles: Turns<'_>, texts: Turns<'_>, taxonomy: Option<&str>, run: TurnsFn) -> String {
     if let Some(t) = taxonomy {
         sync_registered(function, t);
     }
@@ -102,13 +96,16 @@ fn resolved(
     run(&roles, &texts, taxonomy).unwrap_or_else(|e| error!("{function}: {e}"))
 }
 
-fn turns_summary(roles: Vec<Option<String>>, texts: Vec<Option<String>>, sentences: usize) -> String {
+fn turns_summary(roles: Turns<'_>, texts: Turns<'_>, sentences: usize) -> String {
     let (roles, texts) = (plain(&roles), plain(&texts));
     summarize::summarize_turns(&roles, &texts, sentences).unwrap_or_else(|e| error!("summarize_turns: {e}"))
 }
 
-fn plain(values: &[Option<String>]) -> Vec<&str> {
-    values.iter().map(|v| v.as_deref().unwrap_or_default()).collect()
+/// A turn list as PostgreSQL passes it: `text[]`, borrowed from the datum.
+type Turns<'a> = Array<'a, &'a str>;
+
+fn plain<'b>(values: &'b Turns<'_>) -> Vec<&'b str> {
+    values.iter().map(Option::unwrap_or_default).collect()
 }
 
 fn count(function: &str, sentences: i64) -> usize {

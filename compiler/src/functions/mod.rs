@@ -44,7 +44,7 @@ pub fn udfs() -> Vec<datafusion::logical_expr::ScalarUDF> {
         Transcript::Info.udf(),
     ];
     udfs.extend(Classify::ALL.map(Classify::udf));
-    udfs.extend(signals::text_udfs());
+    udfs.extend(signals::udfs());
     udfs
 }
 

@@ -334,6 +334,12 @@ fn own_list<'a>(extra: &'a ResolutionPhrases, list: &str) -> &'a [String] {
 
 static BUILT_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(None).expect("built-in phrases compile"));
 
+/// Whether `text` says, in either side's words, how a problem ended (solved, escalated, handed
+/// off or still open), by the built-in phrases.
+pub fn names_outcome(text: &str) -> bool {
+    BUILT_IN.rules.hits(text).iter().any(|hit| LISTS[hit.label].1 != "abandoned")
+}
+
 /// The resolution of a conversation given its turns' roles (`customer`, `agent`, `bot`,
 /// `system`; case ignored) and texts, in order, with the built-in phrases.
 pub fn resolve<S: AsRef<str>>(roles: &[S], texts: &[S]) -> Result<Resolution> {

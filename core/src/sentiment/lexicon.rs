@@ -7,8 +7,9 @@ use std::sync::LazyLock;
 /// Valences on VADER's [-4, 4] scale, keyed by lower-case token or space-joined phrase.
 pub(crate) struct Lexicon {
     valences: HashMap<String, f64>,
-    /// The longest phrase, in tokens.
-    pub longest: usize,
+    /// Every phrase's leading words ("thank", "thank you" for "thank you so much"), so a lookup
+    /// only reads on while a phrase could still match.
+    prefixes: HashSet<String>,
 }
 
 static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
@@ -34,8 +35,12 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
             valences.insert(key, value.trim().parse().expect("lexicon valence"));
         }
     }
-    let longest = valences.keys().map(|k| k.split(' ').count()).max().unwrap_or(1);
-    Lexicon { valences, longest }
+    let mut prefixes = HashSet::new();
+    for key in valences.keys() {
+        let mut ends = key.match_indices(' ').map(|(at, _)| at);
+        prefixes.extend(ends.by_ref().map(|at| key[..at].to_string()));
+    }
+    Lexicon { valences, prefixes }
 });
 
 /// The lexicon, read on first use.
@@ -47,6 +52,11 @@ impl Lexicon {
     /// The valence of a lower-case token or phrase.
     pub(crate) fn get(&self, key: &str) -> Option<f64> {
         self.valences.get(key).copied()
+    }
+
+    /// Whether some phrase starts with the words of `key`.
+    pub(crate) fn continues(&self, key: &str) -> bool {
+        self.prefixes.contains(key)
     }
 }
 

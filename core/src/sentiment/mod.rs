@@ -99,10 +99,9 @@ pub fn analyze(text: &str) -> Sentiment {
     let all_caps = !tokens.iter().any(|t| t.raw.chars().any(char::is_lowercase));
     let shapes = shapes(text, &tokens);
     let mut cues: Vec<(usize, Cue)> = Vec::new();
-    let lex = lexicon();
     let mut i = 0;
     while i < tokens.len() {
-        let Some((len, valence)) = lookup(&tokens, i, lex.longest) else {
+        let Some((len, valence)) = lookup(&tokens, i) else {
             i += 1;
             continue;
         };
@@ -208,25 +207,27 @@ fn is_emoji(c: char) -> bool {
 }
 
 /// The longest lexicon entry starting at token `i` within its sentence: its length in tokens and
-/// valence.
-fn lookup(tokens: &[Token<'_>], i: usize, longest: usize) -> Option<(usize, f64)> {
+/// valence. Reads on only while a phrase could still match.
+fn lookup(tokens: &[Token<'_>], i: usize) -> Option<(usize, f64)> {
     let lex = lexicon();
-    let sentence = tokens[i].sentence;
-    let max = (i..tokens.len()).take(longest).take_while(|&j| tokens[j].sentence == sentence).count();
-    let mut key = String::new();
-    let mut found = None;
-    for (n, token) in tokens[i..i + max].iter().enumerate() {
-        if n > 0 {
+    let first = &tokens[i];
+    let mut found = lex.get(&first.word).map(|v| (1, v));
+    if lex.continues(&first.word) {
+        let mut key = first.word.clone();
+        for (n, token) in tokens[i + 1..].iter().take_while(|t| t.sentence == first.sentence).enumerate() {
             key.push(' ');
-        }
-        key.push_str(&token.word);
-        if let Some(v) = lex.get(&key) {
-            found = Some((n + 1, v));
+            key.push_str(&token.word);
+            if let Some(v) = lex.get(&key) {
+                found = Some((n + 2, v));
+            }
+            if !lex.continues(&key) {
+                break;
+            }
         }
     }
     match found {
         Some(hit) => Some(hit),
-        None if lexicon::is_negatable_outcome(&tokens[i].word) => Some((1, 0.0)),
+        None if lexicon::is_negatable_outcome(&first.word) => Some((1, 0.0)),
         None => None,
     }
 }

@@ -121,10 +121,7 @@ pub fn summarize(text: &str, n: usize) -> String {
         .iter()
         .enumerate()
         .map(|(rank, (i, s))| {
-            let says_outcome = ["agent", "customer"].iter().any(|role| {
-                resolution::resolve(&[*role], &[s.text]).is_ok_and(|r| !r.signals.is_empty() && r.status != "abandoned")
-            });
-            let outcome = if says_outcome { 0.8 } else { 0.0 };
+            let outcome = if resolution::names_outcome(s.text) { 0.8 } else { 0.0 };
             let position = if rank == 0 {
                 0.6
             } else if Some(*i) == last {
