@@ -8,7 +8,7 @@ use std::io::Write;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::compile::{compile, locate_sources, write_compiled};
+use crate::compile::{compile, locate_sources, write_compiled, CompileOptions};
 use crate::engine::{EmbeddedEngine, Engine};
 use crate::error::{Error, Result};
 use crate::eval::intent::{self, TaxonomySource};
@@ -28,10 +28,20 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Render every model's SQL into target/compiled/, in dependency order.
+    /// Render and check every model's and test's SQL into target/compiled/, in dependency order,
+    /// and write target/manifest.json.
     Compile(ProjectArgs),
-    /// Build every model on the target engine (embedded DataFusion unless a profile says otherwise).
+    /// Build the selected models on the target engine (embedded DataFusion unless a profile says
+    /// otherwise).
     Run(ProjectArgs),
+    /// Load the selected seeds (CSV files under the seed paths) as tables.
+    Seed(ProjectArgs),
+    /// Run the data tests of the selected models, seeds and sources.
+    Test(ProjectArgs),
+    /// Seeds, models and their tests in dependency order: a failing test skips what reads its model.
+    Build(ProjectArgs),
+    /// List the selected nodes: models, seeds, tests and sources.
+    Ls(LsArgs),
     /// Run one SQL statement on the embedded engine, with every convlytics function registered
     /// and files readable as tables by path (e.g. `select * from 'data.csv'`).
     Sql(SqlArgs),
@@ -191,6 +201,49 @@ struct ProjectArgs {
     /// Variables as a YAML mapping, over those of dbt_project.yml: --vars '{data_dir: data}'.
     #[arg(long)]
     vars: Option<String>,
+    /// Only these nodes: names, tag:x, path:models/marts, source:raw+, with + for ancestors
+    /// (+model) or descendants (model+); repeat or separate by spaces for a union, commas for an
+    /// intersection.
+    #[arg(short, long, num_args = 1.., action = clap::ArgAction::Append)]
+    select: Vec<String>,
+    /// Leave out these nodes (same syntax as --select).
+    #[arg(long, num_args = 1.., action = clap::ArgAction::Append)]
+    exclude: Vec<String>,
+    /// Rebuild incremental models from scratch.
+    #[arg(long)]
+    full_refresh: bool,
+}
+
+#[derive(Debug, Args)]
+struct LsArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Only nodes of this type.
+    #[arg(long, value_enum)]
+    resource_type: Option<ResourceType>,
+    /// How to print each node.
+    #[arg(long, value_enum, default_value = "name")]
+    output: LsOutput,
+}
+
+/// The node types `ls` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ResourceType {
+    Model,
+    Seed,
+    Test,
+    Source,
+}
+
+/// How `ls` prints a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LsOutput {
+    /// Its name (`source:raw.raw_interactions` for sources).
+    Name,
+    /// Its file.
+    Path,
+    /// A JSON object per line: unique id, type, name, path.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -216,7 +269,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", e.report());
             ExitCode::FAILURE
         }
     }
@@ -225,9 +278,7 @@ pub fn main() -> ExitCode {
 async fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Compile(args) => {
-            let (project, target, vars) = open(&args)?;
-            let compiled = compile(&project, &target, &vars)?;
-            write_compiled(&project, &compiled)?;
+            let (project, _, compiled) = prepare(&args, None).await?;
             let total = compiled.models.len();
             for (i, model) in compiled.models.iter().enumerate() {
                 let kind = model.config.materialized.as_str();
@@ -238,21 +289,22 @@ async fn dispatch(cli: Cli) -> Result<()> {
                     compiled_path(&project, &model.path).display()
                 );
             }
+            println!(
+                "Compiled {total} models, {} tests and {} seeds of {}; manifest at {}",
+                compiled.tests.len(),
+                compiled.seeds.len(),
+                project.config.name,
+                PathBuf::from(&project.config.target_path).join("manifest.json").display()
+            );
             Ok(())
         }
-        Command::Run(args) => {
-            let (project, target, vars) = open(&args)?;
-            let compiled = compile(&project, &target, &vars)?;
-            write_compiled(&project, &compiled)?;
-            println!(
-                "Running {} models on the {} engine (target {}, schema {})",
-                compiled.models.len(),
-                target.kind.as_str(),
-                target.name,
-                target.schema
-            );
-            let mut engine = Engine::connect(&project, &target, &compiled).await?;
-            crate::run::run(&project, &compiled, &mut engine).await.map(|_| ())
+        Command::Run(args) => execute(&args, Phase { seeds: false, models: true, tests: false }).await,
+        Command::Seed(args) => execute(&args, Phase { seeds: true, models: false, tests: false }).await,
+        Command::Test(args) => execute(&args, Phase { seeds: false, models: false, tests: true }).await,
+        Command::Build(args) => execute(&args, Phase { seeds: true, models: true, tests: true }).await,
+        Command::Ls(args) => {
+            let (project, _, compiled) = prepare(&args.project, None).await?;
+            list(&project, &compiled, &args, &mut std::io::stdout().lock())
         }
         Command::Eval(EvalCommand::Identity(args)) => {
             let source = settings_source(args.settings, args.identity, args.project_dir);
@@ -301,6 +353,96 @@ async fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
+/// Which kinds of node a command executes.
+struct Phase {
+    seeds: bool,
+    models: bool,
+    tests: bool,
+}
+
+/// Loads and compiles the project (knowing, when `engine` is given, which relations exist, for
+/// `is_incremental()`), writes the compiled SQL and the manifest.
+async fn prepare(args: &ProjectArgs, engine: Option<&Engine>) -> Result<(Project, Target, crate::compile::Compiled)> {
+    let (project, target, vars) = open(args)?;
+    let names: Vec<&str> = project.models.keys().map(String::as_str).collect();
+    let existing = match engine {
+        Some(engine) => engine.existing(&target.schema, &names).await?,
+        None if target.kind == profiles::TargetKind::Embedded => {
+            crate::engine::embedded::existing(&project.target_dir().join("warehouse"), &target.schema, &names)
+        }
+        None => Default::default(),
+    };
+    let options = CompileOptions { vars, existing, full_refresh: args.full_refresh };
+    let compiled = compile(&project, &target, &options)?;
+    write_compiled(&project, &compiled)?;
+    crate::manifest::write(&project, &target, &compiled)?;
+    Ok((project, target, compiled))
+}
+
+/// Compiles, connects and executes the selected nodes of the kinds `phase` names.
+async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
+    let (project, target, _) = open(args)?;
+    let mut engine = Engine::open(&project, &target).await?;
+    let (project, target, compiled) = prepare(args, Some(&engine)).await?;
+    engine.register_sources(&compiled).await?;
+    let nodes = crate::select::select(&compiled, &args.select, &args.exclude)?;
+    let tests: Vec<_> = if phase.tests {
+        compiled.tests.iter().filter(|t| crate::select::test_selected(t, &nodes, &args.select, &args.exclude)).collect()
+    } else {
+        Vec::new()
+    };
+    let steps = crate::run::plan(&compiled, &nodes, phase.models, phase.seeds, &tests);
+    println!(
+        "Running {} nodes of {} on the {} engine (target {}, schema {})",
+        steps.len(),
+        project.config.name,
+        target.kind.as_str(),
+        target.name,
+        target.schema
+    );
+    crate::run::execute(&project, &target, &steps, &mut engine).await.map(|_| ())
+}
+
+/// Prints the selected nodes as `ls` does.
+fn list(project: &Project, compiled: &crate::compile::Compiled, args: &LsArgs, out: &mut dyn Write) -> Result<()> {
+    let nodes = crate::select::select(compiled, &args.project.select, &args.project.exclude)?;
+    let wants = |t: ResourceType| args.resource_type.is_none_or(|r| r == t);
+    let mut rows: Vec<(ResourceType, String, String, PathBuf)> = Vec::new();
+    if wants(ResourceType::Seed) {
+        for s in compiled.seeds.iter().filter(|s| nodes.contains(&s.name)) {
+            rows.push((ResourceType::Seed, crate::manifest::node_id(project, &s.name), s.name.clone(), s.path.clone()));
+        }
+    }
+    if wants(ResourceType::Model) {
+        for m in compiled.models.iter().filter(|m| nodes.contains(&m.name)) {
+            rows.push((ResourceType::Model, crate::manifest::node_id(project, &m.name), m.name.clone(), m.path.clone()));
+        }
+    }
+    if wants(ResourceType::Test) {
+        for t in compiled.tests.iter().filter(|t| crate::select::test_selected(t, &nodes, &args.project.select, &args.project.exclude)) {
+            rows.push((ResourceType::Test, format!("test.{}.{}", project.config.name, t.name), t.name.clone(), t.declared_in.clone()));
+        }
+    }
+    if wants(ResourceType::Source) && args.project.select.is_empty() {
+        for (t, _) in &compiled.sources {
+            let id = format!("source.{}.{}.{}", project.config.name, t.source, t.name);
+            rows.push((ResourceType::Source, id, format!("source:{}.{}", t.source, t.name), t.declared_in.clone()));
+        }
+    }
+    for (kind, id, name, path) in rows {
+        let line = match args.output {
+            LsOutput::Name => name,
+            LsOutput::Path => path.display().to_string(),
+            LsOutput::Json => serde_json::json!({
+                "unique_id": id, "resource_type": format!("{kind:?}").to_lowercase(), "name": name, "original_file_path": path
+            })
+            .to_string(),
+        };
+        writeln!(out, "{line}").map_err(|e| Error::io("stdout", e))?;
+    }
+    Ok(())
+}
+
 /// Settings from a file, else a named project entry, else the defaults.
 fn settings_source(file: Option<PathBuf>, name: Option<String>, project_dir: PathBuf) -> SettingsSource {
     match (file, name) {
@@ -342,7 +484,8 @@ async fn sql_engine(args: &SqlArgs) -> Result<EmbeddedEngine> {
     let project = Project::load(&args.project_dir)?;
     let target =
         Target { name: "sql".into(), schema: profiles::DEFAULT_SCHEMA.into(), kind: profiles::TargetKind::Embedded };
-    let sources = locate_sources(&project, &target, &parse_vars(args.vars.as_deref())?)?;
+    let options = CompileOptions::with_vars(parse_vars(args.vars.as_deref())?);
+    let sources = locate_sources(&project, &target, &options)?;
     let engine = EmbeddedEngine::new(project.target_dir().join("warehouse"));
     for (table, location) in &sources {
         if let Some(location) = location.as_ref().filter(|l| l.exists()) {

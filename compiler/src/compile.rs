@@ -1,26 +1,81 @@
-//! Compiling a project: render every enabled model, order them, write `target/compiled/`.
+//! Compiling a project: render every enabled model and data test, inline ephemeral models, check
+//! each model's SQL (see [`crate::analysis`]), order them, write `target/compiled/`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::dag;
+use crate::data_tests::{Severity, Subject};
 use crate::error::{Error, Result};
 use crate::project::profiles::Target;
-use crate::project::{Project, SourceTable};
-use crate::render::{CompiledModel, Renderer};
+use crate::project::{Materialization, Project, Seed, SourceTable};
+use crate::render::{quote_ident, CompiledModel, Relation, Renderer};
 
-/// A compiled project: models in build order and sources with their files located.
+/// What a compile depends on besides the project and the target.
+#[derive(Debug, Clone, Default)]
+pub struct CompileOptions {
+    /// `--vars`, over the project's vars.
+    pub vars: BTreeMap<String, serde_yaml::Value>,
+    /// Models whose relation already exists on the target: for them `is_incremental()` holds
+    /// (when the model is incremental).
+    pub existing: BTreeSet<String>,
+    /// `--full-refresh`: rebuild incremental models from scratch.
+    pub full_refresh: bool,
+}
+
+impl CompileOptions {
+    /// Options with these `--vars` and nothing built yet.
+    pub fn with_vars(vars: BTreeMap<String, serde_yaml::Value>) -> Self {
+        Self { vars, ..Self::default() }
+    }
+}
+
+/// A data test after rendering.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CompiledTest {
+    /// Its unique name.
+    pub name: String,
+    /// The file that declares it.
+    pub declared_in: PathBuf,
+    /// The model or source it tests.
+    pub subject: Option<Subject>,
+    /// The column it tests.
+    pub column: Option<String>,
+    /// Error or warn.
+    pub severity: Severity,
+    /// The SQL selecting the failing rows.
+    pub sql: String,
+    /// Models and seeds it reads.
+    pub refs: BTreeSet<String>,
+    /// Source tables it reads.
+    pub sources: BTreeSet<(String, String)>,
+}
+
+/// A compiled project: seeds, models in build order, tests, and sources with their files located.
 #[derive(Debug)]
 pub struct Compiled {
-    /// Enabled models, each after the models it reads.
+    /// Enabled seeds, by name.
+    pub seeds: Vec<Seed>,
+    /// Enabled models, each after the models it reads (ephemeral ones included, though they are
+    /// never built).
     pub models: Vec<CompiledModel>,
+    /// Data tests of enabled models and sources.
+    pub tests: Vec<CompiledTest>,
     /// Source tables with `external_location` rendered and made absolute.
     pub sources: Vec<(SourceTable, Option<PathBuf>)>,
 }
 
-/// Renders and orders every enabled model of `project` for `target`.
-pub fn compile(project: &Project, target: &Target, vars: &BTreeMap<String, serde_yaml::Value>) -> Result<Compiled> {
-    let renderer = Renderer::new(project, target.clone(), vars);
+impl Compiled {
+    /// The relation a seed is loaded into.
+    pub fn seed_relation(target: &Target, seed: &Seed) -> Relation {
+        Relation { schema: target.schema.clone(), identifier: seed.name.clone() }
+    }
+}
+
+/// Renders, checks and orders every enabled model and test of `project` for `target`.
+pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> Result<Compiled> {
+    let renderer = Renderer::new(project, target.clone(), options)?;
+    let seeds: Vec<Seed> = project.seeds.values().filter(|s| s.enabled).cloned().collect();
     let mut rendered = BTreeMap::new();
     for model in project.models.values() {
         let compiled = renderer.render_model(model)?;
@@ -28,26 +83,158 @@ pub fn compile(project: &Project, target: &Target, vars: &BTreeMap<String, serde
             rendered.insert(compiled.name.clone(), compiled);
         }
     }
+    let seed_names: BTreeSet<&str> = seeds.iter().map(|s| s.name.as_str()).collect();
     for model in rendered.values() {
-        if let Some(disabled) = model.refs.iter().find(|r| !rendered.contains_key(*r)) {
-            return Err(Error::Project(format!("{}: ref('{disabled}') names a disabled model", model.path.display())));
+        if let Some(disabled) = model.refs.iter().find(|r| !rendered.contains_key(*r) && !seed_names.contains(r.as_str())) {
+            return Err(Error::Project(format!("{}: ref('{disabled}') names a disabled model or seed", model.path.display())));
         }
     }
     let deps = rendered.iter().map(|(k, m)| (k.clone(), m.refs.clone())).collect();
     let order = dag::order(&deps)?;
-    let models = order.into_iter().map(|name| rendered.remove(&name).expect("ordered model")).collect();
+    let mut models: Vec<CompiledModel> =
+        order.into_iter().map(|name| rendered.remove(&name).expect("ordered model")).collect();
+    crate::analysis::analyze(project, target, &mut models)?;
+    inline_ephemerals(&mut models);
+    let tests = compile_tests(project, &renderer, &models, &seeds)?;
     let sources = locate(project, &renderer)?;
-    Ok(Compiled { models, sources })
+    Ok(Compiled { seeds, models, tests, sources })
+}
+
+/// Renders every data test whose subject and reads are enabled.
+fn compile_tests(
+    project: &Project,
+    renderer: &Renderer,
+    models: &[CompiledModel],
+    seeds: &[Seed],
+) -> Result<Vec<CompiledTest>> {
+    let mut relations: BTreeMap<&str, &CompiledModel> = BTreeMap::new();
+    for m in models {
+        relations.insert(&m.name, m);
+    }
+    let enabled = |name: &str| relations.contains_key(name) || seeds.iter().any(|s| s.name == name);
+    let mut tests = Vec::new();
+    for test in &project.tests {
+        if let Some(Subject::Model(m)) = &test.subject {
+            if !enabled(m) {
+                continue;
+            }
+        }
+        let this = match &test.subject {
+            Some(Subject::Model(m)) => Relation { schema: String::new(), identifier: m.clone() },
+            Some(Subject::Source(s, t)) => Relation { schema: s.clone(), identifier: t.clone() },
+            None => Relation { schema: String::new(), identifier: test.name.clone() },
+        };
+        let rendered = renderer.render_test(&test.declared_in, &test.template, &this)?;
+        if rendered.refs.iter().any(|r| !enabled(r)) {
+            continue;
+        }
+        let mut sql = rendered.sql;
+        let ephemerals: Vec<&CompiledModel> = rendered
+            .refs
+            .iter()
+            .filter_map(|r| relations.get(r.as_str()).copied())
+            .filter(|m| m.config.materialized == Materialization::Ephemeral)
+            .collect();
+        if !ephemerals.is_empty() {
+            sql = with_ctes(&sql, &ephemerals);
+        }
+        tests.push(CompiledTest {
+            name: test.name.clone(),
+            declared_in: test.declared_in.clone(),
+            subject: test.subject.clone(),
+            column: test.column.clone(),
+            severity: test.severity,
+            sql,
+            refs: rendered.refs,
+            sources: rendered.sources,
+        });
+    }
+    Ok(tests)
+}
+
+/// The name of an ephemeral model's common table expression.
+fn cte_name(model: &str) -> String {
+    quote_ident(&format!("__cte_{model}"))
+}
+
+/// Replaces each `ref()` of an ephemeral model by a common table expression holding its SQL. An
+/// ephemeral model reading others carries their CTEs itself; `models` is in build order, so it is
+/// complete before its readers.
+fn inline_ephemerals(models: &mut [CompiledModel]) {
+    let mut bodies: BTreeMap<String, String> = BTreeMap::new();
+    for model in models.iter_mut() {
+        let read: Vec<(String, String)> =
+            model.refs.iter().filter_map(|r| bodies.get(r).map(|b| (r.clone(), b.clone()))).collect();
+        if !read.is_empty() {
+            model.sql = prepend_ctes(&replace_relations(&model.sql, &read, &model.relation.schema), &read);
+        }
+        if model.config.materialized == Materialization::Ephemeral {
+            bodies.insert(model.name.clone(), model.sql.clone());
+        }
+    }
+}
+
+/// A test's SQL with the ephemeral models it reads (already inlined themselves) as CTEs.
+fn with_ctes(sql: &str, ephemerals: &[&CompiledModel]) -> String {
+    let bodies: Vec<(String, String)> = ephemerals.iter().map(|e| (e.name.clone(), e.sql.clone())).collect();
+    let schema = ephemerals[0].relation.schema.clone();
+    prepend_ctes(&replace_relations(sql, &bodies, &schema), &bodies)
+}
+
+/// `sql` with the relations of the ephemeral models in `bodies` replaced by their CTE names.
+fn replace_relations(sql: &str, bodies: &[(String, String)], schema: &str) -> String {
+    bodies.iter().fold(sql.to_owned(), |sql, (name, _)| {
+        let relation = Relation { schema: schema.to_owned(), identifier: name.clone() }.to_string();
+        sql.replace(&relation, &cte_name(name))
+    })
+}
+
+/// `sql` with `bodies` as common table expressions: joined to its own `with` when it starts with
+/// one, else in a `with` before it.
+fn prepend_ctes(sql: &str, bodies: &[(String, String)]) -> String {
+    let ctes: Vec<String> =
+        bodies.iter().map(|(name, body)| format!("{} as (\n{}\n)", cte_name(name), body.trim_end())).collect();
+    let ctes = ctes.join(",\n");
+    let start = leading_comments_end(sql);
+    let rest = &sql[start..];
+    let word: String = rest.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    if word.eq_ignore_ascii_case("with") {
+        let after = &rest[4..];
+        let trimmed = after.trim_start();
+        let recursive = trimmed.get(..9).is_some_and(|w| w.eq_ignore_ascii_case("recursive"));
+        let (head, tail) = if recursive {
+            let at = 4 + (after.len() - trimmed.len()) + 9;
+            rest.split_at(at)
+        } else {
+            rest.split_at(4)
+        };
+        format!("{}{head} {ctes},{tail}", &sql[..start])
+    } else {
+        format!("{}with {ctes}\n{rest}", &sql[..start])
+    }
+}
+
+/// The byte offset after the leading white space and `--` / `/* */` comments of `sql`.
+fn leading_comments_end(sql: &str) -> usize {
+    let mut at = 0;
+    loop {
+        let rest = &sql[at..];
+        let trimmed = rest.trim_start();
+        at += rest.len() - trimmed.len();
+        if trimmed.starts_with("--") {
+            at += trimmed.find('\n').map_or(trimmed.len(), |n| n + 1);
+        } else if trimmed.starts_with("/*") {
+            at += trimmed.find("*/").map_or(trimmed.len(), |n| n + 2);
+        } else {
+            return at;
+        }
+    }
 }
 
 /// The project's source tables with their `external_location` rendered and made absolute, without
 /// rendering any model (a broken model does not stop ad-hoc queries on the sources).
-pub fn locate_sources(
-    project: &Project,
-    target: &Target,
-    vars: &BTreeMap<String, serde_yaml::Value>,
-) -> Result<Vec<(SourceTable, Option<PathBuf>)>> {
-    locate(project, &Renderer::new(project, target.clone(), vars))
+pub fn locate_sources(project: &Project, target: &Target, options: &CompileOptions) -> Result<Vec<(SourceTable, Option<PathBuf>)>> {
+    locate(project, &Renderer::new(project, target.clone(), options)?)
 }
 
 fn locate(project: &Project, renderer: &Renderer) -> Result<Vec<(SourceTable, Option<PathBuf>)>> {
@@ -64,15 +251,43 @@ fn locate(project: &Project, renderer: &Renderer) -> Result<Vec<(SourceTable, Op
         .collect()
 }
 
-/// Writes each model's SQL to `target/compiled/<project>/<model path>`, as dbt does.
+/// Writes each model's and test's SQL under `target/compiled/<project>/`, as dbt does: a model at
+/// its own path, a test at `<declaring file>/<test name>.sql`.
 pub fn write_compiled(project: &Project, compiled: &Compiled) -> Result<()> {
     let base = project.target_dir().join("compiled").join(&project.config.name);
-    for model in &compiled.models {
-        let path = base.join(&model.path);
+    let models = compiled.models.iter().map(|m| (m.path.clone(), &m.sql));
+    let tests = compiled.tests.iter().map(|t| {
+        let path = if t.subject.is_some() { t.declared_in.join(format!("{}.sql", t.name)) } else { t.declared_in.clone() };
+        (path, &t.sql)
+    });
+    for (rel, sql) in models.chain(tests) {
+        let path = base.join(rel);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        std::fs::write(&path, &model.sql).map_err(|e| Error::io(&path, e))?;
+        std::fs::write(&path, sql).map_err(|e| Error::io(&path, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ctes_join_a_leading_with_or_start_one() {
+        let bodies = vec![("e".to_string(), "select 1 as x".to_string())];
+        assert_eq!(
+            prepend_ctes("-- note\nselect * from \"__cte_e\"", &bodies),
+            "-- note\nwith \"__cte_e\" as (\nselect 1 as x\n)\nselect * from \"__cte_e\""
+        );
+        assert_eq!(
+            prepend_ctes("WITH a as (select 2) select * from a", &bodies),
+            "WITH \"__cte_e\" as (\nselect 1 as x\n), a as (select 2) select * from a"
+        );
+        assert_eq!(
+            prepend_ctes("with recursive r as (select 1) select 1", &bodies),
+            "with recursive \"__cte_e\" as (\nselect 1 as x\n), r as (select 1) select 1"
+        );
+    }
 }

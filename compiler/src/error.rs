@@ -35,6 +35,19 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A model's SQL does not parse, or reads a relation without `ref()` or `source()`; the
+    /// position is in the model file, mapped back through its Jinja.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Sql {
+        /// The model file.
+        path: PathBuf,
+        /// 1-based line, 0 when unknown.
+        line: usize,
+        /// 1-based column, 0 when unknown.
+        column: usize,
+        /// What is wrong and what was expected.
+        message: String,
+    },
     /// An input file (records, labels) cannot be used.
     #[error("{}: {message}", path.display())]
     Input {
@@ -101,6 +114,22 @@ impl Error {
             source = inner.source();
         }
         Self::Template { path: path.into(), line: err.line().unwrap_or(0), message }
+    }
+
+    /// The error as a person reads it: the message, then for a located problem the file's line
+    /// with a caret under the column (as rustc shows errors).
+    pub fn report(&self) -> String {
+        let (path, line, column, message) = match self {
+            Self::Yaml { path, line, column, message } | Self::Sql { path, line, column, message } => {
+                (path, *line, *column, message)
+            }
+            Self::Template { path, line, message } => (path, *line, 0, message),
+            other => return format!("error: {other}"),
+        };
+        match std::fs::read_to_string(path).ok().filter(|_| line > 0) {
+            Some(text) => crate::diagnostic::render(path, &text, line, column, message),
+            None => format!("error: {self}"),
+        }
     }
 
     /// A DataFusion error while working on `context`.

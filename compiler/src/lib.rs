@@ -3,17 +3,23 @@
 //! Loads a dbt-style project, renders its models with Jinja, orders them by `ref()`, and builds
 //! them on embedded DataFusion (files in, Parquet out) or on PostgreSQL with pg_convlytics.
 
+pub mod analysis;
 pub mod cli;
 pub mod compile;
 pub mod dag;
+pub mod data_tests;
+pub mod diagnostic;
 pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod functions;
+pub mod manifest;
 pub mod project;
 pub mod query;
 pub mod render;
 pub mod run;
+pub mod seed;
+pub mod select;
 pub mod taxonomy;
 
 pub use error::{Error, Result};

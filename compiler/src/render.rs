@@ -8,13 +8,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use minijinja::value::{Kwargs, Object};
+use minijinja::value::{Kwargs, Object, Rest};
 use minijinja::{Environment, ErrorKind, State, UndefinedBehavior, Value};
 
 use crate::error::{Error, Result};
 use crate::functions::{Transcript, EXPLAIN_COLUMNS};
 use crate::project::profiles::{Target, TargetKind};
-use crate::project::{Model, ModelConfig, Project};
+use crate::compile::CompileOptions;
+use crate::project::{Materialization, Model, ModelConfig, Project};
 
 /// A relation in the warehouse: renders as `"schema"."identifier"` on both engines.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -67,6 +68,14 @@ pub struct CompiledModel {
     pub refs: BTreeSet<String>,
     /// Source tables it reads through `source()`.
     pub sources: BTreeSet<(String, String)>,
+    /// Named settings it uses, as `(function, name)`: `("taxonomy", "support")`.
+    pub settings: BTreeSet<(String, String)>,
+    /// Macros it calls, directly or through other macros.
+    pub macros: BTreeSet<String>,
+    /// Its output columns and the upstream columns each is computed from.
+    pub columns: Vec<crate::analysis::ColumnLineage>,
+    /// Whether this build adds to an existing incremental relation (`is_incremental()` held).
+    pub incremental: bool,
 }
 
 /// What one render records; reached from the Jinja functions through the context.
@@ -75,6 +84,19 @@ struct Capture {
     refs: Mutex<BTreeSet<String>>,
     sources: Mutex<BTreeSet<(String, String)>>,
     config: Mutex<Vec<(String, serde_yaml::Value)>>,
+    settings: Mutex<BTreeSet<(String, String)>>,
+    macros: Mutex<BTreeSet<String>>,
+    /// The folder config's materialization, before the model's own `config()`.
+    folder_materialized: Option<Materialization>,
+}
+
+impl Capture {
+    /// Whether `is_incremental()` holds: the model is incremental (after any `config()` so far).
+    fn incremental(&self) -> bool {
+        let set = self.config.lock().expect("capture lock");
+        let named = set.iter().rev().find(|(k, _)| k == "materialized").map(|(_, v)| v.as_str() == Some("incremental"));
+        named.unwrap_or(self.folder_materialized == Some(Materialization::Incremental))
+    }
 }
 
 const CAPTURE: &str = "__convlytics_capture";
@@ -84,26 +106,29 @@ pub struct Renderer<'p> {
     project: &'p Project,
     target: Target,
     env: Environment<'static>,
+    options: &'p CompileOptions,
 }
 
 impl<'p> Renderer<'p> {
-    /// A renderer for `project` building into `target`, with CLI `--vars` over the project's vars.
-    pub fn new(project: &'p Project, target: Target, cli_vars: &BTreeMap<String, serde_yaml::Value>) -> Self {
+    /// A renderer for `project` building into `target`, with `options.vars` over the project's
+    /// vars and `options.existing` deciding `is_incremental()`.
+    pub fn new(project: &'p Project, target: Target, options: &'p CompileOptions) -> Result<Self> {
         let mut vars = project.config.vars.clone();
-        vars.extend(cli_vars.clone());
+        vars.extend(options.vars.clone());
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.add_function("env_var", env_var);
         let vars = Arc::new(vars);
         env.add_function("var", move |name: String, default: Option<Value>| var(&vars, &name, default));
-        let models: Arc<BTreeSet<String>> = Arc::new(project.models.keys().cloned().collect());
+        let seeds = project.seeds.values().filter(|s| s.enabled).map(|s| s.name.clone());
+        let models: Arc<BTreeSet<String>> = Arc::new(project.models.keys().cloned().chain(seeds).collect());
         let schema = target.schema.clone();
         env.add_function("ref", move |state: &State, a: String, b: Option<String>| {
             let name = b.unwrap_or(a);
             if !models.contains(&name) {
                 return Err(minijinja::Error::new(
                     ErrorKind::InvalidOperation,
-                    format!("ref('{name}'): no model named '{name}' in this project"),
+                    format!("ref('{name}'): no model or seed named '{name}' in this project"),
                 ));
             }
             capture(state)?.refs.lock().expect("capture lock").insert(name.clone());
@@ -152,6 +177,11 @@ impl<'p> Renderer<'p> {
         add_named_settings(&mut env, "transcript_settings", "transcripts", transcripts);
         let taxonomies = project.taxonomies.keys().map(|name| (name, Ok(name.clone())));
         add_named_settings(&mut env, "taxonomy", "taxonomy", taxonomies);
+        env.add_function("is_incremental", |state: &State| -> Result<bool, minijinja::Error> {
+            let exists = state.lookup(EXISTS).is_some_and(|v| v.is_true());
+            Ok(exists && capture(state)?.incremental())
+        });
+        add_macros(&mut env, project)?;
         let postgres = matches!(target.kind, TargetKind::Postgres { .. });
         env.add_function("explain_intents", move |relation: Value, kwargs: Kwargs| {
             let sql = explain_intents_sql(postgres, &relation.to_string(), &kwargs)?;
@@ -165,7 +195,7 @@ impl<'p> Renderer<'p> {
                 Ok(sql)
             });
         }
-        Self { project, target, env }
+        Ok(Self { project, target, env, options })
     }
 
     /// The `target` object of the Jinja context.
@@ -180,34 +210,66 @@ impl<'p> Renderer<'p> {
     /// Renders one model.
     pub fn render_model(&self, model: &Model) -> Result<CompiledModel> {
         let relation = Relation { schema: self.target.schema.clone(), identifier: model.name.clone() };
-        let capture = Arc::new(Capture::default());
-        let ctx = minijinja::context! {
-            target => self.target_value(),
-            this => Value::from_object(relation.clone()),
-            __convlytics_capture => Value::from_dyn_object(capture.clone()),
-        };
-        let name = model.path.to_string_lossy();
+        let exists = self.options.existing.contains(&model.name) && !self.options.full_refresh;
+        let (sql, capture) =
+            self.render_capturing(&model.path, &model.raw_sql, &relation, exists, Some(model.folder_config.materialized))?;
         let path = self.project.root.join(&model.path);
-        let sql = self
-            .env
-            .template_from_named_str(&name, &model.raw_sql)
-            .and_then(|t| t.render(ctx))
-            .map_err(|e| Error::template(&path, &e))?;
         let mut config = model.folder_config.clone();
         for (key, value) in capture.config.lock().expect("capture lock").iter() {
             config.set(key, value).map_err(|message| Error::Template { path: path.clone(), line: 0, message })?;
         }
         let refs = std::mem::take(&mut *capture.refs.lock().expect("capture lock"));
         let sources = std::mem::take(&mut *capture.sources.lock().expect("capture lock"));
+        let settings = std::mem::take(&mut *capture.settings.lock().expect("capture lock"));
+        let macros = std::mem::take(&mut *capture.macros.lock().expect("capture lock"));
+        let incremental = exists && config.materialized == Materialization::Incremental;
         Ok(CompiledModel {
             name: model.name.clone(),
             path: model.path.clone(),
             relation,
-            sql: sql.trim().trim_end_matches(';').trim_end().to_owned() + "\n",
+            sql,
             config,
             refs,
             sources,
+            settings,
+            macros,
+            columns: Vec::new(),
+            incremental,
         })
+    }
+
+    /// Renders a SQL template of the project (a model, a data test) as the model `this`, returning
+    /// the SQL (trimmed, without a trailing `;`) and what it recorded.
+    fn render_capturing(
+        &self,
+        file: &std::path::Path,
+        source: &str,
+        this: &Relation,
+        exists: bool,
+        folder_materialized: Option<Materialization>,
+    ) -> Result<(String, Arc<Capture>)> {
+        let capture = Arc::new(Capture { folder_materialized, ..Capture::default() });
+        let ctx = minijinja::context! {
+            target => self.target_value(),
+            this => Value::from_object(this.clone()),
+            __convlytics_capture => Value::from_dyn_object(capture.clone()),
+            __convlytics_exists => exists,
+        };
+        let name = file.to_string_lossy();
+        let sql = self
+            .env
+            .template_from_named_str(&name, source)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| Error::template(self.project.root.join(file), &e))?;
+        Ok((sql.trim_end().trim_end_matches(';').trim_end().to_owned() + "\n", capture))
+    }
+
+    /// Renders a data test's SQL template declared in `file`, for the model or source `this`.
+    pub fn render_test(&self, file: &std::path::Path, source: &str, this: &Relation) -> Result<RenderedTest> {
+        let (sql, capture) = self.render_capturing(file, source, this, false, None)?;
+        let refs = std::mem::take(&mut *capture.refs.lock().expect("capture lock"));
+        let sources = std::mem::take(&mut *capture.sources.lock().expect("capture lock"));
+        Ok(RenderedTest { sql, refs, sources })
     }
 
     /// Renders a string from YAML (e.g. a source's `external_location`) with `var` and `env_var`.
@@ -215,6 +277,49 @@ impl<'p> Renderer<'p> {
         let ctx = minijinja::context! { target => self.target_value() };
         self.env.render_str(text, ctx).map_err(|e| Error::template(self.project.root.join(origin), &e))
     }
+}
+
+/// A data test after rendering: its SQL (the failing rows) and what it reads.
+#[derive(Debug, Clone)]
+pub struct RenderedTest {
+    /// The SQL selecting the rows that fail the test.
+    pub sql: String,
+    /// Models it reads.
+    pub refs: BTreeSet<String>,
+    /// Source tables it reads.
+    pub sources: BTreeSet<(String, String)>,
+}
+
+const EXISTS: &str = "__convlytics_exists";
+
+/// Makes every macro of the project a global function: a call evaluates the macro's file with the
+/// caller's context (so `ref()`, `config()` and `this` inside it record for the calling model) and
+/// calls the macro there.
+fn add_macros(env: &mut Environment<'static>, project: &Project) -> Result<()> {
+    for (file, text) in &project.macro_files {
+        let name = file.to_string_lossy().into_owned();
+        env.add_template_owned(name, text.clone()).map_err(|e| Error::template(project.root.join(file), &e))?;
+    }
+    for (name, file) in &project.macros {
+        let template = file.to_string_lossy().into_owned();
+        let macro_name = name.clone();
+        env.add_function(name.clone(), move |state: &State, args: Rest<Value>| -> Result<Value, minijinja::Error> {
+            let keys = [CAPTURE, EXISTS, "target", "this"];
+            let ctx: BTreeMap<&str, Value> =
+                keys.iter().filter_map(|k| state.lookup(k).map(|v| (*k, v))).collect();
+            if let Ok(capture) = capture(state) {
+                capture.macros.lock().expect("capture lock").insert(macro_name.clone());
+            }
+            let tmpl = state.env().get_template(&template)?;
+            let captured = tmpl.render_captured(ctx)?;
+            let module = captured.state();
+            let callable = module.lookup(&macro_name).ok_or_else(|| {
+                minijinja::Error::new(ErrorKind::UnknownFunction, format!("macro '{macro_name}' is not defined in {template}"))
+            })?;
+            callable.call(module, &args)
+        });
+    }
+    Ok(())
 }
 
 fn capture(state: &State) -> Result<Arc<Capture>, minijinja::Error> {
@@ -328,7 +433,10 @@ fn add_named_settings<'a>(
             })
             .collect(),
     );
-    env.add_function(function, move |name: String| {
+    env.add_function(function, move |state: &State, name: String| {
+        if let Ok(capture) = capture(state) {
+            capture.settings.lock().expect("capture lock").insert((function.to_owned(), name.clone()));
+        }
         literals.get(&name).cloned().ok_or_else(|| {
             let known: Vec<&str> = literals.keys().map(String::as_str).collect();
             minijinja::Error::new(

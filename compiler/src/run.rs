@@ -1,105 +1,269 @@
-//! Running a compiled project: build each model in order, one line of result per model,
-//! skipping the models downstream of a failure.
+//! Executing a compiled project: seeds loaded, models built and data tests run in dependency
+//! order, one line of result per node, skipping what depends on a failure; a summary with counts
+//! and time, and `target/run_results.json`.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::compile::Compiled;
+use crate::compile::{Compiled, CompiledTest};
+use crate::data_tests::{Severity, Subject};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::project::Project;
+use crate::project::profiles::Target;
+use crate::project::{Materialization, Project, Seed};
+use crate::render::CompiledModel;
+use crate::seed::SeedData;
 
 /// Models tagged with this hold rows that could not be read; the run reports their count.
 pub const QUARANTINE_TAG: &str = "quarantine";
 
-/// How one model's build ended.
+/// One step of an execution.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'c> {
+    /// Load a seed.
+    Seed(&'c Seed),
+    /// Build a model.
+    Model(&'c CompiledModel),
+    /// Run a data test.
+    Test(&'c CompiledTest),
+}
+
+impl Step<'_> {
+    /// The node's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Seed(s) => &s.name,
+            Self::Model(m) => &m.name,
+            Self::Test(t) => &t.name,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Seed(_) => "seed",
+            Self::Model(m) => m.config.materialized.as_str(),
+            Self::Test(_) => "test",
+        }
+    }
+
+    /// The models and seeds it reads; a test also waits for the model it tests.
+    fn reads(&self) -> Vec<&str> {
+        match self {
+            Self::Seed(_) => Vec::new(),
+            Self::Model(m) => m.refs.iter().map(String::as_str).collect(),
+            Self::Test(t) => t.refs.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// How one node's execution ended.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct ModelResult {
-    /// The model.
+pub struct NodeResult {
+    /// `model`, `seed` or `test`.
+    pub resource_type: &'static str,
+    /// The node.
     pub name: String,
-    /// `success`, `error` or `skipped`.
+    /// `success`, `error` or `skipped`; for tests `pass`, `fail`, `warn`, `error` or `skipped`.
     pub status: &'static str,
     /// Rows written, when known.
     pub rows: Option<u64>,
+    /// A test's failing rows.
+    pub failures: Option<u64>,
     /// Seconds spent.
     pub seconds: f64,
-    /// The error, or what a skipped model waited for.
+    /// The error, or what a skipped node waited for.
     pub message: Option<String>,
 }
 
-/// Builds every model of `compiled` on `engine`, printing one line each, and writes
-/// `target/run_results.json`. Returns the results; any error or skip makes the run fail.
-pub async fn run(project: &Project, compiled: &Compiled, engine: &mut Engine) -> Result<Vec<ModelResult>> {
+/// The steps of `compiled` for the chosen nodes, in dependency order: seeds first, then each
+/// model followed by its tests once everything they read has been built (when `tests`).
+pub fn plan<'c>(
+    compiled: &'c Compiled,
+    nodes: &BTreeSet<String>,
+    models: bool,
+    seeds: bool,
+    tests: &[&'c CompiledTest],
+) -> Vec<Step<'c>> {
+    let mut steps: Vec<Step> = Vec::new();
+    if seeds {
+        steps.extend(compiled.seeds.iter().filter(|s| nodes.contains(&s.name)).map(Step::Seed));
+    }
+    let mut pending: Vec<&CompiledTest> = tests.to_vec();
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    let ready = |t: &CompiledTest, done: &BTreeSet<&str>| t.refs.iter().all(|r| done.contains(r.as_str()) || !nodes.contains(r));
+    let mut flush = |done: &BTreeSet<&str>, steps: &mut Vec<Step<'c>>| {
+        pending.retain(|t| {
+            let go = ready(t, done);
+            if go {
+                steps.push(Step::Test(t));
+            }
+            !go
+        });
+    };
+    for seed in compiled.seeds.iter().filter(|s| nodes.contains(&s.name)) {
+        done.insert(&seed.name);
+    }
+    flush(&done, &mut steps);
+    for model in compiled.models.iter().filter(|m| nodes.contains(&m.name)) {
+        if models && model.config.materialized != Materialization::Ephemeral {
+            steps.push(Step::Model(model));
+        }
+        done.insert(&model.name);
+        flush(&done, &mut steps);
+    }
+    steps
+}
+
+/// Executes `steps` on `engine`, printing one line each (a progress bar on a terminal), then a
+/// summary; writes `target/run_results.json`. Any error, failed test or skip makes it fail.
+pub async fn execute(
+    project: &Project,
+    target: &Target,
+    steps: &[Step<'_>],
+    engine: &mut Engine,
+) -> Result<Vec<NodeResult>> {
     let started = Instant::now();
-    let total = compiled.models.len();
+    let total = steps.len();
     let bar = ProgressBar::new(total as u64);
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("valid template"));
     let mut failed: BTreeSet<String> = BTreeSet::new();
     let mut results = Vec::with_capacity(total);
-    for (i, model) in compiled.models.iter().enumerate() {
-        let kind = model.config.materialized.as_str();
+    for (i, step) in steps.iter().enumerate() {
         let head = format!("{:>3} of {total}", i + 1);
-        bar.set_message(model.name.clone());
-        if let Some(upstream) = model.refs.iter().find(|r| failed.contains(*r)) {
-            failed.insert(model.name.clone());
-            bar.suspend(|| println!("{head} SKIP  {kind:<5} {} (upstream {upstream} failed)", model.relation));
-            results.push(ModelResult {
-                name: model.name.clone(),
-                status: "skipped",
-                rows: None,
-                seconds: 0.0,
-                message: Some(format!("upstream model {upstream} failed")),
-            });
+        let kind = step.kind();
+        let shown = match step {
+            Step::Model(m) => m.relation.to_string(),
+            Step::Seed(s) => crate::compile::Compiled::seed_relation(target, s).to_string(),
+            Step::Test(t) => t.name.clone(),
+        };
+        bar.set_message(step.name().to_owned());
+        let resource_type = match step {
+            Step::Seed(_) => "seed",
+            Step::Model(_) => "model",
+            Step::Test(_) => "test",
+        };
+        let mut result = NodeResult {
+            resource_type,
+            name: step.name().to_owned(),
+            status: "skipped",
+            rows: None,
+            failures: None,
+            seconds: 0.0,
+            message: None,
+        };
+        if let Some(upstream) = step.reads().into_iter().find(|r| failed.contains(*r)) {
+            if !matches!(step, Step::Test(_)) {
+                failed.insert(step.name().to_owned());
+            }
+            bar.suspend(|| println!("{head} SKIP  {kind:<5} {shown} (upstream {upstream} failed)"));
+            result.message = Some(format!("upstream {upstream} failed"));
+            results.push(result);
             bar.inc(1);
             continue;
         }
         let t = Instant::now();
-        let outcome = engine.build(model).await;
-        let seconds = t.elapsed().as_secs_f64();
-        let result = match outcome {
-            Ok(built) => {
-                let rows = built.rows.map_or(String::new(), |r| format!("{r} rows, "));
-                bar.suspend(|| println!("{head} OK    {kind:<5} {} [{rows}{seconds:.2}s]", model.relation));
-                ModelResult { name: model.name.clone(), status: "success", rows: built.rows, seconds, message: None }
-            }
-            Err(e) => {
-                failed.insert(model.name.clone());
-                bar.suspend(|| println!("{head} ERROR {kind:<5} {}\n      {e}", model.relation));
-                ModelResult {
-                    name: model.name.clone(),
-                    status: "error",
-                    rows: None,
-                    seconds,
-                    message: Some(e.to_string()),
+        match step {
+            Step::Test(test) => {
+                let outcome = engine.count(&test.sql, &format!("test {} ({})", test.name, test.declared_in.display())).await;
+                result.seconds = t.elapsed().as_secs_f64();
+                let secs = result.seconds;
+                match outcome {
+                    Ok(0) => {
+                        result.status = "pass";
+                        result.failures = Some(0);
+                        bar.suspend(|| println!("{head} PASS  {kind:<5} {shown} [{secs:.2}s]"));
+                    }
+                    Ok(n) => {
+                        result.failures = Some(n);
+                        result.message = Some(format!("{n} failing row(s)"));
+                        let (word, status) =
+                            if test.severity == Severity::Warn { ("WARN ", "warn") } else { ("FAIL ", "fail") };
+                        result.status = status;
+                        bar.suspend(|| println!("{head} {word} {kind:<5} {shown} [{n} failing row(s), {secs:.2}s]"));
+                        if status == "fail" {
+                            if let Some(Subject::Model(m)) = &test.subject {
+                                failed.insert(m.clone());
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        result.status = "error";
+                        bar.suspend(|| println!("{head} ERROR {kind:<5} {shown}\n      {e}"));
+                        result.message = Some(e.to_string());
+                    }
                 }
             }
-        };
+            Step::Model(_) | Step::Seed(_) => {
+                let outcome = match step {
+                    Step::Model(model) => engine.build(model).await,
+                    Step::Seed(seed) => match SeedData::read(&project.root, seed) {
+                        Ok(data) => engine.load_seed(&crate::compile::Compiled::seed_relation(target, seed), &data).await,
+                        Err(e) => Err(e),
+                    },
+                    Step::Test(_) => unreachable!("tests handled above"),
+                };
+                result.seconds = t.elapsed().as_secs_f64();
+                let secs = result.seconds;
+                match outcome {
+                    Ok(built) => {
+                        result.status = "success";
+                        result.rows = built.rows;
+                        let rows = built.rows.map_or(String::new(), |r| format!("{r} rows, "));
+                        bar.suspend(|| println!("{head} OK    {kind:<5} {shown} [{rows}{secs:.2}s]"));
+                    }
+                    Err(e) => {
+                        failed.insert(step.name().to_owned());
+                        result.status = "error";
+                        bar.suspend(|| println!("{head} ERROR {kind:<5} {shown}\n      {e}"));
+                        result.message = Some(e.to_string());
+                    }
+                }
+            }
+        }
         results.push(result);
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let errors = results.iter().filter(|r| r.status == "error").count();
-    let skipped = results.iter().filter(|r| r.status == "skipped").count();
-    println!(
-        "Done in {:.2}s: {} built, {errors} failed, {skipped} skipped.",
-        started.elapsed().as_secs_f64(),
-        total - errors - skipped
-    );
-    for (model, result) in compiled.models.iter().zip(&results) {
-        if let (true, Some(rows)) = (model.config.tags.iter().any(|t| t == QUARANTINE_TAG), result.rows) {
-            println!("Quarantined: {rows} row(s) could not be read; {} has each one's reason.", model.relation);
-        }
-    }
+    summarize(steps, &results, started.elapsed().as_secs_f64());
     write_results(project, &results)?;
-    if errors + skipped > 0 {
-        return Err(Error::Project(format!("{errors} model(s) failed and {skipped} were skipped")));
+    let bad = results.iter().filter(|r| matches!(r.status, "error" | "fail" | "skipped")).count();
+    if bad > 0 {
+        return Err(Error::Project(format!("{bad} node(s) failed or were skipped")));
     }
     Ok(results)
 }
 
-fn write_results(project: &Project, results: &[ModelResult]) -> Result<()> {
+/// Prints the counts and time, and each quarantine model's row count.
+fn summarize(steps: &[Step<'_>], results: &[NodeResult], seconds: f64) {
+    let count = |kind: &str, status: &str| results.iter().filter(|r| r.resource_type == kind && r.status == status).count();
+    let mut parts = Vec::new();
+    for (kind, status, label) in [
+        ("seed", "success", "seeds loaded"),
+        ("model", "success", "models built"),
+        ("test", "pass", "tests passed"),
+        ("test", "warn", "tests warned"),
+        ("test", "fail", "tests failed"),
+    ] {
+        let n = count(kind, status);
+        if n > 0 || (kind == "model" && status == "success") {
+            parts.push(format!("{n} {label}"));
+        }
+    }
+    let errors = results.iter().filter(|r| r.status == "error").count();
+    let skipped = results.iter().filter(|r| r.status == "skipped").count();
+    println!("Done in {seconds:.2}s: {}, {errors} errors, {skipped} skipped.", parts.join(", "));
+    for (step, result) in steps.iter().zip(results) {
+        if let (Step::Model(model), Some(rows)) = (step, result.rows) {
+            if model.config.tags.iter().any(|t| t == QUARANTINE_TAG) {
+                println!("Quarantined: {rows} row(s) could not be read; {} has each one's reason.", model.relation);
+            }
+        }
+    }
+}
+
+fn write_results(project: &Project, results: &[NodeResult]) -> Result<()> {
     let dir = project.target_dir();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let path = dir.join("run_results.json");

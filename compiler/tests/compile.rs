@@ -1,10 +1,9 @@
 //! Compiler fixtures: each `inputs/<project>/` is compiled for the embedded target; the result
 //! (models in build order with their config and SQL, or the error) is an insta snapshot.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use convlytics::compile::compile;
+use convlytics::compile::{compile, CompileOptions};
 use convlytics::project::profiles::{Target, TargetKind};
 use convlytics::project::Project;
 
@@ -13,7 +12,7 @@ fn target() -> Target {
 }
 
 fn describe(dir: &std::path::Path) -> String {
-    let compiled = Project::load(dir).and_then(|p| compile(&p, &target(), &BTreeMap::new()));
+    let compiled = Project::load(dir).and_then(|p| compile(&p, &target(), &CompileOptions::default()));
     match compiled {
         Err(e) => {
             let root = dir.to_string_lossy().into_owned() + "/";

@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use convlytics::compile::compile;
+use convlytics::compile::{compile, CompileOptions};
 use convlytics::engine::Engine;
 use convlytics::project::profiles::{Target, TargetKind};
 use convlytics::project::Project;
@@ -128,7 +127,8 @@ fn cli_errors_name_the_file_and_line() {
     std::fs::write(&model, "select *\nfrom {{ ref('conversation') }}\n").expect("write");
     let (ok, _, err) = convlytics(project.path(), &["compile"]);
     assert!(!ok);
-    assert!(err.contains("mart_language_mix.sql:2:") && err.contains("no model named 'conversation'"), "{err}");
+    assert!(err.contains("mart_language_mix.sql:2") && err.contains("no model or seed named 'conversation'"), "{err}");
+    assert!(err.contains("2 | from {{ ref('conversation') }}"), "the line is shown: {err}");
 }
 
 #[test]
@@ -198,13 +198,21 @@ const SIGNALS: &str =
 /// What could not be read, and why.
 const QUARANTINE: &str = "select source_id, format, reason from analytics.quarantine order by source_id";
 
+/// Compiles the project and builds every model on `engine`, as `convlytics run` does.
+async fn run_models(project: &Project, target: &Target, engine: &mut Engine) {
+    let compiled = compile(project, target, &CompileOptions::default()).expect("compile");
+    engine.register_sources(&compiled).await.expect("sources");
+    let nodes = convlytics::select::select(&compiled, &[], &[]).expect("select");
+    let steps = convlytics::run::plan(&compiled, &nodes, true, false, &[]);
+    convlytics::run::execute(project, target, &steps, engine).await.expect("run");
+}
+
 /// The rows of `sql` after building the project on the embedded engine, as text.
 async fn embedded_mart(dir: &Path, sql: &str) -> Vec<Vec<String>> {
     let project = Project::load(dir).expect("load");
     let target = Target { name: "dev".into(), schema: "analytics".into(), kind: TargetKind::Embedded };
-    let compiled = compile(&project, &target, &BTreeMap::new()).expect("compile");
-    let mut engine = Engine::connect(&project, &target, &compiled).await.expect("connect");
-    convlytics::run::run(&project, &compiled, &mut engine).await.expect("run");
+    let mut engine = Engine::open(&project, &target).await.expect("connect");
+    run_models(&project, &target, &mut engine).await;
     let Engine::Embedded(e) = engine else { unreachable!("embedded target") };
     let batches = e.context().sql(sql).await.expect("plan").collect().await.expect("collect");
     let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches).expect("format").to_string();
@@ -247,12 +255,11 @@ async fn both_engines_build_the_same_marts() {
     let project = Project::load(project_dir.path()).expect("load");
     let target =
         Target { name: "pg".into(), schema: "e2e_analytics".into(), kind: TargetKind::Postgres { connection: url } };
-    let compiled = compile(&project, &target, &BTreeMap::new()).expect("compile");
-    let mut engine = Engine::connect(&project, &target, &compiled).await.expect("connect");
+    let mut engine = Engine::open(&project, &target).await.expect("connect");
     let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
     load_raw_interactions(pg.client(), &project_dir.path().join("data/demo/raw_interactions.jsonl")).await;
     load_crm(pg.client(), &project_dir.path().join("seeds")).await;
-    convlytics::run::run(&project, &compiled, &mut engine).await.expect("run on postgres");
+    run_models(&project, &target, &mut engine).await;
     let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
     let rows = pg
         .client()

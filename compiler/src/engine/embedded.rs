@@ -1,17 +1,23 @@
 //! The embedded engine: DataFusion in process, sources from files, models written as Parquet.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use datafusion::common::TableReference;
-use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::{JoinType, TableReference};
+use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::options::{CsvReadOptions, JsonReadOptions, ParquetReadOptions};
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{col, SessionConfig, SessionContext};
 
 use crate::engine::Built;
 use crate::error::{Error, Result};
 use crate::project::{Materialization, SourceTable};
-use crate::render::{quote_ident, CompiledModel};
+use crate::render::{quote_ident, CompiledModel, Relation};
+use crate::seed::SeedData;
 
 /// A DataFusion session with every convlytics function registered.
 pub struct EmbeddedEngine {
@@ -44,6 +50,21 @@ impl FileFormat {
             ))),
         }
     }
+}
+
+/// Where a model's or seed's rows are written.
+fn output(warehouse: &Path, schema: &str, name: &str) -> PathBuf {
+    warehouse.join(schema).join(format!("{name}.parquet"))
+}
+
+/// The names among `names` with an output in `schema` of the `warehouse` directory.
+pub fn existing(warehouse: &Path, schema: &str, names: &[&str]) -> BTreeSet<String> {
+    names.iter().filter(|n| output(warehouse, schema, n).is_file()).map(|n| n.to_string()).collect()
+}
+
+/// SQL options for model and test queries: queries only.
+fn read_only() -> SQLOptions {
+    SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
 }
 
 impl EmbeddedEngine {
@@ -110,8 +131,8 @@ impl EmbeddedEngine {
         }
     }
 
-    /// Registers every model output already in the warehouse directory, so ad-hoc queries can read
-    /// `schema.model`.
+    /// Registers every model output already in the warehouse directory, so ad-hoc queries, models
+    /// outside a selection and incremental models can read `schema.model`.
     pub async fn register_warehouse(&self) -> Result<()> {
         let Ok(schemas) = std::fs::read_dir(&self.warehouse) else { return Ok(()) };
         for schema in schemas.flatten().filter(|e| e.path().is_dir()) {
@@ -128,41 +149,99 @@ impl EmbeddedEngine {
         Ok(())
     }
 
+    /// The names among `names` with an output in `schema` of the warehouse.
+    pub fn existing(&self, schema: &str, names: &[&str]) -> BTreeSet<String> {
+        existing(&self.warehouse, schema, names)
+    }
+
+    fn output(&self, schema: &str, name: &str) -> PathBuf {
+        output(&self.warehouse, schema, name)
+    }
+
     /// Builds one model: writes its rows to Parquet (aside, then renamed over the previous file)
-    /// and makes it readable by later models, as a view or as the written table.
+    /// and makes it readable by later models, as a view or as the written table. An incremental
+    /// model that exists keeps its rows whose `unique_key` the new rows do not have.
     pub async fn build(&self, model: &CompiledModel) -> Result<Built> {
         let context = format!("model {} ({})", model.name, model.path.display());
-        let schema = &model.relation.schema;
+        let df = self.ctx.sql_with_options(&model.sql, read_only()).await.map_err(|e| Error::datafusion(&context, e))?;
+        let df = if model.incremental { self.merge(model, df).await.map_err(|e| Error::datafusion(&context, e))? } else { df };
+        let view = model.config.materialized == Materialization::View;
+        self.persist(&model.relation, df, view, &context).await
+    }
+
+    /// The new rows `df` of an incremental model, then its existing rows whose unique key is not
+    /// among them (all of them, when it has no unique key).
+    async fn merge(&self, model: &CompiledModel, df: DataFrame) -> datafusion::error::Result<DataFrame> {
+        let existing = self.ctx.table(TableReference::partial(model.relation.schema.as_str(), model.name.as_str())).await?;
+        let keys = &model.config.unique_key;
+        if keys.is_empty() {
+            return df.union_by_name(existing);
+        }
+        let renamed: Vec<String> = keys.iter().map(|k| format!("__convlytics_key_{k}")).collect();
+        let new_keys = df.clone().select(keys.iter().zip(&renamed).map(|(k, r)| col(quote_ident(k)).alias(r)).collect::<Vec<_>>())?;
+        let left: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let right: Vec<&str> = renamed.iter().map(String::as_str).collect();
+        let kept = existing.join(new_keys, JoinType::LeftAnti, &left, &right, None)?;
+        df.union_by_name(kept)
+    }
+
+    /// Writes `df` to the relation's Parquet file (aside, then renamed) and registers it: as the
+    /// query itself when `view`, else as the written file.
+    async fn persist(&self, relation: &Relation, df: DataFrame, view: bool, context: &str) -> Result<Built> {
+        let (schema, name) = (relation.schema.as_str(), relation.identifier.as_str());
         self.create_schema(schema).await?;
-        let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
-        let df = self.ctx.sql_with_options(&model.sql, options).await.map_err(|e| Error::datafusion(&context, e))?;
         let dir = self.warehouse.join(schema);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let path = dir.join(format!("{}.parquet", model.name));
-        let aside = dir.join(format!(".{}.parquet.building", model.name));
+        let path = self.output(schema, name);
+        let aside = dir.join(format!(".{name}.parquet.building"));
         let written = df
             .clone()
             .write_parquet(&aside.to_string_lossy(), DataFrameWriteOptions::new().with_single_file_output(true), None)
             .await
             .map_err(|e| {
                 let _ = std::fs::remove_file(&aside);
-                Error::datafusion(&context, e)
+                Error::datafusion(context, e)
             })?;
         std::fs::rename(&aside, &path).map_err(|e| Error::io(&path, e))?;
         let rows = written
             .first()
             .and_then(|b| b.column(0).as_any().downcast_ref::<datafusion::arrow::array::UInt64Array>())
             .map(|a| a.value(0));
-        let table = TableReference::partial(schema.as_str(), model.name.as_str());
-        self.ctx.deregister_table(table.clone()).map_err(|e| Error::datafusion(&context, e))?;
-        match model.config.materialized {
-            Materialization::View => {
-                self.ctx.register_table(table, df.into_view()).map_err(|e| Error::datafusion(&context, e))?;
-            }
-            Materialization::Table => {
-                self.register_file(schema, &model.name, &path, FileFormat::Parquet).await?;
-            }
+        let table = TableReference::partial(schema, name);
+        self.ctx.deregister_table(table.clone()).map_err(|e| Error::datafusion(context, e))?;
+        if view {
+            self.ctx.register_table(table, df.into_view()).map_err(|e| Error::datafusion(context, e))?;
+        } else {
+            self.register_file(schema, name, &path, FileFormat::Parquet).await?;
         }
         Ok(Built { rows })
+    }
+
+    /// Loads a seed's rows into `relation`, typed by [`SeedData::select`].
+    pub async fn load_seed(&self, relation: &Relation, data: &SeedData) -> Result<Built> {
+        let context = format!("seed {}", relation.identifier);
+        let fields: Vec<Field> = data.columns.iter().map(|c| Field::new(c, DataType::Utf8, true)).collect();
+        let arrays: Vec<ArrayRef> = (0..data.columns.len())
+            .map(|i| Arc::new(data.rows.iter().map(|r| Some(r[i].as_str())).collect::<StringArray>()) as ArrayRef)
+            .collect();
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+            .map_err(|e| Error::datafusion(&context, e.into()))?;
+        let staging = format!("__convlytics_seed_{}", relation.identifier);
+        self.ctx.register_batch(staging.as_str(), batch).map_err(|e| Error::datafusion(&context, e))?;
+        let df = self.ctx.sql(&data.select(&quote_ident(&staging))).await;
+        self.ctx.deregister_table(staging.as_str()).map_err(|e| Error::datafusion(&context, e))?;
+        let df = df.map_err(|e| Error::datafusion(&context, e))?;
+        self.persist(relation, df, false, &context).await
+    }
+
+    /// How many rows `sql` (a data test) returns.
+    pub async fn count(&self, sql: &str, context: &str) -> Result<u64> {
+        let count = format!("select count(*) from ({}) as __failures", sql.trim_end());
+        let df = self.ctx.sql_with_options(&count, read_only()).await.map_err(|e| Error::datafusion(context, e))?;
+        let batches = df.collect().await.map_err(|e| Error::datafusion(context, e))?;
+        Ok(batches
+            .first()
+            .and_then(|b| b.column(0).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>())
+            .map_or(0, |a| a.value(0) as u64))
     }
 }

@@ -3,15 +3,18 @@
 pub mod embedded;
 pub mod postgres;
 
+use std::collections::BTreeSet;
+
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
 use crate::project::profiles::{Target, TargetKind};
 use crate::project::Project;
-use crate::render::CompiledModel;
+use crate::render::{CompiledModel, Relation};
+use crate::seed::SeedData;
 pub use embedded::EmbeddedEngine;
 pub use postgres::PostgresEngine;
 
-/// What building one model produced.
+/// What building one model or loading one seed produced.
 #[derive(Debug, Clone)]
 pub struct Built {
     /// Rows written, when the engine reports them (tables; views on the embedded engine).
@@ -27,29 +30,14 @@ pub enum Engine {
 }
 
 impl Engine {
-    /// Connects to `target` and makes the sources the models read available.
-    pub async fn connect(project: &Project, target: &Target, compiled: &Compiled) -> Result<Self> {
+    /// Connects to `target` with the project's taxonomies registered; on the embedded engine the
+    /// outputs of earlier runs are readable too.
+    pub async fn open(project: &Project, target: &Target) -> Result<Self> {
         match &target.kind {
             TargetKind::Embedded => {
                 let engine = EmbeddedEngine::new(project.target_dir().join("warehouse"));
-                let used: std::collections::BTreeSet<_> =
-                    compiled.models.iter().flat_map(|m| m.sources.iter()).collect();
-                for (table, location) in &compiled.sources {
-                    let key = (table.source.clone(), table.name.clone());
-                    match location {
-                        Some(location) => engine.register_source(table, location).await?,
-                        None if used.contains(&key) => {
-                            return Err(Error::Project(format!(
-                                "{}: source '{}.{}' has no meta.external_location, which the embedded engine needs to find its files",
-                                table.declared_in.display(),
-                                table.source,
-                                table.name
-                            )))
-                        }
-                        None => {}
-                    }
-                }
                 engine.register_taxonomies(project);
+                engine.register_warehouse().await?;
                 Ok(Self::Embedded(engine))
             }
             TargetKind::Postgres { connection } => {
@@ -60,11 +48,63 @@ impl Engine {
         }
     }
 
+    /// Makes the source tables that `compiled`'s models and tests read available (on the
+    /// embedded engine, from their files; PostgreSQL has them as tables).
+    pub async fn register_sources(&self, compiled: &Compiled) -> Result<()> {
+        let Self::Embedded(engine) = self else { return Ok(()) };
+        let used: BTreeSet<_> = compiled
+            .models
+            .iter()
+            .flat_map(|m| m.sources.iter())
+            .chain(compiled.tests.iter().flat_map(|t| t.sources.iter()))
+            .collect();
+        for (table, location) in &compiled.sources {
+            let key = (table.source.clone(), table.name.clone());
+            match location {
+                Some(location) => engine.register_source(table, location).await?,
+                None if used.contains(&key) => {
+                    return Err(Error::Project(format!(
+                        "{}: source '{}.{}' has no meta.external_location, which the embedded engine needs to find its files",
+                        table.declared_in.display(),
+                        table.source,
+                        table.name
+                    )))
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The models and seeds among `names` whose relation already exists in `schema`.
+    pub async fn existing(&self, schema: &str, names: &[&str]) -> Result<BTreeSet<String>> {
+        match self {
+            Self::Embedded(e) => Ok(e.existing(schema, names)),
+            Self::Postgres(p) => p.existing(schema, names).await,
+        }
+    }
+
     /// Builds one model.
     pub async fn build(&mut self, model: &CompiledModel) -> Result<Built> {
         match self {
             Self::Embedded(e) => e.build(model).await,
             Self::Postgres(p) => p.build(model).await,
+        }
+    }
+
+    /// Loads one seed's rows into `relation`.
+    pub async fn load_seed(&mut self, relation: &Relation, data: &SeedData) -> Result<Built> {
+        match self {
+            Self::Embedded(e) => e.load_seed(relation, data).await,
+            Self::Postgres(p) => p.load_seed(relation, data).await,
+        }
+    }
+
+    /// How many rows a data test's SQL returns (its failures).
+    pub async fn count(&self, sql: &str, context: &str) -> Result<u64> {
+        match self {
+            Self::Embedded(e) => e.count(sql, context).await,
+            Self::Postgres(p) => p.count(sql, context).await,
         }
     }
 }

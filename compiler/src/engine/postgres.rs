@@ -1,17 +1,23 @@
 //! The PostgreSQL engine: models become views or tables in the target schema, calling the
 //! pg_convlytics functions.
 
-use tokio_postgres::{Client, NoTls};
+use std::collections::BTreeSet;
+
+use tokio_postgres::{Client, NoTls, Transaction};
 
 use crate::engine::Built;
 use crate::error::{Error, Result};
 use crate::project::Materialization;
-use crate::render::{quote_ident, CompiledModel};
+use crate::render::{quote_ident, CompiledModel, Relation};
+use crate::seed::SeedData;
 
 /// A connection to a PostgreSQL database with pg_convlytics installed.
 pub struct PostgresEngine {
     client: Client,
 }
+
+/// Rows of a seed inserted per statement.
+const SEED_BATCH: usize = 500;
 
 impl PostgresEngine {
     /// Connects, checks that the extension is installed, and sets the search path to `schema`
@@ -61,46 +67,128 @@ impl PostgresEngine {
         &self.client
     }
 
-    /// Builds one model aside under a temporary name, then swaps it in, in one transaction: a
-    /// failed build leaves the previous relation untouched.
+    /// The names among `names` with a relation in `schema`.
+    pub async fn existing(&self, schema: &str, names: &[&str]) -> Result<BTreeSet<String>> {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let rows = self
+            .client
+            .query(
+                "select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                 where n.nspname = $1 and c.relname = any($2)",
+                &[&schema, &names],
+            )
+            .await
+            .map_err(|e| Error::postgres("listing existing relations", &e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Builds one model. A view or table is created aside under a temporary name and swapped in,
+    /// in one transaction, so a failed build leaves the previous relation untouched; an existing
+    /// incremental model is merged into on its `unique_key` (or appended to without one).
     pub async fn build(&mut self, model: &CompiledModel) -> Result<Built> {
         let context = format!("model {} ({})", model.name, model.path.display());
-        let schema = &model.relation.schema;
-        let name = &model.relation.identifier;
-        let aside_name = format!("{name}__convlytics_building");
-        let aside = format!("{}.{}", quote_ident(schema), quote_ident(&aside_name));
-        let kind = model.config.materialized.as_str();
-        let tx = self.client.transaction().await.map_err(|e| Error::postgres(&context, &e))?;
-        let existing = relkind(&tx, schema, name).await.map_err(|e| Error::postgres(&context, &e))?;
-        if let Some(old) = relkind(&tx, schema, &aside_name).await.map_err(|e| Error::postgres(&context, &e))? {
-            tx.batch_execute(&format!("drop {old} {aside} cascade"))
-                .await
-                .map_err(|e| Error::postgres(&context, &e))?;
-        }
-        let rows = tx
-            .execute(&format!("create {kind} {aside} as\n{}", model.sql), &[])
-            .await
-            .map_err(|e| Error::postgres(&context, &e))?;
-        if let Some(old) = existing {
-            tx.batch_execute(&format!("drop {old} {} cascade", model.relation))
-                .await
-                .map_err(|e| Error::postgres(&context, &e))?;
-        }
-        tx.batch_execute(&format!("alter {kind} {aside} rename to {}", quote_ident(name)))
-            .await
-            .map_err(|e| Error::postgres(&context, &e))?;
-        tx.commit().await.map_err(|e| Error::postgres(&context, &e))?;
-        let rows = (model.config.materialized == Materialization::Table).then_some(rows);
+        let pg = |e: tokio_postgres::Error| Error::postgres(&context, &e);
+        let tx = self.client.transaction().await.map_err(pg)?;
+        let rows = if model.incremental {
+            merge(&tx, model).await.map_err(pg)?
+        } else {
+            let kind = if model.config.materialized == Materialization::View { "view" } else { "table" };
+            replace(&tx, &model.relation, kind, &model.sql).await.map_err(pg)?
+        };
+        tx.commit().await.map_err(pg)?;
+        let rows = (model.config.materialized != Materialization::View).then_some(rows);
         Ok(Built { rows })
+    }
+
+    /// Loads a seed's rows into `relation`: as text into a temporary table, then typed by
+    /// [`SeedData::select`] into a table swapped in as models are.
+    pub async fn load_seed(&mut self, relation: &Relation, data: &SeedData) -> Result<Built> {
+        let context = format!("seed {}", relation.identifier);
+        let pg = |e: tokio_postgres::Error| Error::postgres(&context, &e);
+        let tx = self.client.transaction().await.map_err(pg)?;
+        let columns: Vec<String> = data.columns.iter().map(|c| format!("{} text", quote_ident(c))).collect();
+        tx.batch_execute(&format!(
+            "drop table if exists pg_temp.__convlytics_seed; create temp table __convlytics_seed ({}) on commit drop",
+            columns.join(", ")
+        ))
+        .await
+        .map_err(pg)?;
+        for chunk in data.rows.chunks(SEED_BATCH) {
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|row| {
+                    let cells: Vec<String> = row.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect();
+                    format!("({})", cells.join(", "))
+                })
+                .collect();
+            tx.batch_execute(&format!("insert into pg_temp.__convlytics_seed values {}", values.join(", ")))
+                .await
+                .map_err(pg)?;
+        }
+        let rows = replace(&tx, relation, "table", &data.select("pg_temp.__convlytics_seed")).await.map_err(pg)?;
+        tx.commit().await.map_err(pg)?;
+        Ok(Built { rows: Some(rows) })
+    }
+
+    /// How many rows `sql` (a data test) returns.
+    pub async fn count(&self, sql: &str, context: &str) -> Result<u64> {
+        let count = format!("select count(*) from ({}) as __failures", sql.trim_end());
+        let row = self.client.query_one(&count, &[]).await.map_err(|e| Error::postgres(context, &e))?;
+        Ok(row.get::<_, i64>(0) as u64)
     }
 }
 
+/// Creates `relation` as a `kind` (view or table) of `sql` under a temporary name, drops the old
+/// relation and renames the new one in; returns the rows written.
+async fn replace(tx: &Transaction<'_>, relation: &Relation, kind: &str, sql: &str) -> Result<u64, tokio_postgres::Error> {
+    let (schema, name) = (&relation.schema, &relation.identifier);
+    let aside_name = format!("{name}__convlytics_building");
+    let aside = format!("{}.{}", quote_ident(schema), quote_ident(&aside_name));
+    let existing = relkind(tx, schema, name).await?;
+    if let Some(old) = relkind(tx, schema, &aside_name).await? {
+        tx.batch_execute(&format!("drop {old} {aside} cascade")).await?;
+    }
+    let rows = tx.execute(&format!("create {kind} {aside} as\n{sql}"), &[]).await?;
+    if let Some(old) = existing {
+        tx.batch_execute(&format!("drop {old} {relation} cascade")).await?;
+    }
+    tx.batch_execute(&format!("alter {kind} {aside} rename to {}", quote_ident(name))).await?;
+    Ok(rows)
+}
+
+/// Adds an incremental model's new rows to its table: `merge` on the unique key (update what
+/// matches, insert the rest), or `insert` without one; returns the new rows' count.
+async fn merge(tx: &Transaction<'_>, model: &CompiledModel) -> Result<u64, tokio_postgres::Error> {
+    let rows = tx
+        .execute(&format!("create temp table __convlytics_new on commit drop as\n{}", model.sql), &[])
+        .await?;
+    let columns: Vec<String> =
+        tx.prepare("select * from pg_temp.__convlytics_new").await?.columns().iter().map(|c| quote_ident(c.name())).collect();
+    let target = &model.relation;
+    let keys = &model.config.unique_key;
+    let statement = if keys.is_empty() {
+        format!("insert into {target} ({c}) select {c} from pg_temp.__convlytics_new", c = columns.join(", "))
+    } else {
+        let on: Vec<String> = keys.iter().map(|k| format!("__t.{k} = __n.{k}", k = quote_ident(k))).collect();
+        let set: Vec<String> = columns.iter().map(|c| format!("{c} = __n.{c}")).collect();
+        let values: Vec<String> = columns.iter().map(|c| format!("__n.{c}")).collect();
+        format!(
+            "merge into {target} as __t using pg_temp.__convlytics_new as __n on {}
+             when matched then update set {}
+             when not matched then insert ({}) values ({})",
+            on.join(" and "),
+            set.join(", "),
+            columns.join(", "),
+            values.join(", ")
+        )
+    };
+    tx.batch_execute(&statement).await?;
+    tx.batch_execute("drop table pg_temp.__convlytics_new").await?;
+    Ok(rows)
+}
+
 /// `view`, `table` or `materialized view` for an existing relation, or `None`.
-async fn relkind(
-    tx: &tokio_postgres::Transaction<'_>,
-    schema: &str,
-    name: &str,
-) -> Result<Option<&'static str>, tokio_postgres::Error> {
+async fn relkind(tx: &Transaction<'_>, schema: &str, name: &str) -> Result<Option<&'static str>, tokio_postgres::Error> {
     let row = tx
         .query_opt(
             "select c.relkind::text from pg_class c join pg_namespace n on n.oid = c.relnamespace

@@ -50,6 +50,9 @@ pub struct ProjectConfig {
     /// Per-folder model configs: `models: {project: {folder: {+materialized: table}}}`.
     #[serde(default)]
     pub models: serde_yaml::Value,
+    /// Per-folder and per-seed seed configs: `seeds: {project: {orders: {+column_types: {...}}}}`.
+    #[serde(default)]
+    pub seeds: serde_yaml::Value,
 }
 
 fn default_model_paths() -> Vec<String> {
@@ -79,33 +82,53 @@ impl ProjectConfig {
     /// `models:` block: outer folders first, inner ones override.
     pub fn folder_config(&self, folders: &[String], file: &Path) -> Result<ModelConfig> {
         let mut config = ModelConfig::default();
-        let Some(mut level) = self.models.get(&self.name) else {
-            return Ok(config);
-        };
-        let mut depth = 0;
-        loop {
-            let Some(map) = level.as_mapping() else {
-                return Err(folder_error(file, "expected a mapping of configs and folders"));
-            };
-            for (key, value) in map {
-                let key = key.as_str().ok_or_else(|| folder_error(file, "config keys must be strings"))?;
-                match key.strip_prefix('+') {
-                    Some(name) => config.set(name, value).map_err(|m| folder_error(file, &m))?,
-                    None if ModelConfig::is_key(key) && !value.is_mapping() => {
-                        config.set(key, value).map_err(|m| folder_error(file, &m))?
-                    }
-                    None => {}
-                }
-            }
-            match folders.get(depth).and_then(|f| level.get(f.as_str())) {
-                Some(next) => level = next,
-                None => return Ok(config),
-            }
-            depth += 1;
+        for (key, value) in folder_settings(&self.models, &self.name, folders, ModelConfig::is_key)
+            .map_err(|m| folder_error("models", file, &m))?
+        {
+            config.set(&key, &value).map_err(|m| folder_error("models", file, &m))?;
         }
+        Ok(config)
+    }
+
+    /// The seed configs that apply to a seed at `folders` (its folders below the seed path, then
+    /// its name), outer first; each is `(key, value)`.
+    pub fn seed_settings(&self, folders: &[String], file: &Path) -> Result<Vec<(String, serde_yaml::Value)>> {
+        folder_settings(&self.seeds, &self.name, folders, |_| false).map_err(|m| folder_error("seeds", file, &m))
     }
 }
 
-fn folder_error(file: &Path, message: &str) -> Error {
-    Error::Project(format!("dbt_project.yml, models config for {}: {message}", file.display()))
+/// The `+key: value` settings along `folders` in a nested block keyed by the project name, outer
+/// levels first; a key without `+` counts when `is_key` says it is a config and its value is not a
+/// mapping (a folder).
+fn folder_settings(
+    block: &serde_yaml::Value,
+    project: &str,
+    folders: &[String],
+    is_key: impl Fn(&str) -> bool,
+) -> Result<Vec<(String, serde_yaml::Value)>, String> {
+    let mut settings = Vec::new();
+    let Some(mut level) = block.get(project) else {
+        return Ok(settings);
+    };
+    let mut depth = 0;
+    loop {
+        let map = level.as_mapping().ok_or("expected a mapping of configs and folders")?;
+        for (key, value) in map {
+            let key = key.as_str().ok_or("config keys must be strings")?;
+            match key.strip_prefix('+') {
+                Some(name) => settings.push((name.to_owned(), value.clone())),
+                None if is_key(key) && !value.is_mapping() => settings.push((key.to_owned(), value.clone())),
+                None => {}
+            }
+        }
+        match folders.get(depth).and_then(|f| level.get(f.as_str())) {
+            Some(next) => level = next,
+            None => return Ok(settings),
+        }
+        depth += 1;
+    }
+}
+
+fn folder_error(block: &str, file: &Path, message: &str) -> Error {
+    Error::Project(format!("dbt_project.yml, {block} config for {}: {message}", file.display()))
 }

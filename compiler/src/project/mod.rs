@@ -4,6 +4,7 @@ pub mod config;
 pub mod model;
 pub mod profiles;
 pub mod properties;
+pub mod seed;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,10 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 pub use config::ProjectConfig;
 pub use model::{Materialization, Model, ModelConfig};
-pub use properties::{IdentitySpec, PiiPolicySpec, SourceTable, TranscriptSpec};
+pub use properties::{ColumnSpec, IdentitySpec, PiiPolicySpec, SourceTable, TranscriptSpec};
+pub use seed::Seed;
+
+use crate::data_tests::{self, DataTest, Declarations, Subject};
 
 /// A project as read from disk, before rendering.
 #[derive(Debug)]
@@ -32,6 +36,22 @@ pub struct Project {
     pub pii_policies: BTreeMap<String, (PathBuf, PiiPolicySpec)>,
     /// Transcript settings by name, with the property file that declares them.
     pub transcripts: BTreeMap<String, (PathBuf, TranscriptSpec)>,
+    /// Macro files under the macro paths: path relative to the root, and text.
+    pub macro_files: BTreeMap<PathBuf, String>,
+    /// Every macro by name, with the file that defines it.
+    pub macros: BTreeMap<String, PathBuf>,
+    /// Seeds by name.
+    pub seeds: BTreeMap<String, Seed>,
+    /// Data tests: generic ones from property files, then singular ones from the test paths.
+    pub tests: Vec<DataTest>,
+}
+
+/// A property file's model, seed and source declarations, kept until every taxonomy is known.
+struct Declared {
+    rel: PathBuf,
+    text: String,
+    models: Vec<properties::ModelSpec>,
+    seeds: Vec<properties::SeedSpec>,
 }
 
 /// Adds a named declaration; a name declared twice is an error naming both files.
@@ -72,8 +92,14 @@ impl Project {
             identities: BTreeMap::new(),
             pii_policies: BTreeMap::new(),
             transcripts: BTreeMap::new(),
+            macro_files: BTreeMap::new(),
+            macros: BTreeMap::new(),
+            seeds: BTreeMap::new(),
+            tests: Vec::new(),
         };
-        let mut descriptions = BTreeMap::new();
+        project.load_macros()?;
+        project.load_seeds()?;
+        let mut declared = Vec::new();
         for model_path in project.config.model_paths.clone() {
             let base = root.join(&model_path);
             for file in files_under(&base)? {
@@ -96,9 +122,13 @@ impl Project {
                                 }
                             }
                         }
-                        for m in props.models {
-                            descriptions.insert(m.name, m.description);
-                        }
+                        let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+                        declared.push(Declared {
+                            rel: rel.clone(),
+                            text,
+                            models: props.models,
+                            seeds: props.seeds,
+                        });
                         if !props.taxonomies.is_empty() {
                             for taxonomy in properties::load_taxonomies(&file)? {
                                 insert_named(
@@ -136,12 +166,154 @@ impl Project {
                 }
             }
         }
-        for (name, description) in descriptions {
-            if let Some(model) = project.models.get_mut(&name) {
-                model.description = description;
+        for d in &declared {
+            project.apply_declarations(d)?;
+        }
+        project.add_source_tests(&declared)?;
+        let mut singular = Vec::new();
+        for test_path in &project.config.test_paths {
+            singular.extend(files_under(&root.join(test_path))?);
+        }
+        project.tests.extend(data_tests::singular(root, &singular)?);
+        data_tests::dedupe_names(&mut project.tests);
+        Ok(project)
+    }
+
+    /// The intents and topics of the project's taxonomy `name`, for `taxonomy_labels` tests.
+    fn taxonomy_labels(&self, name: &str) -> Option<(Vec<String>, Vec<String>)> {
+        self.taxonomies.get(name).map(|(_, t)| {
+            (t.intents.iter().map(|l| l.name.clone()).collect(), t.topics.iter().map(|l| l.name.clone()).collect())
+        })
+    }
+
+    /// Applies one property file's model and seed documentation and collects their tests.
+    fn apply_declarations(&mut self, d: &Declared) -> Result<()> {
+        let labels = |name: &str| self.taxonomy_labels(name);
+        let decl = Declarations { file: &d.rel, text: &d.text, taxonomies: &labels };
+        let mut tests = Vec::new();
+        for spec in &d.models {
+            if !self.models.contains_key(&spec.name) {
+                return Err(Error::Project(format!(
+                    "{}: documents model '{}', which is not in this project",
+                    d.rel.display(),
+                    spec.name
+                )));
+            }
+            let subject = Subject::Model(spec.name.clone());
+            tests.extend(decl.tests(&subject, None, &spec.data_tests)?);
+            for column in &spec.columns {
+                tests.extend(decl.tests(&subject, Some(&column.name), &column.data_tests)?);
             }
         }
-        Ok(project)
+        for spec in &d.seeds {
+            let subject = Subject::Model(spec.name.clone());
+            tests.extend(decl.tests(&subject, None, &spec.data_tests)?);
+            for column in &spec.columns {
+                tests.extend(decl.tests(&subject, Some(&column.name), &column.data_tests)?);
+            }
+        }
+        for spec in &d.models {
+            let model = self.models.get_mut(&spec.name).expect("checked above");
+            model.description = spec.description.clone();
+            model.columns = spec.columns.clone();
+        }
+        for spec in &d.seeds {
+            let seed = self.seeds.get_mut(&spec.name).ok_or_else(|| {
+                Error::Project(format!("{}: documents seed '{}', which has no CSV file", d.rel.display(), spec.name))
+            })?;
+            for (key, value) in &spec.config {
+                let key = key.as_str().unwrap_or_default();
+                seed.set(key, value).map_err(|m| Error::Project(format!("{}: seed '{}': {m}", d.rel.display(), spec.name)))?;
+            }
+            seed.description = spec.description.clone();
+            seed.columns = spec.columns.clone();
+        }
+        self.tests.extend(tests);
+        Ok(())
+    }
+
+    /// The tests declared on source tables and their columns.
+    fn add_source_tests(&mut self, declared: &[Declared]) -> Result<()> {
+        let labels = |name: &str| self.taxonomy_labels(name);
+        let mut tests = Vec::new();
+        for table in self.sources.values() {
+            let Some(d) = declared.iter().find(|d| d.rel == table.declared_in) else { continue };
+            let decl = Declarations { file: &d.rel, text: &d.text, taxonomies: &labels };
+            let subject = Subject::Source(table.source.clone(), table.name.clone());
+            tests.extend(decl.tests(&subject, None, &table.data_tests)?);
+            for column in &table.columns {
+                tests.extend(decl.tests(&subject, Some(&column.name), &column.data_tests)?);
+            }
+        }
+        self.tests.extend(tests);
+        Ok(())
+    }
+
+    /// Finds every `.csv` under the seed paths, with the seed configs of `dbt_project.yml`.
+    fn load_seeds(&mut self) -> Result<()> {
+        for seed_path in self.config.seed_paths.clone() {
+            let base = self.root.join(&seed_path);
+            for file in files_under(&base)? {
+                if file.extension().is_none_or(|e| e != "csv") {
+                    continue;
+                }
+                let rel = file.strip_prefix(&self.root).unwrap_or(&file).to_path_buf();
+                let name = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+                let mut folders: Vec<String> = file
+                    .parent()
+                    .and_then(|p| p.strip_prefix(&base).ok())
+                    .map(|p| p.iter().map(|c| c.to_string_lossy().into_owned()).collect())
+                    .unwrap_or_default();
+                folders.push(name.clone());
+                let mut seed = Seed {
+                    name: name.clone(),
+                    path: rel.clone(),
+                    column_types: BTreeMap::new(),
+                    tags: Vec::new(),
+                    enabled: true,
+                    description: None,
+                    columns: Vec::new(),
+                };
+                for (key, value) in self.config.seed_settings(&folders, &rel)? {
+                    seed.set(&key, &value).map_err(|m| {
+                        Error::Project(format!("dbt_project.yml, seeds config for {}: {m}", rel.display()))
+                    })?;
+                }
+                if let Some(prev) = self.seeds.insert(name.clone(), seed) {
+                    return Err(Error::Project(format!(
+                        "two seeds are named '{name}': {} and {}",
+                        prev.path.display(),
+                        rel.display()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads every `.sql` file under the macro paths and the names of the macros it defines.
+    fn load_macros(&mut self) -> Result<()> {
+        let definition = regex::Regex::new(r"\{%-?\s*macro\s+([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex");
+        for macro_path in self.config.macro_paths.clone() {
+            for file in files_under(&self.root.join(&macro_path))? {
+                if file.extension().is_none_or(|e| e != "sql") {
+                    continue;
+                }
+                let rel = file.strip_prefix(&self.root).unwrap_or(&file).to_path_buf();
+                let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+                for name in definition.captures_iter(&text).map(|c| c[1].to_owned()) {
+                    if let Some(prev) = self.macros.insert(name.clone(), rel.clone()) {
+                        return Err(Error::Project(format!(
+                            "{}: macro '{name}' is defined twice (also in {})",
+                            rel.display(),
+                            prev.display()
+                        )));
+                    }
+                }
+                self.macro_files.insert(rel, text);
+            }
+        }
+        Ok(())
     }
 
     fn add_model(&mut self, file: &Path, rel: PathBuf, base: &Path) -> Result<()> {
@@ -153,7 +325,14 @@ impl Project {
             .unwrap_or_default();
         let raw_sql = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
         let folder_config = self.config.folder_config(&folders, &rel)?;
-        let model = Model { name: name.clone(), path: rel, raw_sql, folder_config, description: None };
+        if let Some(seed) = self.seeds.get(&name) {
+            return Err(Error::Project(format!(
+                "a model and a seed are both named '{name}': {} and {}",
+                rel.display(),
+                seed.path.display()
+            )));
+        }
+        let model = Model { name: name.clone(), path: rel, raw_sql, folder_config, description: None, columns: Vec::new() };
         if let Some(prev) = self.models.insert(name.clone(), model) {
             return Err(Error::Project(format!(
                 "two models are named '{name}': {} and {}",

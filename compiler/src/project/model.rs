@@ -11,6 +11,11 @@ pub enum Materialization {
     View,
     /// A table: the rows are computed and stored.
     Table,
+    /// A table updated in place: later runs add the model's new rows, replacing those with the
+    /// same `unique_key`.
+    Incremental,
+    /// Not built: inlined as a common table expression into the models that `ref()` it.
+    Ephemeral,
 }
 
 impl Materialization {
@@ -19,7 +24,11 @@ impl Materialization {
         match value {
             "view" => Ok(Self::View),
             "table" => Ok(Self::Table),
-            other => Err(format!("unknown materialization '{other}': expected 'view' or 'table'")),
+            "incremental" => Ok(Self::Incremental),
+            "ephemeral" => Ok(Self::Ephemeral),
+            other => Err(format!(
+                "unknown materialization '{other}': expected 'view', 'table', 'incremental' or 'ephemeral'"
+            )),
         }
     }
 
@@ -28,6 +37,8 @@ impl Materialization {
         match self {
             Self::View => "view",
             Self::Table => "table",
+            Self::Incremental => "incremental",
+            Self::Ephemeral => "ephemeral",
         }
     }
 }
@@ -41,16 +52,18 @@ pub struct ModelConfig {
     pub tags: Vec<String>,
     /// Disabled models are neither compiled nor run.
     pub enabled: bool,
+    /// The columns that identify a row of an incremental model (empty: new rows are appended).
+    pub unique_key: Vec<String>,
 }
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        Self { materialized: Materialization::View, tags: Vec::new(), enabled: true }
+        Self { materialized: Materialization::View, tags: Vec::new(), enabled: true, unique_key: Vec::new() }
     }
 }
 
 impl ModelConfig {
-    const KEYS: [&'static str; 3] = ["materialized", "tags", "enabled"];
+    const KEYS: [&'static str; 4] = ["materialized", "tags", "enabled", "unique_key"];
 
     /// Whether `key` is a model config key.
     pub fn is_key(key: &str) -> bool {
@@ -65,19 +78,23 @@ impl ModelConfig {
                 self.materialized = Materialization::parse(v)?;
             }
             "enabled" => self.enabled = value.as_bool().ok_or("'enabled' must be true or false")?,
-            "tags" => {
-                self.tags = match value {
-                    serde_yaml::Value::String(s) => vec![s.clone()],
-                    serde_yaml::Value::Sequence(items) => items
-                        .iter()
-                        .map(|t| t.as_str().map(str::to_owned).ok_or("'tags' must be strings"))
-                        .collect::<Result<_, _>>()?,
-                    _ => return Err("'tags' must be a string or a list of strings".into()),
-                }
-            }
+            "tags" => self.tags = string_list(key, value)?,
+            "unique_key" => self.unique_key = string_list(key, value)?,
             other => return Err(format!("unknown model config '{other}': expected one of {}", Self::KEYS.join(", "))),
         }
         Ok(())
+    }
+}
+
+/// A string or a list of strings, as `tags` and `unique_key` take.
+fn string_list(key: &str, value: &serde_yaml::Value) -> Result<Vec<String>, String> {
+    match value {
+        serde_yaml::Value::String(s) => Ok(vec![s.clone()]),
+        serde_yaml::Value::Sequence(items) => items
+            .iter()
+            .map(|t| t.as_str().map(str::to_owned).ok_or_else(|| format!("'{key}' must be strings")))
+            .collect(),
+        _ => Err(format!("'{key}' must be a string or a list of strings")),
     }
 }
 
@@ -94,6 +111,8 @@ pub struct Model {
     pub folder_config: ModelConfig,
     /// Its description from a YAML property file.
     pub description: Option<String>,
+    /// Its documented columns from a YAML property file.
+    pub columns: Vec<crate::project::ColumnSpec>,
 }
 
 #[cfg(test)]
@@ -104,7 +123,9 @@ mod tests {
     fn unknown_key_and_bad_values_are_errors() {
         let mut c = ModelConfig::default();
         assert!(c.set("materialised", &"table".into()).unwrap_err().contains("unknown model config"));
-        assert!(c.set("materialized", &"snapshot".into()).unwrap_err().contains("expected 'view' or 'table'"));
+        assert!(c.set("materialized", &"snapshot".into()).unwrap_err().contains("expected 'view', 'table'"));
+        c.set("unique_key", &serde_yaml::from_str("[a, b]").unwrap()).unwrap();
+        assert_eq!(c.unique_key, ["a", "b"]);
         c.set("materialized", &"table".into()).unwrap();
         c.set("tags", &"nightly".into()).unwrap();
         assert_eq!((c.materialized, c.tags), (Materialization::Table, vec!["nightly".to_string()]));

@@ -33,6 +33,29 @@ pub struct PropertiesFile {
     /// Transcript settings, by name, for `transcript_settings()`.
     #[serde(default)]
     pub transcripts: Vec<TranscriptSpec>,
+    /// Seed documentation and column types.
+    #[serde(default)]
+    pub seeds: Vec<SeedSpec>,
+}
+
+/// Documentation and config of a seed. Unknown keys are errors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedSpec {
+    /// The seed's name: its CSV file name without `.csv`.
+    pub name: String,
+    /// What it holds.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Seed configs: `column_types`, `tags`, `enabled`.
+    #[serde(default)]
+    pub config: serde_yaml::Mapping,
+    /// Column documentation and tests.
+    #[serde(default)]
+    pub columns: Vec<ColumnSpec>,
+    /// Tests of the whole seed.
+    #[serde(default, alias = "tests")]
+    pub data_tests: Vec<serde_yaml::Value>,
 }
 
 /// Named transcript settings: speaker names, agent domains, boilerplate patterns and JSON
@@ -132,8 +155,9 @@ pub struct SourceTableSpec {
     /// Column documentation.
     #[serde(default)]
     pub columns: Vec<ColumnSpec>,
-    #[serde(default, rename = "data_tests", alias = "tests")]
-    _data_tests: IgnoredAny,
+    /// Tests of the whole table.
+    #[serde(default, alias = "tests")]
+    pub data_tests: Vec<serde_yaml::Value>,
     #[serde(default, rename = "loaded_at_field")]
     _loaded_at_field: IgnoredAny,
     #[serde(default, rename = "freshness")]
@@ -172,8 +196,9 @@ pub struct ModelSpec {
     /// Column documentation.
     #[serde(default)]
     pub columns: Vec<ColumnSpec>,
-    #[serde(default, rename = "data_tests", alias = "tests")]
-    _data_tests: IgnoredAny,
+    /// Tests of the whole model.
+    #[serde(default, alias = "tests")]
+    pub data_tests: Vec<serde_yaml::Value>,
     #[serde(default, rename = "config")]
     _config: IgnoredAny,
     #[serde(default, rename = "meta")]
@@ -187,7 +212,7 @@ pub struct ModelSpec {
 }
 
 /// Documentation of a column. Unknown keys are errors.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
     /// The column's name.
@@ -198,15 +223,16 @@ pub struct ColumnSpec {
     /// Data tests (kept as YAML for the test runner).
     #[serde(default, alias = "tests")]
     pub data_tests: Vec<serde_yaml::Value>,
-    #[serde(default, rename = "data_type")]
-    _data_type: IgnoredAny,
-    #[serde(default, rename = "meta")]
+    /// The column's type, as documented (a seed's `column_types` sets a type).
+    #[serde(default)]
+    pub data_type: Option<String>,
+    #[serde(default, rename = "meta", skip_serializing)]
     _meta: IgnoredAny,
-    #[serde(default, rename = "quote")]
+    #[serde(default, rename = "quote", skip_serializing)]
     _quote: IgnoredAny,
-    #[serde(default, rename = "tags")]
+    #[serde(default, rename = "tags", skip_serializing)]
     _tags: IgnoredAny,
-    #[serde(default, rename = "constraints")]
+    #[serde(default, rename = "constraints", skip_serializing)]
     _constraints: IgnoredAny,
 }
 
@@ -242,6 +268,12 @@ pub struct SourceTable {
     pub format: Option<String>,
     /// The property file that declared it.
     pub declared_in: PathBuf,
+    /// What it holds.
+    pub description: Option<String>,
+    /// Its documented columns.
+    pub columns: Vec<ColumnSpec>,
+    /// Tests of the whole table.
+    pub data_tests: Vec<serde_yaml::Value>,
 }
 
 impl SourceSpec {
@@ -262,6 +294,9 @@ impl SourceSpec {
                     .map(|l| l.replace("{name}", &t.name)),
                 format: t.meta.format.clone().or_else(|| self.meta.format.clone()),
                 declared_in: declared_in.to_path_buf(),
+                description: t.description.clone(),
+                columns: t.columns.clone(),
+                data_tests: t.data_tests.clone(),
             })
             .collect()
     }

@@ -1,0 +1,127 @@
+//! Static analysis of every compiled model with sqlparser: the SQL must parse, every relation it
+//! reads must come through `ref()` or `source()`, and each output column's lineage (the upstream
+//! columns it is computed from) is derived. Problems point at the model file's own line and
+//! column, mapped back through the Jinja (see [`source_map`]).
+
+pub mod lineage;
+pub mod source_map;
+
+use std::collections::BTreeSet;
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{ObjectName, Query, Spanned, Statement, TableFactor, Visit, Visitor};
+use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect, PostgreSqlDialect};
+use datafusion::sql::sqlparser::parser::Parser;
+
+use crate::error::{Error, Result};
+use crate::project::profiles::{Target, TargetKind};
+use crate::project::Project;
+use crate::render::CompiledModel;
+pub use lineage::{ColumnLineage, Origin};
+use source_map::SourceMap;
+
+/// Parses each model of `models` (in build order), checks the relations it reads and fills in its
+/// column lineage.
+pub fn analyze(project: &Project, target: &Target, models: &mut [CompiledModel]) -> Result<()> {
+    let dialect: Box<dyn Dialect> = match target.kind {
+        TargetKind::Embedded => Box::new(GenericDialect {}),
+        TargetKind::Postgres { .. } => Box::new(PostgreSqlDialect {}),
+    };
+    let mut known = lineage::Known::new(project, target);
+    for model in models.iter_mut() {
+        let raw = &project.models[&model.name].raw_sql;
+        let locate = |line: u64, column: u64| SourceMap::new(raw, &model.sql).locate(line as usize, column as usize);
+        let query = parse(dialect.as_ref(), &model.sql).map_err(|(line, column, message)| {
+            let (line, column) = locate(line, column);
+            Error::Sql { path: project.root.join(&model.path), line, column, message }
+        })?;
+        let allowed = allowed_relations(project, target, model);
+        if let Some((name, line, column)) = direct_read(&query, &allowed) {
+            let (line, column) = locate(line, column);
+            let hint = known.hint(&name);
+            return Err(Error::Sql {
+                path: project.root.join(&model.path),
+                line,
+                column,
+                message: format!("{name} is read directly: every relation a model reads must come through ref() or source(){hint}"),
+            });
+        }
+        model.columns = lineage::columns(&query, &known);
+        known.add_model(model);
+    }
+    Ok(())
+}
+
+/// The one query of `sql`, or the parser's message with its line and column.
+fn parse(dialect: &dyn Dialect, sql: &str) -> Result<Box<Query>, (u64, u64, String)> {
+    let statements = Parser::parse_sql(dialect, sql).map_err(|e| {
+        let message = e.to_string();
+        let position = message.rsplit_once(" at Line: ").and_then(|(head, tail)| {
+            let (line, column) = tail.split_once(", Column: ")?;
+            Some((head.to_owned(), line.trim().parse().ok()?, column.trim().parse().ok()?))
+        });
+        match position {
+            Some((head, line, column)) => (line, column, head.replace("sql parser error: ", "")),
+            None => (0, 0, message.replace("sql parser error: ", "")),
+        }
+    })?;
+    match <[Statement; 1]>::try_from(statements) {
+        Ok([Statement::Query(query)]) => Ok(query),
+        Ok(_) => Err((1, 1, "a model must be one SELECT query (no DDL or DML)".into())),
+        Err(list) => Err((1, 1, format!("a model must be one SELECT query, not {} statements", list.len()))),
+    }
+}
+
+/// A relation name as the engines see it: unquoted parts folded to lower case.
+pub(crate) fn normalize(name: &ObjectName) -> Vec<String> {
+    name.0
+        .iter()
+        .map(|part| match part.as_ident() {
+            Some(ident) if ident.quote_style.is_some() => ident.value.clone(),
+            Some(ident) => ident.value.to_lowercase(),
+            None => part.to_string(),
+        })
+        .collect()
+}
+
+/// The `[schema, identifier]` of every relation `model` reads through `ref()` or `source()`.
+fn allowed_relations(project: &Project, target: &Target, model: &CompiledModel) -> BTreeSet<Vec<String>> {
+    let refs = model.refs.iter().map(|r| vec![target.schema.clone(), r.clone()]);
+    let sources = model.sources.iter().filter_map(|k| project.sources.get(k)).map(|t| vec![t.schema.clone(), t.identifier.clone()]);
+    refs.chain(sources).collect()
+}
+
+/// The first relation `query` reads that is neither allowed, nor a CTE, nor a table function:
+/// its name, line and column in the rendered SQL.
+fn direct_read(query: &Query, allowed: &BTreeSet<Vec<String>>) -> Option<(String, u64, u64)> {
+    struct Reads {
+        ctes: BTreeSet<String>,
+        tables: Vec<(Vec<String>, ObjectName)>,
+    }
+    impl Visitor for Reads {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+            for cte in query.with.iter().flat_map(|w| &w.cte_tables) {
+                let name = &cte.alias.name;
+                self.ctes.insert(if name.quote_style.is_some() { name.value.clone() } else { name.value.to_lowercase() });
+            }
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+            if let TableFactor::Table { name, args: None, .. } = factor {
+                self.tables.push((normalize(name), name.clone()));
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut reads = Reads { ctes: BTreeSet::new(), tables: Vec::new() };
+    let _ = query.visit(&mut reads);
+    reads.tables.into_iter().find_map(|(parts, name)| {
+        let cte = parts.len() == 1 && reads.ctes.contains(&parts[0]);
+        if cte || allowed.contains(&parts) {
+            return None;
+        }
+        let start = name.span().start;
+        Some((name.to_string(), start.line, start.column))
+    })
+}

@@ -1,0 +1,427 @@
+//! Data tests: generic tests declared on models, sources and their columns in property files
+//! (`not_null`, `unique`, `accepted_values`, `relationships`, and `taxonomy_labels`, which accepts
+//! exactly a taxonomy's labels), and singular tests: SQL files under the test paths. A test is a
+//! query selecting the rows that fail it; it passes when there are none.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_yaml::Value;
+
+use crate::error::{Error, Result};
+
+/// What a test is attached to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Subject {
+    /// A model, by name.
+    Model(String),
+    /// A source table, by `(source, table)`.
+    Source(String, String),
+}
+
+impl Subject {
+    /// The Jinja that renders the subject's relation (and records the dependency).
+    fn jinja(&self) -> String {
+        match self {
+            Self::Model(m) => format!("{{{{ ref('{m}') }}}}"),
+            Self::Source(s, t) => format!("{{{{ source('{s}', '{t}') }}}}"),
+        }
+    }
+
+    /// The name used in test names: `model` or `source_table`.
+    fn slug(&self) -> String {
+        match self {
+            Self::Model(m) => m.clone(),
+            Self::Source(s, t) => format!("source_{s}_{t}"),
+        }
+    }
+}
+
+/// Whether a failing test fails the run or only warns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Failing rows fail the test, and `build` skips what depends on its model.
+    #[default]
+    Error,
+    /// Failing rows are reported as a warning.
+    Warn,
+}
+
+/// One data test, before rendering.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DataTest {
+    /// Its unique name, e.g. `not_null_conversations_conversation_id`.
+    pub name: String,
+    /// The file that declares it (a property file or the singular test's SQL file).
+    pub declared_in: PathBuf,
+    /// The model or source it tests (none for a singular test).
+    pub subject: Option<Subject>,
+    /// The column it tests, when a column's.
+    pub column: Option<String>,
+    /// Error or warn.
+    pub severity: Severity,
+    /// The SQL template selecting the failing rows (Jinja: `ref`, `source`, macros).
+    pub template: String,
+}
+
+/// The generic tests, by the name used in YAML.
+pub const GENERIC_TESTS: [&str; 5] = ["not_null", "unique", "accepted_values", "relationships", "taxonomy_labels"];
+
+/// The labels a taxonomy gives, for `taxonomy_labels`: `(taxonomy, intents, topics)`.
+pub type TaxonomyLabels<'a> = &'a dyn Fn(&str) -> Option<(Vec<String>, Vec<String>)>;
+
+/// Reads the `data_tests:` entries of one model, source table or column.
+pub struct Declarations<'a> {
+    /// The property file, relative to the project root.
+    pub file: &'a Path,
+    /// The property file's text, to locate entries by line.
+    pub text: &'a str,
+    /// Labels of the project's taxonomies.
+    pub taxonomies: TaxonomyLabels<'a>,
+}
+
+impl Declarations<'_> {
+    /// The tests declared by `entries` on `subject` (and `column`, when a column's).
+    pub fn tests(&self, subject: &Subject, column: Option<&str>, entries: &[Value]) -> Result<Vec<DataTest>> {
+        entries.iter().map(|entry| self.test(subject, column, entry)).collect()
+    }
+
+    fn test(&self, subject: &Subject, column: Option<&str>, entry: &Value) -> Result<DataTest> {
+        let (kind, args) = match entry {
+            Value::String(name) => (name.as_str(), serde_yaml::Mapping::new()),
+            Value::Mapping(m) if m.len() == 1 => {
+                let (k, v) = m.iter().next().expect("one entry");
+                let kind = k.as_str().ok_or_else(|| self.error(subject, column, "", "a test name must be a string"))?;
+                let args = match v {
+                    Value::Mapping(a) => a.clone(),
+                    Value::Null => serde_yaml::Mapping::new(),
+                    _ => return Err(self.error(subject, column, kind, "expected a mapping of arguments")),
+                };
+                (kind, args)
+            }
+            _ => {
+                return Err(self.error(
+                    subject,
+                    column,
+                    "",
+                    "a data test is a name (`- not_null`) or a mapping of one name to its arguments",
+                ))
+            }
+        };
+        let mut args = Args { decl: self, subject, column, kind, map: flatten(args) };
+        let severity = match args.take_str("severity")?.as_deref() {
+            None | Some("error") => Severity::Error,
+            Some("warn") => Severity::Warn,
+            Some(other) => {
+                return Err(self.error(subject, column, kind, &format!("severity '{other}': expected error or warn")))
+            }
+        };
+        let filter = args.take_str("where")?;
+        let column = match args.take_str("column_name")? {
+            Some(c) => Some(c),
+            None => column.map(str::to_owned),
+        };
+        let Some(col) = column.clone() else {
+            return Err(self.error(subject, None, kind, "needs a column: declare it under a column or give column_name"));
+        };
+        let from = match &filter {
+            Some(w) => format!("(select * from {} where {w})", subject.jinja()),
+            None => subject.jinja(),
+        };
+        let (template, suffix) = match kind {
+            "not_null" => (format!("select * from {from} as __t where {col} is null"), String::new()),
+            "unique" => (
+                format!(
+                    "select {col}, count(*) as n_records from {from} as __t where {col} is not null group by {col} having count(*) > 1"
+                ),
+                String::new(),
+            ),
+            "accepted_values" => {
+                let values = args.take_list("values")?.ok_or_else(|| self.error(subject, Some(&col), kind, "needs values: [...]"))?;
+                let quote = args.take_bool("quote")?.unwrap_or(true);
+                (not_in(&from, &col, &values, quote), String::new())
+            }
+            "relationships" => {
+                let to = args.take_str("to")?.ok_or_else(|| self.error(subject, Some(&col), kind, "needs to: ref('model')"))?;
+                let field = args.take_str("field")?.ok_or_else(|| self.error(subject, Some(&col), kind, "needs field: column"))?;
+                let target = to.trim().trim_start_matches("{{").trim_end_matches("}}").trim().to_owned();
+                let slug: String = target.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect();
+                (
+                    format!(
+                        "select __t.* from {from} as __t where __t.{col} is not null and not exists (select 1 from {{{{ {target} }}}} as __p where __p.{field} = __t.{col})"
+                    ),
+                    format!("__{field}__{}", slug.trim_matches('_')),
+                )
+            }
+            "taxonomy_labels" => {
+                let name = args.take_str("taxonomy")?.ok_or_else(|| self.error(subject, Some(&col), kind, "needs taxonomy: name"))?;
+                let (intents, topics) = (self.taxonomies)(&name).ok_or_else(|| {
+                    self.error(subject, Some(&col), kind, &format!("no taxonomy named '{name}' in this project"))
+                })?;
+                let template = match args.take_str("labels")?.as_deref() {
+                    None | Some("intents") => {
+                        let mut values = intents;
+                        values.push("unknown".into());
+                        not_in(&from, &col, &values, true)
+                    }
+                    Some("topics") => format!(
+                        "select * from (select unnest({col}) as label from {from} as __t) as __l where label not in ({})",
+                        quoted(&topics)
+                    ),
+                    Some(other) => {
+                        return Err(self.error(subject, Some(&col), kind, &format!("labels '{other}': expected intents or topics")))
+                    }
+                };
+                (template, String::new())
+            }
+            other => {
+                return Err(self.error(
+                    subject,
+                    Some(&col),
+                    other,
+                    &format!("unknown data test '{other}': expected one of {}", GENERIC_TESTS.join(", ")),
+                ))
+            }
+        };
+        args.done()?;
+        Ok(DataTest {
+            name: format!("{kind}_{}_{col}{suffix}", subject.slug()),
+            declared_in: self.file.to_path_buf(),
+            subject: Some(subject.clone()),
+            column: Some(col),
+            severity,
+            template,
+        })
+    }
+
+    /// An error naming the file (and the line of the entry, when it can be found), the subject,
+    /// the column and the test.
+    fn error(&self, subject: &Subject, column: Option<&str>, kind: &str, message: &str) -> Error {
+        let name = match subject {
+            Subject::Model(m) => m.as_str(),
+            Subject::Source(_, t) => t.as_str(),
+        };
+        let mut needles = vec![name];
+        needles.extend(column);
+        if !kind.is_empty() {
+            needles.push(kind);
+        }
+        let (line, column_no) = locate(self.text, &needles);
+        let what = match column {
+            Some(c) => format!("{name}.{c}"),
+            None => name.to_owned(),
+        };
+        let test = if kind.is_empty() { String::new() } else { format!(" test '{kind}'") };
+        Error::Yaml { path: self.file.to_path_buf(), line, column: column_no, message: format!("{what}:{test} {message}") }
+    }
+}
+
+/// The arguments of one test entry, consumed as they are read; what is left is an error.
+struct Args<'a> {
+    decl: &'a Declarations<'a>,
+    subject: &'a Subject,
+    column: Option<&'a str>,
+    kind: &'a str,
+    map: serde_yaml::Mapping,
+}
+
+impl Args<'_> {
+    fn err(&self, message: String) -> Error {
+        self.decl.error(self.subject, self.column, self.kind, &message)
+    }
+
+    fn take_str(&mut self, key: &str) -> Result<Option<String>> {
+        match self.map.remove(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(_) => Err(self.err(format!("'{key}' must be a string"))),
+        }
+    }
+
+    fn take_bool(&mut self, key: &str) -> Result<Option<bool>> {
+        match self.map.remove(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(_) => Err(self.err(format!("'{key}' must be true or false"))),
+        }
+    }
+
+    fn take_list(&mut self, key: &str) -> Result<Option<Vec<String>>> {
+        match self.map.remove(key) {
+            None => Ok(None),
+            Some(Value::Sequence(items)) => items
+                .into_iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s),
+                    Value::Number(n) => Ok(n.to_string()),
+                    Value::Bool(b) => Ok(b.to_string()),
+                    _ => Err(self.err(format!("'{key}' must be a list of strings or numbers"))),
+                })
+                .collect::<Result<_>>()
+                .map(Some),
+            Some(_) => Err(self.err(format!("'{key}' must be a list"))),
+        }
+    }
+
+    fn done(self) -> Result<()> {
+        match self.map.keys().next() {
+            None => Ok(()),
+            Some(k) => {
+                let key = k.as_str().unwrap_or("?").to_owned();
+                Err(self.err(format!("unknown argument '{key}'")))
+            }
+        }
+    }
+}
+
+/// dbt's `arguments:` (1.10) and `config:` blocks merged into the test's top-level arguments.
+fn flatten(mut args: serde_yaml::Mapping) -> serde_yaml::Mapping {
+    for block in ["arguments", "config"] {
+        if let Some(Value::Mapping(inner)) = args.remove(block) {
+            args.extend(inner);
+        }
+    }
+    args
+}
+
+fn quoted(values: &[String]) -> String {
+    values.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
+}
+
+/// Rows whose `col` is not one of `values`.
+fn not_in(from: &str, col: &str, values: &[String], quote: bool) -> String {
+    if quote {
+        format!("select * from {from} as __t where {col} is not null and cast({col} as varchar) not in ({})", quoted(values))
+    } else {
+        format!("select * from {from} as __t where {col} is not null and {col} not in ({})", values.join(", "))
+    }
+}
+
+/// The 1-based line and column of the first occurrence of the last needle after the ones before
+/// it (each searched from the line after the previous); `(0, 0)` when one is missing.
+fn locate(text: &str, needles: &[&str]) -> (usize, usize) {
+    let mut from = 0;
+    let mut found = None;
+    for needle in needles {
+        match text[from..].find(needle) {
+            Some(at) => {
+                found = Some(from + at);
+                from += at + needle.len();
+            }
+            None => return (0, 0),
+        }
+    }
+    found.map_or((0, 0), |at| {
+        let line = text[..at].matches('\n').count() + 1;
+        let column = at - text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+        (line, column)
+    })
+}
+
+/// The singular tests: every `.sql` file under `dirs`, each a query selecting failing rows.
+pub fn singular(root: &Path, files: &[PathBuf]) -> Result<Vec<DataTest>> {
+    files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "sql"))
+        .map(|file| {
+            let template = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+            Ok(DataTest {
+                name: file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+                declared_in: file.strip_prefix(root).unwrap_or(file).to_path_buf(),
+                subject: None,
+                column: None,
+                severity: Severity::Error,
+                template,
+            })
+        })
+        .collect()
+}
+
+/// Makes test names unique, adding `_2`, `_3`... to repeats, in declaration order.
+pub fn dedupe_names(tests: &mut [DataTest]) {
+    let mut seen = BTreeSet::new();
+    for test in tests {
+        let base = test.name.clone();
+        let mut n = 1;
+        while !seen.insert(test.name.clone()) {
+            n += 1;
+            test.name = format!("{base}_{n}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decl<'a>(text: &'a str, labels: TaxonomyLabels<'a>) -> Declarations<'a> {
+        Declarations { file: Path::new("models/m.yml"), text, taxonomies: labels }
+    }
+
+    fn entries(yaml: &str) -> Vec<Value> {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn generic_tests_become_queries_of_failing_rows() {
+        let none = |_: &str| None;
+        let d = decl("", &none);
+        let subject = Subject::Model("orders".into());
+        let tests = d
+            .tests(
+                &subject,
+                Some("status"),
+                &entries("[not_null, {accepted_values: {values: [open, shipped], config: {severity: warn}}}]"),
+            )
+            .unwrap();
+        assert_eq!(tests[0].name, "not_null_orders_status");
+        assert_eq!(tests[0].template, "select * from {{ ref('orders') }} as __t where status is null");
+        assert_eq!(tests[1].severity, Severity::Warn);
+        assert!(tests[1].template.ends_with("not in ('open', 'shipped')"), "{}", tests[1].template);
+        let rel = d
+            .tests(&subject, Some("account_id"), &entries("[{relationships: {arguments: {to: \"ref('accounts')\", field: id}}}]"))
+            .unwrap();
+        assert_eq!(rel[0].name, "relationships_orders_account_id__id__ref__accounts");
+        assert!(rel[0].template.contains("from {{ ref('accounts') }} as __p where __p.id = __t.account_id"));
+    }
+
+    #[test]
+    fn taxonomy_labels_accept_the_taxonomy_and_unknown() {
+        let labels = |name: &str| (name == "support").then(|| (vec!["refund".to_string()], vec!["app".to_string()]));
+        let d = decl("", &labels);
+        let s = Subject::Model("intents".into());
+        let t = d.tests(&s, Some("intent"), &entries("[{taxonomy_labels: {taxonomy: support}}]")).unwrap();
+        assert!(t[0].template.ends_with("not in ('refund', 'unknown')"), "{}", t[0].template);
+        let t = d.tests(&s, Some("topics"), &entries("[{taxonomy_labels: {taxonomy: support, labels: topics}}]")).unwrap();
+        assert!(t[0].template.contains("unnest(topics)") && t[0].template.ends_with("not in ('app')"));
+        let err = d.tests(&s, Some("intent"), &entries("[{taxonomy_labels: {taxonomy: sales}}]")).unwrap_err();
+        assert!(err.to_string().contains("no taxonomy named 'sales'"), "{err}");
+    }
+
+    #[test]
+    fn unknown_tests_and_arguments_are_located_errors() {
+        let none = |_: &str| None;
+        let text = "models:\n  - name: orders\n    columns:\n      - name: id\n        data_tests: [uniqe]\n";
+        let d = decl(text, &none);
+        let s = Subject::Model("orders".into());
+        let err = d.tests(&s, Some("id"), &entries("[uniqe]")).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "models/m.yml:5:22: orders.id: test 'uniqe' unknown data test 'uniqe': expected one of not_null, unique, accepted_values, relationships, taxonomy_labels"
+        );
+        let err = d.tests(&s, Some("id"), &entries("[{unique: {colour: red}}]")).unwrap_err().to_string();
+        assert!(err.ends_with("unknown argument 'colour'"), "{err}");
+    }
+
+    #[test]
+    fn repeated_names_get_a_number() {
+        let none = |_: &str| None;
+        let d = decl("", &none);
+        let mut t = d.tests(&Subject::Model("m".into()), Some("c"), &entries("[not_null, not_null]")).unwrap();
+        dedupe_names(&mut t);
+        assert_eq!((t[0].name.as_str(), t[1].name.as_str()), ("not_null_m_c", "not_null_m_c_2"));
+    }
+}

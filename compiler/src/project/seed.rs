@@ -1,0 +1,52 @@
+//! Seeds: CSV files under the seed paths, loaded as tables and read with `ref()`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::project::properties::ColumnSpec;
+
+/// A seed as found on disk, with its config.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Seed {
+    /// Its name: the file name without `.csv`.
+    pub name: String,
+    /// Its file, relative to the project root.
+    pub path: PathBuf,
+    /// Declared column types (SQL types, e.g. `bigint`, `date`); other columns are inferred.
+    pub column_types: BTreeMap<String, String>,
+    /// Free labels for selection.
+    pub tags: Vec<String>,
+    /// Disabled seeds are not loaded.
+    pub enabled: bool,
+    /// What it holds.
+    pub description: Option<String>,
+    /// Its documented columns.
+    pub columns: Vec<ColumnSpec>,
+}
+
+impl Seed {
+    const KEYS: [&'static str; 3] = ["column_types", "tags", "enabled"];
+
+    /// Sets the seed config `key`; an unknown key or a value of the wrong type is an error.
+    pub fn set(&mut self, key: &str, value: &serde_yaml::Value) -> Result<(), String> {
+        match key {
+            "column_types" => {
+                let map = value.as_mapping().ok_or("'column_types' must map column names to SQL types")?;
+                for (k, v) in map {
+                    let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
+                        return Err("'column_types' must map column names to SQL types".into());
+                    };
+                    self.column_types.insert(k.to_owned(), v.to_owned());
+                }
+            }
+            "enabled" => self.enabled = value.as_bool().ok_or("'enabled' must be true or false")?,
+            "tags" => {
+                let mut config = crate::project::ModelConfig::default();
+                config.set("tags", value)?;
+                self.tags = config.tags;
+            }
+            other => return Err(format!("unknown seed config '{other}': expected one of {}", Self::KEYS.join(", "))),
+        }
+        Ok(())
+    }
+}
