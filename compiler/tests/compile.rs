@@ -13,24 +13,40 @@ fn target() -> Target {
 
 fn describe(dir: &std::path::Path) -> String {
     let compiled = Project::load(dir).and_then(|p| compile(&p, &target(), &CompileOptions::default()));
+    let root = dir.to_string_lossy().into_owned() + "/";
     match compiled {
-        Err(e) => {
-            let root = dir.to_string_lossy().into_owned() + "/";
-            format!("error: {}", e.to_string().replace(&root, ""))
-        }
-        Ok(c) => c.models.iter().fold(String::new(), |mut out, m| {
-            let _ = write!(
-                out,
-                "-- {} ({}, {}, tags {:?}, refs {:?})\n{}\n",
-                m.relation,
-                m.path.display(),
-                m.config.materialized.as_str(),
-                m.config.tags,
-                m.refs,
-                m.sql
-            );
+        Err(e) => e.report().replace(&root, ""),
+        Ok(c) => {
+            let mut out = String::new();
+            for s in &c.seeds {
+                let _ = writeln!(out, "-- seed {} ({}, column_types {:?})", s.name, s.path.display(), s.column_types);
+            }
+            for m in &c.models {
+                let _ = write!(
+                    out,
+                    "-- {} ({}, {}, tags {:?}, refs {:?})\n{}",
+                    m.relation,
+                    m.path.display(),
+                    m.config.materialized.as_str(),
+                    m.config.tags,
+                    m.refs,
+                    m.sql
+                );
+                let lineage: Vec<String> = m
+                    .columns
+                    .iter()
+                    .map(|col| {
+                        let from: Vec<String> = col.from.iter().map(|o| format!("{}.{}", o.node, o.column)).collect();
+                        format!("{} <- [{}]", col.name, from.join(", "))
+                    })
+                    .collect();
+                let _ = writeln!(out, "-- lineage: {}\n", lineage.join("; "));
+            }
+            for t in &c.tests {
+                let _ = writeln!(out, "-- test {} ({}, {:?})\n{}", t.name, t.declared_in.display(), t.severity, t.sql);
+            }
             out
-        }),
+        }
     }
 }
 

@@ -1,0 +1,1 @@
+select 'u1' as user_id

@@ -1,0 +1,3 @@
+{{ config(materialized='table') }}
+select e.id, e.kind
+from raw.events as e

@@ -1,0 +1,1 @@
+{{ paid(ref('payments')) }}
