@@ -2,7 +2,7 @@
 //! order, one line of result per node, skipping what depends on a failure; a summary with counts
 //! and time, and `target/run_results.json`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -77,8 +77,9 @@ pub struct NodeResult {
     pub message: Option<String>,
 }
 
-/// The steps of `compiled` for the chosen nodes, in dependency order: seeds first, then each
-/// model followed by its tests once everything they read has been built (when `tests`).
+/// The steps of `compiled` for the chosen nodes, in dependency order: seeds, models and tests,
+/// each after what it reads; when both models and tests run, a model also waits for the tests that
+/// read only its parent (as dbt's `build`: a test of several models does not hold back children).
 pub fn plan<'c>(
     compiled: &'c Compiled,
     nodes: &BTreeSet<String>,
@@ -86,34 +87,42 @@ pub fn plan<'c>(
     seeds: bool,
     tests: &[&'c CompiledTest],
 ) -> Vec<Step<'c>> {
-    let mut steps: Vec<Step> = Vec::new();
+    let seed_key = |n: &str| format!("0 {n}");
+    let model_key = |n: &str| format!("1 {n}");
+    let test_key = |n: &str| format!("2 {n}");
+    let is_seed = |n: &str| compiled.seeds.iter().any(|s| s.name == n);
+    let key_of = |n: &str| if is_seed(n) { seed_key(n) } else { model_key(n) };
+    let mut steps: BTreeMap<String, Step<'c>> = BTreeMap::new();
+    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     if seeds {
-        steps.extend(compiled.seeds.iter().filter(|s| nodes.contains(&s.name)).map(Step::Seed));
-    }
-    let mut pending: Vec<&CompiledTest> = tests.to_vec();
-    let mut done: BTreeSet<&str> = BTreeSet::new();
-    let ready = |t: &CompiledTest, done: &BTreeSet<&str>| t.refs.iter().all(|r| done.contains(r.as_str()) || !nodes.contains(r));
-    let mut flush = |done: &BTreeSet<&str>, steps: &mut Vec<Step<'c>>| {
-        pending.retain(|t| {
-            let go = ready(t, done);
-            if go {
-                steps.push(Step::Test(t));
-            }
-            !go
-        });
-    };
-    for seed in compiled.seeds.iter().filter(|s| nodes.contains(&s.name)) {
-        done.insert(&seed.name);
-    }
-    flush(&done, &mut steps);
-    for model in compiled.models.iter().filter(|m| nodes.contains(&m.name)) {
-        if models && model.config.materialized != Materialization::Ephemeral {
-            steps.push(Step::Model(model));
+        for seed in compiled.seeds.iter().filter(|s| nodes.contains(&s.name)) {
+            steps.insert(seed_key(&seed.name), Step::Seed(seed));
+            deps.insert(seed_key(&seed.name), BTreeSet::new());
         }
-        done.insert(&model.name);
-        flush(&done, &mut steps);
     }
-    steps
+    for test in tests {
+        let reads = test.refs.iter().filter(|r| nodes.contains(*r)).map(|r| key_of(r)).collect();
+        steps.insert(test_key(&test.name), Step::Test(test));
+        deps.insert(test_key(&test.name), reads);
+    }
+    if models {
+        for model in compiled.models.iter().filter(|m| nodes.contains(&m.name)) {
+            let mut reads: BTreeSet<String> = model.refs.iter().filter(|r| nodes.contains(*r)).map(|r| key_of(r)).collect();
+            for test in tests.iter().filter(|t| t.refs.len() == 1 && model.refs.contains(t.refs.first().expect("one ref"))) {
+                reads.insert(test_key(&test.name));
+            }
+            if model.config.materialized != Materialization::Ephemeral {
+                steps.insert(model_key(&model.name), Step::Model(model));
+            }
+            deps.insert(model_key(&model.name), reads);
+        }
+    }
+    let keys: BTreeSet<String> = deps.keys().cloned().collect();
+    for reads in deps.values_mut() {
+        reads.retain(|r| keys.contains(r));
+    }
+    let order = crate::dag::order(&deps).expect("models and tests form no cycle");
+    order.into_iter().filter_map(|k| steps.remove(&k)).collect()
 }
 
 /// Executes `steps` on `engine`, printing one line each (a progress bar on a terminal), then a

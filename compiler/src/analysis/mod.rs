@@ -84,9 +84,11 @@ pub(crate) fn normalize(name: &ObjectName) -> Vec<String> {
         .collect()
 }
 
-/// The `[schema, identifier]` of every relation `model` reads through `ref()` or `source()`.
+/// The `[schema, identifier]` of every relation `model` reads through `ref()`, `source()` or
+/// `this` (an incremental model reads its own rows).
 fn allowed_relations(project: &Project, target: &Target, model: &CompiledModel) -> BTreeSet<Vec<String>> {
-    let refs = model.refs.iter().map(|r| vec![target.schema.clone(), r.clone()]);
+    let this = std::iter::once(model.name.clone());
+    let refs = model.refs.iter().cloned().chain(this).map(|r| vec![target.schema.clone(), r]);
     let sources = model.sources.iter().filter_map(|k| project.sources.get(k)).map(|t| vec![t.schema.clone(), t.identifier.clone()]);
     refs.chain(sources).collect()
 }
