@@ -42,6 +42,9 @@ enum Command {
     Build(ProjectArgs),
     /// List the selected nodes: models, seeds, tests and sources.
     Ls(LsArgs),
+    /// Work with sources.
+    #[command(subcommand)]
+    Source(SourceCommand),
     /// Run one SQL statement on the embedded engine, with every convlytics function registered
     /// and files readable as tables by path (e.g. `select * from 'data.csv'`).
     Sql(SqlArgs),
@@ -51,6 +54,13 @@ enum Command {
     /// Work with taxonomies: list a project's, or start one from labelled texts.
     #[command(subcommand)]
     Taxonomy(TaxonomyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SourceCommand {
+    /// How old each source table's newest row is, against its `freshness:` (select tables with
+    /// -s source:name or -s source:name.table).
+    Freshness(ProjectArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -302,6 +312,21 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Seed(args) => execute(&args, Phase { seeds: true, models: false, tests: false }).await,
         Command::Test(args) => execute(&args, Phase { seeds: false, models: false, tests: true }).await,
         Command::Build(args) => execute(&args, Phase { seeds: true, models: true, tests: true }).await,
+        Command::Source(SourceCommand::Freshness(args)) => {
+            let (project, target, vars) = open(&args)?;
+            let engine = Engine::open(&project, &target).await?;
+            let sources = locate_sources(&project, &target, &CompileOptions::with_vars(vars))?;
+            let tables = crate::freshness::tables(&project, &args.select);
+            let used = tables.iter().map(|(t, _, _)| (t.source.clone(), t.name.clone())).collect();
+            engine.register_located(&sources, &used).await?;
+            let results = crate::freshness::check(&engine, &tables).await?;
+            crate::freshness::write(&project, &results)?;
+            let bad = results.iter().filter(|r| matches!(r.status, "error" | "runtime error")).count();
+            match bad {
+                0 => Ok(()),
+                n => Err(Error::Project(format!("{n} source(s) are stale or could not be checked"))),
+            }
+        }
         Command::Ls(args) => {
             let (project, _, compiled) = prepare(&args.project, None).await?;
             list(&project, &compiled, &args, &mut std::io::stdout().lock())

@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod freshness;
 pub mod functions;
 pub mod manifest;
 pub mod project;

@@ -2,38 +2,21 @@
 //! `inputs/macros_materializations` project through the CLI, on the embedded engine and, when
 //! `CONVLYTICS_TEST_PG_URL` is set, on PostgreSQL; both must give the same rows.
 
+mod cli;
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 /// A copy of an `inputs/` project in a temporary directory.
 fn fixture(name: &str) -> tempfile::TempDir {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs").join(name);
-    let dir = tempfile::tempdir().expect("tempdir");
-    for entry in walkdir::WalkDir::new(&from).min_depth(1) {
-        let entry = entry.expect("walk");
-        let to = dir.path().join(entry.path().strip_prefix(&from).expect("under fixture"));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&to).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &to).expect("copy");
-        }
-    }
-    dir
+    cli::copy_project(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs").join(name), |_| true)
 }
 
+/// Runs the CLI: success, and stdout followed by stderr.
 fn convlytics(dir: &Path, args: &[impl AsRef<std::ffi::OsStr>]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_convlytics"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DBT_PROFILES_DIR")
-        .output()
-        .expect("run convlytics");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    let (ok, out, err) = cli::convlytics(dir, args);
+    (ok, out + &err)
 }
-
 
 fn add_payment(dir: &Path) {
     let seed = dir.join("seeds/payments.csv");

@@ -2,10 +2,10 @@
 //! library, and on PostgreSQL with pg_convlytics when `CONVLYTICS_TEST_PG_URL` is set; both
 //! engines must give the same marts.
 
+mod cli;
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use convlytics::compile::{compile, CompileOptions};
 use convlytics::engine::Engine;
@@ -15,36 +15,7 @@ use convlytics::project::Project;
 /// A copy of the repository's default project (config, models, demo data) in a temporary dir.
 fn default_project() -> tempfile::TempDir {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = tempfile::tempdir().expect("tempdir");
-    for entry in walkdir::WalkDir::new(&root).min_depth(1) {
-        let entry = entry.expect("walk");
-        let rel = entry.path().strip_prefix(&root).expect("under root");
-        let top = rel.iter().next().and_then(|c| c.to_str()).unwrap_or_default();
-        if !["dbt_project.yml", "models", "data", "seeds"].contains(&top) {
-            continue;
-        }
-        let to = dir.path().join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&to).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &to).expect("copy");
-        }
-    }
-    dir
-}
-
-fn convlytics(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_convlytics"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DBT_PROFILES_DIR")
-        .output()
-        .expect("run convlytics");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli::copy_project(&root, |top| ["dbt_project.yml", "models", "data", "seeds"].contains(&top))
 }
 
 const MART: &str =
@@ -53,7 +24,7 @@ const MART: &str =
 #[test]
 fn cli_runs_the_default_project_and_queries_it() {
     let project = default_project();
-    let (ok, out, err) = convlytics(project.path(), &["run"]);
+    let (ok, out, err) = cli::convlytics(project.path(), &["run"]);
     assert!(ok, "run failed: {out}{err}");
     for model in
         ["\"analytics\".\"raw_interactions\"", "\"analytics\".\"conversations\"", "\"analytics\".\"mart_language_mix\""]
@@ -64,7 +35,7 @@ fn cli_runs_the_default_project_and_queries_it() {
         assert!(project.path().join(format!("target/warehouse/analytics/{file}.parquet")).is_file());
     }
     assert!(project.path().join("target/run_results.json").is_file());
-    let (ok, out, err) = convlytics(project.path(), &["sql", "--format", "csv", MART]);
+    let (ok, out, err) = cli::convlytics(project.path(), &["sql", "--format", "csv", MART]);
     assert!(ok, "{err}");
     insta::assert_snapshot!(out, @"
     channel,language,conversations
@@ -87,7 +58,7 @@ fn cli_runs_the_default_project_and_queries_it() {
         "select coalesce(link_rule, 'none') as link_rule, count(*) as conversations, count(account_id) as with_account,
                         count(last_order_id) as with_order, count(campaign_id) as with_campaign
                  from analytics.identity_map group by 1 order by 1";
-    let (ok, out, err) = convlytics(project.path(), &["sql", "--format", "csv", links]);
+    let (ok, out, err) = cli::convlytics(project.path(), &["sql", "--format", "csv", links]);
     assert!(ok, "{err}");
     insta::assert_snapshot!(out, @"
     link_rule,conversations,with_account,with_order,with_campaign
@@ -100,7 +71,7 @@ fn cli_runs_the_default_project_and_queries_it() {
 #[test]
 fn cli_sql_detects_french() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (ok, out, err) = convlytics(
+    let (ok, out, err) = cli::convlytics(
         dir.path(),
         &["sql", "--format", "csv", "select detect_language('Bonjour, je voudrais annuler ma commande') as l"],
     );
@@ -109,10 +80,20 @@ fn cli_sql_detects_french() {
 }
 
 #[test]
+fn source_freshness_warns_about_old_demo_data() {
+    let project = default_project();
+    let (ok, out, err) = cli::convlytics(project.path(), &["source", "freshness"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("WARN  freshness of raw.raw_interactions [") && out.contains("older than warn_after 7 days"), "{out}");
+    let (ok, out, _) = cli::convlytics(project.path(), &["source", "freshness", "-s", "source:crm"]);
+    assert!(ok && out.contains("nothing to check"), "{out}");
+}
+
+#[test]
 fn cli_sql_reads_files_by_path() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("msgs.csv"), "id,text\n1,Hola quiero devolver mi pedido\n2,\n").expect("write");
-    let (ok, out, err) = convlytics(
+    let (ok, out, err) = cli::convlytics(
         dir.path(),
         &["sql", "--format", "json", "select id, detect_language(text) as lang from 'msgs.csv' order by id"],
     );
@@ -125,7 +106,7 @@ fn cli_errors_name_the_file_and_line() {
     let project = default_project();
     let model = project.path().join("models/marts/mart_language_mix.sql");
     std::fs::write(&model, "select *\nfrom {{ ref('conversation') }}\n").expect("write");
-    let (ok, _, err) = convlytics(project.path(), &["compile"]);
+    let (ok, _, err) = cli::convlytics(project.path(), &["compile"]);
     assert!(!ok);
     assert!(err.contains("mart_language_mix.sql:2") && err.contains("no model or seed named 'conversation'"), "{err}");
     assert!(err.contains("2 | from {{ ref('conversation') }}"), "the line is shown: {err}");
@@ -136,7 +117,7 @@ fn cli_sql_reads_sources_even_when_a_model_is_broken() {
     let project = default_project();
     std::fs::write(project.path().join("models/marts/mart_language_mix.sql"), "select {{ oops(").expect("write");
     let (ok, out, err) =
-        convlytics(project.path(), &["sql", "--format", "csv", "select count(*) as n from raw.raw_interactions"]);
+        cli::convlytics(project.path(), &["sql", "--format", "csv", "select count(*) as n from raw.raw_interactions"]);
     assert!(ok, "{err}");
     assert_eq!(out, "n\n21\n");
 }
@@ -144,13 +125,13 @@ fn cli_sql_reads_sources_even_when_a_model_is_broken() {
 #[test]
 fn a_failed_build_leaves_the_previous_output() {
     let project = default_project();
-    let (ok, out, err) = convlytics(project.path(), &["run"]);
+    let (ok, out, err) = cli::convlytics(project.path(), &["run"]);
     assert!(ok, "{out}{err}");
     let mart = project.path().join("target/warehouse/analytics/mart_language_mix.parquet");
     let before = std::fs::read(&mart).expect("mart written");
     let model = project.path().join("models/normalized/conversations.sql");
     std::fs::write(&model, "select no_such_column from {{ ref('raw_interactions') }}").expect("write");
-    let (ok, out, _) = convlytics(project.path(), &["run"]);
+    let (ok, out, _) = cli::convlytics(project.path(), &["run"]);
     assert!(!ok, "a broken model must fail the run");
     assert!(out.contains("ERROR table \"analytics\".\"conversations\""), "{out}");
     assert!(out.contains("SKIP  table \"analytics\".\"mart_language_mix\" (upstream conversations failed)"), "{out}");
@@ -253,8 +234,11 @@ async fn both_engines_build_the_same_marts() {
     assert!(expected_signals.iter().any(|r| r[1] != "unresolved"), "{expected_signals:?}");
 
     let project = Project::load(project_dir.path()).expect("load");
-    let target =
-        Target { name: "pg".into(), schema: "e2e_analytics".into(), kind: TargetKind::Postgres { connection: url } };
+    let target = Target {
+        name: "pg".into(),
+        schema: "e2e_analytics".into(),
+        kind: TargetKind::Postgres { connection: url.clone() },
+    };
     let mut engine = Engine::open(&project, &target).await.expect("connect");
     let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
     load_raw_interactions(pg.client(), &project_dir.path().join("data/demo/raw_interactions.jsonl")).await;
@@ -285,6 +269,9 @@ async fn both_engines_build_the_same_marts() {
             rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
         assert_eq!(&actual, expected, "{sql}");
     }
+    let (ok, out, err) = cli::convlytics(project_dir.path(), &["source", "freshness", "--target-url", &url]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("WARN  freshness of raw.raw_interactions ["), "{out}");
     pg.client()
         .batch_execute("drop schema e2e_analytics cascade; drop schema raw cascade; drop schema crm cascade")
         .await
@@ -351,7 +338,7 @@ fn cli_eval_identity_scores_the_fixture() {
     let records = data.join("records.csv");
     let truth = data.join("true_links.csv");
     let args = ["eval", "identity", "--records", records.to_str().unwrap(), "--truth", truth.to_str().unwrap()];
-    let (ok, out, err) = convlytics(&data, &[&args[..], &["--format", "json"]].concat());
+    let (ok, out, err) = cli::convlytics(&data, &[&args[..], &["--format", "json"]].concat());
     assert!(ok, "{err}");
     let report: serde_json::Value = serde_json::from_str(&out).expect("json report");
     let metrics = &report["metrics"];
@@ -359,13 +346,13 @@ fn cli_eval_identity_scores_the_fixture() {
     assert!(metrics["f1"].as_f64().unwrap() >= 0.99, "{metrics}");
     assert_eq!(report["model"]["columns"].as_array().map(Vec::len), Some(9));
 
-    let (ok, out, err) = convlytics(&data, &args);
+    let (ok, out, err) = cli::convlytics(&data, &args);
     assert!(ok, "{err}");
     assert!(out.contains("precision  1.0000") && out.contains("model (prior"), "{out}");
 
     let settings = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(settings.path(), "blocking:\n  - [surnam]\n").expect("write");
-    let (ok, _, err) = convlytics(&data, &[&args[..], &["--settings", settings.path().to_str().unwrap()]].concat());
+    let (ok, _, err) = cli::convlytics(&data, &[&args[..], &["--settings", settings.path().to_str().unwrap()]].concat());
     assert!(!ok);
     assert!(err.contains("blocking: 'surnam' is not a column"), "{err}");
 }
@@ -379,7 +366,7 @@ fn cli_builds_a_taxonomy_from_a_csv_and_evaluates_it() {
     let yaml = out_dir.path().join("support.yml");
     let args =
         ["taxonomy", "from-csv", "--labels", "history.csv", "--name", "support", "--out", yaml.to_str().unwrap()];
-    let (ok, _, err) = convlytics(&data, &args);
+    let (ok, _, err) = cli::convlytics(&data, &args);
     assert!(ok, "{err}");
     let taxonomy =
         convlytics_core::taxonomy::parse_one(&std::fs::read_to_string(&yaml).expect("written")).expect("valid");
@@ -388,7 +375,7 @@ fn cli_builds_a_taxonomy_from_a_csv_and_evaluates_it() {
 
     let args =
         ["eval", "intent", "--taxonomy-file", yaml.to_str().unwrap(), "--labels", "labels.csv", "--format", "json"];
-    let (ok, out, err) = convlytics(&data, &args);
+    let (ok, out, err) = cli::convlytics(&data, &args);
     assert!(ok, "{err}");
     let report: serde_json::Value = serde_json::from_str(&out).expect("json report");
     let m = &report["metrics"];
@@ -399,7 +386,7 @@ fn cli_builds_a_taxonomy_from_a_csv_and_evaluates_it() {
     assert_eq!(report["rules_only"], serde_json::Value::Null);
 
     let (ok, _, err) =
-        convlytics(&data, &["eval", "intent", "--taxonomy-file", "labels.csv", "--labels", "labels.csv"]);
+        cli::convlytics(&data, &["eval", "intent", "--taxonomy-file", "labels.csv", "--labels", "labels.csv"]);
     assert!(!ok);
     assert!(err.contains("labels.csv:1:1"), "a CSV is not a taxonomy, and the error says where: {err}");
 }
@@ -414,7 +401,7 @@ fn cli_classifies_by_rules_when_the_model_is_missing() {
         "select classify_intent(t, '{taxonomy}') as intent, classify_intent_explain(t, '{taxonomy}')['method'] as method
          from (values ('refund please'), ('my order is late'), ('where is everything')) as v(t)"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_convlytics"))
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_convlytics"))
         .args(["sql", "--format", "csv", &sql])
         .current_dir(dir.path())
         .env("CONVLYTICS_MODEL_DIR", dir.path().join("no-model"))

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::{JoinType, TableReference};
@@ -234,14 +234,16 @@ impl EmbeddedEngine {
         self.persist(relation, df, false, &context).await
     }
 
-    /// How many rows `sql` (a data test) returns.
-    pub async fn count(&self, sql: &str, context: &str) -> Result<u64> {
-        let count = format!("select count(*) from ({}) as __failures", sql.trim_end());
-        let df = self.ctx.sql_with_options(&count, read_only()).await.map_err(|e| Error::datafusion(context, e))?;
+    /// The one value `sql` selects, as a number (`None` for NULL or no row).
+    pub async fn scalar(&self, sql: &str, context: &str) -> Result<Option<f64>> {
+        let df = self.ctx.sql_with_options(sql, read_only()).await.map_err(|e| Error::datafusion(context, e))?;
         let batches = df.collect().await.map_err(|e| Error::datafusion(context, e))?;
-        Ok(batches
-            .first()
-            .and_then(|b| b.column(0).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>())
-            .map_or(0, |a| a.value(0) as u64))
+        let Some(column) = batches.iter().find(|b| b.num_rows() > 0).map(|b| b.column(0).clone()) else {
+            return Ok(None);
+        };
+        let cast = datafusion::arrow::compute::cast(&column, &DataType::Float64)
+            .map_err(|e| Error::datafusion(context, e.into()))?;
+        let values = cast.as_any().downcast_ref::<datafusion::arrow::array::Float64Array>().expect("cast to Float64");
+        Ok(values.is_valid(0).then(|| values.value(0)))
     }
 }

@@ -4,11 +4,12 @@ pub mod embedded;
 pub mod postgres;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
 use crate::project::profiles::{Target, TargetKind};
-use crate::project::Project;
+use crate::project::{Project, SourceTable};
 use crate::render::{CompiledModel, Relation};
 use crate::seed::SeedData;
 pub use embedded::EmbeddedEngine;
@@ -51,14 +52,25 @@ impl Engine {
     /// Makes the source tables that `compiled`'s models and tests read available (on the
     /// embedded engine, from their files; PostgreSQL has them as tables).
     pub async fn register_sources(&self, compiled: &Compiled) -> Result<()> {
-        let Self::Embedded(engine) = self else { return Ok(()) };
-        let used: BTreeSet<_> = compiled
+        let used: BTreeSet<(String, String)> = compiled
             .models
             .iter()
             .flat_map(|m| m.sources.iter())
             .chain(compiled.tests.iter().flat_map(|t| t.sources.iter()))
+            .cloned()
             .collect();
-        for (table, location) in &compiled.sources {
+        self.register_located(&compiled.sources, &used).await
+    }
+
+    /// Registers located source tables on the embedded engine; a table in `used` without files is
+    /// an error.
+    pub async fn register_located(
+        &self,
+        sources: &[(SourceTable, Option<PathBuf>)],
+        used: &BTreeSet<(String, String)>,
+    ) -> Result<()> {
+        let Self::Embedded(engine) = self else { return Ok(()) };
+        for (table, location) in sources {
             let key = (table.source.clone(), table.name.clone());
             match location {
                 Some(location) => engine.register_source(table, location).await?,
@@ -102,9 +114,15 @@ impl Engine {
 
     /// How many rows a data test's SQL returns (its failures).
     pub async fn count(&self, sql: &str, context: &str) -> Result<u64> {
+        let count = format!("select count(*) from ({}) as __failures", sql.trim_end());
+        Ok(self.scalar(&count, context).await?.unwrap_or(0.0) as u64)
+    }
+
+    /// The one value `sql` selects, as a number (`None` for NULL or no row).
+    pub async fn scalar(&self, sql: &str, context: &str) -> Result<Option<f64>> {
         match self {
-            Self::Embedded(e) => e.count(sql, context).await,
-            Self::Postgres(p) => p.count(sql, context).await,
+            Self::Embedded(e) => e.scalar(sql, context).await,
+            Self::Postgres(p) => p.scalar(sql, context).await,
         }
     }
 }

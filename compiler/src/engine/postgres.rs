@@ -130,11 +130,11 @@ impl PostgresEngine {
         Ok(Built { rows: Some(rows) })
     }
 
-    /// How many rows `sql` (a data test) returns.
-    pub async fn count(&self, sql: &str, context: &str) -> Result<u64> {
-        let count = format!("select count(*) from ({}) as __failures", sql.trim_end());
-        let row = self.client.query_one(&count, &[]).await.map_err(|e| Error::postgres(context, &e))?;
-        Ok(row.get::<_, i64>(0) as u64)
+    /// The one value `sql` selects, as a number (`None` for NULL or no row).
+    pub async fn scalar(&self, sql: &str, context: &str) -> Result<Option<f64>> {
+        let sql = format!("select cast(({}) as double precision)", sql.trim_end());
+        let row = self.client.query_one(&sql, &[]).await.map_err(|e| Error::postgres(context, &e))?;
+        Ok(row.get(0))
     }
 }
 

@@ -190,7 +190,6 @@ impl Project {
     fn apply_declarations(&mut self, d: &Declared) -> Result<()> {
         let labels = |name: &str| self.taxonomy_labels(name);
         let decl = Declarations { file: &d.rel, text: &d.text, taxonomies: &labels };
-        let mut tests = Vec::new();
         for spec in &d.models {
             if !self.models.contains_key(&spec.name) {
                 return Err(Error::Project(format!(
@@ -199,16 +198,14 @@ impl Project {
                     spec.name
                 )));
             }
-            let subject = Subject::Model(spec.name.clone());
-            tests.extend(decl.tests(&subject, None, &spec.data_tests)?);
-            for column in &spec.columns {
-                tests.extend(decl.tests(&subject, Some(&column.name), &column.data_tests)?);
-            }
         }
-        for spec in &d.seeds {
-            let subject = Subject::Model(spec.name.clone());
-            tests.extend(decl.tests(&subject, None, &spec.data_tests)?);
-            for column in &spec.columns {
+        let documented = d.models.iter().map(|m| (&m.name, &m.data_tests, &m.columns));
+        let documented = documented.chain(d.seeds.iter().map(|s| (&s.name, &s.data_tests, &s.columns)));
+        let mut tests = Vec::new();
+        for (name, own, columns) in documented {
+            let subject = Subject::Model(name.clone());
+            tests.extend(decl.tests(&subject, None, own)?);
+            for column in columns {
                 tests.extend(decl.tests(&subject, Some(&column.name), &column.data_tests)?);
             }
         }

@@ -125,16 +125,72 @@ pub struct SourceSpec {
     _database: IgnoredAny,
     #[serde(default, rename = "loader")]
     _loader: IgnoredAny,
-    #[serde(default, rename = "loaded_at_field")]
-    _loaded_at_field: IgnoredAny,
-    #[serde(default, rename = "freshness")]
-    _freshness: IgnoredAny,
+    /// The column (or expression) telling when a row was loaded, for `source freshness`.
+    #[serde(default)]
+    pub loaded_at_field: Option<String>,
+    /// How old the newest row may be; `null` on a table turns the source's off.
+    #[serde(default, deserialize_with = "explicit")]
+    pub freshness: Option<Option<Freshness>>,
     #[serde(default, rename = "tags")]
     _tags: IgnoredAny,
     #[serde(default, rename = "config")]
     _config: IgnoredAny,
     #[serde(default, rename = "quoting")]
     _quoting: IgnoredAny,
+}
+
+/// How old a source's newest row may be before `source freshness` warns or fails.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Freshness {
+    /// Older than this warns.
+    #[serde(default)]
+    pub warn_after: Option<Age>,
+    /// Older than this is an error.
+    #[serde(default)]
+    pub error_after: Option<Age>,
+    /// A SQL condition: only rows matching it count.
+    #[serde(default)]
+    pub filter: Option<String>,
+}
+
+/// An age: `{count: 12, period: hour}`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Age {
+    /// How many periods.
+    pub count: u32,
+    /// `minute`, `hour` or `day`.
+    pub period: Period,
+}
+
+/// The unit of an [`Age`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// 60 seconds.
+    Minute,
+    /// 3,600 seconds.
+    Hour,
+    /// 86,400 seconds.
+    Day,
+}
+
+impl Age {
+    /// The age in seconds.
+    pub fn seconds(&self) -> f64 {
+        let unit = match self.period {
+            Period::Minute => 60.0,
+            Period::Hour => 3600.0,
+            Period::Day => 86400.0,
+        };
+        f64::from(self.count) * unit
+    }
+}
+
+/// A key that may be absent (`None`), explicitly `null` (`Some(None)`) or set.
+fn explicit<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A table of a source.
@@ -158,10 +214,12 @@ pub struct SourceTableSpec {
     /// Tests of the whole table.
     #[serde(default, alias = "tests")]
     pub data_tests: Vec<serde_yaml::Value>,
-    #[serde(default, rename = "loaded_at_field")]
-    _loaded_at_field: IgnoredAny,
-    #[serde(default, rename = "freshness")]
-    _freshness: IgnoredAny,
+    /// The column (or expression) telling when a row was loaded, for `source freshness`.
+    #[serde(default)]
+    pub loaded_at_field: Option<String>,
+    /// How old the newest row may be; `null` on a table turns the source's off.
+    #[serde(default, deserialize_with = "explicit")]
+    pub freshness: Option<Option<Freshness>>,
     #[serde(default, rename = "tags")]
     _tags: IgnoredAny,
     #[serde(default, rename = "config")]
@@ -274,6 +332,10 @@ pub struct SourceTable {
     pub columns: Vec<ColumnSpec>,
     /// Tests of the whole table.
     pub data_tests: Vec<serde_yaml::Value>,
+    /// The column telling when a row was loaded.
+    pub loaded_at_field: Option<String>,
+    /// The freshness expected of it, when any.
+    pub freshness: Option<Freshness>,
 }
 
 impl SourceSpec {
@@ -297,6 +359,11 @@ impl SourceSpec {
                 description: t.description.clone(),
                 columns: t.columns.clone(),
                 data_tests: t.data_tests.clone(),
+                loaded_at_field: t.loaded_at_field.clone().or_else(|| self.loaded_at_field.clone()),
+                freshness: match &t.freshness {
+                    Some(table) => table.clone(),
+                    None => self.freshness.clone().flatten(),
+                },
             })
             .collect()
     }
