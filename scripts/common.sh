@@ -70,6 +70,20 @@ ensure_pgrx() {
     fi
 }
 
+# dbt-core with dbt-postgres in a virtualenv under ~/.cache/convlytics/venvs, for the test that
+# runs the default project under dbt; exports CONVLYTICS_TEST_DBT, the dbt executable.
+DBT_PACKAGES=(dbt-core==1.11.16 dbt-postgres==1.11.0)
+ensure_dbt() {
+    local venv="$HOME/.cache/convlytics/venvs/dbt-postgres"
+    if ! "$venv/bin/dbt" --version 2>/dev/null | grep -q "installed: 1.11.16"; then
+        step "installing ${DBT_PACKAGES[*]} from PyPI"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q "${DBT_PACKAGES[@]}"
+    fi
+    export CONVLYTICS_TEST_DBT="$venv/bin/dbt"
+}
+
 # A free TCP port on the loopback interface.
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

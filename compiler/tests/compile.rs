@@ -65,3 +65,14 @@ fn default_project() {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!("default_project_compiled_sql", describe(&root)));
 }
+
+#[test]
+fn the_dbt_macros_of_the_default_project_are_current() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let written = std::fs::read_to_string(root.join("macros/convlytics_dbt.sql")).expect("macros/convlytics_dbt.sql");
+    let project = Project::load(&root).expect("load");
+    assert!(
+        written == convlytics::dbt::macros(&project),
+        "macros/convlytics_dbt.sql is stale: run `convlytics dbt macros --out macros/convlytics_dbt.sql`"
+    );
+}

@@ -15,7 +15,7 @@ use convlytics::project::Project;
 /// A copy of the repository's default project (config, models, demo data) in a temporary dir.
 fn default_project() -> tempfile::TempDir {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    cli::copy_project(&root, |top| ["dbt_project.yml", "models", "data", "seeds"].contains(&top))
+    cli::copy_project(&root, |top| ["dbt_project.yml", "models", "macros", "data", "seeds"].contains(&top))
 }
 
 const MART: &str =
@@ -272,10 +272,67 @@ async fn both_engines_build_the_same_marts() {
     let (ok, out, err) = cli::convlytics(project_dir.path(), &["source", "freshness", "--target-url", &url]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("WARN  freshness of raw.raw_interactions ["), "{out}");
+    if let Some(dbt) = dbt_executable() {
+        run_dbt(&dbt, project_dir.path(), &url);
+        for (sql, expected) in [
+            (MART, &expected),
+            (IDENTITY_MAP, &expected_identity_map),
+            (TURNS, &expected_turns),
+            (CONVERSATIONS, &expected_conversations),
+            (QUARANTINE, &expected_quarantine),
+            (INTENTS, &expected_intents),
+            (SIGNALS, &expected_signals),
+        ] {
+            let sql = sql.replace("analytics.", "dbt_analytics.").replace("conversations from", "conversations::text from");
+            let rows = pg.client().query(&sql, &[]).await.expect(&sql);
+            let actual: Vec<Vec<String>> =
+                rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
+            assert_eq!(&actual, expected, "dbt-core built a different {sql}");
+        }
+        pg.client().batch_execute("drop schema dbt_analytics cascade").await.expect("clean up dbt");
+    }
     pg.client()
         .batch_execute("drop schema e2e_analytics cascade; drop schema raw cascade; drop schema crm cascade")
         .await
         .expect("clean up");
+}
+
+/// The dbt executable (`CONVLYTICS_TEST_DBT`, dbt-core with dbt-postgres), or `None` when the
+/// dbt check should be skipped; CI (`CONVLYTICS_REQUIRE_PG`) requires it.
+fn dbt_executable() -> Option<std::path::PathBuf> {
+    let dbt = std::env::var_os("CONVLYTICS_TEST_DBT").map(std::path::PathBuf::from);
+    if dbt.is_none() {
+        assert!(std::env::var("CONVLYTICS_REQUIRE_PG").is_err(), "CONVLYTICS_REQUIRE_PG is set but CONVLYTICS_TEST_DBT is not");
+        eprintln!("CONVLYTICS_TEST_DBT is not set: the default project is not run under dbt-core");
+    }
+    dbt
+}
+
+/// Runs the project unchanged under dbt-core (dbt-postgres) into schema `dbt_analytics` of the
+/// database at `url`, with `convlytics` on the search path.
+fn run_dbt(dbt: &Path, project: &Path, url: &str) {
+    let config: tokio_postgres::Config = url.parse().expect("a PostgreSQL URL");
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        _ => "127.0.0.1".into(),
+    };
+    let profiles = tempfile::tempdir().expect("tempdir");
+    let profile = format!(
+        "convlytics:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: {host}\n      port: {}\n      user: {}\n      password: \"{}\"\n      dbname: {}\n      schema: dbt_analytics\n      threads: 1\n      search_path: \"dbt_analytics,convlytics,public\"\n",
+        config.get_ports().first().copied().unwrap_or(5432),
+        config.get_user().unwrap_or("postgres"),
+        config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
+        config.get_dbname().unwrap_or("postgres"),
+    );
+    std::fs::write(profiles.path().join("profiles.yml"), profile).expect("profiles.yml");
+    let out = std::process::Command::new(dbt)
+        .args(["run", "--profiles-dir"])
+        .arg(profiles.path())
+        .current_dir(project)
+        .output()
+        .expect("run dbt");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.contains("Completed successfully"), "dbt run failed:\n{text}");
 }
 
 /// Creates `raw.raw_interactions` in PostgreSQL from the demo JSON lines, every field as text.

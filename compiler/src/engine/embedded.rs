@@ -234,6 +234,15 @@ impl EmbeddedEngine {
         self.persist(relation, df, false, &context).await
     }
 
+    /// Runs each `;`-separated statement of `sql`.
+    pub async fn execute(&self, sql: &str, context: &str) -> Result<()> {
+        for statement in sql.split(';').filter(|s| !s.trim().is_empty()) {
+            let df = self.ctx.sql(statement).await.map_err(|e| Error::datafusion(context, e))?;
+            df.collect().await.map_err(|e| Error::datafusion(context, e))?;
+        }
+        Ok(())
+    }
+
     /// The one value `sql` selects, as a number (`None` for NULL or no row).
     pub async fn scalar(&self, sql: &str, context: &str) -> Result<Option<f64>> {
         let df = self.ctx.sql_with_options(sql, read_only()).await.map_err(|e| Error::datafusion(context, e))?;

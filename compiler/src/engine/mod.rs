@@ -118,6 +118,16 @@ impl Engine {
         Ok(self.scalar(&count, context).await?.unwrap_or(0.0) as u64)
     }
 
+    /// Runs a hook's SQL (one or more statements).
+    pub async fn execute(&self, sql: &str, context: &str) -> Result<()> {
+        match self {
+            Self::Embedded(e) => e.execute(sql, context).await,
+            Self::Postgres(p) => {
+                p.client().batch_execute(sql).await.map_err(|e| Error::postgres(context, &e))
+            }
+        }
+    }
+
     /// The one value `sql` selects, as a number (`None` for NULL or no row).
     pub async fn scalar(&self, sql: &str, context: &str) -> Result<Option<f64>> {
         match self {

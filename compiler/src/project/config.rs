@@ -50,9 +50,29 @@ pub struct ProjectConfig {
     /// Per-folder model configs: `models: {project: {folder: {+materialized: table}}}`.
     #[serde(default)]
     pub models: serde_yaml::Value,
+    /// SQL run before a `run`, `seed`, `test` or `build` (Jinja rendered; empty results skipped).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub on_run_start: Vec<String>,
+    /// SQL run after one, whatever its nodes' outcome.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub on_run_end: Vec<String>,
     /// Per-folder and per-seed seed configs: `seeds: {project: {orders: {+column_types: {...}}}}`.
     #[serde(default)]
     pub seeds: serde_yaml::Value,
+}
+
+/// A string or a list of strings.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 fn default_model_paths() -> Vec<String> {

@@ -1,0 +1,93 @@
+//! dbt compatibility: the macros that give dbt-core (dbt-postgres, with pg_convlytics installed)
+//! the Jinja functions convlytics has built in, so the same project runs under both. The named
+//! settings are written in as literals and the relation functions as the SQL convlytics writes
+//! for PostgreSQL (from the same code); `convlytics_register_taxonomies()` registers the
+//! project's taxonomies, for an `on-run-start` hook. convlytics itself ignores these macros (its
+//! built-ins win), so the file only matters to dbt.
+
+use std::fmt::Write;
+
+use crate::functions::{Transcript, EXPLAIN_COLUMNS};
+use crate::project::Project;
+use crate::render::{explain_call, per_row_sql, transcripts_call, DEFAULT_COLUMNS};
+
+/// The macro file for `project`.
+pub fn macros(project: &Project) -> String {
+    let mut out = String::from(
+        "{#- Written by `convlytics dbt macros`: the convlytics Jinja functions for dbt-core with dbt-postgres and\n    \
+         pg_convlytics. Do not edit; write it again when the project's settings or taxonomies change.\n    \
+         convlytics uses its own built-in functions of these names. -#}\n",
+    );
+    let literal = |json: String| format!("'{}'", json.replace('\'', "''"));
+    let named = [
+        (
+            "identity_settings",
+            "identity",
+            project.identities.iter().map(|(n, (_, s))| (n, literal(serde_json::to_string(&s.settings).expect("json")))).collect::<Vec<_>>(),
+        ),
+        (
+            "pii_policy",
+            "pii policy",
+            project.pii_policies.iter().map(|(n, (_, s))| (n, literal(serde_json::to_string(&s.policy).expect("json")))).collect(),
+        ),
+        (
+            "transcript_settings",
+            "transcripts",
+            project.transcripts.iter().map(|(n, (_, s))| (n, literal(serde_json::to_string(&s.settings).expect("json")))).collect(),
+        ),
+        ("taxonomy", "taxonomy", project.taxonomies.keys().map(|n| (n, format!("'{n}'"))).collect()),
+    ];
+    for (function, what, entries) in named {
+        let known: Vec<String> = entries
+            .iter()
+            .map(|(name, sql)| format!("{}: {}", jinja_string(name), jinja_string(sql)))
+            .collect();
+        let _ = write!(
+            out,
+            "\n{{% macro {function}(name) -%}}\n\
+             {{%- set known = {{{}}} -%}}\n\
+             {{%- if name not in known -%}}\n\
+             {{{{ exceptions.raise_compiler_error(\"{function}('\" ~ name ~ \"'): no {what} named '\" ~ name ~ \"'\") }}}}\n\
+             {{%- endif -%}}\n\
+             {{{{ known[name] }}}}\n\
+             {{%- endmacro %}}\n",
+            known.join(", ")
+        );
+    }
+    let quoted = |arg: &str| format!("{{{{ adapter.quote({arg}) }}}}");
+    for kind in [Transcript::Turns, Transcript::Info] {
+        let call = transcripts_call(kind, &quoted("payload"), &quoted("format"), "{% if settings %}, {{ settings }}{% endif %}");
+        let sql = per_row_sql(true, "{{ relation }}", &call, kind.columns(), kind == Transcript::Turns);
+        let _ = write!(
+            out,
+            "\n{{% macro {}(relation, payload='{}', format='{}', settings=none) -%}}\n{sql}\n{{%- endmacro %}}\n",
+            kind.relation_function(),
+            DEFAULT_COLUMNS.0,
+            DEFAULT_COLUMNS.1
+        );
+    }
+    let sql = per_row_sql(true, "{{ relation }}", &explain_call(&quoted("text"), "{{ taxonomy }}"), EXPLAIN_COLUMNS.iter().copied(), false);
+    let _ = write!(
+        out,
+        "\n{{% macro explain_intents(relation, text='{}', taxonomy=none) -%}}\n{sql}\n{{%- endmacro %}}\n",
+        DEFAULT_COLUMNS.2
+    );
+    let registrations: Vec<String> = project
+        .taxonomies
+        .values()
+        .map(|(_, t)| {
+            jinja_string(&format!("select convlytics.register_taxonomy({})", literal(convlytics_core::taxonomy::to_yaml(t))))
+        })
+        .collect();
+    let _ = write!(
+        out,
+        "\n{{% macro convlytics_register_taxonomies() -%}}\n{{{{ {} }}}}\n{{%- endmacro %}}\n",
+        if registrations.is_empty() { "''".to_owned() } else { registrations.join(" ~ ';\\n' ~ ") }
+    );
+    out
+}
+
+/// `text` as a Jinja string literal (Jinja reads JSON's escapes).
+fn jinja_string(text: &str) -> String {
+    serde_json::to_string(text).expect("a string serializes")
+}
