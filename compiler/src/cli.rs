@@ -471,12 +471,26 @@ fn list(project: &Project, compiled: &crate::compile::Compiled, args: &LsArgs, o
     }
     if wants(ResourceType::Model) {
         for m in compiled.models.iter().filter(|m| nodes.contains(&m.name)) {
-            rows.push((ResourceType::Model, crate::manifest::node_id(project, &m.name), m.name.clone(), m.path.clone()));
+            rows.push((
+                ResourceType::Model,
+                crate::manifest::node_id(project, &m.name),
+                m.name.clone(),
+                m.path.clone(),
+            ));
         }
     }
     if wants(ResourceType::Test) {
-        for t in compiled.tests.iter().filter(|t| crate::select::test_selected(t, &nodes, &args.project.select, &args.project.exclude)) {
-            rows.push((ResourceType::Test, format!("test.{}.{}", project.config.name, t.name), t.name.clone(), t.declared_in.clone()));
+        for t in compiled
+            .tests
+            .iter()
+            .filter(|t| crate::select::test_selected(t, &nodes, &args.project.select, &args.project.exclude))
+        {
+            rows.push((
+                ResourceType::Test,
+                format!("test.{}.{}", project.config.name, t.name),
+                t.name.clone(),
+                t.declared_in.clone(),
+            ));
         }
     }
     if wants(ResourceType::Source) && args.project.select.is_empty() {

@@ -89,8 +89,13 @@ pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> 
     }
     let seed_names: BTreeSet<&str> = seeds.iter().map(|s| s.name.as_str()).collect();
     for model in rendered.values() {
-        if let Some(disabled) = model.refs.iter().find(|r| !rendered.contains_key(*r) && !seed_names.contains(r.as_str())) {
-            return Err(Error::Project(format!("{}: ref('{disabled}') names a disabled model or seed", model.path.display())));
+        if let Some(disabled) =
+            model.refs.iter().find(|r| !rendered.contains_key(*r) && !seed_names.contains(r.as_str()))
+        {
+            return Err(Error::Project(format!(
+                "{}: ref('{disabled}') names a disabled model or seed",
+                model.path.display()
+            )));
         }
     }
     let deps = rendered.iter().map(|(k, m)| (k.clone(), m.refs.clone())).collect();
@@ -243,7 +248,11 @@ fn leading_comments_end(sql: &str) -> usize {
 
 /// The project's source tables with their `external_location` rendered and made absolute, without
 /// rendering any model (a broken model does not stop ad-hoc queries on the sources).
-pub fn locate_sources(project: &Project, target: &Target, options: &CompileOptions) -> Result<Vec<(SourceTable, Option<PathBuf>)>> {
+pub fn locate_sources(
+    project: &Project,
+    target: &Target,
+    options: &CompileOptions,
+) -> Result<Vec<(SourceTable, Option<PathBuf>)>> {
     locate(project, &Renderer::new(project, target.clone(), options)?)
 }
 
@@ -267,7 +276,8 @@ pub fn write_compiled(project: &Project, compiled: &Compiled) -> Result<()> {
     let base = project.target_dir().join("compiled").join(&project.config.name);
     let models = compiled.models.iter().map(|m| (m.path.clone(), &m.sql));
     let tests = compiled.tests.iter().map(|t| {
-        let path = if t.subject.is_some() { t.declared_in.join(format!("{}.sql", t.name)) } else { t.declared_in.clone() };
+        let path =
+            if t.subject.is_some() { t.declared_in.join(format!("{}.sql", t.name)) } else { t.declared_in.clone() };
         (path, &t.sql)
     });
     for (rel, sql) in models.chain(tests) {

@@ -124,7 +124,12 @@ impl Declarations<'_> {
             None => column.map(str::to_owned),
         };
         let Some(col) = column.clone() else {
-            return Err(self.error(subject, None, kind, "needs a column: declare it under a column or give column_name"));
+            return Err(self.error(
+                subject,
+                None,
+                kind,
+                "needs a column: declare it under a column or give column_name",
+            ));
         };
         let from = match &filter {
             Some(w) => format!("(select * from {} where {w})", subject.jinja()),
@@ -214,7 +219,12 @@ impl Declarations<'_> {
             None => name.to_owned(),
         };
         let test = if kind.is_empty() { String::new() } else { format!(" test '{kind}'") };
-        Error::Yaml { path: self.file.to_path_buf(), line, column: column_no, message: format!("{what}:{test} {message}") }
+        Error::Yaml {
+            path: self.file.to_path_buf(),
+            line,
+            column: column_no,
+            message: format!("{what}:{test} {message}"),
+        }
     }
 }
 
@@ -294,7 +304,10 @@ fn quoted(values: &[String]) -> String {
 /// Rows whose `col` is not one of `values`.
 fn not_in(from: &str, col: &str, values: &[String], quote: bool) -> String {
     if quote {
-        format!("select * from {from} as __t where {col} is not null and cast({col} as varchar) not in ({})", quoted(values))
+        format!(
+            "select * from {from} as __t where {col} is not null and cast({col} as varchar) not in ({})",
+            quoted(values)
+        )
     } else {
         format!("select * from {from} as __t where {col} is not null and {col} not in ({})", values.join(", "))
     }
@@ -382,7 +395,11 @@ mod tests {
         assert_eq!(tests[1].severity, Severity::Warn);
         assert!(tests[1].template.ends_with("not in ('open', 'shipped')"), "{}", tests[1].template);
         let rel = d
-            .tests(&subject, Some("account_id"), &entries("[{relationships: {arguments: {to: \"ref('accounts')\", field: id}}}]"))
+            .tests(
+                &subject,
+                Some("account_id"),
+                &entries("[{relationships: {arguments: {to: \"ref('accounts')\", field: id}}}]"),
+            )
             .unwrap();
         assert_eq!(rel[0].name, "relationships_orders_account_id__id__ref__accounts");
         assert!(rel[0].template.contains("from {{ ref('accounts') }} as __p where __p.id = __t.account_id"));
@@ -395,7 +412,8 @@ mod tests {
         let s = Subject::Model("intents".into());
         let t = d.tests(&s, Some("intent"), &entries("[{taxonomy_labels: {taxonomy: support}}]")).unwrap();
         assert!(t[0].template.ends_with("not in ('refund', 'unknown')"), "{}", t[0].template);
-        let t = d.tests(&s, Some("topics"), &entries("[{taxonomy_labels: {taxonomy: support, labels: topics}}]")).unwrap();
+        let t =
+            d.tests(&s, Some("topics"), &entries("[{taxonomy_labels: {taxonomy: support, labels: topics}}]")).unwrap();
         assert!(t[0].template.contains("unnest(topics)") && t[0].template.ends_with("not in ('app')"));
         let err = d.tests(&s, Some("intent"), &entries("[{taxonomy_labels: {taxonomy: sales}}]")).unwrap_err();
         assert!(err.to_string().contains("no taxonomy named 'sales'"), "{err}");

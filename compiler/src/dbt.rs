@@ -23,25 +23,35 @@ pub fn macros(project: &Project) -> String {
         (
             "identity_settings",
             "identity",
-            project.identities.iter().map(|(n, (_, s))| (n, literal(serde_json::to_string(&s.settings).expect("json")))).collect::<Vec<_>>(),
+            project
+                .identities
+                .iter()
+                .map(|(n, (_, s))| (n, literal(serde_json::to_string(&s.settings).expect("json"))))
+                .collect::<Vec<_>>(),
         ),
         (
             "pii_policy",
             "pii policy",
-            project.pii_policies.iter().map(|(n, (_, s))| (n, literal(serde_json::to_string(&s.policy).expect("json")))).collect(),
+            project
+                .pii_policies
+                .iter()
+                .map(|(n, (_, s))| (n, literal(serde_json::to_string(&s.policy).expect("json"))))
+                .collect(),
         ),
         (
             "transcript_settings",
             "transcripts",
-            project.transcripts.iter().map(|(n, (_, s))| (n, literal(serde_json::to_string(&s.settings).expect("json")))).collect(),
+            project
+                .transcripts
+                .iter()
+                .map(|(n, (_, s))| (n, literal(serde_json::to_string(&s.settings).expect("json"))))
+                .collect(),
         ),
         ("taxonomy", "taxonomy", project.taxonomies.keys().map(|n| (n, format!("'{n}'"))).collect()),
     ];
     for (function, what, entries) in named {
-        let known: Vec<String> = entries
-            .iter()
-            .map(|(name, sql)| format!("{}: {}", jinja_string(name), jinja_string(sql)))
-            .collect();
+        let known: Vec<String> =
+            entries.iter().map(|(name, sql)| format!("{}: {}", jinja_string(name), jinja_string(sql))).collect();
         let _ = write!(
             out,
             "\n{{% macro {function}(name) -%}}\n\
@@ -56,7 +66,12 @@ pub fn macros(project: &Project) -> String {
     }
     let quoted = |arg: &str| format!("{{{{ adapter.quote({arg}) }}}}");
     for kind in [Transcript::Turns, Transcript::Info] {
-        let call = transcripts_call(kind, &quoted("payload"), &quoted("format"), "{% if settings %}, {{ settings }}{% endif %}");
+        let call = transcripts_call(
+            kind,
+            &quoted("payload"),
+            &quoted("format"),
+            "{% if settings %}, {{ settings }}{% endif %}",
+        );
         let sql = per_row_sql(true, "{{ relation }}", &call, kind.columns(), kind == Transcript::Turns);
         let _ = write!(
             out,
@@ -66,7 +81,13 @@ pub fn macros(project: &Project) -> String {
             DEFAULT_COLUMNS.1
         );
     }
-    let sql = per_row_sql(true, "{{ relation }}", &explain_call(&quoted("text"), "{{ taxonomy }}"), EXPLAIN_COLUMNS.iter().copied(), false);
+    let sql = per_row_sql(
+        true,
+        "{{ relation }}",
+        &explain_call(&quoted("text"), "{{ taxonomy }}"),
+        EXPLAIN_COLUMNS.iter().copied(),
+        false,
+    );
     let _ = write!(
         out,
         "\n{{% macro explain_intents(relation, text='{}', taxonomy=none) -%}}\n{sql}\n{{%- endmacro %}}\n",
@@ -76,7 +97,10 @@ pub fn macros(project: &Project) -> String {
         .taxonomies
         .values()
         .map(|(_, t)| {
-            jinja_string(&format!("select convlytics.register_taxonomy({})", literal(convlytics_core::taxonomy::to_yaml(t))))
+            jinja_string(&format!(
+                "select convlytics.register_taxonomy({})",
+                literal(convlytics_core::taxonomy::to_yaml(t))
+            ))
         })
         .collect();
     let _ = write!(

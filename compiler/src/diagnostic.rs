@@ -24,7 +24,8 @@ pub fn render(path: &Path, text: &str, line: usize, column: usize, message: &str
         (line_start + at, line_start + (at + width).min(line_text.len()))
     };
     let end = end.max(start);
-    let snippet = Snippet::source(text).line_start(1).origin(&origin).fold(true).annotation(Level::Error.span(start..end));
+    let snippet =
+        Snippet::source(text).line_start(1).origin(&origin).fold(true).annotation(Level::Error.span(start..end));
     let message = Level::Error.title(message).snippet(snippet);
     let shown = Renderer::plain().render(message).to_string();
     shown

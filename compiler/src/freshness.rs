@@ -52,7 +52,9 @@ pub async fn check(engine: &Engine, tables: &[(&SourceTable, &Freshness, &str)])
         let sql = format!("select extract(epoch from max(cast({field} as timestamp))) from {relation}{filter}");
         let name = format!("{}.{}", table.source, table.name);
         let result = match engine.scalar(&sql, &format!("source {name} ({})", table.declared_in.display())).await {
-            Err(e) => FreshnessResult { source: name, status: "runtime error", age_seconds: None, message: e.to_string() },
+            Err(e) => {
+                FreshnessResult { source: name, status: "runtime error", age_seconds: None, message: e.to_string() }
+            }
             Ok(None) => FreshnessResult {
                 source: name,
                 status: "error",
@@ -62,7 +64,14 @@ pub async fn check(engine: &Engine, tables: &[(&SourceTable, &Freshness, &str)])
             Ok(Some(loaded)) => judge(name, now - loaded, freshness),
         };
         let age = result.age_seconds.map(|a| format!("{}, ", human(a))).unwrap_or_default();
-        println!("{:>3} of {} {:<5} freshness of {} [{age}{}]", i + 1, tables.len(), result.status.to_uppercase(), result.source, result.message);
+        println!(
+            "{:>3} of {} {:<5} freshness of {} [{age}{}]",
+            i + 1,
+            tables.len(),
+            result.status.to_uppercase(),
+            result.source,
+            result.message
+        );
         results.push(result);
     }
     Ok(results)

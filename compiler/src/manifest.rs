@@ -23,7 +23,10 @@ fn source_id(project: &Project, (source, table): &(String, String)) -> String {
 }
 
 fn documented(columns: &[ColumnSpec]) -> Map<String, Value> {
-    columns.iter().map(|c| (c.name.clone(), json!({ "description": c.description, "data_type": c.data_type }))).collect()
+    columns
+        .iter()
+        .map(|c| (c.name.clone(), json!({ "description": c.description, "data_type": c.data_type })))
+        .collect()
 }
 
 /// The manifest of `compiled` as JSON.
@@ -126,7 +129,8 @@ pub fn build(project: &Project, target: &Target, compiled: &Compiled) -> Value {
             )
         })
         .collect();
-    let mut children: BTreeMap<String, Vec<String>> = parents.keys().chain(sources.keys()).map(|k| (k.clone(), Vec::new())).collect();
+    let mut children: BTreeMap<String, Vec<String>> =
+        parents.keys().chain(sources.keys()).map(|k| (k.clone(), Vec::new())).collect();
     for (child, ps) in &parents {
         for p in ps {
             children.entry(p.clone()).or_default().push(child.clone());

@@ -1,5 +1,6 @@
-//! Rendering models with Jinja: `ref()`, `source()`, `config()`, `var()`, `env_var()`, `target`
-//! and `this`, recording what each model depends on; the named settings (`pii_policy()`,
+//! Rendering models and data tests with Jinja: `ref()`, `source()`, `config()`, `var()`,
+//! `env_var()`, `is_incremental()`, `target` and `this`, recording what each model depends on;
+//! the project's macros as global functions; the named settings (`pii_policy()`,
 //! `identity_settings()`, `transcript_settings()`, and `taxonomy()`, which checks the name); and
 //! `parse_transcripts()` / `transcript_infos()` and `explain_intents()`, which write a
 //! transcript or taxonomy function over a relation for the target engine.
@@ -11,10 +12,10 @@ use std::sync::{Arc, Mutex};
 use minijinja::value::{Kwargs, Object, Rest};
 use minijinja::{Environment, ErrorKind, State, UndefinedBehavior, Value};
 
+use crate::compile::CompileOptions;
 use crate::error::{Error, Result};
 use crate::functions::{Transcript, EXPLAIN_COLUMNS};
 use crate::project::profiles::{Target, TargetKind};
-use crate::compile::CompileOptions;
 use crate::project::{Materialization, Model, ModelConfig, Project};
 
 /// A relation in the warehouse: renders as `"schema"."identifier"` on both engines.
@@ -211,8 +212,13 @@ impl<'p> Renderer<'p> {
     pub fn render_model(&self, model: &Model) -> Result<CompiledModel> {
         let relation = Relation { schema: self.target.schema.clone(), identifier: model.name.clone() };
         let exists = self.options.existing.contains(&model.name) && !self.options.full_refresh;
-        let (sql, capture) =
-            self.render_capturing(&model.path, &model.raw_sql, &relation, exists, Some(model.folder_config.materialized))?;
+        let (sql, capture) = self.render_capturing(
+            &model.path,
+            &model.raw_sql,
+            &relation,
+            exists,
+            Some(model.folder_config.materialized),
+        )?;
         let path = self.project.root.join(&model.path);
         let mut config = model.folder_config.clone();
         for (key, value) in capture.config.lock().expect("capture lock").iter() {
@@ -324,8 +330,7 @@ fn add_macros(env: &mut Environment<'static>, project: &Project) -> Result<()> {
         let macro_name = name.clone();
         env.add_function(name.clone(), move |state: &State, args: Rest<Value>| -> Result<Value, minijinja::Error> {
             let keys = [CAPTURE, EXISTS, "target", "this"];
-            let ctx: BTreeMap<&str, Value> =
-                keys.iter().filter_map(|k| state.lookup(k).map(|v| (*k, v))).collect();
+            let ctx: BTreeMap<&str, Value> = keys.iter().filter_map(|k| state.lookup(k).map(|v| (*k, v))).collect();
             if let Ok(capture) = capture(state) {
                 capture.macros.lock().expect("capture lock").insert(macro_name.clone());
             }
@@ -333,7 +338,10 @@ fn add_macros(env: &mut Environment<'static>, project: &Project) -> Result<()> {
             let captured = tmpl.render_captured(ctx)?;
             let module = captured.state();
             let callable = module.lookup(&macro_name).ok_or_else(|| {
-                minijinja::Error::new(ErrorKind::UnknownFunction, format!("macro '{macro_name}' is not defined in {template}"))
+                minijinja::Error::new(
+                    ErrorKind::UnknownFunction,
+                    format!("macro '{macro_name}' is not defined in {template}"),
+                )
             })?;
             callable.call(module, &args)
         });

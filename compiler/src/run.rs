@@ -107,8 +107,11 @@ pub fn plan<'c>(
     }
     if models {
         for model in compiled.models.iter().filter(|m| nodes.contains(&m.name)) {
-            let mut reads: BTreeSet<String> = model.refs.iter().filter(|r| nodes.contains(*r)).map(|r| key_of(r)).collect();
-            for test in tests.iter().filter(|t| t.refs.len() == 1 && model.refs.contains(t.refs.first().expect("one ref"))) {
+            let mut reads: BTreeSet<String> =
+                model.refs.iter().filter(|r| nodes.contains(*r)).map(|r| key_of(r)).collect();
+            for test in
+                tests.iter().filter(|t| t.refs.len() == 1 && model.refs.contains(t.refs.first().expect("one ref")))
+            {
                 reads.insert(test_key(&test.name));
             }
             if model.config.materialized != Materialization::Ephemeral {
@@ -175,7 +178,8 @@ pub async fn execute(
         let t = Instant::now();
         match step {
             Step::Test(test) => {
-                let outcome = engine.count(&test.sql, &format!("test {} ({})", test.name, test.declared_in.display())).await;
+                let outcome =
+                    engine.count(&test.sql, &format!("test {} ({})", test.name, test.declared_in.display())).await;
                 result.seconds = t.elapsed().as_secs_f64();
                 let secs = result.seconds;
                 match outcome {
@@ -208,7 +212,9 @@ pub async fn execute(
                 let outcome = match step {
                     Step::Model(model) => engine.build(model).await,
                     Step::Seed(seed) => match SeedData::read(&project.root, seed) {
-                        Ok(data) => engine.load_seed(&crate::compile::Compiled::seed_relation(target, seed), &data).await,
+                        Ok(data) => {
+                            engine.load_seed(&crate::compile::Compiled::seed_relation(target, seed), &data).await
+                        }
                         Err(e) => Err(e),
                     },
                     Step::Test(_) => unreachable!("tests handled above"),
@@ -246,7 +252,8 @@ pub async fn execute(
 
 /// Prints the counts and time, and each quarantine model's row count.
 fn summarize(steps: &[Step<'_>], results: &[NodeResult], seconds: f64) {
-    let count = |kind: &str, status: &str| results.iter().filter(|r| r.resource_type == kind && r.status == status).count();
+    let count =
+        |kind: &str, status: &str| results.iter().filter(|r| r.resource_type == kind && r.status == status).count();
     let mut parts = Vec::new();
     for (kind, status, label) in [
         ("seed", "success", "seeds loaded"),

@@ -26,19 +26,28 @@ impl SeedData {
         let path = root.join(&seed.path);
         let input = |message: String| Error::Input { path: path.clone(), message };
         let mut reader = csv::Reader::from_path(&path).map_err(|e| input(e.to_string()))?;
-        let columns: Vec<String> = reader.headers().map_err(|e| input(e.to_string()))?.iter().map(str::to_owned).collect();
+        let columns: Vec<String> =
+            reader.headers().map_err(|e| input(e.to_string()))?.iter().map(str::to_owned).collect();
         let mut rows = Vec::new();
         for (i, record) in reader.records().enumerate() {
             let record = record.map_err(|e| input(format!("row {}: {e}", i + 2)))?;
             rows.push(record.iter().map(str::to_owned).collect());
         }
         if let Some(unknown) = seed.column_types.keys().find(|k| !columns.contains(k)) {
-            return Err(input(format!("column_types names '{unknown}', which is not a column (columns: {})", columns.join(", "))));
+            return Err(input(format!(
+                "column_types names '{unknown}', which is not a column (columns: {})",
+                columns.join(", ")
+            )));
         }
         let types = columns
             .iter()
             .enumerate()
-            .map(|(i, c)| seed.column_types.get(c).cloned().unwrap_or_else(|| infer(rows.iter().map(|r: &Vec<String>| r[i].as_str()))))
+            .map(|(i, c)| {
+                seed.column_types
+                    .get(c)
+                    .cloned()
+                    .unwrap_or_else(|| infer(rows.iter().map(|r: &Vec<String>| r[i].as_str())))
+            })
             .collect();
         Ok(Self { columns, types, rows })
     }
@@ -78,7 +87,9 @@ pub fn infer<'a>(values: impl Iterator<Item = &'a str> + Clone) -> String {
 
 fn is_timestamp(v: &str) -> bool {
     chrono::DateTime::parse_from_rfc3339(v).is_ok()
-        || ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"].iter().any(|f| chrono::NaiveDateTime::parse_from_str(v, f).is_ok())
+        || ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+            .iter()
+            .any(|f| chrono::NaiveDateTime::parse_from_str(v, f).is_ok())
 }
 
 #[cfg(test)]

@@ -82,8 +82,14 @@ impl<'c> Graph<'c> {
         let roots: BTreeSet<String> = match method {
             "name" => self.all().into_iter().filter(|n| n == value).collect(),
             "tag" => {
-                let models = self.compiled.models.iter().filter(|m| m.config.tags.iter().any(|t| t == value)).map(|m| m.name.clone());
-                let seeds = self.compiled.seeds.iter().filter(|s| s.tags.iter().any(|t| t == value)).map(|s| s.name.clone());
+                let models = self
+                    .compiled
+                    .models
+                    .iter()
+                    .filter(|m| m.config.tags.iter().any(|t| t == value))
+                    .map(|m| m.name.clone());
+                let seeds =
+                    self.compiled.seeds.iter().filter(|s| s.tags.iter().any(|t| t == value)).map(|s| s.name.clone());
                 models.chain(seeds).collect()
             }
             "path" => {
@@ -98,7 +104,8 @@ impl<'c> Graph<'c> {
                 let reads = |m: &&crate::render::CompiledModel| {
                     m.sources.iter().any(|(s, t)| s == source && table.is_none_or(|x| x == t))
                 };
-                let readers: BTreeSet<String> = self.compiled.models.iter().filter(reads).map(|m| m.name.clone()).collect();
+                let readers: BTreeSet<String> =
+                    self.compiled.models.iter().filter(reads).map(|m| m.name.clone()).collect();
                 let Some(depth) = down else {
                     return Err(Error::Project(format!(
                         "--select {term}: a source is not built; select what reads it with {term}+"

@@ -55,7 +55,8 @@ struct Embedded<'a>(&'a Path);
 
 impl AsyncQuery for Embedded<'_> {
     async fn rows(&self, table: &str) -> Vec<Vec<String>> {
-        let (ok, out) = convlytics(self.0, &["sql", "--format", "csv", &format!("select * from analytics.{table} order by 1")]);
+        let (ok, out) =
+            convlytics(self.0, &["sql", "--format", "csv", &format!("select * from analytics.{table} order by 1")]);
         assert!(ok, "{out}");
         out.lines().skip(1).map(|l| l.split(',').map(str::to_owned).collect()).collect()
     }
@@ -67,7 +68,9 @@ impl AsyncQuery for Postgres {
     async fn rows(&self, table: &str) -> Vec<Vec<String>> {
         let sql = format!("select (t.*)::text from mat_test.{table} as t order by 1");
         let rows = self.0.query(&sql, &[]).await.expect(&sql);
-        rows.iter().map(|r| r.get::<_, String>(0).trim_matches(['(', ')']).split(',').map(str::to_owned).collect()).collect()
+        rows.iter()
+            .map(|r| r.get::<_, String>(0).trim_matches(['(', ')']).split(',').map(str::to_owned).collect())
+            .collect()
     }
 }
 
@@ -75,7 +78,8 @@ impl AsyncQuery for Postgres {
 async fn seeds_incremental_and_ephemeral_models_on_both_engines() {
     let dir = fixture("macros_materializations");
     let embedded = scenario(dir.path(), &[], Embedded(dir.path())).await;
-    let rows = |r: &[&[&str]]| r.iter().map(|row| row.iter().map(|c| c.to_string()).collect()).collect::<Vec<Vec<String>>>();
+    let rows =
+        |r: &[&[&str]]| r.iter().map(|row| row.iter().map(|c| c.to_string()).collect()).collect::<Vec<Vec<String>>>();
     let expected = [
         rows(&[&["1", "1050"], &["3", "725"]]),
         rows(&[&["2", "1775"]]),

@@ -84,7 +84,10 @@ fn source_freshness_warns_about_old_demo_data() {
     let project = default_project();
     let (ok, out, err) = cli::convlytics(project.path(), &["source", "freshness"]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("WARN  freshness of raw.raw_interactions [") && out.contains("older than warn_after 7 days"), "{out}");
+    assert!(
+        out.contains("WARN  freshness of raw.raw_interactions [") && out.contains("older than warn_after 7 days"),
+        "{out}"
+    );
     let (ok, out, _) = cli::convlytics(project.path(), &["source", "freshness", "-s", "source:crm"]);
     assert!(ok && out.contains("nothing to check"), "{out}");
 }
@@ -283,7 +286,8 @@ async fn both_engines_build_the_same_marts() {
             (INTENTS, &expected_intents),
             (SIGNALS, &expected_signals),
         ] {
-            let sql = sql.replace("analytics.", "dbt_analytics.").replace("conversations from", "conversations::text from");
+            let sql =
+                sql.replace("analytics.", "dbt_analytics.").replace("conversations from", "conversations::text from");
             let rows = pg.client().query(&sql, &[]).await.expect(&sql);
             let actual: Vec<Vec<String>> =
                 rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
@@ -302,7 +306,10 @@ async fn both_engines_build_the_same_marts() {
 fn dbt_executable() -> Option<std::path::PathBuf> {
     let dbt = std::env::var_os("CONVLYTICS_TEST_DBT").map(std::path::PathBuf::from);
     if dbt.is_none() {
-        assert!(std::env::var("CONVLYTICS_REQUIRE_PG").is_err(), "CONVLYTICS_REQUIRE_PG is set but CONVLYTICS_TEST_DBT is not");
+        assert!(
+            std::env::var("CONVLYTICS_REQUIRE_PG").is_err(),
+            "CONVLYTICS_REQUIRE_PG is set but CONVLYTICS_TEST_DBT is not"
+        );
         eprintln!("CONVLYTICS_TEST_DBT is not set: the default project is not run under dbt-core");
     }
     dbt
@@ -409,7 +416,8 @@ fn cli_eval_identity_scores_the_fixture() {
 
     let settings = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(settings.path(), "blocking:\n  - [surnam]\n").expect("write");
-    let (ok, _, err) = cli::convlytics(&data, &[&args[..], &["--settings", settings.path().to_str().unwrap()]].concat());
+    let (ok, _, err) =
+        cli::convlytics(&data, &[&args[..], &["--settings", settings.path().to_str().unwrap()]].concat());
     assert!(!ok);
     assert!(err.contains("blocking: 'surnam' is not a column"), "{err}");
 }

@@ -49,7 +49,10 @@ impl Known {
         let mut relations = BTreeMap::new();
         for seed in project.seeds.values() {
             let columns = (!seed.columns.is_empty()).then(|| seed.columns.iter().map(|c| c.name.clone()).collect());
-            relations.insert(vec![target.schema.clone(), seed.name.clone()], (format!("seed.{name}.{}", seed.name), columns));
+            relations.insert(
+                vec![target.schema.clone(), seed.name.clone()],
+                (format!("seed.{name}.{}", seed.name), columns),
+            );
         }
         for t in project.sources.values() {
             let columns = (!t.columns.is_empty()).then(|| t.columns.iter().map(|c| c.name.clone()).collect());
@@ -200,7 +203,10 @@ fn factor_scope(factor: &TableFactor, known: &Known, ctes: &Ctes) -> (String, Sc
     match factor {
         TableFactor::Table { name, alias, args, .. } => {
             let parts = normalize(name);
-            let alias = alias.as_ref().map(|a| ident_name(&a.name)).unwrap_or_else(|| parts.last().cloned().unwrap_or_default());
+            let alias = alias
+                .as_ref()
+                .map(|a| ident_name(&a.name))
+                .unwrap_or_else(|| parts.last().cloned().unwrap_or_default());
             if args.is_some() {
                 return (alias, Scope::Opaque);
             }
@@ -228,9 +234,9 @@ fn factor_scope(factor: &TableFactor, known: &Known, ctes: &Ctes) -> (String, Sc
         }
         other => {
             let alias = match other {
-                TableFactor::UNNEST { alias, .. } | TableFactor::Function { alias, .. } | TableFactor::TableFunction { alias, .. } => {
-                    alias.as_ref().map(|a| ident_name(&a.name))
-                }
+                TableFactor::UNNEST { alias, .. }
+                | TableFactor::Function { alias, .. }
+                | TableFactor::TableFunction { alias, .. } => alias.as_ref().map(|a| ident_name(&a.name)),
                 _ => None,
             };
             (alias.unwrap_or_default(), Scope::Opaque)

@@ -43,7 +43,9 @@ pub fn analyze(project: &Project, target: &Target, models: &mut [CompiledModel])
                 path: project.root.join(&model.path),
                 line,
                 column,
-                message: format!("{name} is read directly: every relation a model reads must come through ref() or source(){hint}"),
+                message: format!(
+                    "{name} is read directly: every relation a model reads must come through ref() or source(){hint}"
+                ),
             });
         }
         model.columns = lineage::columns(&query, &known);
@@ -89,7 +91,11 @@ pub(crate) fn normalize(name: &ObjectName) -> Vec<String> {
 fn allowed_relations(project: &Project, target: &Target, model: &CompiledModel) -> BTreeSet<Vec<String>> {
     let this = std::iter::once(model.name.clone());
     let refs = model.refs.iter().cloned().chain(this).map(|r| vec![target.schema.clone(), r]);
-    let sources = model.sources.iter().filter_map(|k| project.sources.get(k)).map(|t| vec![t.schema.clone(), t.identifier.clone()]);
+    let sources = model
+        .sources
+        .iter()
+        .filter_map(|k| project.sources.get(k))
+        .map(|t| vec![t.schema.clone(), t.identifier.clone()]);
     refs.chain(sources).collect()
 }
 
@@ -105,7 +111,11 @@ fn direct_read(query: &Query, allowed: &BTreeSet<Vec<String>>) -> Option<(String
         fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
             for cte in query.with.iter().flat_map(|w| &w.cte_tables) {
                 let name = &cte.alias.name;
-                self.ctes.insert(if name.quote_style.is_some() { name.value.clone() } else { name.value.to_lowercase() });
+                self.ctes.insert(if name.quote_style.is_some() {
+                    name.value.clone()
+                } else {
+                    name.value.to_lowercase()
+                });
             }
             ControlFlow::Continue(())
         }

@@ -86,7 +86,8 @@ mod tests {
 
     #[test]
     fn literal_text_maps_to_itself_and_generated_text_to_its_tag() {
-        let template = "{{ config(materialized='table') }}\nselect a,\n  {{ col }} as b\nfrom {{ ref('x') }} where oops";
+        let template =
+            "{{ config(materialized='table') }}\nselect a,\n  {{ col }} as b\nfrom {{ ref('x') }} where oops";
         let output = "\nselect a,\n  some_long_expression as b\nfrom \"analytics\".\"x\" where oops";
         let map = SourceMap::new(template, output);
         assert_eq!(map.locate(2, 8), (2, 8));

@@ -163,8 +163,13 @@ impl EmbeddedEngine {
     /// model that exists keeps its rows whose `unique_key` the new rows do not have.
     pub async fn build(&self, model: &CompiledModel) -> Result<Built> {
         let context = format!("model {} ({})", model.name, model.path.display());
-        let df = self.ctx.sql_with_options(&model.sql, read_only()).await.map_err(|e| Error::datafusion(&context, e))?;
-        let df = if model.incremental { self.merge(model, df).await.map_err(|e| Error::datafusion(&context, e))? } else { df };
+        let df =
+            self.ctx.sql_with_options(&model.sql, read_only()).await.map_err(|e| Error::datafusion(&context, e))?;
+        let df = if model.incremental {
+            self.merge(model, df).await.map_err(|e| Error::datafusion(&context, e))?
+        } else {
+            df
+        };
         let view = model.config.materialized == Materialization::View;
         self.persist(&model.relation, df, view, &context).await
     }
@@ -172,13 +177,16 @@ impl EmbeddedEngine {
     /// The new rows `df` of an incremental model, then its existing rows whose unique key is not
     /// among them (all of them, when it has no unique key).
     async fn merge(&self, model: &CompiledModel, df: DataFrame) -> datafusion::error::Result<DataFrame> {
-        let existing = self.ctx.table(TableReference::partial(model.relation.schema.as_str(), model.name.as_str())).await?;
+        let existing =
+            self.ctx.table(TableReference::partial(model.relation.schema.as_str(), model.name.as_str())).await?;
         let keys = &model.config.unique_key;
         if keys.is_empty() {
             return df.union_by_name(existing);
         }
         let renamed: Vec<String> = keys.iter().map(|k| format!("__convlytics_key_{k}")).collect();
-        let new_keys = df.clone().select(keys.iter().zip(&renamed).map(|(k, r)| col(quote_ident(k)).alias(r)).collect::<Vec<_>>())?;
+        let new_keys = df
+            .clone()
+            .select(keys.iter().zip(&renamed).map(|(k, r)| col(quote_ident(k)).alias(r)).collect::<Vec<_>>())?;
         let left: Vec<&str> = keys.iter().map(String::as_str).collect();
         let right: Vec<&str> = renamed.iter().map(String::as_str).collect();
         let kept = existing.join(new_keys, JoinType::LeftAnti, &left, &right, None)?;

@@ -122,9 +122,7 @@ impl Engine {
     pub async fn execute(&self, sql: &str, context: &str) -> Result<()> {
         match self {
             Self::Embedded(e) => e.execute(sql, context).await,
-            Self::Postgres(p) => {
-                p.client().batch_execute(sql).await.map_err(|e| Error::postgres(context, &e))
-            }
+            Self::Postgres(p) => p.client().batch_execute(sql).await.map_err(|e| Error::postgres(context, &e)),
         }
     }
 

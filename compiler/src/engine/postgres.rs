@@ -140,7 +140,12 @@ impl PostgresEngine {
 
 /// Creates `relation` as a `kind` (view or table) of `sql` under a temporary name, drops the old
 /// relation and renames the new one in; returns the rows written.
-async fn replace(tx: &Transaction<'_>, relation: &Relation, kind: &str, sql: &str) -> Result<u64, tokio_postgres::Error> {
+async fn replace(
+    tx: &Transaction<'_>,
+    relation: &Relation,
+    kind: &str,
+    sql: &str,
+) -> Result<u64, tokio_postgres::Error> {
     let (schema, name) = (&relation.schema, &relation.identifier);
     let aside_name = format!("{name}__convlytics_building");
     let aside = format!("{}.{}", quote_ident(schema), quote_ident(&aside_name));
@@ -159,11 +164,14 @@ async fn replace(tx: &Transaction<'_>, relation: &Relation, kind: &str, sql: &st
 /// Adds an incremental model's new rows to its table: `merge` on the unique key (update what
 /// matches, insert the rest), or `insert` without one; returns the new rows' count.
 async fn merge(tx: &Transaction<'_>, model: &CompiledModel) -> Result<u64, tokio_postgres::Error> {
-    let rows = tx
-        .execute(&format!("create temp table __convlytics_new on commit drop as\n{}", model.sql), &[])
-        .await?;
-    let columns: Vec<String> =
-        tx.prepare("select * from pg_temp.__convlytics_new").await?.columns().iter().map(|c| quote_ident(c.name())).collect();
+    let rows = tx.execute(&format!("create temp table __convlytics_new on commit drop as\n{}", model.sql), &[]).await?;
+    let columns: Vec<String> = tx
+        .prepare("select * from pg_temp.__convlytics_new")
+        .await?
+        .columns()
+        .iter()
+        .map(|c| quote_ident(c.name()))
+        .collect();
     let target = &model.relation;
     let keys = &model.config.unique_key;
     let statement = if keys.is_empty() {
@@ -188,7 +196,11 @@ async fn merge(tx: &Transaction<'_>, model: &CompiledModel) -> Result<u64, tokio
 }
 
 /// `view`, `table` or `materialized view` for an existing relation, or `None`.
-async fn relkind(tx: &Transaction<'_>, schema: &str, name: &str) -> Result<Option<&'static str>, tokio_postgres::Error> {
+async fn relkind(
+    tx: &Transaction<'_>,
+    schema: &str,
+    name: &str,
+) -> Result<Option<&'static str>, tokio_postgres::Error> {
     let row = tx
         .query_opt(
             "select c.relkind::text from pg_class c join pg_namespace n on n.oid = c.relnamespace

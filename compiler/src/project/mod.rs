@@ -123,12 +123,7 @@ impl Project {
                             }
                         }
                         let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-                        declared.push(Declared {
-                            rel: rel.clone(),
-                            text,
-                            models: props.models,
-                            seeds: props.seeds,
-                        });
+                        declared.push(Declared { rel: rel.clone(), text, models: props.models, seeds: props.seeds });
                         if !props.taxonomies.is_empty() {
                             for taxonomy in properties::load_taxonomies(&file)? {
                                 insert_named(
@@ -220,7 +215,8 @@ impl Project {
             })?;
             for (key, value) in &spec.config {
                 let key = key.as_str().unwrap_or_default();
-                seed.set(key, value).map_err(|m| Error::Project(format!("{}: seed '{}': {m}", d.rel.display(), spec.name)))?;
+                seed.set(key, value)
+                    .map_err(|m| Error::Project(format!("{}: seed '{}': {m}", d.rel.display(), spec.name)))?;
             }
             seed.description = spec.description.clone();
             seed.columns = spec.columns.clone();
@@ -256,11 +252,7 @@ impl Project {
                 }
                 let rel = file.strip_prefix(&self.root).unwrap_or(&file).to_path_buf();
                 let name = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
-                let mut folders: Vec<String> = file
-                    .parent()
-                    .and_then(|p| p.strip_prefix(&base).ok())
-                    .map(|p| p.iter().map(|c| c.to_string_lossy().into_owned()).collect())
-                    .unwrap_or_default();
+                let mut folders = folders_below(&file, &base);
                 folders.push(name.clone());
                 let mut seed = Seed {
                     name: name.clone(),
@@ -315,11 +307,7 @@ impl Project {
 
     fn add_model(&mut self, file: &Path, rel: PathBuf, base: &Path) -> Result<()> {
         let name = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
-        let folders: Vec<String> = file
-            .parent()
-            .and_then(|p| p.strip_prefix(base).ok())
-            .map(|p| p.iter().map(|c| c.to_string_lossy().into_owned()).collect())
-            .unwrap_or_default();
+        let folders = folders_below(file, base);
         let raw_sql = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
         let folder_config = self.config.folder_config(&folders, &rel)?;
         if let Some(seed) = self.seeds.get(&name) {
@@ -329,7 +317,8 @@ impl Project {
                 seed.path.display()
             )));
         }
-        let model = Model { name: name.clone(), path: rel, raw_sql, folder_config, description: None, columns: Vec::new() };
+        let model =
+            Model { name: name.clone(), path: rel, raw_sql, folder_config, description: None, columns: Vec::new() };
         if let Some(prev) = self.models.insert(name.clone(), model) {
             return Err(Error::Project(format!(
                 "two models are named '{name}': {} and {}",
@@ -349,6 +338,14 @@ impl Project {
     pub fn target_dir(&self) -> PathBuf {
         self.root.join(&self.config.target_path)
     }
+}
+
+/// The folders of `file` below `base`, outermost first (a path's folder configs apply by them).
+fn folders_below(file: &Path, base: &Path) -> Vec<String> {
+    file.parent()
+        .and_then(|p| p.strip_prefix(base).ok())
+        .map(|p| p.iter().map(|c| c.to_string_lossy().into_owned()).collect())
+        .unwrap_or_default()
 }
 
 /// Every file below `dir`, sorted, skipping hidden entries; a missing `dir` has none.
