@@ -166,15 +166,11 @@ impl Declarations<'_> {
                     self.error(subject, Some(&col), kind, &format!("no taxonomy named '{name}' in this project"))
                 })?;
                 let template = match args.take_str("labels")?.as_deref() {
-                    None | Some("intents") => {
-                        let mut values = intents;
-                        values.push("unknown".into());
-                        not_in(&from, &col, &values, true)
+                    None | Some("intents") => taxonomy_labels_sql(&from, &col, &Labels::Intents, &intents),
+                    Some("topics") => {
+                        let separator = args.take_str("separator")?.map(|s| s.replace('\'', "''"));
+                        taxonomy_labels_sql(&from, &col, &Labels::Topics { separator }, &topics)
                     }
-                    Some("topics") => format!(
-                        "select * from (select unnest({col}) as label from {from} as __t) as __l where label not in ({})",
-                        quoted(&topics)
-                    ),
                     Some(other) => {
                         return Err(self.error(subject, Some(&col), kind, &format!("labels '{other}': expected intents or topics")))
                     }
@@ -299,6 +295,41 @@ fn flatten(mut args: serde_yaml::Mapping) -> serde_yaml::Mapping {
 
 fn quoted(values: &[String]) -> String {
     values.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
+}
+
+/// Which labels of a taxonomy a `taxonomy_labels` test accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Labels {
+    /// Its intents and `unknown`, in a text column.
+    Intents,
+    /// Its topics, each element of an array column, or of a text column split on `separator`
+    /// (SQL-escaped).
+    Topics {
+        /// The separator of a text list.
+        separator: Option<String>,
+    },
+}
+
+/// The rows of `from` (a relation's SQL) whose column `col` holds a label outside `labels`
+/// (intents: or `unknown`).
+pub fn taxonomy_labels_sql(from: &str, col: &str, kind: &Labels, labels: &[String]) -> String {
+    match kind {
+        Labels::Intents => {
+            let mut values = labels.to_vec();
+            values.push("unknown".into());
+            not_in(from, col, &values, true)
+        }
+        Labels::Topics { separator } => {
+            let list = match separator {
+                Some(sep) => format!("string_to_array({col}, '{sep}')"),
+                None => col.to_owned(),
+            };
+            format!(
+                "select * from (select unnest({list}) as label from {from} as __t) as __l where label <> '' and label not in ({})",
+                quoted(labels)
+            )
+        }
+    }
 }
 
 /// Rows whose `col` is not one of `values`.

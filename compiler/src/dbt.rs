@@ -2,11 +2,13 @@
 //! the Jinja functions convlytics has built in, so the same project runs under both. The named
 //! settings are written in as literals and the relation functions as the SQL convlytics writes
 //! for PostgreSQL (from the same code); `convlytics_register_taxonomies()` registers the
-//! project's taxonomies, for an `on-run-start` hook. convlytics itself ignores these macros (its
+//! project's taxonomies, for an `on-run-start` hook, and the generic test `taxonomy_labels` is
+//! written out for each taxonomy. convlytics itself ignores these macros (its
 //! built-ins win), so the file only matters to dbt.
 
 use std::fmt::Write;
 
+use crate::data_tests::{taxonomy_labels_sql, Labels};
 use crate::functions::{Transcript, EXPLAIN_COLUMNS};
 use crate::project::Project;
 use crate::render::{explain_call, per_row_sql, transcripts_call, DEFAULT_COLUMNS};
@@ -92,6 +94,27 @@ pub fn macros(project: &Project) -> String {
         out,
         "\n{{% macro explain_intents(relation, text='{}', taxonomy=none) -%}}\n{sql}\n{{%- endmacro %}}\n",
         DEFAULT_COLUMNS.2
+    );
+    let mut branches = Vec::new();
+    for (name, (_, taxonomy)) in &project.taxonomies {
+        let intents: Vec<String> = taxonomy.intents.iter().map(|l| l.name.clone()).collect();
+        let topics: Vec<String> = taxonomy.topics.iter().map(|l| l.name.clone()).collect();
+        let cases = [
+            ("'intents'", "", Labels::Intents, &intents),
+            ("'topics'", " and not separator", Labels::Topics { separator: None }, &topics),
+            ("'topics'", " and separator", Labels::Topics { separator: Some("{{ separator }}".into()) }, &topics),
+        ];
+        for (labels, separator, kind, values) in cases {
+            let sql = taxonomy_labels_sql("{{ model }}", "{{ column_name }}", &kind, values);
+            branches.push(format!("taxonomy == {} and labels == {labels}{separator} %}}\n{sql}\n", jinja_string(name)));
+        }
+    }
+    let _ = write!(
+        out,
+        "\n{{% macro test_taxonomy_labels(model, column_name, taxonomy, labels='intents', separator=none) -%}}\n{{%- if {}{{%- else -%}}\n\
+         {{{{ exceptions.raise_compiler_error(\"taxonomy_labels: no taxonomy '\" ~ taxonomy ~ \"' with labels '\" ~ labels ~ \"'\") }}}}\n\
+         {{%- endif -%}}\n{{%- endmacro %}}\n",
+        branches.join("{%- elif ")
     );
     let registrations: Vec<String> = project
         .taxonomies

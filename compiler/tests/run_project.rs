@@ -182,13 +182,16 @@ const SIGNALS: &str =
 /// What could not be read, and why.
 const QUARANTINE: &str = "select source_id, format, reason from analytics.quarantine order by source_id";
 
-/// Compiles the project and builds every model on `engine`, as `convlytics run` does.
+/// Compiles the project and builds every model and runs every data test on `engine`, as
+/// `convlytics build` does without the seeds (CRM data comes in as a source).
 async fn run_models(project: &Project, target: &Target, engine: &mut Engine) {
     let compiled = compile(project, target, &CompileOptions::default()).expect("compile");
+    assert!(compiled.tests.len() >= 15, "the default project's data tests: {}", compiled.tests.len());
     engine.register_sources(&compiled).await.expect("sources");
     let nodes = convlytics::select::select(&compiled, &[], &[]).expect("select");
-    let steps = convlytics::run::plan(&compiled, &nodes, true, false, &[]);
-    convlytics::run::execute(project, target, &steps, engine).await.expect("run");
+    let tests: Vec<_> = compiled.tests.iter().collect();
+    let steps = convlytics::run::plan(&compiled, &nodes, true, false, &tests);
+    convlytics::run::execute(project, target, &steps, engine).await.expect("build");
 }
 
 /// The rows of `sql` after building the project on the embedded engine, as text.
@@ -316,7 +319,7 @@ fn dbt_executable() -> Option<std::path::PathBuf> {
 }
 
 /// Runs the project unchanged under dbt-core (dbt-postgres) into schema `dbt_analytics` of the
-/// database at `url`, with `convlytics` on the search path.
+/// database at `url`, with `convlytics` on the search path: `dbt run`, then `dbt test`.
 fn run_dbt(dbt: &Path, project: &Path, url: &str) {
     let config: tokio_postgres::Config = url.parse().expect("a PostgreSQL URL");
     let host = match config.get_hosts().first() {
@@ -332,14 +335,16 @@ fn run_dbt(dbt: &Path, project: &Path, url: &str) {
         config.get_dbname().unwrap_or("postgres"),
     );
     std::fs::write(profiles.path().join("profiles.yml"), profile).expect("profiles.yml");
-    let out = std::process::Command::new(dbt)
-        .args(["run", "--profiles-dir"])
-        .arg(profiles.path())
-        .current_dir(project)
-        .output()
-        .expect("run dbt");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && text.contains("Completed successfully"), "dbt run failed:\n{text}");
+    for command in ["run", "test"] {
+        let out = std::process::Command::new(dbt)
+            .args([command, "--profiles-dir"])
+            .arg(profiles.path())
+            .current_dir(project)
+            .output()
+            .expect("run dbt");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && text.contains("Completed successfully"), "dbt {command} failed:\n{text}");
+    }
 }
 
 /// Creates `raw.raw_interactions` in PostgreSQL from the demo JSON lines, every field as text.
