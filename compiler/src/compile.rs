@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use rayon::prelude::*;
+
 use crate::dag;
 use crate::data_tests::{Severity, Subject};
 use crate::error::{Error, Result};
@@ -76,13 +78,16 @@ impl Compiled {
     }
 }
 
-/// Renders, checks and orders every enabled model and test of `project` for `target`.
+/// Renders (in parallel), checks and orders every enabled model and test of `project` for
+/// `target`; the first error in model-name order is the one reported.
 pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> Result<Compiled> {
     let renderer = Renderer::new(project, target.clone(), options)?;
     let seeds: Vec<Seed> = project.seeds.values().filter(|s| s.enabled).cloned().collect();
+    let all: Vec<&crate::project::Model> = project.models.values().collect();
+    let results: Vec<Result<CompiledModel>> = all.par_iter().map(|model| renderer.render_model(model)).collect();
     let mut rendered = BTreeMap::new();
-    for model in project.models.values() {
-        let compiled = renderer.render_model(model)?;
+    for compiled in results {
+        let compiled = compiled?;
         if compiled.config.enabled {
             rendered.insert(compiled.name.clone(), compiled);
         }
@@ -115,7 +120,8 @@ pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> 
     Ok(Compiled { seeds, models, tests, sources, on_run_start, on_run_end })
 }
 
-/// Renders every data test whose subject and reads are enabled.
+/// Renders every data test whose subject and reads are enabled (in parallel; the first error in
+/// declaration order is the one reported).
 fn compile_tests(
     project: &Project,
     renderer: &Renderer,
@@ -127,11 +133,10 @@ fn compile_tests(
         relations.insert(&m.name, m);
     }
     let enabled = |name: &str| relations.contains_key(name) || seeds.iter().any(|s| s.name == name);
-    let mut tests = Vec::new();
-    for test in &project.tests {
+    let compile_one = |test: &crate::data_tests::DataTest| -> Result<Option<CompiledTest>> {
         if let Some(Subject::Model(m)) = &test.subject {
             if !enabled(m) {
-                continue;
+                return Ok(None);
             }
         }
         let this = match &test.subject {
@@ -141,19 +146,16 @@ fn compile_tests(
         };
         let rendered = renderer.render_test(&test.declared_in, &test.template, &this)?;
         if rendered.refs.iter().any(|r| !enabled(r)) {
-            continue;
+            return Ok(None);
         }
-        let mut sql = rendered.sql;
         let ephemerals: Vec<&CompiledModel> = rendered
             .refs
             .iter()
             .filter_map(|r| relations.get(r.as_str()).copied())
             .filter(|m| m.config.materialized == Materialization::Ephemeral)
             .collect();
-        if !ephemerals.is_empty() {
-            sql = with_ctes(&sql, &ephemerals);
-        }
-        tests.push(CompiledTest {
+        let sql = if ephemerals.is_empty() { rendered.sql } else { with_ctes(&rendered.sql, &ephemerals) };
+        Ok(Some(CompiledTest {
             name: test.name.clone(),
             declared_in: test.declared_in.clone(),
             subject: test.subject.clone(),
@@ -162,9 +164,10 @@ fn compile_tests(
             sql,
             refs: rendered.refs,
             sources: rendered.sources,
-        });
-    }
-    Ok(tests)
+        }))
+    };
+    let results: Vec<Result<Option<CompiledTest>>> = project.tests.par_iter().map(compile_one).collect();
+    results.into_iter().filter_map(Result::transpose).collect()
 }
 
 /// The name of an ephemeral model's common table expression.
@@ -271,7 +274,8 @@ fn locate(project: &Project, renderer: &Renderer) -> Result<Vec<(SourceTable, Op
 }
 
 /// Writes each model's and test's SQL under `target/compiled/<project>/`, as dbt does: a model at
-/// its own path, a test at `<declaring file>/<test name>.sql`.
+/// its own path, a test at `<declaring file>/<test name>.sql`. Files that already hold the same
+/// SQL are left alone; the rest are written in parallel.
 pub fn write_compiled(project: &Project, compiled: &Compiled) -> Result<()> {
     let base = project.target_dir().join("compiled").join(&project.config.name);
     let models = compiled.models.iter().map(|m| (m.path.clone(), &m.sql));
@@ -280,14 +284,17 @@ pub fn write_compiled(project: &Project, compiled: &Compiled) -> Result<()> {
             if t.subject.is_some() { t.declared_in.join(format!("{}.sql", t.name)) } else { t.declared_in.clone() };
         (path, &t.sql)
     });
-    for (rel, sql) in models.chain(tests) {
-        let path = base.join(rel);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        std::fs::write(&path, sql).map_err(|e| Error::io(&path, e))?;
+    let files: Vec<(PathBuf, &String)> = models.chain(tests).map(|(rel, sql)| (base.join(rel), sql)).collect();
+    let dirs: BTreeSet<&std::path::Path> = files.iter().filter_map(|(p, _)| p.parent()).collect();
+    for dir in dirs {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    Ok(())
+    files.par_iter().try_for_each(|(path, sql)| {
+        if std::fs::read(path).is_ok_and(|old| old == sql.as_bytes()) {
+            return Ok(());
+        }
+        std::fs::write(path, sql).map_err(|e| Error::io(path, e))
+    })
 }
 
 #[cfg(test)]

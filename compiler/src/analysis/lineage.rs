@@ -72,24 +72,6 @@ impl Known {
         let id = format!("model.{}.{}", self.project, model.name);
         self.relations.insert(vec![self.schema.clone(), model.name.clone()], (id, columns));
     }
-
-    /// A hint for a relation read directly: the `ref()` or `source()` that names it, when it is
-    /// one of the project's.
-    pub fn hint(&self, name: &str) -> String {
-        let last = name.rsplit('.').next().unwrap_or(name).trim_matches('"').to_lowercase();
-        self.relations
-            .iter()
-            .find(|(parts, _)| parts.last().is_some_and(|p| p.to_lowercase() == last))
-            .map(|(_, (id, _))| {
-                let parts: Vec<&str> = id.split('.').collect();
-                match parts.as_slice() {
-                    ["source", _, source, table] => format!(" (use {{{{ source('{source}', '{table}') }}}})"),
-                    [_, _, model] => format!(" (use {{{{ ref('{model}') }}}})"),
-                    _ => String::new(),
-                }
-            })
-            .unwrap_or_default()
-    }
 }
 
 /// What a name in a FROM clause stands for.

@@ -7,6 +7,8 @@ pub mod lineage;
 pub mod source_map;
 
 use std::collections::BTreeSet;
+
+use rayon::prelude::*;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{ObjectName, Query, Spanned, Statement, TableFactor, Visit, Visitor};
@@ -20,38 +22,66 @@ use crate::render::CompiledModel;
 pub use lineage::{ColumnLineage, Origin};
 use source_map::SourceMap;
 
-/// Parses each model of `models` (in build order), checks the relations it reads and fills in its
-/// column lineage.
+/// Parses each model of `models` (in build order; in parallel), checks the relations it reads and
+/// fills in its column lineage (in order, as a model's lineage reads its parents').
 pub fn analyze(project: &Project, target: &Target, models: &mut [CompiledModel]) -> Result<()> {
-    let dialect: Box<dyn Dialect> = match target.kind {
+    let dialect: Box<dyn Dialect + Send + Sync> = match target.kind {
         TargetKind::Embedded => Box::new(GenericDialect {}),
         TargetKind::Postgres { .. } => Box::new(PostgreSqlDialect {}),
     };
+    let checked: Vec<Result<Box<Query>>> =
+        models.par_iter().map(|m| check(project, target, dialect.as_ref(), m)).collect();
     let mut known = lineage::Known::new(project, target);
-    for model in models.iter_mut() {
-        let raw = &project.models[&model.name].raw_sql;
-        let locate = |line: u64, column: u64| SourceMap::new(raw, &model.sql).locate(line as usize, column as usize);
-        let query = parse(dialect.as_ref(), &model.sql).map_err(|(line, column, message)| {
-            let (line, column) = locate(line, column);
-            Error::Sql { path: project.root.join(&model.path), line, column, message }
-        })?;
-        let allowed = allowed_relations(project, target, model);
-        if let Some((name, line, column)) = direct_read(&query, &allowed) {
-            let (line, column) = locate(line, column);
-            let hint = known.hint(&name);
-            return Err(Error::Sql {
-                path: project.root.join(&model.path),
-                line,
-                column,
-                message: format!(
-                    "{name} is read directly: every relation a model reads must come through ref() or source(){hint}"
-                ),
-            });
-        }
-        model.columns = lineage::columns(&query, &known);
+    for (model, query) in models.iter_mut().zip(checked) {
+        model.columns = lineage::columns(&*query?, &known);
         known.add_model(model);
     }
     Ok(())
+}
+
+/// The parsed query of `model`, once it is known to read only what it may.
+fn check(project: &Project, target: &Target, dialect: &dyn Dialect, model: &CompiledModel) -> Result<Box<Query>> {
+    let raw = &project.models[&model.name].raw_sql;
+    let locate = |line: u64, column: u64| SourceMap::new(raw, &model.sql).locate(line as usize, column as usize);
+    let query = parse(dialect, &model.sql).map_err(|(line, column, message)| {
+        let (line, column) = locate(line, column);
+        Error::Sql { path: project.root.join(&model.path), line, column, message }
+    })?;
+    let allowed = allowed_relations(project, target, model);
+    if let Some((name, line, column)) = direct_read(&query, &allowed) {
+        let (line, column) = locate(line, column);
+        let hint = hint(project, &name);
+        return Err(Error::Sql {
+            path: project.root.join(&model.path),
+            line,
+            column,
+            message: format!(
+                "{name} is read directly: every relation a model reads must come through ref() or source(){hint}"
+            ),
+        });
+    }
+    Ok(query)
+}
+
+/// For a relation read directly: the `ref()` or `source()` that names it, when it is one of the
+/// project's.
+fn hint(project: &Project, name: &str) -> String {
+    let parts: Vec<String> = name.split('.').map(|p| p.trim_matches('"').to_lowercase()).collect();
+    let last = parts.last().cloned().unwrap_or_default();
+    let schema = (parts.len() > 1).then(|| parts[parts.len() - 2].clone());
+    let source = |same_schema: bool| {
+        project.sources.values().find(|t| {
+            t.identifier.to_lowercase() == last && (!same_schema || schema.as_deref() == Some(&t.schema.to_lowercase()))
+        })
+    };
+    let as_source = |t: &crate::project::SourceTable| format!(" (use {{{{ source('{}', '{}') }}}})", t.source, t.name);
+    if let Some(t) = source(true) {
+        return as_source(t);
+    }
+    if project.models.contains_key(&last) || project.seeds.contains_key(&last) {
+        return format!(" (use {{{{ ref('{last}') }}}})");
+    }
+    source(false).map(as_source).unwrap_or_default()
 }
 
 /// The one query of `sql`, or the parser's message with its line and column.
