@@ -10,8 +10,8 @@ step "building convlytics"
 cargo build -p convlytics --bin convlytics
 CONVLYTICS="$CARGO_TARGET_DIR/debug/convlytics"
 
-step "running the default project on the embedded engine"
-"$CONVLYTICS" run "$@"
+step "building the default project on the embedded engine: seeds, models and their data tests"
+"$CONVLYTICS" build "$@"
 
 step "what it built: conversations per channel and language (analytics.mart_language_mix)"
 "$CONVLYTICS" sql "select * from analytics.mart_language_mix"

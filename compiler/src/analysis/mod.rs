@@ -94,7 +94,12 @@ fn parse(dialect: &dyn Dialect, sql: &str) -> Result<Box<Query>, (u64, u64, Stri
         });
         match position {
             Some((head, line, column)) => (line, column, head.replace("sql parser error: ", "")),
-            None => (0, 0, message.replace("sql parser error: ", "")),
+            None => {
+                let end = sql.trim_end();
+                let last = end.char_indices().last().map_or(0, |(i, _)| i);
+                let (line, column) = source_map::line_column(sql, last);
+                (line as u64, column as u64, message.replace("sql parser error: ", ""))
+            }
         }
     })?;
     match <[Statement; 1]>::try_from(statements) {

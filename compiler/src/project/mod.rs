@@ -75,6 +75,7 @@ fn insert_named<T>(
 impl Project {
     /// Reads the project rooted at `root`.
     pub fn load(root: &Path) -> Result<Self> {
+        let root = if root == Path::new(".") { Path::new("") } else { root };
         let config_path = root.join("dbt_project.yml");
         if !config_path.is_file() {
             return Err(Error::Project(format!(
