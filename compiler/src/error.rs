@@ -26,12 +26,14 @@ pub enum Error {
         message: String,
     },
     /// A Jinja template (model, macro or YAML value) failed to render.
-    #[error("{}:{line}: {message}", path.display())]
+    #[error("{}:{line}:{column}: {message}", path.display())]
     Template {
-        /// The file.
+        /// The file (the macro's, when the error is inside a macro).
         path: PathBuf,
         /// 1-based line, 0 when unknown.
         line: usize,
+        /// 1-based column, 0 when unknown.
+        column: usize,
         /// What went wrong.
         message: String,
     },
@@ -102,8 +104,10 @@ impl Error {
         Self::Yaml { path: path.into(), line: err.line, column: err.column, message: err.message }
     }
 
-    /// A minijinja error on `path`, with its line.
-    pub fn template(path: impl Into<PathBuf>, err: &minijinja::Error) -> Self {
+    /// A minijinja error in the template rendered from `path`, with its line and column. An
+    /// error inside another template of the project (a macro file, named relative to `root`) is
+    /// reported in that file.
+    pub fn template(root: &std::path::Path, path: impl Into<PathBuf>, err: &minijinja::Error) -> Self {
         let mut message = err.kind().to_string();
         if let Some(detail) = err.detail() {
             message = format!("{message}: {detail}");
@@ -113,17 +117,32 @@ impl Error {
             message = format!("{message}: {inner}");
             source = inner.source();
         }
-        Self::Template { path: path.into(), line: err.line().unwrap_or(0), message }
+        let mut path = path.into();
+        if let Some(other) = err.name().map(|n| root.join(n)).filter(|p| p.is_file()) {
+            path = other;
+        }
+        let line = err.line().unwrap_or(0);
+        let column = match (err.range(), std::fs::read_to_string(&path)) {
+            (Some(range), Ok(text)) if range.start <= text.len() => {
+                let (at_line, column) = crate::analysis::source_map::line_column(&text, range.start);
+                if at_line == line {
+                    column
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        };
+        Self::Template { path, line, column, message }
     }
 
     /// The error as a person reads it: the message, then for a located problem the file's line
     /// with a caret under the column (as rustc shows errors).
     pub fn report(&self) -> String {
         let (path, line, column, message) = match self {
-            Self::Yaml { path, line, column, message } | Self::Sql { path, line, column, message } => {
-                (path, *line, *column, message)
-            }
-            Self::Template { path, line, message } => (path, *line, 0, message),
+            Self::Yaml { path, line, column, message }
+            | Self::Sql { path, line, column, message }
+            | Self::Template { path, line, column, message } => (path, *line, *column, message),
             other => return format!("error: {other}"),
         };
         match std::fs::read_to_string(path).ok().filter(|_| line > 0) {

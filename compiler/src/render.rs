@@ -222,7 +222,11 @@ impl<'p> Renderer<'p> {
         let path = self.project.root.join(&model.path);
         let mut config = model.folder_config.clone();
         for (key, value) in capture.config.lock().expect("capture lock").iter() {
-            config.set(key, value).map_err(|message| Error::Template { path: path.clone(), line: 0, message })?;
+            config.set(key, value).map_err(|message| {
+                let at = model.raw_sql.find("config(").unwrap_or(0);
+                let (line, column) = crate::analysis::source_map::line_column(&model.raw_sql, at);
+                Error::Template { path: path.clone(), line, column, message }
+            })?;
         }
         let refs = std::mem::take(&mut *capture.refs.lock().expect("capture lock"));
         let sources = std::mem::take(&mut *capture.sources.lock().expect("capture lock"));
@@ -266,7 +270,7 @@ impl<'p> Renderer<'p> {
             .env
             .template_from_named_str(&name, source)
             .and_then(|t| t.render(ctx))
-            .map_err(|e| Error::template(self.project.root.join(file), &e))?;
+            .map_err(|e| Error::template(&self.project.root, self.project.root.join(file), &e))?;
         Ok((sql.trim_end().trim_end_matches(';').trim_end().to_owned() + "\n", capture))
     }
 
@@ -281,7 +285,9 @@ impl<'p> Renderer<'p> {
     /// Renders a string from YAML (e.g. a source's `external_location`) with `var` and `env_var`.
     pub fn render_str(&self, text: &str, origin: &std::path::Path) -> Result<String> {
         let ctx = minijinja::context! { target => self.target_value() };
-        self.env.render_str(text, ctx).map_err(|e| Error::template(self.project.root.join(origin), &e))
+        self.env
+            .render_str(text, ctx)
+            .map_err(|e| Error::template(&self.project.root, self.project.root.join(origin), &e))
     }
 }
 
@@ -323,7 +329,8 @@ pub const BUILTINS: [&str; 13] = [
 fn add_macros(env: &mut Environment<'static>, project: &Project) -> Result<()> {
     for (file, text) in &project.macro_files {
         let name = file.to_string_lossy().into_owned();
-        env.add_template_owned(name, text.clone()).map_err(|e| Error::template(project.root.join(file), &e))?;
+        env.add_template_owned(name, text.clone())
+            .map_err(|e| Error::template(&project.root, project.root.join(file), &e))?;
     }
     for (name, file) in project.macros.iter().filter(|(name, _)| !BUILTINS.contains(&name.as_str())) {
         let template = file.to_string_lossy().into_owned();

@@ -120,7 +120,7 @@ fn read_profile(path: &Path, profile: &str, target: Option<&str>) -> Result<Opti
     let raw = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut env = minijinja::Environment::new();
     env.add_function("env_var", crate::render::env_var);
-    let text = env.render_str(&raw, ()).map_err(|e| Error::template(path, &e))?;
+    let text = env.render_str(&raw, ()).map_err(|e| Error::template(Path::new(""), path, &e))?;
     let mut profiles: BTreeMap<String, Profile> = serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))?;
     let Some(mut p) = profiles.remove(profile) else {
         return Ok(None);
