@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Parse and compile time of generated projects (bench/generate_project.py: four layers, a macro,
 # joins, unions, two data tests per model), for each N given (default 200 and 2000), with the
-# release build of convlytics; and, where dbt-core with dbt-duckdb installs from PyPI, dbt's
-# `parse` and `compile` on the same project in the same run, with the ratio.
+# release build of convlytics: `ls` (load, render, analyse) and `compile` (the same, writing the
+# compiled SQL and the manifest), best of three, and a first compile with no target/ yet; and,
+# where dbt-core with dbt-duckdb installs from PyPI, dbt's `parse` and `compile` (best of three,
+# no partial parsing) on the same project in the same run, with the ratios.
 #   bench/compile.sh [N ...]
 source "$(dirname "$0")/../scripts/common.sh"
 cd "$ROOT"
@@ -12,29 +14,42 @@ cargo build -q --release -p convlytics --bin convlytics
 bin="$CARGO_TARGET_DIR/release/convlytics"
 dir="$(bench_dir compile)"
 dbt_python="$(bench_peer dbt dbt-core==1.11.* dbt-duckdb)"
-best() { # best wall time in seconds of three runs of a command
-    local best=999999 s e t
-    for _ in 1 2 3; do
-        s=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }; e=$(date +%s.%N)
-        t=$(echo "$e - $s" | bc); (( $(echo "$t < $best" | bc) )) && best=$t
-    done
-    echo "$best"
+best() { # the best wall time in seconds of three runs of a command
+    python3 - "$@" <<'PY'
+import subprocess, sys, time
+times = []
+for _ in range(3):
+    start = time.perf_counter()
+    if subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
+        sys.exit(f"failed: {' '.join(sys.argv[1:])}")
+    times.append(time.perf_counter() - start)
+print(f"{min(times):.3f}")
+PY
 }
-printf '%-8s %-22s %-22s %-22s %-12s\n' models "convlytics ls (parse)" "convlytics compile" "dbt parse / compile" ratio
+cold() { # the wall time in seconds of a first compile, with no target/ yet
+    rm -rf "$1/target"
+    python3 - "$bin" compile --project-dir "$1" <<'PY'
+import subprocess, sys, time
+start = time.perf_counter()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+print(f"{time.perf_counter() - start:.3f}")
+PY
+}
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.0f}x')" "$1" "$2"; }
+printf '%-7s %-15s %-22s %-15s %-15s %-12s\n' models "convlytics ls" "convlytics compile" "dbt parse" "dbt compile" "ratio (parse / compile)"
 for n in "${sizes[@]}"; do
     project="$dir/project_$n"
     rm -rf "$project"
     python3 bench/generate_project.py "$n" "$project"
+    first=$(cold "$project")
     parse=$(best "$bin" ls --project-dir "$project")
     compile=$(best "$bin" compile --project-dir "$project")
-    dbt="not installed"; ratio=""
+    dbt_parse="-"; dbt_compile="-"; ratios="dbt not installed"
     if [ -n "$dbt_python" ]; then
         dbt_bin="$(dirname "$dbt_python")/dbt"
-        (cd "$project" && "$dbt_bin" parse --no-partial-parse --profiles-dir dbt_profiles >/dev/null 2>&1) || true
         dbt_parse=$(cd "$project" && best "$dbt_bin" parse --no-partial-parse --profiles-dir dbt_profiles)
         dbt_compile=$(cd "$project" && best "$dbt_bin" compile --no-partial-parse --profiles-dir dbt_profiles)
-        dbt="$dbt_parse / $dbt_compile s"
-        ratio="$(echo "scale=1; $dbt_parse / $parse" | bc)x / $(echo "scale=1; $dbt_compile / $compile" | bc)x"
+        ratios="$(ratio "$dbt_parse" "$parse") / $(ratio "$dbt_compile" "$compile")"
     fi
-    printf '%-8s %-22s %-22s %-22s %-12s\n' "$n" "$parse s" "$compile s" "$dbt" "$ratio"
+    printf '%-7s %-15s %-22s %-15s %-15s %-12s\n' "$n" "$parse s" "$compile s ($first cold)" "$dbt_parse s" "$dbt_compile s" "$ratios"
 done

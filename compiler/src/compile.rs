@@ -286,11 +286,16 @@ pub fn write_compiled(project: &Project, compiled: &Compiled) -> Result<()> {
     });
     let files: Vec<(PathBuf, &String)> = models.chain(tests).map(|(rel, sql)| (base.join(rel), sql)).collect();
     let dirs: BTreeSet<&std::path::Path> = files.iter().filter_map(|(p, _)| p.parent()).collect();
+    let mut new_dirs = BTreeSet::new();
     for dir in dirs {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        if !dir.is_dir() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            new_dirs.insert(dir);
+        }
     }
     files.par_iter().try_for_each(|(path, sql)| {
-        if std::fs::read(path).is_ok_and(|old| old == sql.as_bytes()) {
+        let fresh = path.parent().is_some_and(|d| new_dirs.contains(d));
+        if !fresh && std::fs::read(path).is_ok_and(|old| old == sql.as_bytes()) {
             return Ok(());
         }
         std::fs::write(path, sql).map_err(|e| Error::io(path, e))
