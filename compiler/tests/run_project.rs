@@ -278,8 +278,8 @@ async fn both_engines_build_the_same_marts() {
     let (ok, out, err) = cli::convlytics(project_dir.path(), &["source", "freshness", "--target-url", &url]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("WARN  freshness of raw.raw_interactions ["), "{out}");
-    if let Some(dbt) = dbt_executable() {
-        run_dbt(&dbt, project_dir.path(), &url);
+    if let Some(dbt) = common::required("CONVLYTICS_TEST_DBT", "the default project under dbt-core") {
+        run_dbt(Path::new(&dbt), project_dir.path(), &url);
         for (sql, expected) in [
             (MART, &expected),
             (IDENTITY_MAP, &expected_identity_map),
@@ -302,20 +302,6 @@ async fn both_engines_build_the_same_marts() {
         .batch_execute("drop schema e2e_analytics cascade; drop schema raw cascade; drop schema crm cascade")
         .await
         .expect("clean up");
-}
-
-/// The dbt executable (`CONVLYTICS_TEST_DBT`, dbt-core with dbt-postgres), or `None` when the
-/// dbt check should be skipped; CI (`CONVLYTICS_REQUIRE_PG`) requires it.
-fn dbt_executable() -> Option<std::path::PathBuf> {
-    let dbt = std::env::var_os("CONVLYTICS_TEST_DBT").map(std::path::PathBuf::from);
-    if dbt.is_none() {
-        assert!(
-            std::env::var("CONVLYTICS_REQUIRE_PG").is_err(),
-            "CONVLYTICS_REQUIRE_PG is set but CONVLYTICS_TEST_DBT is not"
-        );
-        eprintln!("CONVLYTICS_TEST_DBT is not set: the default project is not run under dbt-core");
-    }
-    dbt
 }
 
 /// Runs the project unchanged under dbt-core (dbt-postgres) into schema `dbt_analytics` of the
