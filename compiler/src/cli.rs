@@ -410,7 +410,7 @@ struct Phase {
 }
 
 /// Loads and compiles the project (knowing, when `engine` is given, which relations exist, for
-/// `is_incremental()`), writes the compiled SQL and the manifest.
+/// `is_incremental()`), writes the compiled SQL and the manifest; a spinner shows on a terminal.
 async fn prepare(args: &ProjectArgs, engine: Option<&Engine>) -> Result<(Project, Target, crate::compile::Compiled)> {
     let (project, target, vars) = open(args)?;
     let names: Vec<&str> = project.models.keys().map(String::as_str).collect();
@@ -422,10 +422,17 @@ async fn prepare(args: &ProjectArgs, engine: Option<&Engine>) -> Result<(Project
         None => Default::default(),
     };
     let options = CompileOptions { vars, existing, full_refresh: args.full_refresh };
-    let compiled = compile(&project, &target, &options)?;
-    write_compiled(&project, &compiled)?;
-    crate::manifest::write(&project, &target, &compiled)?;
-    Ok((project, target, compiled))
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(format!("compiling {} models and {} tests", project.models.len(), project.tests.len()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    let outcome = compile(&project, &target, &options).and_then(|compiled| {
+        spinner.set_message("writing target/compiled and target/manifest.json");
+        write_compiled(&project, &compiled)?;
+        crate::manifest::write(&project, &target, &compiled)?;
+        Ok(compiled)
+    });
+    spinner.finish_and_clear();
+    Ok((project, target, outcome?))
 }
 
 /// Compiles, connects and executes the selected nodes of the kinds `phase` names.
