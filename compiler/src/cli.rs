@@ -337,7 +337,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
             let used = tables.iter().map(|(t, _, _)| (t.source.clone(), t.name.clone())).collect();
             engine.register_located(&sources, &used).await?;
             let results = crate::freshness::check(&engine, &tables).await?;
-            crate::freshness::write(&project, &results)?;
+            project.write_artefact("sources.json", &serde_json::json!({ "results": results }))?;
             let bad = results.iter().filter(|r| matches!(r.status, "error" | "runtime error")).count();
             match bad {
                 0 => Ok(()),
@@ -428,7 +428,7 @@ async fn prepare(args: &ProjectArgs, engine: Option<&Engine>) -> Result<(Project
     let outcome = compile(&project, &target, &options).and_then(|compiled| {
         spinner.set_message("writing target/compiled and target/manifest.json");
         write_compiled(&project, &compiled)?;
-        crate::manifest::write(&project, &target, &compiled)?;
+        project.write_artefact("manifest.json", &crate::manifest::build(&project, &target, &compiled))?;
         Ok(compiled)
     });
     spinner.finish_and_clear();

@@ -128,11 +128,10 @@ fn compile_tests(
     models: &[CompiledModel],
     seeds: &[Seed],
 ) -> Result<Vec<CompiledTest>> {
-    let mut relations: BTreeMap<&str, &CompiledModel> = BTreeMap::new();
-    for m in models {
-        relations.insert(&m.name, m);
-    }
-    let enabled = |name: &str| relations.contains_key(name) || seeds.iter().any(|s| s.name == name);
+    let relations: BTreeMap<&str, &CompiledModel> = models.iter().map(|m| (m.name.as_str(), m)).collect();
+    let seed_names: BTreeSet<&str> = seeds.iter().map(|s| s.name.as_str()).collect();
+    let enabled = |name: &str| relations.contains_key(name) || seed_names.contains(name);
+    let schema = &renderer.target().schema;
     let compile_one = |test: &crate::data_tests::DataTest| -> Result<Option<CompiledTest>> {
         if let Some(Subject::Model(m)) = &test.subject {
             if !enabled(m) {
@@ -148,13 +147,14 @@ fn compile_tests(
         if rendered.refs.iter().any(|r| !enabled(r)) {
             return Ok(None);
         }
-        let ephemerals: Vec<&CompiledModel> = rendered
+        let ephemerals: Vec<(String, String)> = rendered
             .refs
             .iter()
             .filter_map(|r| relations.get(r.as_str()).copied())
             .filter(|m| m.config.materialized == Materialization::Ephemeral)
+            .map(|m| (m.name.clone(), m.sql.clone()))
             .collect();
-        let sql = if ephemerals.is_empty() { rendered.sql } else { with_ctes(&rendered.sql, &ephemerals) };
+        let sql = with_ephemerals(&rendered.sql, schema, &ephemerals);
         Ok(Some(CompiledTest {
             name: test.name.clone(),
             declared_in: test.declared_in.clone(),
@@ -183,28 +183,24 @@ fn inline_ephemerals(models: &mut [CompiledModel]) {
     for model in models.iter_mut() {
         let read: Vec<(String, String)> =
             model.refs.iter().filter_map(|r| bodies.get(r).map(|b| (r.clone(), b.clone()))).collect();
-        if !read.is_empty() {
-            model.sql = prepend_ctes(&replace_relations(&model.sql, &read, &model.relation.schema), &read);
-        }
+        model.sql = with_ephemerals(&model.sql, &model.relation.schema, &read);
         if model.config.materialized == Materialization::Ephemeral {
             bodies.insert(model.name.clone(), model.sql.clone());
         }
     }
 }
 
-/// A test's SQL with the ephemeral models it reads (already inlined themselves) as CTEs.
-fn with_ctes(sql: &str, ephemerals: &[&CompiledModel]) -> String {
-    let bodies: Vec<(String, String)> = ephemerals.iter().map(|e| (e.name.clone(), e.sql.clone())).collect();
-    let schema = ephemerals[0].relation.schema.clone();
-    prepend_ctes(&replace_relations(sql, &bodies, &schema), &bodies)
-}
-
-/// `sql` with the relations of the ephemeral models in `bodies` replaced by their CTE names.
-fn replace_relations(sql: &str, bodies: &[(String, String)], schema: &str) -> String {
-    bodies.iter().fold(sql.to_owned(), |sql, (name, _)| {
+/// `sql` with the ephemeral models it reads (`(name, SQL)` in `bodies`, their relations in
+/// `schema`) replaced by common table expressions of their SQL.
+fn with_ephemerals(sql: &str, schema: &str, bodies: &[(String, String)]) -> String {
+    if bodies.is_empty() {
+        return sql.to_owned();
+    }
+    let replaced = bodies.iter().fold(sql.to_owned(), |sql, (name, _)| {
         let relation = Relation { schema: schema.to_owned(), identifier: name.clone() }.to_string();
         sql.replace(&relation, &cte_name(name))
-    })
+    });
+    prepend_ctes(&replaced, bodies)
 }
 
 /// `sql` with `bodies` as common table expressions: joined to its own `with` when it starts with

@@ -358,11 +358,7 @@ fn locate(text: &str, needles: &[&str]) -> (usize, usize) {
             None => return (0, 0),
         }
     }
-    found.map_or((0, 0), |at| {
-        let line = text[..at].matches('\n').count() + 1;
-        let column = at - text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
-        (line, column)
-    })
+    found.map_or((0, 0), |at| crate::analysis::source_map::line_column(text, at))
 }
 
 /// The singular tests: every `.sql` file under `dirs`, each a query selecting failing rows.

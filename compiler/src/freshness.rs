@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::project::properties::Freshness;
 use crate::project::{Project, SourceTable};
 use crate::render::Relation;
@@ -101,15 +101,6 @@ fn human(seconds: f64) -> String {
         (0, h, m) => format!("{h}h {m}m old"),
         (d, h, _) => format!("{d}d {h}h old"),
     }
-}
-
-/// Writes `target/sources.json`.
-pub fn write(project: &Project, results: &[FreshnessResult]) -> Result<()> {
-    let dir = project.target_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let path = dir.join("sources.json");
-    let json = serde_json::to_string_pretty(&serde_json::json!({ "results": results })).expect("serializable results");
-    std::fs::write(&path, json).map_err(|e| Error::io(&path, e))
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use serde_json::{json, Map, Value};
 
 use crate::compile::Compiled;
 use crate::data_tests::Subject;
-use crate::error::{Error, Result};
 use crate::project::profiles::Target;
 use crate::project::{ColumnSpec, Project};
 
@@ -144,13 +143,4 @@ pub fn build(project: &Project, target: &Target, compiled: &Compiled) -> Value {
         "nodes": nodes, "sources": sources, "macros": macros, "taxonomies": taxonomies,
         "parent_map": parents, "child_map": children,
     })
-}
-
-/// Writes `target/manifest.json`.
-pub fn write(project: &Project, target: &Target, compiled: &Compiled) -> Result<()> {
-    let dir = project.target_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let path = dir.join("manifest.json");
-    let text = serde_json::to_string_pretty(&build(project, target, compiled)).expect("serializable manifest");
-    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
 }

@@ -199,6 +199,11 @@ impl<'p> Renderer<'p> {
         Ok(Self { project, target, env, options })
     }
 
+    /// The target it renders for.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
     /// The `target` object of the Jinja context.
     fn target_value(&self) -> Value {
         Value::from_serialize(BTreeMap::from([

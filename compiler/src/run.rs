@@ -90,8 +90,8 @@ pub fn plan<'c>(
     let seed_key = |n: &str| format!("0 {n}");
     let model_key = |n: &str| format!("1 {n}");
     let test_key = |n: &str| format!("2 {n}");
-    let is_seed = |n: &str| compiled.seeds.iter().any(|s| s.name == n);
-    let key_of = |n: &str| if is_seed(n) { seed_key(n) } else { model_key(n) };
+    let seed_names: BTreeSet<&str> = compiled.seeds.iter().map(|s| s.name.as_str()).collect();
+    let key_of = |n: &str| if seed_names.contains(n) { seed_key(n) } else { model_key(n) };
     let mut steps: BTreeMap<String, Step<'c>> = BTreeMap::new();
     let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     if seeds {
@@ -100,30 +100,28 @@ pub fn plan<'c>(
             deps.insert(seed_key(&seed.name), BTreeSet::new());
         }
     }
+    let mut tests_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for test in tests {
         let reads = test.refs.iter().filter(|r| nodes.contains(*r)).map(|r| key_of(r)).collect();
         steps.insert(test_key(&test.name), Step::Test(test));
         deps.insert(test_key(&test.name), reads);
+        if let [only] = test.refs.iter().collect::<Vec<_>>()[..] {
+            tests_of.entry(only.as_str()).or_default().push(test_key(&test.name));
+        }
     }
     if models {
         for model in compiled.models.iter().filter(|m| nodes.contains(&m.name)) {
             let mut reads: BTreeSet<String> =
                 model.refs.iter().filter(|r| nodes.contains(*r)).map(|r| key_of(r)).collect();
-            for test in
-                tests.iter().filter(|t| t.refs.len() == 1 && model.refs.contains(t.refs.first().expect("one ref")))
-            {
-                reads.insert(test_key(&test.name));
-            }
+            reads.extend(model.refs.iter().filter_map(|r| tests_of.get(r.as_str())).flatten().cloned());
             if model.config.materialized != Materialization::Ephemeral {
                 steps.insert(model_key(&model.name), Step::Model(model));
             }
             deps.insert(model_key(&model.name), reads);
         }
     }
-    let keys: BTreeSet<String> = deps.keys().cloned().collect();
-    for reads in deps.values_mut() {
-        reads.retain(|r| keys.contains(r));
-    }
+    // `dag::order` passes over what a node reads that is not a step here (unselected, or a seed
+    // outside `seed`/`build`).
     let order = crate::dag::order(&deps).expect("models and tests form no cycle");
     order.into_iter().filter_map(|k| steps.remove(&k)).collect()
 }
@@ -176,78 +174,87 @@ pub async fn execute(
             continue;
         }
         let t = Instant::now();
-        match step {
-            Step::Test(test) => {
-                let outcome =
-                    engine.count(&test.sql, &format!("test {} ({})", test.name, test.declared_in.display())).await;
-                result.seconds = t.elapsed().as_secs_f64();
-                let secs = result.seconds;
-                match outcome {
-                    Ok(0) => {
-                        result.status = "pass";
-                        result.failures = Some(0);
-                        bar.suspend(|| println!("{head} PASS  {kind:<5} {shown} [{secs:.2}s]"));
-                    }
-                    Ok(n) => {
-                        result.failures = Some(n);
-                        result.message = Some(format!("{n} failing row(s)"));
-                        let (word, status) =
-                            if test.severity == Severity::Warn { ("WARN ", "warn") } else { ("FAIL ", "fail") };
-                        result.status = status;
-                        bar.suspend(|| println!("{head} {word} {kind:<5} {shown} [{n} failing row(s), {secs:.2}s]"));
-                        if status == "fail" {
-                            if let Some(Subject::Model(m)) = &test.subject {
-                                failed.insert(m.clone());
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        result.status = "error";
-                        bar.suspend(|| println!("{head} ERROR {kind:<5} {shown}\n      {e}"));
-                        result.message = Some(e.to_string());
-                    }
-                }
+        let outcome = perform(project, target, step, engine).await;
+        let secs = t.elapsed().as_secs_f64();
+        let word = match outcome.status {
+            "success" => "OK",
+            other => other,
+        };
+        let detail = match (outcome.rows, outcome.failures) {
+            (Some(r), _) => format!("{r} rows, "),
+            (_, Some(n)) if n > 0 => format!("{n} failing row(s), "),
+            _ => String::new(),
+        };
+        match &outcome.message {
+            Some(e) if outcome.status == "error" => {
+                bar.suspend(|| println!("{head} ERROR {kind:<5} {shown}\n      {e}"));
             }
-            Step::Model(_) | Step::Seed(_) => {
-                let outcome = match step {
-                    Step::Model(model) => engine.build(model).await,
-                    Step::Seed(seed) => match SeedData::read(&project.root, seed) {
-                        Ok(data) => {
-                            engine.load_seed(&crate::compile::Compiled::seed_relation(target, seed), &data).await
-                        }
-                        Err(e) => Err(e),
-                    },
-                    Step::Test(_) => unreachable!("tests handled above"),
-                };
-                result.seconds = t.elapsed().as_secs_f64();
-                let secs = result.seconds;
-                match outcome {
-                    Ok(built) => {
-                        result.status = "success";
-                        result.rows = built.rows;
-                        let rows = built.rows.map_or(String::new(), |r| format!("{r} rows, "));
-                        bar.suspend(|| println!("{head} OK    {kind:<5} {shown} [{rows}{secs:.2}s]"));
-                    }
-                    Err(e) => {
-                        failed.insert(step.name().to_owned());
-                        result.status = "error";
-                        bar.suspend(|| println!("{head} ERROR {kind:<5} {shown}\n      {e}"));
-                        result.message = Some(e.to_string());
-                    }
-                }
-            }
+            _ => bar.suspend(|| println!("{head} {:<5} {kind:<5} {shown} [{detail}{secs:.2}s]", word.to_uppercase())),
         }
-        results.push(result);
+        let failed_node = match (step, outcome.status) {
+            (Step::Test(test), "fail") => match &test.subject {
+                Some(Subject::Model(m)) => Some(m.clone()),
+                _ => None,
+            },
+            (Step::Model(_) | Step::Seed(_), "error") => Some(step.name().to_owned()),
+            _ => None,
+        };
+        failed.extend(failed_node);
+        results.push(NodeResult {
+            status: outcome.status,
+            rows: outcome.rows,
+            failures: outcome.failures,
+            seconds: secs,
+            message: outcome.message,
+            ..result
+        });
         bar.inc(1);
     }
     bar.finish_and_clear();
     summarize(steps, &results, started.elapsed().as_secs_f64());
-    write_results(project, &results)?;
+    project.write_artefact("run_results.json", &serde_json::json!({ "results": results }))?;
     let bad = results.iter().filter(|r| matches!(r.status, "error" | "fail" | "skipped")).count();
     if bad > 0 {
         return Err(Error::Project(format!("{bad} node(s) failed or were skipped")));
     }
     Ok(results)
+}
+
+/// How one step ended, before it is printed and recorded.
+struct Outcome {
+    /// `success` or `error` (seeds, models); `pass`, `warn`, `fail` or `error` (tests).
+    status: &'static str,
+    rows: Option<u64>,
+    failures: Option<u64>,
+    message: Option<String>,
+}
+
+/// Loads a seed, builds a model or runs a test.
+async fn perform(project: &Project, target: &Target, step: &Step<'_>, engine: &mut Engine) -> Outcome {
+    let built = match step {
+        Step::Test(test) => {
+            let context = format!("test {} ({})", test.name, test.declared_in.display());
+            return match engine.count(&test.sql, &context).await {
+                Ok(0) => Outcome { status: "pass", rows: None, failures: Some(0), message: None },
+                Ok(n) => Outcome {
+                    status: if test.severity == Severity::Warn { "warn" } else { "fail" },
+                    rows: None,
+                    failures: Some(n),
+                    message: Some(format!("{n} failing row(s)")),
+                },
+                Err(e) => Outcome { status: "error", rows: None, failures: None, message: Some(e.to_string()) },
+            };
+        }
+        Step::Model(model) => engine.build(model).await,
+        Step::Seed(seed) => match SeedData::read(&project.root, seed) {
+            Ok(data) => engine.load_seed(&crate::compile::Compiled::seed_relation(target, seed), &data).await,
+            Err(e) => Err(e),
+        },
+    };
+    match built {
+        Ok(built) => Outcome { status: "success", rows: built.rows, failures: None, message: None },
+        Err(e) => Outcome { status: "error", rows: None, failures: None, message: Some(e.to_string()) },
+    }
 }
 
 /// Prints the counts and time, and each quarantine model's row count.
@@ -277,12 +284,4 @@ fn summarize(steps: &[Step<'_>], results: &[NodeResult], seconds: f64) {
             }
         }
     }
-}
-
-fn write_results(project: &Project, results: &[NodeResult]) -> Result<()> {
-    let dir = project.target_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let path = dir.join("run_results.json");
-    let json = serde_json::to_string_pretty(&serde_json::json!({ "results": results })).expect("serializable results");
-    std::fs::write(&path, json).map_err(|e| Error::io(&path, e))
 }

@@ -123,8 +123,9 @@ impl<'c> Graph<'c> {
                 )))
             }
         };
-        if roots.is_empty() && method == "name" {
-            return Err(Error::Project(format!("--select {term}: no model or seed is named '{value}'")));
+        let a_test = || self.compiled.tests.iter().any(|t| t.name == value);
+        if roots.is_empty() && method == "name" && !a_test() {
+            return Err(Error::Project(format!("--select {term}: no model, seed or test is named '{value}'")));
         }
         let mut out = roots.clone();
         for root in &roots {

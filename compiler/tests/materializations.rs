@@ -113,6 +113,9 @@ fn build_skips_what_reads_a_model_whose_test_fails() {
     let (ok, out) = convlytics(dir.path(), &["ls", "-s", "+active", "--resource-type", "model"]);
     assert!(ok, "{out}");
     assert_eq!(out, "users\nactive\n");
+    let (ok, out) = convlytics(dir.path(), &["ls", "-s", "not_null_intents_id", "--resource-type", "test"]);
+    assert!(ok, "{out}");
+    assert_eq!(out, "not_null_intents_id\n");
     let results = std::fs::read_to_string(dir.path().join("target/run_results.json")).expect("results");
     assert!(results.contains("\"status\": \"fail\"") && results.contains("\"failures\": 1"), "{results}");
 }

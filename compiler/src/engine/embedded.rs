@@ -242,10 +242,13 @@ impl EmbeddedEngine {
         self.persist(relation, df, false, &context).await
     }
 
-    /// Runs each `;`-separated statement of `sql`.
+    /// Runs each statement of `sql`.
     pub async fn execute(&self, sql: &str, context: &str) -> Result<()> {
-        for statement in sql.split(';').filter(|s| !s.trim().is_empty()) {
-            let df = self.ctx.sql(statement).await.map_err(|e| Error::datafusion(context, e))?;
+        let dialect = datafusion::sql::sqlparser::dialect::GenericDialect {};
+        let statements = datafusion::sql::sqlparser::parser::Parser::parse_sql(&dialect, sql)
+            .map_err(|e| Error::datafusion(context, e.into()))?;
+        for statement in statements {
+            let df = self.ctx.sql(&statement.to_string()).await.map_err(|e| Error::datafusion(context, e))?;
             df.collect().await.map_err(|e| Error::datafusion(context, e))?;
         }
         Ok(())

@@ -335,6 +335,16 @@ impl Project {
         self.config.profile.as_deref().unwrap_or(&self.config.name)
     }
 
+    /// Writes `value` as pretty JSON to `file` in the target directory (an artefact such as
+    /// `manifest.json`).
+    pub fn write_artefact(&self, file: &str, value: &impl serde::Serialize) -> Result<()> {
+        let dir = self.target_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let path = dir.join(file);
+        let json = serde_json::to_string_pretty(value).expect("artefacts serialize");
+        std::fs::write(&path, json).map_err(|e| Error::io(&path, e))
+    }
+
     /// The target directory (`target/` unless `target-path` says otherwise).
     pub fn target_dir(&self) -> PathBuf {
         self.root.join(&self.config.target_path)

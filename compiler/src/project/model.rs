@@ -87,7 +87,7 @@ impl ModelConfig {
 }
 
 /// A string or a list of strings, as `tags` and `unique_key` take.
-fn string_list(key: &str, value: &serde_yaml::Value) -> Result<Vec<String>, String> {
+pub(crate) fn string_list(key: &str, value: &serde_yaml::Value) -> Result<Vec<String>, String> {
     match value {
         serde_yaml::Value::String(s) => Ok(vec![s.clone()]),
         serde_yaml::Value::Sequence(items) => items

@@ -40,11 +40,7 @@ impl Seed {
                 }
             }
             "enabled" => self.enabled = value.as_bool().ok_or("'enabled' must be true or false")?,
-            "tags" => {
-                let mut config = crate::project::ModelConfig::default();
-                config.set("tags", value)?;
-                self.tags = config.tags;
-            }
+            "tags" => self.tags = crate::project::model::string_list(key, value)?,
             other => return Err(format!("unknown seed config '{other}': expected one of {}", Self::KEYS.join(", "))),
         }
         Ok(())
