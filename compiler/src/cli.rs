@@ -1,4 +1,4 @@
-//! The command line: `convlytics compile | run | sql | eval | taxonomy`.
+//! The command line: `convlytics compile | run | build | sql | eval | taxonomy | demo | ...`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -57,6 +57,35 @@ enum Command {
     /// Work with taxonomies: list a project's, or start one from labelled texts.
     #[command(subcommand)]
     Taxonomy(TaxonomyCommand),
+    /// Demo data for the default project.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DemoCommand {
+    /// Write a support inbox of N conversations in every channel and format the default project
+    /// reads, the CRM exports that go with it, and the ground truth (truth.csv, truth_pii.csv).
+    Generate(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// How many conversations.
+    #[arg(long, default_value_t = 10_000)]
+    conversations: u64,
+    /// The directory to write to (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// The random seed: the same seed and options give the same files.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// The last day of the window (YYYY-MM-DD); default today.
+    #[arg(long)]
+    end: Option<chrono::NaiveDate>,
+    /// How many days the window spans (at least 7).
+    #[arg(long, default_value_t = 90)]
+    days: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -393,6 +422,40 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 Some(path) => std::fs::write(&path, yaml).map_err(|e| Error::io(path, e)),
                 None => std::io::stdout().lock().write_all(yaml.as_bytes()).map_err(|e| Error::io("stdout", e)),
             }
+        }
+        Command::Demo(DemoCommand::Generate(args)) => {
+            let options = crate::demo::Options {
+                conversations: args.conversations,
+                out: args.out,
+                seed: args.seed,
+                end: args.end.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+                days: args.days,
+            };
+            let bar = indicatif::ProgressBar::new(options.conversations);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} conversations {per_sec}")
+                    .expect("valid template"),
+            );
+            let started = std::time::Instant::now();
+            let summary = crate::demo::generate(&options, |done| bar.set_position(done));
+            bar.finish_and_clear();
+            let s = summary?;
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "Wrote {} conversations ({} raw records, {:.1} MB; {} planted broken), {} accounts, {} orders, \
+                 {} refunds and {} churned accounts to {} in {seconds:.1} s ({:.0} conversations/s)",
+                s.conversations,
+                s.records,
+                s.bytes as f64 / 1e6,
+                s.malformed,
+                s.accounts,
+                s.orders,
+                s.refunds,
+                s.churned,
+                options.out.display(),
+                s.conversations as f64 / seconds.max(1e-9)
+            );
+            Ok(())
         }
         Command::Sql(args) => {
             let engine = sql_engine(&args).await?;

@@ -9,6 +9,7 @@ pub mod compile;
 pub mod dag;
 pub mod data_tests;
 pub mod dbt;
+pub mod demo;
 pub mod diagnostic;
 pub mod engine;
 pub mod error;

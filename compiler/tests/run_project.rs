@@ -210,6 +210,26 @@ async fn embedded_mart(dir: &Path, sql: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The default project in `dir` built on PostgreSQL into `schema`, from the raw interaction file
+/// `raw` and the CRM CSV files in `crm`, loaded into the database first.
+async fn build_on_postgres(dir: &Path, schema: &str, url: &str, raw: &Path, crm: &Path) -> Engine {
+    let project = Project::load(dir).expect("load");
+    let target =
+        Target { name: "pg".into(), schema: schema.into(), kind: TargetKind::Postgres { connection: url.to_owned() } };
+    let mut engine = Engine::open(&project, &target).await.expect("connect");
+    let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
+    load_raw_interactions(pg.client(), raw).await;
+    load_crm(pg.client(), crm).await;
+    run_models(&project, &target, &mut engine).await;
+    engine
+}
+
+/// The rows of `sql` on PostgreSQL, every column read as text.
+async fn pg_rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<String>> {
+    let rows = client.query(sql, &[]).await.expect(sql);
+    rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect()
+}
+
 #[tokio::test]
 async fn both_engines_build_the_same_marts() {
     let Some(url) = common::postgres_url("both_engines_build_the_same_marts") else { return };
@@ -239,28 +259,20 @@ async fn both_engines_build_the_same_marts() {
     assert_eq!(expected_signals.len(), 17, "{expected_signals:?}");
     assert!(expected_signals.iter().any(|r| r[1] != "unresolved"), "{expected_signals:?}");
 
-    let project = Project::load(project_dir.path()).expect("load");
-    let target = Target {
-        name: "pg".into(),
-        schema: "e2e_analytics".into(),
-        kind: TargetKind::Postgres { connection: url.clone() },
-    };
-    let mut engine = Engine::open(&project, &target).await.expect("connect");
+    let dir = project_dir.path();
+    let engine = build_on_postgres(
+        dir,
+        "e2e_analytics",
+        &url,
+        &dir.join("data/demo/raw_interactions.jsonl"),
+        &dir.join("seeds"),
+    )
+    .await;
     let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
-    load_raw_interactions(pg.client(), &project_dir.path().join("data/demo/raw_interactions.jsonl")).await;
-    load_crm(pg.client(), &project_dir.path().join("seeds")).await;
-    run_models(&project, &target, &mut engine).await;
-    let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
-    let rows = pg
-        .client()
-        .query("select channel, language, conversations::text from e2e_analytics.mart_language_mix order by channel, language", &[])
-        .await
-        .expect("query mart");
-    let actual: Vec<Vec<String>> = rows.iter().map(|r| (0..3).map(|i| r.get::<_, String>(i)).collect()).collect();
-    assert_eq!(actual, expected);
-    let rows =
-        pg.client().query(&IDENTITY_MAP.replace("analytics.", "e2e_analytics."), &[]).await.expect("identity_map");
-    let actual: Vec<Vec<String>> = rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
+    let mart =
+        "select channel, language, conversations::text from e2e_analytics.mart_language_mix order by channel, language";
+    assert_eq!(pg_rows(pg.client(), mart).await, expected);
+    let actual = pg_rows(pg.client(), &IDENTITY_MAP.replace("analytics.", "e2e_analytics.")).await;
     assert_eq!(actual, expected_identity_map);
     assert!(actual.iter().any(|r| r[2] == "ACC-1003" && r[4] == "phone"), "the caller is linked by phone: {actual:?}");
     for (sql, expected) in [
@@ -270,9 +282,7 @@ async fn both_engines_build_the_same_marts() {
         (INTENTS, &expected_intents),
         (SIGNALS, &expected_signals),
     ] {
-        let rows = pg.client().query(&sql.replace("analytics.", "e2e_analytics."), &[]).await.expect(sql);
-        let actual: Vec<Vec<String>> =
-            rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
+        let actual = pg_rows(pg.client(), &sql.replace("analytics.", "e2e_analytics.")).await;
         assert_eq!(&actual, expected, "{sql}");
     }
     let (ok, out, err) = cli::convlytics(project_dir.path(), &["source", "freshness", "--target-url", &url]);
@@ -291,9 +301,7 @@ async fn both_engines_build_the_same_marts() {
         ] {
             let sql =
                 sql.replace("analytics.", "dbt_analytics.").replace("conversations from", "conversations::text from");
-            let rows = pg.client().query(&sql, &[]).await.expect(&sql);
-            let actual: Vec<Vec<String>> =
-                rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect();
+            let actual = pg_rows(pg.client(), &sql).await;
             assert_eq!(&actual, expected, "dbt-core built a different {sql}");
         }
         pg.client().batch_execute("drop schema dbt_analytics cascade").await.expect("clean up dbt");
@@ -302,6 +310,147 @@ async fn both_engines_build_the_same_marts() {
         .batch_execute("drop schema e2e_analytics cascade; drop schema raw cascade; drop schema crm cascade")
         .await
         .expect("clean up");
+}
+
+/// The default project with `data_dir` and `crm_dir` pointing at a generated demo inbox of
+/// `conversations` conversations (`convlytics demo generate`, fixed seed and dates).
+fn generated_project(conversations: u32) -> tempfile::TempDir {
+    let project = default_project();
+    let (ok, out, err) = cli::convlytics(
+        project.path(),
+        &[
+            "demo",
+            "generate",
+            "--conversations",
+            &conversations.to_string(),
+            "--out",
+            "generated",
+            "--end",
+            "2026-11-25",
+            "--days",
+            "56",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    let config = project.path().join("dbt_project.yml");
+    let text = std::fs::read_to_string(&config).expect("dbt_project.yml");
+    let text =
+        text.replace("data_dir: data/demo", "data_dir: generated").replace("crm_dir: seeds", "crm_dir: generated");
+    std::fs::write(&config, text).expect("dbt_project.yml");
+    project
+}
+
+/// Every mart, each column as text that prints the same on both engines (rates to 4 decimals).
+const MARTS: &[&str] = &[
+    "select cast(day as varchar), channel, intent, cast(conversations as varchar),
+        cast(cast(round(share_of_day * 10000) as bigint) as varchar)
+     from analytics.mart_intent_daily order by 1, 2, 3",
+    "select cast(week as varchar), topic, cast(conversations as varchar), coalesce(cast(week_over_week as varchar), '-'),
+        coalesce(cast(cast(round(baseline_mean * 10000) as bigint) as varchar), '-'), cast(is_spike as varchar)
+     from analytics.mart_topic_trends order by 1, 2",
+    "select intent, queue, agent, cast(conversations as varchar), cast(solved as varchar), cast(escalated as varchar),
+        cast(handoffs as varchar), cast(abandoned as varchar), cast(unresolved as varchar),
+        cast(cast(round(avg_turns * 10000) as bigint) as varchar), cast(cast(round(repeat_contact_rate * 10000) as bigint) as varchar)
+     from analytics.mart_resolution order by 1, 2, 3",
+    "select intent, cast(week as varchar), cast(conversations as varchar), cast(customers as varchar), cast(repeat_contacts as varchar)
+     from analytics.mart_repeat_contacts order by 1, 2",
+    "select objection, cast(conversations as varchar), cast(solved as varchar), cast(converted as varchar)
+     from analytics.mart_preconversion_objections order by 1",
+    "select campaign_id, utm_campaign, cast(conversations as varchar), cast(customers as varchar),
+        cast(confused_conversations as varchar), cast(has_friction as varchar)
+     from analytics.mart_campaign_friction order by 1",
+    "select theme, cast(requests as varchar), cast(customers as varchar), cast(accounts as varchar),
+        cast(requests_last_30_days as varchar), taxonomy_version
+     from analytics.mart_feature_requests order by 1",
+    "select intent, topic, cast(negative_conversations as varchar), cast(customers as varchar),
+        cast(cast(round(churn_rate * 10000) as bigint) as varchar), cast(cast(round(refund_rate * 10000) as bigint) as varchar),
+        cast(cast(round(avg_sentiment_end * 10000) as bigint) as varchar)
+     from analytics.mart_negative_sentiment order by 1, 2",
+    "select agent, queue, check_name, cast(conversations as varchar), cast(passed as varchar)
+     from analytics.mart_agent_qa order by 1, 2, 3",
+];
+
+/// A generated inbox in every format, raw to marts on both engines: every mart the same.
+#[tokio::test]
+async fn both_engines_build_the_same_marts_from_a_generated_inbox() {
+    let Some(url) = common::postgres_url("both_engines_build_the_same_marts_from_a_generated_inbox") else { return };
+    let project_dir = generated_project(400);
+    let mut expected = Vec::new();
+    for sql in MARTS {
+        let rows = embedded_mart(project_dir.path(), sql).await;
+        assert!(!rows.is_empty(), "{sql}");
+        expected.push(rows);
+    }
+    let qa = expected.last().expect("mart_agent_qa");
+    assert!(qa.iter().any(|r| r[2] == "greeting") && qa.iter().any(|r| r[2] == "closing"), "{qa:?}");
+
+    let generated = project_dir.path().join("generated");
+    let engine = build_on_postgres(
+        project_dir.path(),
+        "generated_analytics",
+        &url,
+        &generated.join("raw_interactions.jsonl"),
+        &generated,
+    )
+    .await;
+    let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
+    for (sql, expected) in MARTS.iter().zip(&expected) {
+        let actual = pg_rows(pg.client(), &sql.replace("analytics.", "generated_analytics.")).await;
+        assert_eq!(&actual, expected, "{sql}");
+    }
+    pg.client()
+        .batch_execute("drop schema generated_analytics cascade; drop schema raw cascade; drop schema crm cascade")
+        .await
+        .expect("clean up");
+}
+
+/// How many rows the next incremental run of `conversation_intents` would label: its compiled
+/// SELECT (with `is_incremental()` true once the table exists), counted.
+fn to_label(project: &Path) -> String {
+    let (ok, out, err) = cli::convlytics(project, &["compile", "-s", "conversation_intents"]);
+    assert!(ok, "{out}{err}");
+    let compiled = project.join("target/compiled/convlytics/models/enriched/conversation_intents.sql");
+    let sql = std::fs::read_to_string(compiled).expect("compiled SQL");
+    let (ok, out, err) = cli::convlytics(
+        project,
+        &["sql", "--format", "csv", &format!("select count(*) as n from (\n{sql}\n) as pending")],
+    );
+    assert!(ok, "{out}{err}");
+    out.lines().nth(1).expect("a count").to_string()
+}
+
+/// The main job's flow through the CLI: generate, build (seeds, models, tests); then reprocessing:
+/// with nothing changed an incremental run labels no conversation, after a taxonomy change it
+/// labels every one again (the raw files untouched), and then none.
+#[test]
+fn cli_builds_a_generated_inbox_and_reprocesses_on_taxonomy_change() {
+    let project = generated_project(300);
+    let raw = project.path().join("generated/raw_interactions.jsonl");
+    let before = std::fs::read(&raw).expect("raw");
+    let (ok, out, err) = cli::convlytics(project.path(), &["build"]);
+    assert!(ok && out.contains("0 errors, 0 skipped"), "{out}{err}");
+    assert_eq!(to_label(project.path()), "0", "nothing new to label");
+    let taxonomy = project.path().join("models/taxonomies/support.yml");
+    let text = std::fs::read_to_string(&taxonomy).expect("taxonomy");
+    let changed =
+        text.replace("keywords: [app crashes, app freezes", "keywords: [app crashes, app keeps crashing, app freezes");
+    std::fs::write(&taxonomy, changed).expect("edit taxonomy");
+    let labelled: u32 = to_label(project.path()).parse().expect("a number");
+    assert!(labelled > 250, "a new taxonomy version labels every conversation again: {labelled}");
+    let (ok, out, err) = cli::convlytics(project.path(), &["run", "-s", "conversation_intents+"]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(to_label(project.path()), "0", "all labelled under the new version");
+    let (ok, out, err) = cli::convlytics(
+        project.path(),
+        &[
+            "sql",
+            "--format",
+            "csv",
+            "select count(distinct taxonomy_version) as versions from analytics.conversation_signals",
+        ],
+    );
+    assert!(ok && out.contains("versions\n1\n"), "signals follow the new version too: {out}{err}");
+    assert_eq!(std::fs::read(&raw).expect("raw"), before, "raw is never touched");
 }
 
 /// Runs the project unchanged under dbt-core (dbt-postgres) into schema `dbt_analytics` of the
@@ -366,7 +515,7 @@ async fn load_raw_interactions(client: &tokio_postgres::Client, file: &Path) {
 /// Creates schema `crm` in PostgreSQL with one text-column table per CSV file of `dir`.
 async fn load_crm(client: &tokio_postgres::Client, dir: &Path) {
     client.batch_execute("drop schema if exists crm cascade; create schema crm").await.expect("crm schema");
-    for table in ["crm_accounts", "orders", "campaigns"] {
+    for table in ["crm_accounts", "orders", "campaigns", "refunds", "churn"] {
         let mut csv = csv::Reader::from_path(dir.join(format!("{table}.csv"))).expect("seed file");
         let header: Vec<String> = csv.headers().expect("header").iter().map(|h| format!("{h} text")).collect();
         client.batch_execute(&format!("create table crm.{table} ({})", header.join(", "))).await.expect("create");

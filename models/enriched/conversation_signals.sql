@@ -1,11 +1,28 @@
--- One row per conversation: the customer's sentiment at the start and at the end and how it
--- moved, the customer's tones, how the conversation ended (with the turn and phrase that
--- decided it), a summary, the entities the customer mentioned, and effort (turns, customer
--- turns, duration, bot-to-agent handoffs). Every label carries its evidence.
-with ordered as (
-    select conversation_id, turn_index, role, text_redacted
-    from {{ ref('turns') }}
-    where not is_boilerplate
+-- One row per conversation: why it started (intent and topics), the customer's sentiment at the
+-- start and at the end and how it moved, the customer's tones, how the conversation ended (with
+-- the turn and phrase that decided it), a summary, the entities the customer mentioned, and
+-- effort (turns, customer turns, duration, bot-to-agent handoffs). Every label carries its
+-- evidence and the taxonomy version.
+--
+-- Incremental: a run enriches only conversations that are new, have new turns, or were enriched
+-- under another version of the taxonomy; `--full-refresh` enriches everything again.
+{{ config(materialized='incremental', unique_key='conversation_id') }}
+with scope as (
+    select c.conversation_id
+    from {{ ref('conversations') }} c
+{%- if is_incremental() %}
+    left join {{ this }} done
+      on done.conversation_id = c.conversation_id
+     and done.turn_count = c.turn_count
+     and done.taxonomy_version = taxonomy_version({{ taxonomy('support') }})
+    where done.conversation_id is null
+{%- endif %}
+),
+ordered as (
+    select t.conversation_id, t.turn_index, t.role, t.text_redacted
+    from {{ ref('turns') }} t
+    join scope on scope.conversation_id = t.conversation_id
+    where not t.is_boilerplate
 ),
 customer as (
     select
@@ -41,6 +58,10 @@ handoffs as (
 )
 select
     c.conversation_id,
+    i.intent,
+    i.intent_confidence,
+    i.intent_evidence,
+    i.topics,
     s.sentiment as sentiment_start,
     e.sentiment as sentiment_end,
     e.sentiment - s.sentiment as sentiment_change,
@@ -55,6 +76,8 @@ select
     coalesce(h.agent_handoffs, 0) as agent_handoffs,
     taxonomy_version({{ taxonomy('support') }}) as taxonomy_version
 from {{ ref('conversations') }} c
+join scope on scope.conversation_id = c.conversation_id
+left join {{ ref('conversation_intents') }} i on i.conversation_id = c.conversation_id
 left join customer s on s.conversation_id = c.conversation_id and s.from_start = 1
 left join customer e on e.conversation_id = c.conversation_id and e.from_end = 1
 left join customer_text t on t.conversation_id = c.conversation_id

@@ -1,7 +1,8 @@
 -- One row per turn, numbered within its conversation (an email thread's messages in date
--- order), with its role, language and PII-redacted text. Lines that agents, bots or the system
--- say word for word in many conversations (disclaimers, templated greetings) are removed; a turn
--- that was nothing else is kept, empty, and flagged as boilerplate.
+-- order), with its role, the language of customer turns, and PII-redacted text. Lines that
+-- agents, bots or the system say word for word in a large share of a source's conversations
+-- (disclaimers, footers) are removed; a turn that was nothing else is kept, empty, and flagged as
+-- boilerplate.
 with raw as (
     select source, source_id, payload, format
     from {{ ref('raw_interactions') }}
@@ -32,26 +33,34 @@ placed as (
     where i.quarantine_reason is null
 ),
 business_lines as (
-    select conversation_id, unnest(string_to_array(text, chr(10))) as line
+    select source, conversation_id, unnest(string_to_array(text, chr(10))) as line
     from placed
     where role in ('agent', 'bot', 'system')
 ),
+source_conversations as (
+    select source, count(distinct conversation_id) as conversations from placed group by source
+),
+-- Boilerplate: a line said word for word in at least var('boilerplate_min_conversations')
+-- conversations and in at least var('boilerplate_min_share') of its source's conversations
+-- (a disclaimer on every call, a footer on every email), not a canned reply some agents use.
 repeated as (
-    select trim(line) as line
-    from business_lines
-    where length(trim(line)) >= 20
-    group by trim(line)
-    having count(distinct conversation_id) >= {{ var('boilerplate_min_conversations') }}
+    select l.source, trim(l.line) as line
+    from business_lines l
+    join source_conversations s on s.source = l.source
+    where length(trim(l.line)) >= 20
+    group by l.source, trim(l.line), s.conversations
+    having count(distinct l.conversation_id) >= {{ var('boilerplate_min_conversations') }}
+       and count(distinct l.conversation_id) >= {{ var('boilerplate_min_share') }} * s.conversations
 ),
 boilerplate as (
-    select coalesce(string_agg(line, chr(10)), '') as lines from repeated
+    select source, string_agg(line, chr(10)) as lines from repeated group by source
 ),
 cleaned as (
     select
         p.*,
-        case when p.role = 'customer' then p.text else remove_lines(p.text, b.lines) end as clean_text
+        case when p.role = 'customer' then p.text else remove_lines(p.text, coalesce(b.lines, '')) end as clean_text
     from placed p
-    cross join boilerplate b
+    left join boilerplate b on b.source = p.source
 )
 select
     conversation_id,
@@ -62,7 +71,7 @@ select
     role,
     redact_pii(speaker, {{ pii_policy('support') }}) as speaker_redacted,
     redact_pii(clean_text, {{ pii_policy('support') }}) as text_redacted,
-    detect_language(clean_text) as language,
+    case when role = 'customer' then detect_language(clean_text) end as language,
     start_ms,
     end_ms,
     sent_at,

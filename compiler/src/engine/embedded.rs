@@ -72,6 +72,13 @@ impl EmbeddedEngine {
     pub fn new(warehouse: PathBuf) -> Self {
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config).enable_url_table();
+        // These two rules push a struct field access (`f['label']`) down into the projection
+        // that computes `f`, so `f = classify_intent_explain(...)` would run once per field read;
+        // every per-row function of the project (transcript_info, parse_transcript, the explain
+        // functions) returns such a struct.
+        for rule in ["extract_leaf_expressions", "push_down_leaf_projections"] {
+            let _ = ctx.remove_optimizer_rule(rule);
+        }
         crate::functions::register(&ctx);
         Self { ctx, warehouse }
     }
@@ -265,5 +272,22 @@ impl EmbeddedEngine {
             .map_err(|e| Error::datafusion(context, e.into()))?;
         let values = cast.as_any().downcast_ref::<datafusion::arrow::array::Float64Array>().expect("cast to Float64");
         Ok(values.is_valid(0).then(|| values.value(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reading several fields of a per-row function's struct computes the function once.
+    #[tokio::test]
+    async fn struct_fields_do_not_repeat_the_call() {
+        let engine = EmbeddedEngine::new(PathBuf::from("unused"));
+        let sql = "explain select f['a'] as a, f['b'] as b from \
+                   (select named_struct('a', sentiment(t), 'b', sentiment(t) > 0) as f from (values ('fine')) as v(t)) as u";
+        let batches = engine.context().sql(sql).await.expect("plan").collect().await.expect("explain");
+        let plan = datafusion::arrow::util::pretty::pretty_format_batches(&batches).expect("format").to_string();
+        let physical = plan.split("physical_plan").nth(1).expect("a physical plan");
+        assert_eq!(physical.matches("named_struct(").count(), 1, "{plan}");
     }
 }
