@@ -183,9 +183,13 @@ const SIGNALS: &str =
 const QUARANTINE: &str = "select source_id, format, reason from analytics.quarantine order by source_id";
 
 /// Compiles the project and builds every model and runs every data test on `engine`, as
-/// `convlytics build` does without the seeds (CRM data comes in as a source).
+/// `convlytics build` does without the seeds (CRM data comes in as a source); incremental models
+/// that exist are built incrementally.
 async fn run_models(project: &Project, target: &Target, engine: &mut Engine) {
-    let compiled = compile(project, target, &CompileOptions::default()).expect("compile");
+    let names: Vec<&str> = project.models.keys().map(String::as_str).collect();
+    let existing = engine.existing(&target.schema, &names).await.expect("existing relations");
+    let compiled =
+        compile(project, target, &CompileOptions { existing, ..CompileOptions::default() }).expect("compile");
     assert!(compiled.tests.len() >= 15, "the default project's data tests: {}", compiled.tests.len());
     engine.register_sources(&compiled).await.expect("sources");
     let nodes = convlytics::select::select(&compiled, &[], &[]).expect("select");
@@ -211,8 +215,9 @@ async fn embedded_mart(dir: &Path, sql: &str) -> Vec<Vec<String>> {
 }
 
 /// The default project in `dir` built on PostgreSQL into `schema`, from the raw interaction file
-/// `raw` and the CRM CSV files in `crm`, loaded into the database first.
-async fn build_on_postgres(dir: &Path, schema: &str, url: &str, raw: &Path, crm: &Path) -> Engine {
+/// `raw` and the CRM CSV files in `crm`, loaded into the database first; the project, its target
+/// and the connected engine, for further runs.
+async fn build_on_postgres(dir: &Path, schema: &str, url: &str, raw: &Path, crm: &Path) -> (Project, Target, Engine) {
     let project = Project::load(dir).expect("load");
     let target =
         Target { name: "pg".into(), schema: schema.into(), kind: TargetKind::Postgres { connection: url.to_owned() } };
@@ -221,7 +226,7 @@ async fn build_on_postgres(dir: &Path, schema: &str, url: &str, raw: &Path, crm:
     load_raw_interactions(pg.client(), raw).await;
     load_crm(pg.client(), crm).await;
     run_models(&project, &target, &mut engine).await;
-    engine
+    (project, target, engine)
 }
 
 /// The rows of `sql` on PostgreSQL, every column read as text.
@@ -260,7 +265,7 @@ async fn both_engines_build_the_same_marts() {
     assert!(expected_signals.iter().any(|r| r[1] != "unresolved"), "{expected_signals:?}");
 
     let dir = project_dir.path();
-    let engine = build_on_postgres(
+    let (_, _, engine) = build_on_postgres(
         dir,
         "e2e_analytics",
         &url,
@@ -385,7 +390,7 @@ async fn both_engines_build_the_same_marts_from_a_generated_inbox() {
     assert!(qa.iter().any(|r| r[2] == "greeting") && qa.iter().any(|r| r[2] == "closing"), "{qa:?}");
 
     let generated = project_dir.path().join("generated");
-    let engine = build_on_postgres(
+    let (project, target, mut engine) = build_on_postgres(
         project_dir.path(),
         "generated_analytics",
         &url,
@@ -393,11 +398,17 @@ async fn both_engines_build_the_same_marts_from_a_generated_inbox() {
         &generated,
     )
     .await;
-    let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
-    for (sql, expected) in MARTS.iter().zip(&expected) {
-        let actual = pg_rows(pg.client(), &sql.replace("analytics.", "generated_analytics.")).await;
-        assert_eq!(&actual, expected, "{sql}");
+    for run in ["first", "incremental"] {
+        if run == "incremental" {
+            run_models(&project, &target, &mut engine).await;
+        }
+        let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
+        for (sql, expected) in MARTS.iter().zip(&expected) {
+            let actual = pg_rows(pg.client(), &sql.replace("analytics.", "generated_analytics.")).await;
+            assert_eq!(&actual, expected, "{run} run: {sql}");
+        }
     }
+    let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
     pg.client()
         .batch_execute("drop schema generated_analytics cascade; drop schema raw cascade; drop schema crm cascade")
         .await
@@ -515,7 +526,7 @@ async fn load_raw_interactions(client: &tokio_postgres::Client, file: &Path) {
 /// Creates schema `crm` in PostgreSQL with one text-column table per CSV file of `dir`.
 async fn load_crm(client: &tokio_postgres::Client, dir: &Path) {
     client.batch_execute("drop schema if exists crm cascade; create schema crm").await.expect("crm schema");
-    for table in ["crm_accounts", "orders", "campaigns", "refunds", "churn"] {
+    for table in ["crm_accounts", "orders", "campaigns", "refunds", "churn", "agents"] {
         let mut csv = csv::Reader::from_path(dir.join(format!("{table}.csv"))).expect("seed file");
         let header: Vec<String> = csv.headers().expect("header").iter().map(|h| format!("{h} text")).collect();
         client.batch_execute(&format!("create table crm.{table} ({})", header.join(", "))).await.expect("create");

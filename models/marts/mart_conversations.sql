@@ -1,6 +1,15 @@
 -- One row per conversation with everything known about it: when, where, who handled it, which
 -- customer and account, why it started, how it went and how it ended. The fact table BI tools
--- slice, and what the other marts are built from.
+-- slice, and what the other marts are built from. Agents are named as the roster (crm agents)
+-- names them, whatever name or platform id the payload gave.
+with agent_aliases as (
+    select trim(alias) as alias, min(name) as name, min(team) as team
+    from (
+        select name, team, unnest(string_to_array(aliases, '|')) as alias
+        from {{ source('crm', 'agents') }}
+    ) a
+    group by trim(alias)
+)
 select
     c.conversation_id,
     c.started_at,
@@ -9,8 +18,8 @@ select
     c.source,
     c.channel,
     c.language,
-    coalesce(c.queue, 'unassigned') as queue,
-    coalesce(c.agent, 'unassigned') as agent,
+    coalesce(c.queue, a.team, 'unassigned') as queue,
+    coalesce(a.name, c.agent, 'unassigned') as agent,
     c.campaign,
     m.campaign_id,
     m.customer_key,
@@ -35,3 +44,4 @@ from {{ ref('conversations') }} c
 left join {{ ref('conversation_signals') }} s on s.conversation_id = c.conversation_id
 left join {{ ref('identity_map') }} m on m.conversation_id = c.conversation_id
 left join {{ ref('repeat_contacts') }} r on r.conversation_id = c.conversation_id
+left join agent_aliases a on a.alias = c.agent

@@ -1,7 +1,7 @@
 //! `convlytics demo generate`: a support inbox at any scale, with its ground truth.
 //!
 //! Writes what the default project reads (`raw_interactions.jsonl` and the CRM exports
-//! `crm_accounts.csv`, `orders.csv`, `refunds.csv`, `churn.csv`, `campaigns.csv`) and what it
+//! `crm_accounts.csv`, `orders.csv`, `refunds.csv`, `churn.csv`, `agents.csv`, `campaigns.csv`) and what it
 //! should find (`truth.csv`, one row per conversation, and `truth_pii.csv`, every planted PII
 //! value). The same seed gives the same files; conversations are generated in parallel.
 
@@ -242,8 +242,8 @@ fn write_truth(truth: &mut CsvOut, pii: &mut CsvOut, c: &Conversation) -> Result
     Ok(())
 }
 
-/// The CRM exports: accounts (including shoppers who converted), orders, refunds, churn and
-/// campaigns.
+/// The CRM exports: accounts (including shoppers who converted), orders, refunds, churn, the
+/// support team's roster and campaigns.
 fn write_crm(
     out: &Path,
     accounts: &[world::Person],
@@ -307,6 +307,13 @@ fn write_crm(
     w.write(&["account_id", "churned_at", "reason"])?;
     for (account, (at, reason)) in &churn {
         w.write(&[account.as_str(), &at.date_naive().to_string(), reason])?;
+    }
+    w.flush()?;
+    let mut w = csv_writer(out, "agents.csv")?;
+    w.write(&["agent_id", "name", "team", "aliases"])?;
+    for (i, (name, team, _)) in phrases::AGENTS.iter().enumerate() {
+        let (id, first) = (format!("AG-{:02}", i + 1), name.split(' ').next().unwrap_or(name));
+        w.write(&[id.as_str(), name, team, &format!("{name}|{first}")])?;
     }
     w.flush()?;
     let mut w = csv_writer(out, "campaigns.csv")?;
