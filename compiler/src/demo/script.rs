@@ -179,8 +179,8 @@ impl Slots<'_> {
     }
 }
 
-/// Which intent a story is about, weighted, with delivery problems three times as common in
-/// the spike week.
+/// Which intent a story is about, weighted, with delivery problems four times as common in the
+/// spike week.
 fn intent(rng: &mut Rng, spike: bool) -> &'static Intent {
     let weight = |i: &Intent| if spike && i.name == "delivery_status" { i.weight * 4 } else { i.weight };
     let total: u32 = INTENTS.iter().map(weight).sum();
@@ -212,7 +212,7 @@ fn channel(rng: &mut Rng, intent: &str) -> (&'static str, &'static str, &'static
 }
 
 /// Generates story `n`: one conversation, or two when the customer comes back about the same
-/// problem. `conversation` numbers them (it is the source id's number).
+/// problem; `n` (and `n + 1` for the second) is the number in their source ids.
 pub(super) fn story(world: &World, rng: &mut Rng, n: u64) -> Vec<Conversation> {
     let day = rng.i64(0..world.days);
     let spike = (world.spike_day()..world.spike_day() + 7).contains(&day);

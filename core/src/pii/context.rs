@@ -129,8 +129,11 @@ pub(super) fn adjust<'a>(text: &'a str, policy: &'a CompiledPolicy, spans: &mut 
             }
         }
         let Some(words) = words else { continue };
-        let found = |list: &'a [String]| list.iter().map(String::as_str).find(|w| contains_word(&window, w));
-        match (found(&words.raising), found(&words.lowering)) {
+        let found =
+            |list: &'a [String], window: &str| list.iter().map(String::as_str).find(|w| contains_word(window, w));
+        // A lowering word counts in the span's own sentence only: "my invoice. Call me at
+        // 415 555 2671" is a phone number; "invoice 4155552671" is not.
+        match (found(&words.raising, &window), found(&words.lowering, same_sentence(&window))) {
             (_, Some(_)) => span.score = (span.score - PENALTY).max(0.0),
             (Some(word), None) if span.score < 1.0 => {
                 span.score = (span.score + BOOST).min(1.0);
@@ -160,6 +163,23 @@ fn fill_window(text: &str, span: &Span<'_>, window: &mut String) {
     window.push_str(&text[span.end..to].to_lowercase());
 }
 
+/// The part of a context window (before `\u{1}` after) in the span's own sentence: from the
+/// last sentence end before it to the first one after it.
+fn same_sentence(window: &str) -> &str {
+    let Some(mid) = window.find('\u{1}') else { return window };
+    let ends = |text: &str| -> Vec<usize> {
+        text.char_indices()
+            .filter(|&(i, c)| {
+                c == '\n' || (matches!(c, '.' | '?' | '!') && text[i + 1..].starts_with(char::is_whitespace))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let from = ends(&window[..mid]).last().map_or(0, |i| i + 1);
+    let to = ends(&window[mid..]).first().map_or(window.len(), |i| mid + i);
+    &window[from..to]
+}
+
 /// Whether `word` occurs in `haystack` as a whole word.
 pub(super) fn contains_word(haystack: &str, word: &str) -> bool {
     haystack.match_indices(word).any(|(i, _)| is_whole_word(haystack, i, i + word.len()))
@@ -185,6 +205,24 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].entity, found[0].method, found[0].evidence), ("ORDER_ID", Method::Context, "order"));
         assert!(super::super::detect("A123456", &policy).is_empty());
+    }
+
+    #[test]
+    fn lowering_words_count_in_the_span_sentence_only() {
+        let policy = CompiledPolicy::from_json(r#"{"default_region": "US"}"#).unwrap();
+        let phones =
+            |text: &str| super::super::detect(text, &policy).iter().filter(|s| s.entity == "PHONE_NUMBER").count();
+        assert_eq!(phones("I need a corrected invoice. You can reach me at (617) 788-0426."), 1);
+        assert_eq!(phones("Can I add it to my order? Call me on 617-788-0426"), 1);
+        assert_eq!(phones("Invoice 6177880426 is wrong"), 0);
+        assert_eq!(phones("my order number 4155552671 has not arrived"), 0);
+    }
+
+    #[test]
+    fn sentences_of_a_window() {
+        assert_eq!(same_sentence("my invoice. call me at \u{1} . thanks"), " call me at \u{1} ");
+        assert_eq!(same_sentence("order \u{1} ref"), "order \u{1} ref");
+        assert_eq!(same_sentence("paid $10.50 for order \u{1} today!\nbye"), "paid $10.50 for order \u{1} today");
     }
 
     #[test]
