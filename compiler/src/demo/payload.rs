@@ -68,7 +68,9 @@ pub(super) fn records(c: &Conversation, rng: &mut Rng) -> Vec<Value> {
 fn break_payload(record: &mut Value) {
     let payload = record["payload"].as_str().unwrap_or_default();
     let broken = match record["format"].as_str() {
-        Some("intercom" | "zendesk" | "json" | "jsonl") => payload[..payload.len() / 2].to_string(),
+        Some("intercom" | "zendesk" | "json" | "jsonl") => {
+            payload[..payload.floor_char_boundary(payload.len() / 2)].to_string()
+        }
         _ => String::new(),
     };
     record["payload"] = Value::String(broken);
@@ -292,4 +294,21 @@ fn bot_jsonl(c: &Conversation) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_payloads_are_cut_between_characters() {
+        // Half of its 18 bytes falls inside the first "é".
+        let mut record = json!({"format": "json", "payload": "{\"tt\": \"éééé\"}"});
+        break_payload(&mut record);
+        let cut = record["payload"].as_str().expect("text");
+        assert!(!cut.is_empty() && serde_json::from_str::<Value>(cut).is_err(), "{cut}");
+        let mut record = json!({"format": "vtt", "payload": "WEBVTT"});
+        break_payload(&mut record);
+        assert_eq!(record["payload"], "");
+    }
 }
