@@ -18,42 +18,28 @@ with scope as (
     where done.conversation_id is null
 {%- endif %}
 ),
+-- One pass over the turns and one aggregate per conversation: every list the functions read.
 ordered as (
-    select t.conversation_id, t.turn_index, t.role, t.text_redacted
+    select
+        t.conversation_id,
+        t.turn_index,
+        t.role,
+        t.text_redacted,
+        case when t.role = 'customer' then sentiment(t.text_redacted) end as sentiment,
+        lag(t.role) over (partition by t.conversation_id order by t.turn_index) as previous_role
     from {{ ref('turns') }} t
     join scope on scope.conversation_id = t.conversation_id
     where not t.is_boilerplate
-),
-customer as (
-    select
-        conversation_id,
-        turn_index,
-        sentiment(text_redacted) as sentiment,
-        row_number() over (partition by conversation_id order by turn_index) as from_start,
-        row_number() over (partition by conversation_id order by turn_index desc) as from_end
-    from ordered
-    where role = 'customer'
-),
-customer_text as (
-    select conversation_id, string_agg(text_redacted, chr(10) order by turn_index) as text
-    from ordered
-    where role = 'customer'
-    group by conversation_id
 ),
 turn_lists as (
     select
         conversation_id,
         array_agg(role order by turn_index) as roles,
-        array_agg(text_redacted order by turn_index) as texts
+        array_agg(text_redacted order by turn_index) as texts,
+        array_agg(sentiment order by turn_index) filter (where role = 'customer') as sentiments,
+        string_agg(case when role = 'customer' then text_redacted end, chr(10) order by turn_index) as customer_text,
+        sum(case when role = 'agent' and previous_role = 'bot' then 1 else 0 end) as agent_handoffs
     from ordered
-    group by conversation_id
-),
-handoffs as (
-    select conversation_id, sum(case when role = 'agent' and previous_role = 'bot' then 1 else 0 end) as agent_handoffs
-    from (
-        select conversation_id, role, lag(role) over (partition by conversation_id order by turn_index) as previous_role
-        from ordered
-    ) t
     group by conversation_id
 )
 select
@@ -62,24 +48,20 @@ select
     i.intent_confidence,
     i.intent_evidence,
     i.topics,
-    s.sentiment as sentiment_start,
-    e.sentiment as sentiment_end,
-    e.sentiment - s.sentiment as sentiment_change,
-    tones(t.text) as customer_tones,
+    l.sentiments[1] as sentiment_start,
+    l.sentiments[cast(cardinality(l.sentiments) as integer)] as sentiment_end,
+    l.sentiments[cast(cardinality(l.sentiments) as integer)] - l.sentiments[1] as sentiment_change,
+    tones(l.customer_text) as customer_tones,
     resolution_status(l.roles, l.texts, {{ taxonomy('support') }}) as resolution,
     resolution_explain(l.roles, l.texts, {{ taxonomy('support') }}) as resolution_evidence,
     summarize_turns(l.roles, l.texts) as summary,
-    extract_entities(t.text, {{ taxonomy('support') }}) as entities,
+    extract_entities(l.customer_text, {{ taxonomy('support') }}) as entities,
     c.turn_count,
     c.customer_turns,
     c.duration_ms,
-    coalesce(h.agent_handoffs, 0) as agent_handoffs,
+    coalesce(l.agent_handoffs, 0) as agent_handoffs,
     taxonomy_version({{ taxonomy('support') }}) as taxonomy_version
 from {{ ref('conversations') }} c
 join scope on scope.conversation_id = c.conversation_id
 left join {{ ref('conversation_intents') }} i on i.conversation_id = c.conversation_id
-left join customer s on s.conversation_id = c.conversation_id and s.from_start = 1
-left join customer e on e.conversation_id = c.conversation_id and e.from_end = 1
-left join customer_text t on t.conversation_id = c.conversation_id
 left join turn_lists l on l.conversation_id = c.conversation_id
-left join handoffs h on h.conversation_id = c.conversation_id
