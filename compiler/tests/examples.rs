@@ -3,8 +3,9 @@
 
 mod cli;
 mod common;
+mod dbt;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn example(name: &str) -> tempfile::TempDir {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name);
@@ -46,25 +47,9 @@ fn dbt_postgres_example_runs_under_dbt_core() {
     let Some(url) = common::postgres_url("dbt_postgres_example_runs_under_dbt_core") else { return };
     let Some(dbt) = common::required("CONVLYTICS_TEST_DBT", "dbt_postgres_example_runs_under_dbt_core") else { return };
     let project = example("dbt_postgres");
-    let config: tokio_postgres::Config = url.parse().expect("a PostgreSQL URL");
-    let host = match config.get_hosts().first() {
-        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
-        _ => "127.0.0.1".into(),
-    };
-    let out = std::process::Command::new(PathBuf::from(&dbt))
-        .args(["build", "--profiles-dir", "."])
-        .current_dir(project.path())
-        .env("PGHOST", host)
-        .env("PGPORT", config.get_ports().first().copied().unwrap_or(5432).to_string())
-        .env("PGUSER", config.get_user().unwrap_or("postgres"))
-        .env("PGPASSWORD", config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default())
-        .env("PGDATABASE", config.get_dbname().unwrap_or("postgres"))
-        .env("HELPDESK_SCHEMA", "example_helpdesk")
-        .env_remove("DBT_PROFILES_DIR")
-        .output()
-        .expect("run dbt");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && text.contains("PASS=12"), "dbt build failed:\n{text}");
+    let mut env = dbt::libpq_env(&url);
+    env.push(("HELPDESK_SCHEMA", "example_helpdesk".into()));
+    dbt::run(&dbt, project.path(), &["build", "--profiles-dir", "."], &env, "PASS=12");
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {

@@ -4,6 +4,7 @@
 
 mod cli;
 mod common;
+mod dbt;
 
 use std::path::Path;
 
@@ -467,29 +468,18 @@ fn cli_builds_a_generated_inbox_and_reprocesses_on_taxonomy_change() {
 /// Runs the project unchanged under dbt-core (dbt-postgres) into schema `dbt_analytics` of the
 /// database at `url`, with `convlytics` on the search path: `dbt run`, then `dbt test`.
 fn run_dbt(dbt: &Path, project: &Path, url: &str) {
-    let config: tokio_postgres::Config = url.parse().expect("a PostgreSQL URL");
-    let host = match config.get_hosts().first() {
-        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
-        _ => "127.0.0.1".into(),
-    };
     let profiles = tempfile::tempdir().expect("tempdir");
-    let profile = format!(
-        "convlytics:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: {host}\n      port: {}\n      user: {}\n      password: \"{}\"\n      dbname: {}\n      schema: dbt_analytics\n      threads: 1\n      search_path: \"dbt_analytics,convlytics,public\"\n",
-        config.get_ports().first().copied().unwrap_or(5432),
-        config.get_user().unwrap_or("postgres"),
-        config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
-        config.get_dbname().unwrap_or("postgres"),
-    );
+    let profile = "convlytics:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: \"{{ env_var('PGHOST') }}\"\n      port: \"{{ env_var('PGPORT') | int }}\"\n      user: \"{{ env_var('PGUSER') }}\"\n      password: \"{{ env_var('PGPASSWORD') }}\"\n      dbname: \"{{ env_var('PGDATABASE') }}\"\n      schema: dbt_analytics\n      threads: 1\n      search_path: \"dbt_analytics,convlytics,public\"\n";
     std::fs::write(profiles.path().join("profiles.yml"), profile).expect("profiles.yml");
+    let dir = profiles.path().to_str().expect("a UTF-8 path");
     for command in ["run", "test"] {
-        let out = std::process::Command::new(dbt)
-            .args([command, "--profiles-dir"])
-            .arg(profiles.path())
-            .current_dir(project)
-            .output()
-            .expect("run dbt");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success() && text.contains("Completed successfully"), "dbt {command} failed:\n{text}");
+        dbt::run(
+            &dbt.to_string_lossy(),
+            project,
+            &[command, "--profiles-dir", dir],
+            &dbt::libpq_env(url),
+            "Completed successfully",
+        );
     }
 }
 

@@ -126,7 +126,7 @@ pub fn generate(options: &Options, progress: impl Fn(u64) + Sync) -> Result<Summ
     let chunks = options.conversations.div_ceil(CHUNK);
     let parallel = (rayon::current_num_threads() as u64 * 4).max(1);
     for batch in (0..chunks).step_by(parallel as usize) {
-        let generated: Vec<(Vec<u8>, Vec<Conversation>)> = (batch..(batch + parallel).min(chunks))
+        let generated: Vec<(Vec<u8>, u64, Vec<Conversation>)> = (batch..(batch + parallel).min(chunks))
             .into_par_iter()
             .map(|chunk| {
                 let quota = CHUNK.min(options.conversations - chunk * CHUNK);
@@ -139,20 +139,21 @@ pub fn generate(options: &Options, progress: impl Fn(u64) + Sync) -> Result<Summ
                     story += 1;
                 }
                 conversations.truncate(quota as usize);
-                let mut lines = Vec::new();
+                let (mut lines, mut records) = (Vec::new(), 0);
                 for c in &conversations {
                     for record in payload::records(c, &mut rng) {
                         serde_json::to_writer(&mut lines, &record).expect("JSON to memory");
                         lines.push(b'\n');
+                        records += 1;
                     }
                 }
-                (lines, conversations)
+                (lines, records, conversations)
             })
             .collect();
-        for (lines, conversations) in generated {
+        for (lines, records, conversations) in generated {
             raw.write_all(&lines).map_err(|e| Error::io(&raw_path, e))?;
             summary.bytes += lines.len() as u64;
-            summary.records += lines.iter().filter(|b| **b == b'\n').count() as u64;
+            summary.records += records;
             for c in conversations {
                 write_truth(&mut truth, &mut pii, &c)?;
                 summary.conversations += 1;

@@ -592,3 +592,38 @@ fn events(rng: &mut Rng, s: &Start, truth: &Truth, slots: &Slots) -> (Vec<Event>
     }
     (events, None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every phrase's `{slot}`s are ones `Slots::fill` knows (it panics on any other).
+    #[test]
+    fn every_phrase_fills() {
+        let mut rng = Rng::with_seed(1);
+        let start = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
+        let person = world::person(&mut rng, "P-1".into(), None, start);
+        let slots = Slots {
+            person: &person,
+            agent: "Dana Cruz",
+            order: "ORD-100001".into(),
+            product: "blender",
+            amount: "$10.00".into(),
+            plan: "yearly plan",
+            competitor: "Acme",
+            feature: "dark mode",
+            campaign: "Spring sale",
+            team: "Orders",
+            days: 3,
+        };
+        let lists = [GREETINGS, PHONE_GREETINGS, PHONE_BARE, ESCALATIONS, CONFUSION, CLOSINGS, THANKS, UNSOLVED];
+        let intents = INTENTS.iter().flat_map(|i| [i.openings, i.details, i.fixes, i.questions]);
+        let objections = OBJECTIONS.iter().map(|(_, phrases)| *phrases);
+        let foreign: Vec<&str> = FOREIGN.iter().flat_map(|(_, _, opening, thanks)| [*opening, *thanks]).collect();
+        let phrases = lists.into_iter().chain(intents).chain(objections).flatten().chain(&foreign);
+        for phrase in phrases {
+            let filled = slots.fill(&mut rng, phrase);
+            assert!(!filled.contains(['{', '}']), "{phrase} -> {filled}");
+        }
+    }
+}
