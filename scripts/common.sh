@@ -60,8 +60,9 @@ ensure_apt() {
 # cargo-pgrx at the version the extension pins, then its one-time init against the system PG.
 ensure_pgrx() {
     if ! cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
+        # A debug build: cargo-pgrx only drives builds, and this halves its compile time.
         step "installing cargo-pgrx $PGRX_VERSION (once; several minutes)"
-        cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
+        cargo install cargo-pgrx --version "$PGRX_VERSION" --locked --debug
     fi
     local config="${PGRX_HOME:-$HOME/.pgrx}/config.toml"
     if ! grep -q "^pg$PG_VERSION = \"$PG_CONFIG\"" "$config" 2>/dev/null; then
@@ -82,6 +83,16 @@ ensure_dbt() {
         "$venv/bin/pip" install -q "${DBT_PACKAGES[@]}"
     fi
     export CONVLYTICS_TEST_DBT="$venv/bin/dbt"
+}
+
+# Builds pg_convlytics and installs it into the system PostgreSQL: the library, the control
+# file and this version's script (cargo pgrx), and the scripts of earlier versions and the
+# upgrades between them (pg_convlytics/sql), so `CREATE EXTENSION pg_convlytics VERSION '0.1.0'`
+# and `ALTER EXTENSION pg_convlytics UPDATE` work.
+install_extension() {
+    step "installing pg_convlytics into the system PostgreSQL $PG_VERSION"
+    (cd "$ROOT/pg_convlytics" && cargo pgrx install --pg-config "$PG_CONFIG")
+    as_root install -m 644 "$ROOT"/pg_convlytics/sql/*.sql "$("$PG_CONFIG" --sharedir)/extension/"
 }
 
 # A free TCP port on the loopback interface.

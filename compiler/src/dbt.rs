@@ -8,10 +8,11 @@
 
 use std::fmt::Write;
 
+use convlytics_core::catalog::EXPLAIN_COLUMNS;
+
 use crate::data_tests::{taxonomy_labels_sql, Labels};
-use crate::functions::{Transcript, EXPLAIN_COLUMNS};
 use crate::project::Project;
-use crate::render::{explain_call, per_row_sql, transcripts_call, DEFAULT_COLUMNS};
+use crate::render::{explain_call, per_row_sql, transcripts_call, Transcript, DEFAULT_COLUMNS};
 
 /// The macro file for `project`.
 pub fn macros(project: &Project) -> String {
@@ -78,7 +79,7 @@ pub fn macros(project: &Project) -> String {
         let _ = write!(
             out,
             "\n{{% macro {}(relation, payload='{}', format='{}', settings=none) -%}}\n{sql}\n{{%- endmacro %}}\n",
-            kind.relation_function(),
+            kind.jinja_name(),
             DEFAULT_COLUMNS.0,
             DEFAULT_COLUMNS.1
         );
@@ -87,7 +88,7 @@ pub fn macros(project: &Project) -> String {
         true,
         "{{ relation }}",
         &explain_call(&quoted("text"), "{{ taxonomy }}"),
-        EXPLAIN_COLUMNS.iter().copied(),
+        EXPLAIN_COLUMNS.iter().map(|c| c.name),
         false,
     );
     let _ = write!(

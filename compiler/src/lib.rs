@@ -15,7 +15,6 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod freshness;
-pub mod functions;
 pub mod manifest;
 pub mod project;
 pub mod query;

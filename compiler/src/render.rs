@@ -12,9 +12,10 @@ use std::sync::{Arc, Mutex};
 use minijinja::value::{Kwargs, Object, Rest};
 use minijinja::{Environment, ErrorKind, State, UndefinedBehavior, Value};
 
+use convlytics_core::catalog::{self, Function, EXPLAIN_COLUMNS};
+
 use crate::compile::CompileOptions;
 use crate::error::{Error, Result};
-use crate::functions::{Transcript, EXPLAIN_COLUMNS};
 use crate::project::profiles::{Target, TargetKind};
 use crate::project::{Materialization, Model, ModelConfig, Project};
 
@@ -190,7 +191,7 @@ impl<'p> Renderer<'p> {
             Ok(sql)
         });
         for kind in [Transcript::Turns, Transcript::Info] {
-            env.add_function(kind.relation_function(), move |relation: Value, kwargs: Kwargs| {
+            env.add_function(kind.jinja_name(), move |relation: Value, kwargs: Kwargs| {
                 let sql = transcripts_sql(kind, postgres, &relation.to_string(), &kwargs)?;
                 kwargs.assert_all_used()?;
                 Ok(sql)
@@ -399,6 +400,39 @@ pub fn env_var(name: String, default: Option<String>) -> Result<String, minijinj
     }
 }
 
+/// The Jinja functions that apply a transcript function to every row of a relation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transcript {
+    /// `parse_transcripts(relation, ...)`: `parse_transcript`'s turns, one row per turn.
+    Turns,
+    /// `transcript_infos(relation, ...)`: `transcript_info`'s row per row of the relation.
+    Info,
+}
+
+impl Transcript {
+    /// The SQL function it calls.
+    pub(crate) fn function(self) -> &'static Function {
+        let name = match self {
+            Transcript::Turns => "parse_transcript",
+            Transcript::Info => "transcript_info",
+        };
+        catalog::function(name).unwrap_or_else(|| panic!("{name} is in the catalogue"))
+    }
+
+    /// The Jinja function's name.
+    pub(crate) fn jinja_name(self) -> &'static str {
+        match self {
+            Transcript::Turns => "parse_transcripts",
+            Transcript::Info => "transcript_infos",
+        }
+    }
+
+    /// The SQL function's output columns.
+    pub(crate) fn columns(self) -> impl Iterator<Item = &'static str> {
+        self.function().columns().iter().map(|c| c.name)
+    }
+}
+
 /// The default payload and format columns of `parse_transcripts` / `transcript_infos`, and the
 /// default text column of `explain_intents`.
 pub(crate) const DEFAULT_COLUMNS: (&str, &str, &str) = ("payload", "format", "text");
@@ -426,7 +460,7 @@ fn transcripts_sql(
 /// The call `parse_transcripts` / `transcript_infos` makes on each row `__r`; `settings` is
 /// empty or `, <settings>`.
 pub(crate) fn transcripts_call(kind: Transcript, payload: &str, format: &str, settings: &str) -> String {
-    format!("{}(__r.{payload}, __r.{format}{settings})", kind.name())
+    format!("{}(__r.{payload}, __r.{format}{settings})", kind.function().name)
 }
 
 /// The call `explain_intents` makes on each row `__r`.
@@ -445,7 +479,7 @@ fn explain_intents_sql(postgres: bool, relation: &str, kwargs: &Kwargs) -> Resul
         )
     })?;
     let call = explain_call(&text, &taxonomy);
-    Ok(per_row_sql(postgres, relation, &call, EXPLAIN_COLUMNS.iter().copied(), false))
+    Ok(per_row_sql(postgres, relation, &call, EXPLAIN_COLUMNS.iter().map(|c| c.name), false))
 }
 
 /// A subquery with every column of `relation` (aliased `__r` in `call`) followed by the

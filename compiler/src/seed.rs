@@ -25,7 +25,9 @@ impl SeedData {
     pub fn read(root: &Path, seed: &Seed) -> Result<Self> {
         let path = root.join(&seed.path);
         let input = |message: String| Error::Input { path: path.clone(), message };
-        let mut reader = csv::Reader::from_path(&path).map_err(|e| input(e.to_string()))?;
+        // Quoted values may span lines; a UTF-8 byte-order mark is skipped.
+        let mut reader =
+            csv::ReaderBuilder::new().delimiter(seed.delimiter).from_path(&path).map_err(|e| input(e.to_string()))?;
         let columns: Vec<String> =
             reader.headers().map_err(|e| input(e.to_string()))?.iter().map(str::to_owned).collect();
         let mut rows = Vec::new();
@@ -95,6 +97,30 @@ fn is_timestamp(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_values_across_lines_a_bom_and_another_delimiter() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("tickets.csv"), "\u{feff}id;body\n1;\"Hi\nit's \"\"broken\"\"\"\n2;fine\n")
+            .unwrap();
+        let mut seed = Seed {
+            name: "tickets".into(),
+            path: "tickets.csv".into(),
+            column_types: Default::default(),
+            tags: Vec::new(),
+            enabled: true,
+            delimiter: b',',
+            description: None,
+            columns: Vec::new(),
+        };
+        seed.set("delimiter", &serde_yaml::Value::from(";")).unwrap();
+        let data = SeedData::read(dir.path(), &seed).unwrap();
+        assert_eq!(data.columns, ["id", "body"]);
+        assert_eq!(data.rows, [["1", "Hi\nit's \"broken\""], ["2", "fine"]]);
+        assert_eq!(data.types, ["bigint", "varchar"]);
+        let bad = seed.set("delimiter", &serde_yaml::Value::from(";;")).unwrap_err();
+        assert!(bad.contains("one ASCII character"), "{bad}");
+    }
 
     #[test]
     fn types_are_the_narrowest_that_fit_every_value() {

@@ -2,11 +2,14 @@
 //! DataFusion (always) and on PostgreSQL with pg_convlytics (when `CONVLYTICS_TEST_PG_URL` names a
 //! database; required when `CONVLYTICS_REQUIRE_PG=1`). Both engines must print the same rows.
 //!
-//! Values print the same way on both: SQL NULL as `NULL`, the empty string as `(empty)`, other
-//! values as the engine's text form. Each file runs in a fresh session (DataFusion) or a fresh
+//! Values print the same way on both: SQL NULL as `NULL`, the empty string as `(empty)`, JSON
+//! objects and arrays compactly with their keys sorted (PostgreSQL's `jsonb` keeps no key order),
+//! other values as the engine's text form. Records marked `onlyif model` need the embedding model
+//! and run when it is there (always under `scripts/test.sh`). Each file runs in a fresh session (DataFusion) or a fresh
 //! schema (PostgreSQL), so files cannot see each other's tables.
 
 mod common;
+mod json;
 
 use std::path::PathBuf;
 
@@ -31,7 +34,7 @@ fn cell(value: Option<&str>) -> String {
     match value {
         None => "NULL".into(),
         Some("") => "(empty)".into(),
-        Some(v) => v.into(),
+        Some(v) => json::canonical(v).unwrap_or_else(|| v.into()),
     }
 }
 
@@ -170,6 +173,7 @@ async fn slt_on_datafusion() {
     if std::env::var_os(PII_TEST_KEY.0).is_none() {
         std::env::set_var(PII_TEST_KEY.0, PII_TEST_KEY.1);
     }
+    let model = convlytics_core::embed::available_for_test("slt_on_datafusion: the `onlyif model` records");
     let mut failures = Vec::new();
     for file in slt_files() {
         let mut runner = Runner::new(|| async {
@@ -177,6 +181,9 @@ async fn slt_on_datafusion() {
             Ok(DataFusionDb { engine: EmbeddedEngine::new(warehouse) })
         });
         runner.add_label("datafusion");
+        if model {
+            runner.add_label("model");
+        }
         if let Err(e) = runner.run_file_async(&file).await {
             failures.push(format!("{}: {e}", file.display()));
         }
@@ -187,6 +194,7 @@ async fn slt_on_datafusion() {
 #[tokio::test]
 async fn slt_on_postgres() {
     let Some(url) = common::postgres_url("slt_on_postgres") else { return };
+    let model = convlytics_core::embed::available_for_test("slt_on_postgres: the `onlyif model` records");
     let mut failures = Vec::new();
     for file in slt_files() {
         let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -197,6 +205,9 @@ async fn slt_on_postgres() {
             async move { PostgresDb::connect(&url, &schema).await }
         });
         runner.add_label("postgres");
+        if model {
+            runner.add_label("model");
+        }
         if let Err(e) = runner.run_file_async(&file).await {
             failures.push(format!("{}: {e}", file.display()));
         }

@@ -14,6 +14,9 @@ fn example(name: &str) -> tempfile::TempDir {
 
 #[test]
 fn support_inbox_builds_and_labels_its_conversations() {
+    if !convlytics_core::embed::available_for_test("support_inbox_builds_and_labels_its_conversations") {
+        return;
+    }
     let project = example("support_inbox");
     let (ok, out, err) = cli::convlytics(project.path(), &["build"]);
     assert!(ok, "{out}{err}");

@@ -54,9 +54,11 @@ fn rules(classifier: &Classifier, texts: &[String]) -> Result<()> {
         let batch: Vec<Option<&str>> = part.iter().map(|t| Some(*t)).collect();
         let explained = classifier.explain(&batch)?;
         if explained.iter().flatten().any(|e| e.method == "semantic") {
-            return Err(convlytics_core::Error::Taxonomy(
-                "the rules benchmark needs a taxonomy without examples or descriptions".into(),
-            ));
+            return Err(convlytics_core::Error::Taxonomy(convlytics_core::taxonomy::TaxonomyError {
+                line: 0,
+                column: 0,
+                message: "the rules benchmark needs a taxonomy without examples or descriptions".into(),
+            }));
         }
         Ok(explained.iter().flatten().filter(|e| e.method == "rule").count())
     };

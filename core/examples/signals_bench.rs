@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use convlytics_core::taxonomy::Registry;
 use convlytics_core::{entities, resolution, sentiment, summarize};
 
 /// A function over one text, returning something to keep the work from being optimized away.
@@ -50,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let per_text: [PerText; 4] = [
         ("sentiment", |t| sentiment::sentiment(t).to_bits() as usize),
         ("tones", |t| sentiment::tones_text(t).len()),
-        ("extract_entities", |t| entities::extract_entities_text(t, None).map_or(0, |s| s.len())),
+        ("extract_entities", |t| entities::extract_entities_text(&Registry::new(), t, None).map_or(0, |s| s.len())),
         ("summarize", |t| summarize::summarize(t, 2).len()),
     ];
     for (name, f) in per_text {
@@ -62,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let per_conversation: [PerConversation; 2] = [
-        ("resolution_status", |r, t| resolution::status_text(r, t, None).map_or(0, |s| s.len())),
+        ("resolution_status", |r, t| resolution::status_text(&Registry::new(), r, t, None).map_or(0, |s| s.len())),
         ("summarize_turns", |r, t| summarize::summarize_turns(r, t, 2).map_or(0, |s| s.len())),
     ];
     for (name, f) in per_conversation {

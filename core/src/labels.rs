@@ -20,18 +20,23 @@ pub struct LabelledText {
 /// Reads a CSV with a header holding `text` and `label` columns (others are ignored).
 pub fn read_labels(reader: impl Read) -> Result<Vec<LabelledText>> {
     let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-    let headers = csv.headers().map_err(|e| Error::Labels(e.to_string()))?.clone();
+    let headers =
+        csv.headers().map_err(|e| Error::InputFile { what: "labels", line: Some(1), problem: e.to_string() })?.clone();
     for needed in ["text", "label"] {
         if !headers.iter().any(|h| h == needed) {
-            return Err(Error::Labels(format!(
-                "no `{needed}` column (the header is: {}); expected `text,label`",
-                headers.iter().collect::<Vec<_>>().join(",")
-            )));
+            return Err(Error::InputFile {
+                what: "labels",
+                line: Some(1),
+                problem: format!(
+                    "no `{needed}` column (the header is: {}); expected `text,label`",
+                    headers.iter().collect::<Vec<_>>().join(",")
+                ),
+            });
         }
     }
     csv.deserialize()
         .enumerate()
-        .map(|(i, row)| row.map_err(|e| Error::Labels(format!("row {}: {e}", i + 2))))
+        .map(|(i, row)| row.map_err(|e| Error::InputFile { what: "labels", line: Some(i + 2), problem: e.to_string() }))
         .collect()
 }
 

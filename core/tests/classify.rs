@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use convlytics_core::classify::{self, Classifier, Explanation};
+use convlytics_core::taxonomy::Registry;
 use convlytics_core::{embed, taxonomy};
 use proptest::prelude::*;
 
@@ -33,6 +34,9 @@ fn report(text: &str, e: &Explanation, topics: &[String]) -> String {
 
 #[test]
 fn explanations() {
+    if !embed::available_for_test("explanations") {
+        return;
+    }
     let classifier = support();
     insta::glob!("inputs/classify/*.txt", |path| {
         let text = std::fs::read_to_string(path).expect("fixture");
@@ -53,6 +57,9 @@ fn taxonomy_errors() {
 
 #[test]
 fn a_batch_gives_what_single_texts_give() {
+    if !embed::available_for_test("a_batch_gives_what_single_texts_give") {
+        return;
+    }
     let classifier = support();
     let texts = ["where is my parcel", "refund please", "", "what is love"];
     let batch: Vec<Option<&str>> = texts.iter().map(|t| Some(*t)).chain([None]).collect();
@@ -66,6 +73,9 @@ fn a_batch_gives_what_single_texts_give() {
 
 #[test]
 fn huge_text_is_classified() {
+    if !embed::available_for_test("huge_text_is_classified") {
+        return;
+    }
     let classifier = support();
     let text = "my parcel has not arrived and nobody answers. ".repeat(200_000);
     let e = classifier.explain(&[Some(&text)]).expect("explains").remove(0).expect("a text");
@@ -74,7 +84,7 @@ fn huge_text_is_classified() {
 
 fn rules_only() -> Arc<Classifier> {
     let text = "{name: rules, intents: [{name: refund, keywords: [refund, money back], exclusions: [no refund]}, {name: login, patterns: ['(?i)\\b2fa\\b']}], topics: [{name: app, keywords: [the app]}]}";
-    classify::classifier_from_text(text).expect("compiles")
+    classify::resolve(&Registry::new(), text).expect("compiles")
 }
 
 proptest! {

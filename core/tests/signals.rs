@@ -1,6 +1,7 @@
 //! Every signal of realistic support conversations written for the project
 //! (`tests/inputs/signals/*.txt`, one `role: text` line per turn), snapshot with insta.
 
+use convlytics_core::taxonomy::Registry;
 use convlytics_core::{entities, resolution, sentiment, summarize};
 use proptest::prelude::*;
 
@@ -31,7 +32,7 @@ fn signals_of_conversations() {
             "summary": summarize::summarize_turns(&roles, &texts, 2).expect("summary"),
             "summary_of_customer_text": summarize::summarize(&all_customer, 1),
             "entities": serde_json::from_str::<serde_json::Value>(
-                &entities::extract_entities_text(&all_customer, Some(TAXONOMY)).expect("entities")
+                &entities::extract_entities_text(&Registry::new(), &all_customer, Some(TAXONOMY)).expect("entities")
             ).expect("json"),
         });
         insta::assert_snapshot!(serde_json::to_string_pretty(&report).expect("json"));
@@ -102,7 +103,7 @@ proptest! {
                 prop_assert!((0.0..=1.0).contains(&v));
             }
             let found: Vec<serde_json::Value> =
-                serde_json::from_str(&entities::extract_entities_text(&text, None).unwrap()).unwrap();
+                serde_json::from_str(&entities::extract_entities_text(&Registry::new(), &text, None).unwrap()).unwrap();
             let chars: Vec<char> = text.chars().collect();
             for e in found {
                 let (start, end) = (e["start"].as_u64().unwrap() as usize, e["end"].as_u64().unwrap() as usize);
@@ -124,7 +125,7 @@ fn a_huge_text_is_handled() {
     let text = "My order still hasn't arrived after 3 weeks, I paid $40. ".repeat(90_000);
     assert!(sentiment::sentiment(&text) < 0.0);
     assert!(sentiment::tones(&text).frustration > 0.5);
-    assert!(entities::extract_entities_text(&text, None).unwrap().len() > 1_000_000);
+    assert!(entities::extract_entities_text(&Registry::new(), &text, None).unwrap().len() > 1_000_000);
     assert!(!summarize::summarize(&text, 2).is_empty());
     assert_eq!(resolution::resolve(&["customer"], &[text.as_str()]).unwrap().status, "unresolved");
 }

@@ -3,9 +3,14 @@
 //! `taxonomy_version` and the batch form `classify_intents` take a registered taxonomy's name
 //! or a taxonomy's YAML. The logic is `convlytics_core::classify`'s.
 //!
-//! They read `convlytics.taxonomies`, so they are STABLE. A backend compiles each taxonomy
-//! version once; the embedding model loads once per backend, on first use, from
-//! `convlytics.model_dir` with `convlytics.onnx_threads` threads.
+//! They read `convlytics.taxonomies`, so they are STABLE. A backend is one session: it keeps its
+//! own registry of the taxonomies it has read by name, and compiles each taxonomy version once;
+//! the embedding model loads once per backend, on first use, from `convlytics.model_dir` with
+//! `convlytics.onnx_threads` threads.
+//!
+//! `classify_intent_explain`'s `evidence` column is `jsonb` since 0.2.0; its entry point is a new
+//! symbol (`classify_intent_explain_json`), so a database still on 0.1.0's definition never reads
+//! a `jsonb` column as text.
 
 use std::cell::RefCell;
 use std::ffi::CString;
@@ -13,9 +18,21 @@ use std::sync::{Arc, Once};
 
 use convlytics_core::classify::{self, Classifier, Explanation};
 use convlytics_core::embed::{self, ModelConfig};
-use convlytics_core::taxonomy;
+use convlytics_core::taxonomy::{self, Registry};
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::prelude::*;
+
+use crate::error::{check, raise};
+use crate::jsonb;
+
+/// The taxonomies this backend has read by name.
+static SESSION: Registry = Registry::new();
+
+/// This backend's taxonomy registry (kept in step with `convlytics.taxonomies` by
+/// [`sync_registered`]).
+pub(crate) fn session() -> &'static Registry {
+    &SESSION
+}
 
 static MODEL_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ONNX_THREADS: GucSetting<i32> = GucSetting::<i32>::new(1);
@@ -66,6 +83,7 @@ fn checked_this_statement(name: &str) -> bool {
     }
     // SAFETY: plain reads of the backend's statement start time and command counter, on the
     // backend's own thread.
+    #[allow(unsafe_code)] // reads of backend globals through pgrx's bindings
     let now = unsafe { (pg_sys::GetCurrentStatementStartTimestamp(), pg_sys::GetCurrentCommandId(false)) };
     CHECKED.with_borrow_mut(|checked| match checked.iter_mut().find(|(n, _)| n == name) {
         Some((_, at)) if *at == now => true,
@@ -92,8 +110,8 @@ fn resolve(function: &str, taxonomy: &str) -> Arc<Classifier> {
         embed::configure(config);
     });
     sync_registered(function, taxonomy);
-    let classifier = classify::resolve(taxonomy).unwrap_or_else(|e| error!("{function}: {e}"));
-    if let Some(notice) = classify::rules_only_notice(&classifier) {
+    let classifier = check(function, classify::resolve(&SESSION, taxonomy));
+    if let Some(notice) = classify::rules_only_notice(&SESSION, &classifier) {
         warning!("{notice}");
     }
     classifier
@@ -102,7 +120,7 @@ fn resolve(function: &str, taxonomy: &str) -> Arc<Classifier> {
 /// When `taxonomy` is a name, makes this backend's registry hold the version stored in
 /// `convlytics.taxonomies` (read once per statement and name).
 pub(crate) fn sync_registered(function: &str, taxonomy: &str) {
-    if classify::is_name(taxonomy) && !checked_this_statement(taxonomy) {
+    if taxonomy::is_name(taxonomy) && !checked_this_statement(taxonomy) {
         let stored: Result<(Option<String>, Option<String>), _> = Spi::connect(|client| {
             let found = client.select(
                 "select version, definition from convlytics.taxonomies where name = $1",
@@ -116,10 +134,10 @@ pub(crate) fn sync_registered(function: &str, taxonomy: &str) {
         });
         match stored {
             Ok((Some(version), Some(definition))) => {
-                if classify::registered_version(taxonomy).is_none_or(|v| v != version) {
+                if SESSION.version_of(taxonomy).is_none_or(|v| v != version) {
                     let parsed = taxonomy::parse_one(&definition)
                         .unwrap_or_else(|e| error!("{function}: taxonomy '{taxonomy}' in convlytics.taxonomies: {e}"));
-                    classify::register(parsed);
+                    SESSION.register(parsed);
                 }
             }
             Ok(_) => {}
@@ -129,7 +147,15 @@ pub(crate) fn sync_registered(function: &str, taxonomy: &str) {
 }
 
 fn explain(function: &str, texts: &[Option<&str>], taxonomy: &str) -> Vec<Option<Explanation>> {
-    resolve(function, taxonomy).explain(texts).unwrap_or_else(|e| error!("{function}: {e}"))
+    check(function, resolve(function, taxonomy).explain(texts))
+}
+
+/// The explained intent of one text.
+pub(crate) fn explain_one(function: &str, text: &str, taxonomy: &str) -> Explanation {
+    match explain(function, &[Some(text)], taxonomy).into_iter().next().flatten() {
+        Some(e) => e,
+        None => error!("{function}: no explanation for a text"),
+    }
 }
 
 /// Validates the taxonomies of a YAML document (one taxonomy, a list, or a property file's
@@ -137,7 +163,7 @@ fn explain(function: &str, texts: &[Option<&str>], taxonomy: &str) -> Vec<Option
 /// that name. Returns each name with its version.
 #[pg_extern(volatile, parallel_unsafe, strict)]
 fn register_taxonomy(definition: &str) -> TableIterator<'static, (name!(name, String), name!(version, String))> {
-    let parsed = taxonomy::parse(definition).unwrap_or_else(|e| error!("register_taxonomy: {e}"));
+    let parsed = taxonomy::parse(definition).unwrap_or_else(|e| raise("register_taxonomy", e.into()));
     let mut out = Vec::new();
     for t in parsed {
         let version = t.version();
@@ -149,7 +175,7 @@ fn register_taxonomy(definition: &str) -> TableIterator<'static, (name!(name, St
         )
         .unwrap_or_else(|e| error!("register_taxonomy: {e}"));
         out.push((t.name.clone(), version));
-        classify::register(t);
+        SESSION.register(t);
     }
     TableIterator::new(out)
 }
@@ -157,8 +183,8 @@ fn register_taxonomy(definition: &str) -> TableIterator<'static, (name!(name, St
 /// The intent of `text` under `taxonomy`, or `unknown` below its threshold.
 #[pg_extern(stable, parallel_safe, strict)]
 fn classify_intent(text: &str, taxonomy: &str) -> String {
-    let mut out = explain("classify_intent", &[Some(text)], taxonomy);
-    out.remove(0).map(|e| e.label).unwrap_or_default()
+    let out = explain("classify_intent", &[Some(text)], taxonomy);
+    out.into_iter().next().flatten().map(|e| e.label).unwrap_or_default()
 }
 
 /// The intents of `texts` in one call: the texts the rules do not decide go through the model
@@ -171,9 +197,10 @@ fn classify_intents(texts: Vec<Option<String>>, taxonomy: &str) -> Vec<Option<St
 
 /// One row: the intent, its confidence, the runner-up and its confidence, how it was decided
 /// (`rule`, `semantic`, `none`), the evidence as a JSON array, and the taxonomy's version.
+// pgrx reads the output column names from the name!() tuple, so it must be written inline.
 #[allow(clippy::type_complexity)]
-#[pg_extern(stable, parallel_safe, strict)]
-fn classify_intent_explain(
+#[pg_extern(stable, parallel_safe, strict, name = "classify_intent_explain")]
+fn classify_intent_explain_json(
     text: &str,
     taxonomy: &str,
 ) -> TableIterator<
@@ -184,12 +211,13 @@ fn classify_intent_explain(
         name!(runner_up, Option<String>),
         name!(runner_up_confidence, Option<f64>),
         name!(method, String),
-        name!(evidence, String),
+        name!(evidence, pgrx::JsonB),
         name!(taxonomy_version, String),
     ),
 > {
-    let e = explain("classify_intent_explain", &[Some(text)], taxonomy).remove(0).expect("a text is explained");
-    let evidence = e.evidence_json();
+    const NAME: &str = "classify_intent_explain";
+    let e = explain_one(NAME, text, taxonomy);
+    let evidence = jsonb(NAME, e.evidence_json());
     TableIterator::once((
         e.label,
         e.confidence,
@@ -205,13 +233,12 @@ fn classify_intent_explain(
 #[pg_extern(stable, parallel_safe, strict)]
 fn tag_topics(text: &str, taxonomy: &str) -> Vec<String> {
     let classifier = resolve("tag_topics", taxonomy);
-    let mut out = classifier.topics(&[Some(text)]).unwrap_or_else(|e| error!("tag_topics: {e}"));
-    out.remove(0).unwrap_or_default()
+    check("tag_topics", classifier.topics(&[Some(text)])).into_iter().next().flatten().unwrap_or_default()
 }
 
 /// The version (content hash) of `taxonomy`, without compiling it.
 #[pg_extern(stable, parallel_safe, strict)]
 fn taxonomy_version(taxonomy: &str) -> String {
     sync_registered("taxonomy_version", taxonomy);
-    classify::version(taxonomy).unwrap_or_else(|e| error!("taxonomy_version: {e}"))
+    check("taxonomy_version", SESSION.version(taxonomy))
 }

@@ -1,7 +1,9 @@
-//! `convlytics.stitch_identity(query, settings)`: the same table function as on DataFusion.
+//! The identity functions: `conversation_id(source, source_id)`, `normalize_identifier(kind,
+//! value [, region])`, and `stitch_identity(query [, settings])`, the same table function as on
+//! DataFusion.
 //!
-//! The query runs through SPI in the caller's transaction and privileges; every column is read
-//! as its text form, so any column types work.
+//! `stitch_identity`'s query runs through SPI in the caller's transaction and privileges; every
+//! column is read as its text form, so any column types work.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -9,6 +11,30 @@ use std::time::Duration;
 
 use convlytics_core::identity::{stitch_until, QueryRecords, RecordSet, Settings, Stitched};
 use pgrx::prelude::*;
+
+use crate::error::{check, raise};
+
+/// The canonical UUIDv5 of a conversation from its source system and that system's id.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn conversation_id(source: &str, source_id: &str) -> pgrx::Uuid {
+    pgrx::Uuid::from_bytes(*convlytics_core::conversation_id(source, source_id).as_bytes())
+}
+
+/// The canonical form of an email, phone number (E.164), id or name; NULL when invalid.
+#[pg_extern(immutable, parallel_safe, strict, name = "normalize_identifier")]
+fn normalize_identifier(kind: &str, value: &str) -> Option<String> {
+    normalize(kind, value, None)
+}
+
+/// As `normalize_identifier(kind, value)`, reading national phone numbers in `region`.
+#[pg_extern(immutable, parallel_safe, strict, name = "normalize_identifier")]
+fn normalize_identifier_in_region(kind: &str, value: &str, region: &str) -> Option<String> {
+    normalize(kind, value, Some(region))
+}
+
+fn normalize(kind: &str, value: &str, region: Option<&str>) -> Option<String> {
+    check("normalize_identifier", convlytics_core::identity::normalize_identifier_text(kind, value, region))
+}
 
 /// record_id, cluster_key, linked_to, rule, match_weight, match_probability.
 type Row = (String, String, Option<String>, Option<String>, Option<f64>, Option<f64>);
@@ -18,7 +44,7 @@ type Row = (String, String, Option<String>, Option<String>, Option<f64>, Option<
 // pgrx reads the output column names from the name!() tuple, so it must be written inline.
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_unsafe, strict)]
-pub fn stitch_identity(
+fn stitch_identity(
     query: &str,
     settings: default!(&str, "''"),
 ) -> TableIterator<
@@ -32,8 +58,8 @@ pub fn stitch_identity(
         name!(match_probability, Option<f64>),
     ),
 > {
-    let settings = Settings::from_json(settings).unwrap_or_else(|e| error!("stitch_identity: {e}"));
-    let records = read(query.trim().trim_end_matches(';')).unwrap_or_else(|e| error!("stitch_identity: {e}"));
+    let settings = check(NAME, Settings::from_json(settings));
+    let records = read(query.trim().trim_end_matches(';'));
     let (records, stitched) = stitch_interruptibly(records, settings);
     let stats = &stitched.stats;
     if stats.oversized_groups > 0 {
@@ -67,6 +93,7 @@ fn stitch_interruptibly(records: RecordSet, settings: Settings) -> (RecordSet, S
     });
     while !worker.is_finished() {
         // SAFETY: plain reads of the sig_atomic_t flags PostgreSQL's signal handlers set.
+        #[allow(unsafe_code)] // reads of the signal flags PostgreSQL's handlers set
         let pending = unsafe {
             std::ptr::addr_of!(pg_sys::QueryCancelPending).read_volatile() != 0
                 || std::ptr::addr_of!(pg_sys::ProcDiePending).read_volatile() != 0
@@ -76,11 +103,11 @@ fn stitch_interruptibly(records: RecordSet, settings: Settings) -> (RecordSet, S
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    let (records, stitched) = worker.join().unwrap_or_else(|_| error!("stitch_identity: the computation panicked"));
+    let (records, stitched) = worker.join().unwrap_or_else(|_| error!("{NAME}: the computation panicked"));
     check_for_interrupts!();
     match stitched {
         Ok(stitched) => (records, stitched),
-        Err(e) => error!("stitch_identity: {e}"),
+        Err(e) => raise(NAME, e),
     }
 }
 
@@ -88,25 +115,27 @@ fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The query's rows as records, every column cast to text.
-fn read(query: &str) -> Result<RecordSet, String> {
+/// The query's rows as records, every column cast to text. A bad query is PostgreSQL's own
+/// error; records that cannot be stitched are raised with their SQLSTATE.
+fn read(query: &str) -> RecordSet {
+    let spi = |e: pgrx::spi::SpiError| -> ! { error!("{NAME}: {e}") };
     Spi::connect(|client| {
-        let probe =
-            client.select(&format!("select * from ({query}) q limit 0"), None, &[]).map_err(|e| e.to_string())?;
-        let count = probe.columns().map_err(|e| e.to_string())?;
-        let names =
-            (1..=count).map(|i| probe.column_name(i)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
-        let mut records = QueryRecords::new(&names).map_err(|e| e.to_string())?;
+        let probe = client.select(&format!("select * from ({query}) q limit 0"), None, &[]).unwrap_or_else(|e| spi(e));
+        let count = probe.columns().unwrap_or_else(|e| spi(e));
+        let names = (1..=count).map(|i| probe.column_name(i)).collect::<Result<Vec<_>, _>>().unwrap_or_else(|e| spi(e));
+        let mut records = check(NAME, QueryRecords::new(&names));
         let columns: Vec<String> = names.iter().map(|n| format!("q.{}::text", quote_ident(n))).collect();
         let table = client
             .select(&format!("select {} from ({query}) q", columns.join(", ")), None, &[])
-            .map_err(|e| e.to_string())?;
+            .unwrap_or_else(|e| spi(e));
         for row in table {
             let values =
-                (1..=count).map(|i| row.get::<String>(i)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+                (1..=count).map(|i| row.get::<String>(i)).collect::<Result<Vec<_>, _>>().unwrap_or_else(|e| spi(e));
             let values: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
-            records.push(&values).map_err(|e| e.to_string())?;
+            check(NAME, records.push(&values));
         }
-        Ok(records.finish())
+        records.finish()
     })
 }
+
+const NAME: &str = "stitch_identity";

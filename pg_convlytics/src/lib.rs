@@ -1,11 +1,25 @@
 //! `pg_convlytics`: the convlytics conversation functions as SQL functions in schema `convlytics`.
 //!
 //! Adapters only: every function converts PostgreSQL types to Rust ones, calls
-//! `convlytics-core`, and converts back. No language logic lives here.
+//! `convlytics-core`, and converts back. No language logic lives here. What each function is
+//! (name, arguments, result, volatility) is `convlytics_core::catalog`'s; pgrx needs it written
+//! in each `#[pg_extern]`, and a test on a live server checks `pg_proc` against the catalogue.
+//! The file per capability is the same as in `datafusion_convlytics`.
 
 use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode;
 
 ::pgrx::pg_module_magic!(name, version);
+
+mod catalog;
+mod classify;
+mod compat;
+mod error;
+mod identity;
+mod language;
+mod pii;
+mod signals;
+mod transcript;
 
 /// Declares the extension's settings (`convlytics.model_dir`, `convlytics.onnx_threads`).
 #[pg_guard]
@@ -13,87 +27,85 @@ pub extern "C-unwind" fn _PG_init() {
     classify::define_settings();
 }
 
-/// The canonical UUIDv5 of a conversation from its source system and that system's id.
-#[pg_extern(immutable, parallel_safe, strict)]
-fn conversation_id(source: &str, source_id: &str) -> pgrx::Uuid {
-    pgrx::Uuid::from_bytes(*convlytics_core::conversation_id(source, source_id).as_bytes())
+/// A JSON result (core writes it as text) as `jsonb`.
+pub(crate) fn jsonb(function: &str, json: String) -> pgrx::JsonB {
+    match serde_json::from_str(&json) {
+        Ok(value) => pgrx::JsonB(value),
+        Err(e) => {
+            ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("{function}: invalid JSON result: {e}"));
+        }
+    }
 }
-
-/// The ISO 639-1 code of the text's language, or NULL when unsure.
-#[pg_extern(immutable, parallel_safe, strict)]
-fn detect_language(text: &str) -> Option<String> {
-    convlytics_core::detect_language(text)
-}
-
-/// The canonical form of an email, phone number (E.164), id or name; NULL when invalid.
-#[pg_extern(immutable, parallel_safe, strict, name = "normalize_identifier")]
-fn normalize_identifier(kind: &str, value: &str) -> Option<String> {
-    normalize(kind, value, None)
-}
-
-/// As `normalize_identifier(kind, value)`, reading national phone numbers in `region`.
-#[pg_extern(immutable, parallel_safe, strict, name = "normalize_identifier")]
-fn normalize_identifier_in_region(kind: &str, value: &str, region: &str) -> Option<String> {
-    normalize(kind, value, Some(region))
-}
-
-fn normalize(kind: &str, value: &str, region: Option<&str>) -> Option<String> {
-    convlytics_core::identity::normalize_identifier_text(kind, value, region).unwrap_or_else(|e| error!("{e}"))
-}
-
-mod classify;
-mod identity;
-mod pii;
-mod signals;
-mod transcript;
-pub use identity::stitch_identity;
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
 mod tests {
     use pgrx::prelude::*;
 
-    /// The volatility, parallel safety and strictness that the design promises for every function.
+    use std::collections::BTreeSet;
+
+    use convlytics_core::catalog;
+
+    /// One callable form as PostgreSQL has it: name, arguments, result, volatility, parallel
+    /// safety, strictness.
+    type Form = (String, String, String, String, bool, bool);
+
+    /// Every function in schema convlytics, as `pg_proc` has it, equals the catalogue: the same
+    /// names and forms (a DEFAULT argument counts as an optional one), argument names and
+    /// types, results and output columns, volatility, parallel safety and strictness. A
+    /// function the catalogue does not list, or one declared with other flags, fails this.
     #[pg_test]
-    fn functions_are_immutable_parallel_safe_and_strict() {
-        let wrong = Spi::get_one::<i64>(
-            "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-             where n.nspname = 'convlytics'
-               and p.proname in ('conversation_id', 'detect_language', 'normalize_identifier', 'remove_lines')
-               and (p.provolatile <> 'i' or p.proparallel <> 's' or not p.proisstrict)",
+    fn functions_match_the_catalogue() {
+        let mut installed: BTreeSet<Form> = BTreeSet::new();
+        Spi::connect(|client| {
+            let rows = client.select(
+                "select p.proname::text, pg_get_function_identity_arguments(p.oid), p.pronargdefaults::int4,
+                        lower(pg_get_function_result(p.oid)),
+                        case p.provolatile when 'i' then 'immutable' when 's' then 'stable' else 'volatile' end,
+                        p.proparallel = 's', p.proisstrict
+                 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                 where n.nspname = 'convlytics'",
+                None,
+                &[],
+            )?;
+            for row in rows {
+                let name: String = row.get(1)?.unwrap_or_default();
+                let arguments: String = row.get(2)?.unwrap_or_default();
+                let defaults = row.get::<i32>(3)?.unwrap_or_default() as usize;
+                let returns: String = row.get(4)?.unwrap_or_default();
+                let volatility: String = row.get(5)?.unwrap_or_default();
+                let (parallel, strict) =
+                    (row.get::<bool>(6)?.unwrap_or_default(), row.get::<bool>(7)?.unwrap_or_default());
+                let args: Vec<&str> = if arguments.is_empty() { Vec::new() } else { arguments.split(", ").collect() };
+                for n in args.len() - defaults..=args.len() {
+                    let form = args[..n].join(", ");
+                    installed.insert((name.clone(), form, returns.clone(), volatility.clone(), parallel, strict));
+                }
+            }
+            Ok::<_, pgrx::spi::SpiError>(())
+        })
+        .expect("pg_proc");
+        let expected: BTreeSet<Form> = catalog::rows()
+            .into_iter()
+            .map(|r| (r.name.to_owned(), r.arguments, r.returns, r.volatility.to_owned(), r.parallel_safe, r.strict))
+            .collect();
+        let missing: Vec<&Form> = expected.difference(&installed).collect();
+        let unlisted: Vec<&Form> = installed.difference(&expected).collect();
+        assert!(
+            missing.is_empty() && unlisted.is_empty(),
+            "in the catalogue only: {missing:#?}\ninstalled only: {unlisted:#?}"
         );
-        assert_eq!(wrong, Ok(Some(0)));
-        let found = Spi::get_one::<i64>(
-            "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-             where n.nspname = 'convlytics' and p.proname in ('conversation_id', 'detect_language', 'normalize_identifier', 'remove_lines')",
-        );
-        assert_eq!(found, Ok(Some(5)));
     }
 
-    /// detect_pii depends only on its arguments; redact_pii may read the hash key from the
-    /// server's environment, so it is stable. Both are parallel safe and strict.
+    /// JSON results are jsonb and can be queried as such.
     #[pg_test]
-    fn pii_functions_volatility() {
-        let flags = Spi::get_one::<String>(
-            "select string_agg(p.proname || ':' || p.provolatile::text || p.proparallel::text || p.proisstrict::text, ' '
-                               order by p.proname, p.pronargs)
-             from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-             where n.nspname = 'convlytics' and p.proname in ('detect_pii', 'redact_pii')",
+    fn json_results_are_jsonb() {
+        let frustration = Spi::get_one::<String>(
+            "select convlytics.tones('This is the THIRD time!! I need it fixed today, it is urgent.')->>'frustration'",
         );
-        assert_eq!(flags, Ok(Some("detect_pii:istrue detect_pii:istrue redact_pii:sstrue redact_pii:sstrue".into())));
-    }
-
-    /// The transcript functions depend only on their arguments: immutable, parallel safe and
-    /// strict, and set-returning.
-    #[pg_test]
-    fn transcript_functions_volatility() {
-        let flags = Spi::get_one::<String>(
-            "select string_agg(p.proname || ':' || p.provolatile::text || p.proparallel::text || p.proisstrict::text
-                               || p.proretset::text, ' ' order by p.proname)
-             from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-             where n.nspname = 'convlytics' and p.proname in ('parse_transcript', 'transcript_info')",
-        );
-        assert_eq!(flags, Ok(Some("parse_transcript:istruetrue transcript_info:istruetrue".into())));
+        assert_eq!(frustration, Ok(Some("0.84".into())));
+        let first = Spi::get_one::<String>("select convlytics.detect_pii('mail jane@example.com')->0->>'type'");
+        assert_eq!(first, Ok(Some("EMAIL_ADDRESS".into())));
     }
 
     /// Bad transcript settings are an ERROR the session survives; an unreadable payload is a
@@ -114,17 +126,6 @@ mod tests {
         Spi::get_one::<String>("select convlytics.redact_pii('hi', '{\"threshold\": 2}')").ok();
     }
 
-    /// stitch_identity runs a query through SPI: volatile and kept out of parallel workers.
-    #[pg_test]
-    fn stitch_identity_is_volatile_and_parallel_unsafe() {
-        let flags = Spi::get_one::<String>(
-            "select p.provolatile::text || p.proparallel::text || p.proretset::text from pg_proc p
-             join pg_namespace n on n.oid = p.pronamespace
-             where n.nspname = 'convlytics' and p.proname = 'stitch_identity'",
-        );
-        assert_eq!(flags, Ok(Some("vutrue".into())));
-    }
-
     /// Oversized blocks are reported in a NOTICE, and the query still answers.
     #[pg_test]
     fn oversized_blocks_still_answer() {
@@ -134,26 +135,6 @@ mod tests {
                '{\"max_block_size\": 3}')",
         );
         assert_eq!(clusters, Ok(Some(5)));
-    }
-
-    /// The taxonomy functions read convlytics.taxonomies: stable, parallel safe and strict.
-    /// Registering writes it: volatile.
-    #[pg_test]
-    fn taxonomy_functions_volatility() {
-        let flags = Spi::get_one::<String>(
-            "select string_agg(p.proname || ':' || p.provolatile::text || p.proparallel::text || p.proisstrict::text, ' '
-                               order by p.proname)
-             from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-             where n.nspname = 'convlytics' and p.proname in ('classify_intent', 'classify_intents',
-                   'classify_intent_explain', 'tag_topics', 'taxonomy_version', 'register_taxonomy')",
-        );
-        assert_eq!(
-            flags,
-            Ok(Some(
-                "classify_intent:sstrue classify_intent_explain:sstrue classify_intents:sstrue register_taxonomy:vutrue tag_topics:sstrue taxonomy_version:sstrue"
-                    .into()
-            ))
-        );
     }
 
     /// Registering stores the taxonomy by name and replaces an earlier one; every backend then
@@ -192,7 +173,7 @@ mod tests {
 
     /// A taxonomy that cannot be used is an ERROR with its line and column, not a crash.
     #[pg_test(
-        error = "register_taxonomy: 1:31: intents[0]: unknown field `keyword`, expected one of `name`, `description`, `examples`, `keywords`, `patterns`, `exclusions`, `parent`"
+        error = "register_taxonomy: taxonomy: 1:31: intents[0]: unknown field `keyword`, expected one of `name`, `description`, `examples`, `keywords`, `patterns`, `exclusions`, `parent`"
     )]
     fn a_bad_taxonomy_is_an_error() {
         Spi::run("select * from convlytics.register_taxonomy('{name: t, intents: [{name: a, keyword: [x]}]}')")

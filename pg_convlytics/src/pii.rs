@@ -1,17 +1,22 @@
 //! `detect_pii` and `redact_pii`: adapters over `convlytics_core::pii`.
+//!
+//! `detect_pii` returns `jsonb` since 0.2.0; its entry points are new symbols (`*_json`), so a
+//! database still on 0.1.0's `text` definitions never reads a `jsonb` result as text.
 
 use pgrx::prelude::*;
 
-/// The PII spans found in `text` under the default policy, as a JSON array (cast to jsonb to
-/// query it).
+use crate::error::check;
+use crate::jsonb;
+
+/// The PII spans found in `text` under the default policy.
 #[pg_extern(immutable, parallel_safe, strict, name = "detect_pii")]
-fn detect_pii(text: &str) -> String {
+fn detect_pii_json(text: &str) -> pgrx::JsonB {
     detect(text, None)
 }
 
-/// The PII spans found in `text` under `policy` (JSON), as a JSON array.
+/// The PII spans found in `text` under `policy` (JSON).
 #[pg_extern(immutable, parallel_safe, strict, name = "detect_pii")]
-fn detect_pii_with_policy(text: &str, policy: &str) -> String {
+fn detect_pii_with_policy_json(text: &str, policy: &str) -> pgrx::JsonB {
     detect(text, Some(policy))
 }
 
@@ -28,10 +33,10 @@ fn redact_pii_with_policy(text: &str, policy: &str) -> String {
     redact(text, Some(policy))
 }
 
-fn detect(text: &str, policy: Option<&str>) -> String {
-    convlytics_core::pii::detect_pii_text(text, policy).unwrap_or_else(|e| error!("detect_pii: {e}"))
+fn detect(text: &str, policy: Option<&str>) -> pgrx::JsonB {
+    jsonb("detect_pii", check("detect_pii", convlytics_core::pii::detect_pii_text(text, policy)))
 }
 
 fn redact(text: &str, policy: Option<&str>) -> String {
-    convlytics_core::pii::redact_pii_text(text, policy).unwrap_or_else(|e| error!("redact_pii: {e}"))
+    check("redact_pii", convlytics_core::pii::redact_pii_text(text, policy))
 }

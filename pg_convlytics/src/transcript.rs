@@ -4,6 +4,8 @@
 use convlytics_core::transcript::{format_time, parse_transcript_text, transcript_info_text};
 use pgrx::prelude::*;
 
+use crate::error::check;
+
 /// The turns of `payload` read as `format` (plain, vtt, srt, email, json, jsonl, a preset, or a
 /// mapping in `settings`); no rows when the payload cannot be read (see `transcript_info`).
 // pgrx reads the output column names from the name!() tuple, so it must be written inline.
@@ -25,8 +27,7 @@ fn parse_transcript(
         name!(sent_at, Option<String>),
     ),
 > {
-    let turns =
-        parse_transcript_text(payload, format, Some(settings)).unwrap_or_else(|e| error!("parse_transcript: {e}"));
+    let turns = check("parse_transcript", parse_transcript_text(payload, format, Some(settings)));
     TableIterator::new(turns.into_iter().map(|t| {
         (
             t.index as i32,
@@ -76,7 +77,7 @@ fn transcript_info(
         name!(quarantine_reason, Option<String>),
     ),
 > {
-    let i = transcript_info_text(payload, format, Some(settings)).unwrap_or_else(|e| error!("transcript_info: {e}"));
+    let i = check("transcript_info", transcript_info_text(payload, format, Some(settings)));
     let v = i.voice.as_ref();
     TableIterator::once((
         i.turn_count as i32,

@@ -4,15 +4,18 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use convlytics_core::taxonomy::Registry;
 use datafusion::arrow::array::{Array, ArrayRef, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::{JoinType, TableReference};
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
+use datafusion::datasource::listing::ListingOptions;
 use datafusion::execution::context::SQLOptions;
-use datafusion::execution::options::{CsvReadOptions, JsonReadOptions, ParquetReadOptions};
+use datafusion::execution::options::{JsonReadOptions, ParquetReadOptions};
 use datafusion::prelude::{col, SessionConfig, SessionContext};
 
+use crate::engine::files::{self, CsvOptions, FileFormat};
 use crate::engine::Built;
 use crate::error::{Error, Result};
 use crate::project::{Materialization, SourceTable};
@@ -22,34 +25,8 @@ use crate::seed::SeedData;
 /// A DataFusion session with every convlytics function registered.
 pub struct EmbeddedEngine {
     ctx: SessionContext,
+    taxonomies: Arc<Registry>,
     warehouse: PathBuf,
-}
-
-/// The formats a source file can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileFormat {
-    /// Comma-separated with a header row.
-    Csv,
-    /// JSON lines: one object per line.
-    Json,
-    /// Apache Parquet.
-    Parquet,
-}
-
-impl FileFormat {
-    /// The format named `declared`, or else the one `path`'s extension implies.
-    pub fn of(path: &Path, declared: Option<&str>) -> Result<Self> {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
-        match declared.unwrap_or(&ext) {
-            "csv" => Ok(Self::Csv),
-            "json" | "jsonl" | "ndjson" => Ok(Self::Json),
-            "parquet" => Ok(Self::Parquet),
-            other => Err(Error::Project(format!(
-                "{}: cannot tell the file format from '{other}': expected csv, json (JSON lines) or parquet; set meta.format",
-                path.display()
-            ))),
-        }
-    }
 }
 
 /// Where a model's or seed's rows are written.
@@ -71,7 +48,7 @@ impl EmbeddedEngine {
     /// A session whose model outputs go under `warehouse/<schema>/<model>.parquet`.
     pub fn new(warehouse: PathBuf) -> Self {
         let config = SessionConfig::new().with_information_schema(true);
-        let ctx = SessionContext::new_with_config(config).enable_url_table();
+        let mut ctx = SessionContext::new_with_config(config).enable_url_table();
         // These two rules push a struct field access (`f['label']`) down into the projection
         // that computes `f`, so `f = classify_intent_explain(...)` would run once per field read;
         // every per-row function of the project (transcript_info, parse_transcript, the explain
@@ -79,8 +56,13 @@ impl EmbeddedEngine {
         for rule in ["extract_leaf_expressions", "push_down_leaf_projections"] {
             let _ = ctx.remove_optimizer_rule(rule);
         }
-        crate::functions::register(&ctx);
-        Self { ctx, warehouse }
+        files::configure(&ctx);
+        let taxonomies = datafusion_convlytics::register(&ctx);
+        // JSON operators (`->`, `->>`) and json_get functions, for the JSON the functions return.
+        if let Err(e) = datafusion_functions_json::register_all(&mut ctx) {
+            eprintln!("warning: the JSON functions (->, ->>, json_get) are not available: {e}");
+        }
+        Self { ctx, taxonomies, warehouse }
     }
 
     /// The DataFusion session, for ad-hoc queries.
@@ -96,15 +78,31 @@ impl EmbeddedEngine {
         Ok(())
     }
 
-    /// Registers a file (or directory of files) as the table `schema.name`.
-    pub async fn register_file(&self, schema: &str, name: &str, path: &Path, format: FileFormat) -> Result<()> {
+    /// Registers a file (or directory of files) as the table `schema.name`; CSV files are read
+    /// with `csv`'s options.
+    pub async fn register_file(
+        &self,
+        schema: &str,
+        name: &str,
+        path: &Path,
+        format: FileFormat,
+        csv: &CsvOptions,
+    ) -> Result<()> {
         self.create_schema(schema).await?;
         let table = TableReference::partial(schema, name);
+        let context = format!("registering {}", path.display());
+        let path = match format {
+            FileFormat::Csv => csv.utf8_location(path, &self.warehouse.join(".utf8"))?,
+            _ => path.to_path_buf(),
+        };
         let location = path.to_string_lossy();
         let ext = path.extension().and_then(|e| e.to_str()).map(|e| format!(".{e}")).unwrap_or_default();
-        let context = format!("registering {}", path.display());
         let result = match format {
-            FileFormat::Csv => self.ctx.register_csv(table, location, CsvReadOptions::new().file_extension(&ext)).await,
+            FileFormat::Csv => {
+                let format = files::QuotedCsv::new(csv).map_err(|m| Error::Project(format!("{context}: {m}")))?;
+                let options = ListingOptions::new(Arc::new(format)).with_file_extension(&ext);
+                self.ctx.register_listing_table(table, location, options, None, None).await
+            }
             FileFormat::Json => {
                 self.ctx.register_json(table, location, JsonReadOptions::default().file_extension(&ext)).await
             }
@@ -127,14 +125,21 @@ impl EmbeddedEngine {
             )));
         }
         let format = FileFormat::of(location, table.format.as_deref())?;
-        self.register_file(&table.schema, &table.identifier, location, format).await
+        table.csv.check().map_err(|m| {
+            Error::Project(format!(
+                "{}: source '{}.{}': meta.{m}",
+                table.declared_in.display(),
+                table.source,
+                table.name
+            ))
+        })?;
+        self.register_file(&table.schema, &table.identifier, location, format, &table.csv).await
     }
 
-    /// Makes the project's taxonomies known by name to the taxonomy functions (process-wide, as
-    /// the embedded engine is the process).
+    /// Makes the project's taxonomies known by name to this session's taxonomy functions.
     pub fn register_taxonomies(&self, project: &crate::project::Project) {
         for (_, taxonomy) in project.taxonomies.values() {
-            convlytics_core::classify::register(taxonomy.clone());
+            self.taxonomies.register(taxonomy.clone());
         }
     }
 
@@ -149,7 +154,7 @@ impl EmbeddedEngine {
                 let path = file.path();
                 if path.extension().is_some_and(|e| e == "parquet") {
                     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                    self.register_file(&schema_name, &stem, &path, FileFormat::Parquet).await?;
+                    self.register_file(&schema_name, &stem, &path, FileFormat::Parquet, &CsvOptions::default()).await?;
                 }
             }
         }
@@ -227,7 +232,7 @@ impl EmbeddedEngine {
         if view {
             self.ctx.register_table(table, df.into_view()).map_err(|e| Error::datafusion(context, e))?;
         } else {
-            self.register_file(schema, name, &path, FileFormat::Parquet).await?;
+            self.register_file(schema, name, &path, FileFormat::Parquet, &CsvOptions::default()).await?;
         }
         Ok(Built { rows })
     }

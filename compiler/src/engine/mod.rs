@@ -1,6 +1,7 @@
 //! The engines models are built on: embedded DataFusion (the default) and PostgreSQL.
 
 pub mod embedded;
+pub mod files;
 pub mod postgres;
 
 use std::collections::BTreeSet;

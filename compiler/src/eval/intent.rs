@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use convlytics_core::classify::eval::{read_labels, score, IntentMetrics, LabelledText};
 use convlytics_core::classify::{self, Classifier};
+use convlytics_core::taxonomy::Registry;
 use convlytics_core::taxonomy::{self, Taxonomy};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -91,7 +92,7 @@ pub fn evaluate(taxonomy: &Taxonomy, label_files: &[PathBuf], top_confused: usiz
     let classifier = classify::classifier(taxonomy).map_err(|e| Error::Project(e.to_string()))?;
     let compile_seconds = started.elapsed().as_secs_f64();
     spinner.finish_and_clear();
-    if let Some(notice) = classify::rules_only_notice(&classifier) {
+    if let Some(notice) = classify::rules_only_notice(&Registry::new(), &classifier) {
         eprintln!("warning: {notice}");
     }
     let started = Instant::now();

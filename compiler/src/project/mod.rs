@@ -261,6 +261,7 @@ impl Project {
                     column_types: BTreeMap::new(),
                     tags: Vec::new(),
                     enabled: true,
+                    delimiter: b',',
                     description: None,
                     columns: Vec::new(),
                 };

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+use crate::engine::files::CsvOptions;
 use crate::error::{Error, Result};
 
 /// One property file. Unknown top-level keys are errors.
@@ -240,6 +241,9 @@ pub struct SourceMeta {
     /// `csv`, `json` (JSON lines) or `parquet`; taken from the extension when absent.
     #[serde(default)]
     pub format: Option<String>,
+    /// How CSV files are read (delimiter, quote, escape, header, encoding).
+    #[serde(default)]
+    pub csv: Option<CsvOptions>,
 }
 
 /// Documentation of a model. Unknown keys are errors.
@@ -324,6 +328,8 @@ pub struct SourceTable {
     pub external_location: Option<String>,
     /// Its file format, when declared.
     pub format: Option<String>,
+    /// How its CSV files are read.
+    pub csv: CsvOptions,
     /// The property file that declared it.
     pub declared_in: PathBuf,
     /// What it holds.
@@ -355,6 +361,7 @@ impl SourceSpec {
                     .or_else(|| self.meta.external_location.clone())
                     .map(|l| l.replace("{name}", &t.name)),
                 format: t.meta.format.clone().or_else(|| self.meta.format.clone()),
+                csv: t.meta.csv.clone().or_else(|| self.meta.csv.clone()).unwrap_or_default(),
                 declared_in: declared_in.to_path_buf(),
                 description: t.description.clone(),
                 columns: t.columns.clone(),

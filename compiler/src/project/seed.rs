@@ -18,6 +18,8 @@ pub struct Seed {
     pub tags: Vec<String>,
     /// Disabled seeds are not loaded.
     pub enabled: bool,
+    /// The field separator of its CSV (default `,`).
+    pub delimiter: u8,
     /// What it holds.
     pub description: Option<String>,
     /// Its documented columns.
@@ -25,7 +27,7 @@ pub struct Seed {
 }
 
 impl Seed {
-    const KEYS: [&'static str; 3] = ["column_types", "tags", "enabled"];
+    const KEYS: [&'static str; 4] = ["column_types", "delimiter", "tags", "enabled"];
 
     /// Sets the seed config `key`; an unknown key or a value of the wrong type is an error.
     pub fn set(&mut self, key: &str, value: &serde_yaml::Value) -> Result<(), String> {
@@ -40,6 +42,13 @@ impl Seed {
                 }
             }
             "enabled" => self.enabled = value.as_bool().ok_or("'enabled' must be true or false")?,
+            "delimiter" => {
+                let text = value.as_str().map(|d| if d == "\\t" { "\t" } else { d });
+                match text.map(str::as_bytes) {
+                    Some([b]) if b.is_ascii() => self.delimiter = *b,
+                    _ => return Err("'delimiter' must be one ASCII character, such as ';' or '\\t'".into()),
+                }
+            }
             "tags" => self.tags = crate::project::model::string_list(key, value)?,
             other => return Err(format!("unknown seed config '{other}': expected one of {}", Self::KEYS.join(", "))),
         }

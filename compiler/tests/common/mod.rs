@@ -7,7 +7,8 @@ pub fn required(var: &str, test: &str) -> Option<String> {
     let value = std::env::var(var).ok();
     if value.is_none() {
         assert!(std::env::var("CONVLYTICS_REQUIRE_PG").is_err(), "CONVLYTICS_REQUIRE_PG is set but {var} is not");
-        eprintln!("{test}: {var} is not set; not run");
+        let note = format!("note: {test}: {var} is not set; not run\n");
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
     }
     value
 }

@@ -11,16 +11,15 @@ pub(crate) mod rules;
 mod semantic;
 mod store;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use ndarray::Array2;
 use serde::Serialize;
 
-use crate::cache::{SharedCache, TextCache};
+use crate::cache::SharedCache;
 use crate::embed::{self, DIM};
-use crate::taxonomy::{self, Label, Taxonomy, UNKNOWN};
-use crate::{Error, Result};
+use crate::taxonomy::{Label, Registry, Taxonomy, UNKNOWN};
+use crate::{ModelError, Result};
 use rules::{Hit, Rules};
 use semantic::{Scores, Semantic};
 
@@ -88,11 +87,7 @@ impl Explanation {
 
 impl LabelSet {
     fn new(labels: &[Label], semantic: Option<Semantic>) -> Result<Self> {
-        Ok(Self {
-            names: labels.iter().map(|l| l.name.clone()).collect(),
-            rules: Rules::new(labels).map_err(Error::Taxonomy)?,
-            semantic,
-        })
+        Ok(Self { names: labels.iter().map(|l| l.name.clone()).collect(), rules: Rules::new(labels)?, semantic })
     }
 
     fn evidence(&self, hit: &Hit) -> Evidence {
@@ -132,7 +127,7 @@ impl Classifier {
             match embed::available() {
                 Ok(()) => store::semantic(samples, labels.len()).map(Some),
                 Err(reason) => {
-                    rules_only = Some(reason);
+                    rules_only = Some(reason.to_string());
                     Ok(None)
                 }
             }
@@ -185,8 +180,8 @@ impl Classifier {
 
     fn embed(&self, rows: &[usize], texts: &[Option<&str>]) -> Result<Array2<f32>> {
         let batch: Vec<&str> = rows.iter().map(|&i| texts[i].unwrap_or_default()).collect();
-        let flat = embed::embed(&batch).map_err(Error::Model)?;
-        Ok(Array2::from_shape_vec((batch.len(), DIM), flat).expect("DIM floats per text"))
+        let flat = embed::embed(&batch)?;
+        Array2::from_shape_vec((batch.len(), DIM), flat).map_err(|e| ModelError::Run(e.to_string()).into())
     }
 
     fn explain_one(&self, hits: &[Hit], scores: Option<&Scores>) -> Explanation {
@@ -310,26 +305,17 @@ impl Classifier {
     }
 }
 
-static NOTICED: AtomicBool = AtomicBool::new(false);
-
-/// The first time in this process that a classifier ran on rules alone for want of the model:
-/// the message to show the user. `None` every other time.
-pub fn rules_only_notice(classifier: &Classifier) -> Option<String> {
+/// The first time in `session` that a classifier ran on rules alone for want of the model: the
+/// message to show the user. `None` every other time.
+pub fn rules_only_notice(session: &Registry, classifier: &Classifier) -> Option<String> {
     let reason = classifier.rules_only()?;
-    (!NOTICED.swap(true, Ordering::Relaxed)).then(|| {
+    session.first_rules_only_notice().then(|| {
         format!("semantic intent classification is off ({reason}); classifying with keyword and pattern rules only")
     })
 }
 
-/// Compiled classifiers by taxonomy name and version.
+/// Compiled classifiers by taxonomy name and version (content, never a name alone).
 static COMPILED: SharedCache<Classifier> = SharedCache::new();
-/// Taxonomies by the YAML text SQL passed, with their `name@version` keys.
-static PARSED: SharedCache<(Arc<Taxonomy>, String)> = SharedCache::new();
-
-/// The compiled classifier of taxonomy `name` at `version`, when there is one.
-fn compiled(name: &str, version: &str) -> Option<Arc<Classifier>> {
-    COMPILED.get(&format!("{name}@{version}"))
-}
 
 /// The classifier of `taxonomy`, compiled once per process and version.
 pub fn classifier(taxonomy: &Taxonomy) -> Result<Arc<Classifier>> {
@@ -338,92 +324,11 @@ pub fn classifier(taxonomy: &Taxonomy) -> Result<Arc<Classifier>> {
     COMPILED.get_or_build(&key, || Classifier::new(taxonomy))
 }
 
-/// Taxonomies known by name, each with its version.
-static REGISTERED: Mutex<Vec<(Arc<Taxonomy>, String)>> = Mutex::new(Vec::new());
-
-/// Makes `taxonomy` known by name to [`resolve`] in this process (replacing one of that name).
-pub fn register(taxonomy: Taxonomy) {
-    let version = taxonomy.version();
-    let mut registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-    registered.retain(|(t, _)| t.name != taxonomy.name);
-    registered.push((Arc::new(taxonomy), version));
-}
-
-/// The version of the registered taxonomy called `name`.
-pub fn registered_version(name: &str) -> Option<String> {
-    let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-    registered.iter().find(|(t, _)| t.name == name).map(|(_, v)| v.clone())
-}
-
-fn unknown_name(name: &str) -> Error {
-    let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-    let known: Vec<&str> = registered.iter().map(|(t, _)| t.name.as_str()).collect();
-    Error::Taxonomy(format!(
-        "no taxonomy named '{name}' (known: {}); declare it under `taxonomies:` in a property file, or pass its YAML",
-        if known.is_empty() { "none".to_owned() } else { known.join(", ") }
-    ))
-}
-
-/// Whether a SQL function's taxonomy argument is a name rather than a definition: a name has
-/// no white space and none of YAML's or JSON's structure characters.
-pub fn is_name(argument: &str) -> bool {
-    !argument.is_empty() && !argument.contains(|c: char| c.is_whitespace() || "{}[]:,#".contains(c))
-}
-
-/// The classifier a SQL function's taxonomy argument names: a registered taxonomy's name, or a
-/// taxonomy written out as YAML or JSON.
-pub fn resolve(argument: &str) -> Result<Arc<Classifier>> {
-    if !is_name(argument) {
-        return classifier_from_text(argument);
-    }
-    let version = registered_version(argument).ok_or_else(|| unknown_name(argument))?;
-    if let Some(c) = compiled(argument, &version) {
-        return Ok(c);
-    }
-    classifier(&taxonomy(argument)?.0)
-}
-
-/// The taxonomy a SQL function's argument names (as [`resolve`] reads it), parsed once, with the
-/// key (`name@version`) under which what is compiled from it is cached.
-pub fn taxonomy(argument: &str) -> Result<(Arc<Taxonomy>, String)> {
-    if !is_name(argument) {
-        let parsed = PARSED.get_or_build(argument, || {
-            let taxonomy = taxonomy::parse_one(argument).map_err(|e| Error::Taxonomy(e.to_string()))?;
-            let key = format!("{}@{}", taxonomy.name, taxonomy.version());
-            Ok::<_, Error>((Arc::new(taxonomy), key))
-        })?;
-        return Ok((*parsed).clone());
-    }
-    let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-    let found =
-        registered.iter().find(|(t, _)| t.name == argument).map(|(t, v)| (t.clone(), format!("{argument}@{v}")));
-    drop(registered);
-    found.ok_or_else(|| unknown_name(argument))
-}
-
-thread_local! {
-    static VERSIONS: TextCache<String> = const { TextCache::new() };
-}
-
-/// The version of the taxonomy a SQL function's argument names (as [`resolve`] reads it),
-/// without compiling it.
-pub fn version(argument: &str) -> Result<String> {
-    if is_name(argument) {
-        return registered_version(argument).ok_or_else(|| unknown_name(argument));
-    }
-    let version =
-        VERSIONS.with(|cache| cache.get_or_build(argument, |text| taxonomy::parse_one(text).map(|t| t.version())));
-    version.map(|v| (*v).clone()).map_err(|e| Error::Taxonomy(e.to_string()))
-}
-
-/// The classifier of a taxonomy written as YAML or JSON text (one taxonomy, or a document with
-/// exactly one), compiled once per process and text.
-pub fn classifier_from_text(text: &str) -> Result<Arc<Classifier>> {
-    let (taxonomy, key) = taxonomy(text)?;
-    match COMPILED.get(&key) {
-        Some(c) => Ok(c),
-        None => classifier(&taxonomy),
-    }
+/// The classifier a SQL function's taxonomy argument names in `session`: a registered
+/// taxonomy's name, or a taxonomy written out as YAML or JSON.
+pub fn resolve(session: &Registry, argument: &str) -> Result<Arc<Classifier>> {
+    let resolved = session.resolve(argument)?;
+    COMPILED.get_or_build(&resolved.key, || Classifier::new(&resolved.taxonomy))
 }
 
 #[cfg(test)]
@@ -431,7 +336,7 @@ mod tests {
     use super::*;
 
     fn rules_taxonomy() -> Taxonomy {
-        taxonomy::parse_one(
+        crate::taxonomy::parse_one(
             "{name: t, threshold: 0.5, intents: [{name: refund, keywords: [money back, refund], exclusions: [no refund]}, {name: login, keywords: [log in, password]}], topics: [{name: app, keywords: [iphone, the app]}, {name: billing, patterns: ['(?i)invoice']}]}",
         )
         .unwrap()
@@ -462,14 +367,13 @@ mod tests {
     }
 
     #[test]
-    fn versions_need_no_compiling() {
-        let text = "{name: versioned, intents: [{name: a, keywords: [x]}]}";
-        let expected = taxonomy::parse_one(text).unwrap().version();
-        assert_eq!(version(text).unwrap(), expected);
-        register(taxonomy::parse_one(text).unwrap());
-        assert_eq!(version("versioned").unwrap(), expected);
-        assert!(version("never_registered").unwrap_err().to_string().contains("no taxonomy named 'never_registered'"));
-        assert!(version("{name: t, intents: []}").unwrap_err().to_string().contains("has no labels"));
+    fn a_name_resolves_in_its_own_session_only() {
+        let (session, other) = (Registry::new(), Registry::new());
+        session.register(rules_taxonomy());
+        let c = resolve(&session, "t").unwrap();
+        assert_eq!(c.version(), rules_taxonomy().version());
+        assert!(Arc::ptr_eq(&c, &resolve(&session, "t").unwrap()), "compiled once per version");
+        assert!(resolve(&other, "t").err().is_some_and(|e| e.to_string().contains("no taxonomy named 't'")));
     }
 
     #[test]

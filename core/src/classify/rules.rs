@@ -6,7 +6,7 @@ use regex::{Regex, RegexSet};
 
 use crate::identity::normalize;
 use crate::taxonomy::Label;
-use crate::user_regex;
+use crate::{user_regex, Error, Result};
 
 /// What fired for one label.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +57,7 @@ fn phrase(keyword: &str) -> String {
 impl Rules {
     /// Compiles the keywords, exclusions and patterns of `labels` (patterns were checked when
     /// the taxonomy was read).
-    pub(crate) fn new(labels: &[Label]) -> Result<Self, String> {
+    pub(crate) fn new(labels: &[Label]) -> Result<Self> {
         let mut phrase_of = Vec::new();
         let mut folded = Vec::new();
         for (i, label) in labels.iter().enumerate() {
@@ -75,17 +75,15 @@ impl Rules {
         let phrases = if folded.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&folded)
-                    .map_err(|e| format!("keywords: {e}"))?,
-            )
+            Some(AhoCorasick::builder().match_kind(MatchKind::Standard).build(&folded).map_err(|e| Error::Pattern {
+                pattern: format!("{} keywords", folded.len()),
+                problem: e.to_string(),
+            })?)
         };
         let mut patterns = Vec::new();
         for (i, label) in labels.iter().enumerate() {
             for p in &label.patterns {
-                patterns.push((i, user_regex::compile(p).map_err(|e| format!("pattern '{p}': {e}"))?));
+                patterns.push((i, user_regex::compile(p).map_err(|e| user_regex::pattern_error(p, &e))?));
             }
         }
         let pattern_set = if patterns.is_empty() {
@@ -99,7 +97,7 @@ impl Rules {
 
     /// Rules from named phrase lists alone (the tone cues, the resolution phrases): each list is a
     /// label whose keywords are the phrases.
-    pub(crate) fn from_phrase_lists(lists: impl IntoIterator<Item = (String, Vec<String>)>) -> Result<Self, String> {
+    pub(crate) fn from_phrase_lists(lists: impl IntoIterator<Item = (String, Vec<String>)>) -> Result<Self> {
         let labels: Vec<Label> = lists
             .into_iter()
             .map(|(name, keywords)| Label {

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::semantic::{Sample, Semantic};
 use crate::embed::{self, DIM};
-use crate::{Error, Result};
+use crate::{ModelError, Result};
 
 /// Format of the saved heads; bumped when training changes.
 const FORMAT: &str = "semantic-head-1";
@@ -22,7 +22,7 @@ fn dir() -> PathBuf {
 pub(super) fn semantic(samples: Vec<Sample>, labels: usize) -> Result<Semantic> {
     let mut key = Sha256::new();
     key.update(FORMAT);
-    key.update(embed::model_id().map_err(Error::Model)?);
+    key.update(embed::model_id()?);
     key.update(labels.to_le_bytes());
     for s in &samples {
         key.update(s.label.to_le_bytes());
@@ -38,8 +38,8 @@ pub(super) fn semantic(samples: Vec<Sample>, labels: usize) -> Result<Semantic> 
         }
     }
     let texts: Vec<&str> = samples.iter().map(|s| s.text.as_str()).collect();
-    let flat = embed::embed(&texts).map_err(Error::Model)?;
-    let vectors = Array2::from_shape_vec((samples.len(), DIM), flat).expect("DIM floats per sample");
+    let flat = embed::embed(&texts)?;
+    let vectors = Array2::from_shape_vec((samples.len(), DIM), flat).map_err(|e| ModelError::Run(e.to_string()))?;
     let semantic = Semantic::train(samples, vectors, labels);
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let saved = path.parent().map(std::fs::create_dir_all).transpose().is_ok()

@@ -11,7 +11,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::cache::SharedCache;
-use crate::taxonomy::Taxonomy;
+use crate::taxonomy::{Registry, Taxonomy};
 use crate::{user_regex, Error, Result};
 
 /// One entity found in a text.
@@ -55,8 +55,7 @@ impl Extractor {
                 }
             }
             for p in entity.pattern.iter().chain(&entity.patterns) {
-                let regex = user_regex::compile(p)
-                    .map_err(|e| Error::Taxonomy(format!("entity '{}': pattern '{p}': {e}", entity.name)))?;
+                let regex = user_regex::compile(p).map_err(|e| user_regex::pattern_error(p, &e))?;
                 patterns.push((entity.name.clone(), regex));
             }
         }
@@ -67,18 +66,21 @@ impl Extractor {
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostLongest)
                 .build(&spellings)
-                .map_err(|e| Error::Taxonomy(format!("entity values: {e}")))?;
+                .map_err(|e| Error::Pattern {
+                    pattern: format!("{} entity values", spellings.len()),
+                    problem: e.to_string(),
+                })?;
             Some(ac)
         };
         Ok(Self { gazetteer, spelling_of, patterns })
     }
 
-    /// The extractor of the taxonomy a SQL function's argument names, compiled once per process
-    /// and version.
-    pub fn of(argument: &str) -> Result<Arc<Self>> {
+    /// The extractor of the taxonomy a SQL function's argument names in `session`, compiled
+    /// once per process and version.
+    pub fn of(session: &Registry, argument: &str) -> Result<Arc<Self>> {
         static COMPILED: SharedCache<Extractor> = SharedCache::new();
-        let (taxonomy, key) = crate::classify::taxonomy(argument)?;
-        COMPILED.get_or_build(&key, || Self::new(&taxonomy))
+        let resolved = session.resolve(argument)?;
+        COMPILED.get_or_build(&resolved.key, || Self::new(&resolved.taxonomy))
     }
 
     /// The entities of `text`: the taxonomy's first, then built-ins where they do not overlap
@@ -150,11 +152,12 @@ impl CharOffsets {
 static BUILT_IN_ONLY: LazyLock<Extractor> =
     LazyLock::new(|| Extractor { gazetteer: None, spelling_of: Vec::new(), patterns: Vec::new() });
 
-/// `extract_entities(text [, taxonomy])` as SQL calls it: the entities as a JSON array.
-pub fn extract_entities_text(text: &str, taxonomy: Option<&str>) -> Result<String> {
+/// `extract_entities(text [, taxonomy])` as SQL calls it in `session`: the entities as a JSON
+/// array.
+pub fn extract_entities_text(session: &Registry, text: &str, taxonomy: Option<&str>) -> Result<String> {
     let entities = match taxonomy {
         None => BUILT_IN_ONLY.extract(text),
-        Some(arg) => Extractor::of(arg)?.extract(text),
+        Some(arg) => Extractor::of(session, arg)?.extract(text),
     };
     Ok(serde_json::to_string(&entities).expect("entities serialize"))
 }
@@ -191,8 +194,9 @@ mod tests {
 
     #[test]
     fn json_for_sql() {
-        let json = extract_entities_text("refund $40 within 3 days", None).unwrap();
+        let session = Registry::new();
+        let json = extract_entities_text(&session, "refund $40 within 3 days", None).unwrap();
         assert!(json.contains("\"value\":\"40.00 USD\"") && json.contains("\"value\":\"P3D\""), "{json}");
-        assert_eq!(extract_entities_text("", None).unwrap(), "[]");
+        assert_eq!(extract_entities_text(&session, "", None).unwrap(), "[]");
     }
 }

@@ -51,9 +51,17 @@ pub fn read_truth(reader: impl Read) -> Result<Vec<(String, String)>> {
     let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
     let mut pairs = Vec::new();
     for (line, row) in csv.records().enumerate() {
-        let row = row.map_err(|e| Error::IdentityRecords(format!("truth CSV: {e}")))?;
+        let row = row.map_err(|e| Error::InputFile {
+            what: "truth",
+            line: e.position().map(|p| p.line() as usize),
+            problem: e.to_string(),
+        })?;
         if row.len() < 2 {
-            return Err(Error::IdentityRecords(format!("truth CSV line {}: expected two record ids", line + 2)));
+            return Err(Error::InputFile {
+                what: "truth",
+                line: Some(line + 2),
+                problem: "expected two record ids".into(),
+            });
         }
         pairs.push((row[0].to_string(), row[1].to_string()));
     }
@@ -70,10 +78,11 @@ pub fn pairwise_metrics(
     let n = records.len();
     let index: HashMap<&str, usize> = (0..n).map(|i| (records.id(i), i)).collect();
     let lookup = |id: &str| {
-        index
-            .get(id)
-            .copied()
-            .ok_or_else(|| Error::IdentityRecords(format!("truth names record '{id}', which is not in the records")))
+        index.get(id).copied().ok_or_else(|| Error::InputFile {
+            what: "truth",
+            line: None,
+            problem: format!("names record '{id}', which is not in the records"),
+        })
     };
     let mut sets = UnionFind::new(n);
     for (a, b) in truth {

@@ -42,11 +42,13 @@ impl FromStr for IdentifierKind {
             ("name", IdentifierKind::Name),
         ];
         let wanted = kind.trim();
-        KINDS
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
-            .map(|(_, k)| *k)
-            .ok_or_else(|| Error::UnknownIdentifierKind(kind.to_string()))
+        KINDS.iter().find(|(name, _)| name.eq_ignore_ascii_case(wanted)).map(|(_, k)| *k).ok_or_else(|| {
+            Error::UnknownValue {
+                what: "identifier kind",
+                value: kind.to_string(),
+                expected: "one of email, email_provider, phone, id, name",
+            }
+        })
     }
 }
 
@@ -64,7 +66,11 @@ impl FromStr for Region {
         } else {
             country::Id::from_str(&trimmed.to_ascii_uppercase())
         };
-        parsed.map(Region).map_err(|_| Error::UnknownRegion(code.to_string()))
+        parsed.map(Region).map_err(|_| Error::UnknownValue {
+            what: "phone region",
+            value: code.to_string(),
+            expected: "an ISO 3166-1 alpha-2 code such as US, GB or DE",
+        })
     }
 }
 
@@ -215,7 +221,10 @@ mod tests {
 
     #[test]
     fn unknown_kinds_and_regions_are_errors() {
-        assert!(matches!("passport".parse::<IdentifierKind>(), Err(Error::UnknownIdentifierKind(_))));
-        assert!(matches!("XX".parse::<Region>(), Err(Error::UnknownRegion(_))));
+        assert!(matches!(
+            "passport".parse::<IdentifierKind>(),
+            Err(Error::UnknownValue { what: "identifier kind", .. })
+        ));
+        assert!(matches!("XX".parse::<Region>(), Err(Error::UnknownValue { what: "phone region", .. })));
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, RecordsError, Result};
 
 /// Records with a unique id each and the same attribute columns, values interned per column.
 #[derive(Debug, Default)]
@@ -52,7 +52,7 @@ impl RecordSet {
     pub fn new(columns: Vec<String>) -> Result<Self> {
         let mut names = HashSet::new();
         if let Some(dup) = columns.iter().find(|c| !names.insert(c.as_str())) {
-            return Err(Error::IdentityRecords(format!("column '{dup}' appears twice")));
+            return Err(RecordsError::DuplicateColumn(dup.clone()).into());
         }
         let values = columns.iter().map(|_| Interned::new()).collect();
         Ok(Self { columns, values, ..Self::default() })
@@ -67,17 +67,14 @@ impl RecordSet {
     /// Adds a record from `count` values, without collecting them first.
     fn insert<'v>(&mut self, id: &str, count: usize, values: impl Iterator<Item = Option<&'v str>>) -> Result<()> {
         if count != self.columns.len() {
-            return Err(Error::IdentityRecords(format!(
-                "record '{id}' has {count} values for {} columns",
-                self.columns.len()
-            )));
+            return Err(RecordsError::Ragged { id: id.to_owned(), values: count, columns: self.columns.len() }.into());
         }
         if id.is_empty() {
-            return Err(Error::IdentityRecords(format!("record {} has an empty id", self.ids.len() + 1)));
+            return Err(RecordsError::MissingId { record: self.ids.len() + 1 }.into());
         }
         let id: Arc<str> = Arc::from(id);
         if !self.seen.insert(id.clone()) {
-            return Err(Error::IdentityRecords(format!("record id '{id}' appears twice; ids must be unique")));
+            return Err(RecordsError::DuplicateId(id.to_string()).into());
         }
         self.ids.push(id);
         for (column, value) in self.values.iter_mut().zip(values) {
@@ -91,10 +88,10 @@ impl RecordSet {
     /// fields are missing values.
     pub fn from_csv(reader: impl Read) -> Result<Self> {
         let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(reader);
-        let bad = |e: csv::Error| Error::IdentityRecords(format!("CSV: {e}"));
+        let bad = |e: csv::Error| Error::from(RecordsError::Csv(e.to_string()));
         let header: Vec<String> = csv.headers().map_err(bad)?.iter().map(str::to_string).collect();
         if header.is_empty() {
-            return Err(Error::IdentityRecords("CSV has no header".into()));
+            return Err(RecordsError::Csv("no header".into()).into());
         }
         let id_column = ["record_id", "rec_id", "id"]
             .iter()
@@ -150,10 +147,7 @@ impl QueryRecords {
     /// Starts reading rows with these column names.
     pub fn new(columns: &[String]) -> Result<Self> {
         let Some(id) = columns.iter().position(|c| c == RECORD_ID_COLUMN) else {
-            return Err(Error::IdentityRecords(format!(
-                "the query must return a column named {RECORD_ID_COLUMN} (it returns {})",
-                columns.join(", ")
-            )));
+            return Err(RecordsError::NoIdColumn { columns: columns.to_vec() }.into());
         };
         let attributes = columns.iter().enumerate().filter(|(i, _)| *i != id).map(|(_, c)| c.clone()).collect();
         Ok(Self { id, records: RecordSet::new(attributes)? })
@@ -162,10 +156,7 @@ impl QueryRecords {
     /// Adds one row, values in the query's column order (`None` for NULL).
     pub fn push(&mut self, row: &[Option<&str>]) -> Result<()> {
         let Some(id) = row.get(self.id).copied().flatten() else {
-            return Err(Error::IdentityRecords(format!(
-                "{RECORD_ID_COLUMN} is NULL in row {}",
-                self.records.len() + 1
-            )));
+            return Err(RecordsError::MissingId { record: self.records.len() + 1 }.into());
         };
         let (before, after) = (&row[..self.id], &row[self.id + 1..]);
         self.records.insert(id, row.len() - 1, before.iter().chain(after).copied())
@@ -198,7 +189,7 @@ mod tests {
         let mut rows = QueryRecords::new(&columns).unwrap();
         rows.push(&[Some("a@b.co"), Some("r1"), None]).unwrap();
         let null_id = rows.push(&[Some("c@d.co"), None, Some("x")]).unwrap_err().to_string();
-        assert!(null_id.contains("record_id is NULL in row 2"), "{null_id}");
+        assert!(null_id.contains("record 2 has no record_id"), "{null_id}");
         let records = rows.finish();
         assert_eq!((records.columns(), records.id(0)), (&["email".to_string(), "name".to_string()][..], "r1"));
         let missing = QueryRecords::new(&["id".to_string()]).unwrap_err().to_string();

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::ColumnKind;
 use super::normalize::Region;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SettingsKind};
 
 /// How records are stitched. Every key is optional; the defaults are inferred from the column
 /// names (see the identity docs).
@@ -86,7 +86,7 @@ impl Settings {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
-        serde_json::from_str(text).map_err(|e| Error::IdentitySettings(e.to_string()))
+        serde_json::from_str(text).map_err(|e| Error::settings_json(SettingsKind::Identity, &e))
     }
 }
 
@@ -115,7 +115,7 @@ pub(crate) const MAX_COMPARISONS: usize = 16;
 
 impl Plan {
     pub(crate) fn new(settings: &Settings, names: &[String]) -> Result<Self> {
-        let err = |m: String| Error::IdentitySettings(m);
+        let err = |problem: String| Error::Settings { settings: SettingsKind::Identity, problem };
         if let Some(unknown) = settings.columns.keys().find(|c| !names.contains(c)) {
             return Err(err(format!("columns: '{unknown}' is not a column (have: {})", names.join(", "))));
         }

@@ -43,11 +43,16 @@ pub struct GoldSpan {
 pub fn read_gold(reader: impl BufRead) -> Result<Vec<GoldText>> {
     let mut texts = Vec::new();
     for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| Error::PiiGold(format!("line {}: {e}", i + 1)))?;
+        let line =
+            line.map_err(|e| Error::InputFile { what: "pii gold", line: Some(i + 1), problem: e.to_string() })?;
         if line.trim().is_empty() {
             continue;
         }
-        let text: GoldText = serde_json::from_str(&line).map_err(|e| Error::PiiGold(format!("line {}: {e}", i + 1)))?;
+        let text: GoldText = serde_json::from_str(&line).map_err(|e| Error::InputFile {
+            what: "pii gold",
+            line: Some(i + 1),
+            problem: e.to_string(),
+        })?;
         texts.push(text);
     }
     Ok(texts)

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::context::ContextWords;
 use crate::cache::TextCache;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SettingsKind};
 use crate::identity::Region;
 use crate::user_regex;
 
@@ -185,7 +185,7 @@ impl CompiledPolicy {
     /// Checks `policy` and compiles it. Unknown types, thresholds outside [0, 1], regexes that do
     /// not compile or compile too large, and an unknown region are errors naming the key.
     pub fn new(policy: Policy) -> Result<Self> {
-        let err = |m: String| Error::PiiPolicy(m);
+        let err = |problem: String| Error::Settings { settings: SettingsKind::PiiPolicy, problem };
         let declared: Vec<&str> = policy
             .patterns
             .iter()
@@ -272,7 +272,7 @@ impl CompiledPolicy {
         let policy = if text.trim().is_empty() {
             Policy::default()
         } else {
-            serde_json::from_str(text).map_err(|e| Error::PiiPolicy(e.to_string()))?
+            serde_json::from_str(text).map_err(|e| Error::settings_json(SettingsKind::PiiPolicy, &e))?
         };
         Self::new(policy)
     }
@@ -316,12 +316,8 @@ impl CompiledPolicy {
         let variable = &self.policy.key_env;
         let key = match std::env::var_os(variable) {
             Some(key) if key.len() >= MIN_KEY_LEN => key.into_encoded_bytes(),
-            Some(_) => return Err(Error::PiiKey(format!("the key in {variable} is shorter than {MIN_KEY_LEN} bytes"))),
-            None => {
-                return Err(Error::PiiKey(format!(
-                    "the hash operator needs a key: set the environment variable {variable} (at least {MIN_KEY_LEN} bytes) where the query runs"
-                )))
-            }
+            Some(_) => return Err(Error::ShortKey { variable: variable.clone(), min: MIN_KEY_LEN }),
+            None => return Err(Error::MissingKey { variable: variable.clone(), min: MIN_KEY_LEN }),
         };
         Ok(self.key.get_or_init(|| key))
     }
@@ -336,7 +332,10 @@ fn check_probability(key: &str, value: f64) -> Result<()> {
     if (0.0..=1.0).contains(&value) {
         Ok(())
     } else {
-        Err(Error::PiiPolicy(format!("{key}: {value} is not between 0 and 1")))
+        Err(Error::Settings {
+            settings: SettingsKind::PiiPolicy,
+            problem: format!("{key}: {value} is not between 0 and 1"),
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cache::SharedCache;
 use crate::classify::rules::Rules;
-use crate::taxonomy::ResolutionPhrases;
+use crate::taxonomy::{Registry, ResolutionPhrases};
 use crate::{Error, Result};
 
 /// The statuses, in the order of the phrase lists.
@@ -309,15 +309,15 @@ impl Phrases {
             phrases.extend(own.iter().cloned());
             (list.to_string(), phrases)
         });
-        Ok(Self { rules: Rules::from_phrase_lists(lists).map_err(Error::Taxonomy)? })
+        Ok(Self { rules: Rules::from_phrase_lists(lists)? })
     }
 
-    /// The phrases of the taxonomy a SQL function's argument names (the built-ins when it has no
-    /// `resolution:`), compiled once per process and version.
-    pub fn of(argument: &str) -> Result<Arc<Self>> {
+    /// The phrases of the taxonomy a SQL function's argument names in `session` (the built-ins
+    /// when it has no `resolution:`), compiled once per process and version.
+    pub fn of(session: &Registry, argument: &str) -> Result<Arc<Self>> {
         static COMPILED: SharedCache<Phrases> = SharedCache::new();
-        let (taxonomy, key) = crate::classify::taxonomy(argument)?;
-        COMPILED.get_or_build(&key, || Self::new(taxonomy.resolution.as_ref()))
+        let resolved = session.resolve(argument)?;
+        COMPILED.get_or_build(&resolved.key, || Self::new(resolved.taxonomy.resolution.as_ref()))
     }
 }
 
@@ -349,11 +349,7 @@ pub fn resolve<S: AsRef<str>>(roles: &[S], texts: &[S]) -> Result<Resolution> {
 /// [`resolve`] with a taxonomy's phrases.
 pub fn resolve_with<S: AsRef<str>>(phrases: &Phrases, roles: &[S], texts: &[S]) -> Result<Resolution> {
     if roles.len() != texts.len() {
-        return Err(Error::Resolution(format!(
-            "roles and texts differ in length ({} and {}): pass one role per turn",
-            roles.len(),
-            texts.len()
-        )));
+        return Err(Error::TurnLists { roles: roles.len(), texts: texts.len() });
     }
     let roles: Vec<String> = roles.iter().map(|r| r.as_ref().trim().to_ascii_lowercase()).collect();
     let speaker = |role: &str| match role {
@@ -420,20 +416,20 @@ fn abandoned_after<S: AsRef<str>>(
         && roles[..last].iter().any(|r| speaker(r) == Some(Speaker::Customer))
 }
 
-/// `resolution_status` as SQL calls it: the status alone.
-pub fn status_text(roles: &[&str], texts: &[&str], taxonomy: Option<&str>) -> Result<String> {
-    explain(roles, texts, taxonomy).map(|r| r.status.to_string())
+/// `resolution_status` as SQL calls it in `session`: the status alone.
+pub fn status_text(session: &Registry, roles: &[&str], texts: &[&str], taxonomy: Option<&str>) -> Result<String> {
+    explain(session, roles, texts, taxonomy).map(|r| r.status.to_string())
 }
 
-/// `resolution_explain` as SQL calls it: the [`Resolution`] as JSON.
-pub fn explain_text(roles: &[&str], texts: &[&str], taxonomy: Option<&str>) -> Result<String> {
-    explain(roles, texts, taxonomy).map(|r| serde_json::to_string(&r).expect("resolution serializes"))
+/// `resolution_explain` as SQL calls it in `session`: the [`Resolution`] as JSON.
+pub fn explain_text(session: &Registry, roles: &[&str], texts: &[&str], taxonomy: Option<&str>) -> Result<String> {
+    explain(session, roles, texts, taxonomy).map(|r| serde_json::to_string(&r).expect("resolution serializes"))
 }
 
-fn explain(roles: &[&str], texts: &[&str], taxonomy: Option<&str>) -> Result<Resolution> {
+fn explain(session: &Registry, roles: &[&str], texts: &[&str], taxonomy: Option<&str>) -> Result<Resolution> {
     match taxonomy {
         None => resolve(roles, texts),
-        Some(arg) => resolve_with(&*Phrases::of(arg)?, roles, texts),
+        Some(arg) => resolve_with(&*Phrases::of(session, arg)?, roles, texts),
     }
 }
 

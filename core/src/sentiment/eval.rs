@@ -30,11 +30,11 @@ pub struct SentimentMetrics {
 /// Checks that every gold label is one of [`LABELS`]; names the first row that is not.
 pub fn check_gold(gold: &[LabelledText]) -> Result<()> {
     match gold.iter().position(|g| !LABELS.contains(&g.label.as_str())) {
-        Some(i) => Err(Error::Labels(format!(
-            "row {}: label '{}' is not one of negative, neutral, positive",
-            i + 2,
-            gold[i].label
-        ))),
+        Some(i) => Err(Error::InputFile {
+            what: "labels",
+            line: Some(i + 2),
+            problem: format!("label '{}' is not one of negative, neutral, positive", gold[i].label),
+        }),
         None => Ok(()),
     }
 }
@@ -87,6 +87,6 @@ mod tests {
     #[test]
     fn unknown_gold_labels_are_refused_with_their_row() {
         let e = check_gold(&[row("positive"), row("pos")]).unwrap_err().to_string();
-        assert!(e.contains("row 3") && e.contains("'pos'"), "{e}");
+        assert!(e.contains("line 3") && e.contains("'pos'"), "{e}");
     }
 }

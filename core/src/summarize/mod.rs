@@ -11,10 +11,7 @@ pub const DEFAULT_SENTENCES: usize = 2;
 
 /// A summary length as SQL passes it: at least one sentence.
 pub fn sentence_count(n: i64) -> crate::Result<usize> {
-    usize::try_from(n)
-        .ok()
-        .filter(|&n| n >= 1)
-        .ok_or_else(|| crate::Error::Summarize(format!("the number of sentences must be at least 1, got {n}")))
+    usize::try_from(n).ok().filter(|&n| n >= 1).ok_or(crate::Error::SentenceCount(n))
 }
 
 /// Words that make a sentence a greeting, thanks or sign-off when it is short.

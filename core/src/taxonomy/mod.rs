@@ -4,12 +4,14 @@
 //! normalized content.
 
 mod locate;
+mod registry;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::user_regex;
 use locate::Locator;
+pub use registry::{is_name, Registry, Resolved};
 
 /// The label given below a taxonomy's threshold; no taxonomy may declare it.
 pub const UNKNOWN: &str = "unknown";
@@ -377,19 +379,8 @@ fn check_names<'a>(taxonomy: &str, kind: &str, names: impl Iterator<Item = &'a s
 
 fn check_pattern(taxonomy: &str, label: &str, pattern: &str) -> Result<(), Problem> {
     user_regex::compile(pattern).map(drop).map_err(|e| {
-        let reason = match e {
-            regex::Error::CompiledTooBig(limit) => {
-                format!("it would compile to more than {limit} bytes (nested or huge repetitions); simplify it")
-            }
-            other => {
-                other.to_string().lines().last().unwrap_or_default().trim().trim_start_matches("error: ").to_owned()
-            }
-        };
-        (
-            vec![taxonomy.to_owned(), label.to_owned(), pattern.to_owned()],
-            1,
-            format!("'{label}': pattern '{pattern}' cannot be used: {reason}"),
-        )
+        let problem = user_regex::pattern_error(pattern, &e);
+        (vec![taxonomy.to_owned(), label.to_owned(), pattern.to_owned()], 1, format!("'{label}': {problem}"))
     })
 }
 

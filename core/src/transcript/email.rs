@@ -85,7 +85,7 @@ struct Mail {
 }
 
 fn read_one(message: &Message<'_>, n: usize) -> Result<Mail> {
-    let bad = |what: String| Error::Transcript(format!("message {n}: {what}"));
+    let bad = |what: String| Error::Unreadable(format!("message {n}: {what}"));
     let from = message.from().and_then(|a| a.first());
     if from.is_none() && message.subject().is_none() && message.message_id().is_none() && message.date().is_none() {
         return Err(bad("not an RFC 5322 message: no From, Subject, Date or Message-ID header".into()));
@@ -164,7 +164,7 @@ pub(crate) fn read(payload: &str, settings: &Settings) -> Result<(Vec<RawTurn>, 
             .enumerate()
             .map(|(i, m)| {
                 m.map(|m| Cow::Owned(m.unwrap_contents()))
-                    .map_err(|_| Error::Transcript(format!("mbox: message {} cannot be split out", i + 1)))
+                    .map_err(|_| Error::Unreadable(format!("mbox: message {} cannot be split out", i + 1)))
             })
             .collect::<Result<_>>()?
     } else {
@@ -174,12 +174,12 @@ pub(crate) fn read(payload: &str, settings: &Settings) -> Result<(Vec<RawTurn>, 
     for (i, raw) in raws.iter().enumerate() {
         let message = parser
             .parse(raw)
-            .ok_or_else(|| Error::Transcript(format!("message {}: not an RFC 5322 message", i + 1)))?;
+            .ok_or_else(|| Error::Unreadable(format!("message {}: not an RFC 5322 message", i + 1)))?;
         mails.push(read_one(&message, i + 1)?);
     }
     mails.sort_by_key(|m| m.date.map_or(i64::MAX, |d| d.timestamp()));
     if mails.iter().all(|m| m.text.is_empty()) {
-        return Err(Error::Transcript(
+        return Err(Error::Unreadable(
             "no text of its own: every message is empty, quoted text, a signature or attachments".into(),
         ));
     }

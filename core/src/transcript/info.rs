@@ -51,7 +51,7 @@ pub struct Info {
 pub fn info(payload: &str, format: &str, settings: &Settings) -> Result<Info> {
     let transcript = match parse(payload, format, settings) {
         Ok(t) => t,
-        Err(Error::Transcript(reason)) => return Ok(Info { quarantine_reason: Some(reason), ..Info::default() }),
+        Err(Error::Unreadable(reason)) => return Ok(Info { quarantine_reason: Some(reason), ..Info::default() }),
         Err(e) => return Err(e),
     };
     let turns = &transcript.turns;

@@ -61,7 +61,7 @@ fn field(value: &Value, paths: &Paths) -> Option<String> {
 
 /// The turns and metadata of a JSON document or JSON-lines log.
 pub(crate) fn read(payload: &str, mapping: &JsonMapping) -> Result<(Vec<RawTurn>, Meta)> {
-    let bad = |what: String| Error::Transcript(what);
+    let bad = |what: String| Error::Unreadable(what);
     if mapping.lines {
         let mut turns = Vec::new();
         let mut meta = Meta::default();

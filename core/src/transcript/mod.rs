@@ -2,7 +2,7 @@
 //! exports, JSON-lines bot logs, RFC 5322 email) read into one list of turns, with the
 //! conversation's metadata and, for timed transcripts, its voice metrics.
 //!
-//! A payload that cannot be read is an [`Error::Transcript`] whose text is the quarantine
+//! A payload that cannot be read is an [`Error::Unreadable`] whose text is the quarantine
 //! reason; the SQL functions turn it into no turns and a `quarantine_reason`, never a crash.
 
 mod boilerplate;
@@ -144,7 +144,7 @@ impl TextFormat {
 /// `json` and `jsonl` (fields guessed), the presets in [`PRESETS`], and the names of the
 /// mappings in `settings.formats`.
 pub fn parse(payload: &str, format: &str, settings: &Settings) -> Result<Transcript> {
-    let fail = |reason: String| Error::Transcript(reason);
+    let fail = |reason: String| Error::Unreadable(reason);
     if payload.len() > settings.max_payload_bytes {
         return Err(fail(format!(
             "payload is {} bytes, over the limit of {} (settings.max_payload_bytes)",
@@ -222,7 +222,7 @@ pub fn parse_transcript_text(payload: &str, format: &str, settings: Option<&str>
     let settings = Settings::cached(settings.unwrap_or_default())?;
     match parse(payload, format, &settings) {
         Ok(t) => Ok(t.turns),
-        Err(Error::Transcript(_)) => Ok(Vec::new()),
+        Err(Error::Unreadable(_)) => Ok(Vec::new()),
         Err(e) => Err(e),
     }
 }

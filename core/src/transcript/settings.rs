@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::boilerplate::without_lines;
 use super::{Role, TextFormat};
 use crate::cache::TextCache;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SettingsKind};
 use crate::user_regex;
 
 /// The settings of `parse_transcript` and `transcript_info`, as JSON (every key optional).
@@ -384,14 +384,14 @@ impl Settings {
         let settings: Settings = if text.trim().is_empty() {
             Settings::default()
         } else {
-            serde_json::from_str(text).map_err(|e| Error::TranscriptSettings(e.to_string()))?
+            serde_json::from_str(text).map_err(|e| Error::settings_json(SettingsKind::Transcript, &e))?
         };
         settings.compile()
     }
 
     /// Checks the settings and compiles the boilerplate patterns.
     pub fn compile(mut self) -> Result<Self> {
-        let bad = |m: String| Err(Error::TranscriptSettings(m));
+        let bad = |problem: String| Err(Error::Settings { settings: SettingsKind::Transcript, problem });
         if self.silence_ms < 0 {
             return bad(format!("silence_ms: {} is negative", self.silence_ms));
         }
@@ -406,8 +406,10 @@ impl Settings {
             }
         }
         if !self.boilerplate.is_empty() {
-            let set = user_regex::compile_set(&self.boilerplate)
-                .map_err(|e| Error::TranscriptSettings(format!("boilerplate {e}")))?;
+            let set = user_regex::compile_set(&self.boilerplate).map_err(|e| Error::Settings {
+                settings: SettingsKind::Transcript,
+                problem: format!("boilerplate {e}"),
+            })?;
             self.compiled = Some(set);
         }
         Ok(self)

@@ -64,12 +64,12 @@ fn speaker_and_text(text: &str) -> (Option<String>, String) {
 
 /// The `start --> end` line of a cue.
 fn timing(line: &str, cue: usize) -> Result<(i64, i64)> {
-    let bad = || Error::Transcript(format!("cue {cue}: timing '{}' is not 'start --> end'", line.trim()));
+    let bad = || Error::Unreadable(format!("cue {cue}: timing '{}' is not 'start --> end'", line.trim()));
     let (start, rest) = line.split_once("-->").ok_or_else(bad)?;
     let end = rest.split_whitespace().next().ok_or_else(bad)?;
     let (start, end) = (offset_ms(start).ok_or_else(bad)?, offset_ms(end).ok_or_else(bad)?);
     if end < start {
-        return Err(Error::Transcript(format!("cue {cue}: ends at {} ms, before it starts at {} ms", end, start)));
+        return Err(Error::Unreadable(format!("cue {cue}: ends at {} ms, before it starts at {} ms", end, start)));
     }
     Ok((start, end))
 }
@@ -78,7 +78,7 @@ fn timing(line: &str, cue: usize) -> Result<(i64, i64)> {
 pub(crate) fn read_vtt(payload: &str, settings: &Settings) -> Result<Vec<RawTurn>> {
     let body = payload.trim_start_matches('\u{feff}');
     if !body.starts_with("WEBVTT") {
-        return Err(Error::Transcript("not WebVTT: the first line must start with WEBVTT".into()));
+        return Err(Error::Unreadable("not WebVTT: the first line must start with WEBVTT".into()));
     }
     let mut cues = Vec::new();
     for (n, block) in blocks(body).into_iter().enumerate().skip(1) {
@@ -87,7 +87,7 @@ pub(crate) fn read_vtt(payload: &str, settings: &Settings) -> Result<Vec<RawTurn
             continue;
         }
         let Some(at) = block.iter().position(|l| l.contains("-->")) else {
-            return Err(Error::Transcript(format!("block {}: a cue without a 'start --> end' line", n + 1)));
+            return Err(Error::Unreadable(format!("block {}: a cue without a 'start --> end' line", n + 1)));
         };
         let (start, end) = timing(block[at], n)?;
         let text = block[at + 1..].join("\n");
@@ -113,7 +113,7 @@ pub(crate) fn read_srt(payload: &str, settings: &Settings) -> Result<Vec<RawTurn
     let mut cues = Vec::new();
     for (n, block) in blocks(body).into_iter().enumerate() {
         let Some(at) = block.iter().position(|l| l.contains("-->")) else {
-            return Err(Error::Transcript(format!("not SRT: subtitle {} has no 'start --> end' line", n + 1)));
+            return Err(Error::Unreadable(format!("not SRT: subtitle {} has no 'start --> end' line", n + 1)));
         };
         let (start, end) = timing(&block[at].replace(',', "."), n + 1)?;
         let (speaker, text) = speaker_and_text(&block[at + 1..].join("\n"));

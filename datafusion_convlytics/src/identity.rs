@@ -1,64 +1,60 @@
-//! `stitch_identity(query, settings)`: identity stitching as a DataFusion table function.
+//! The identity functions in DataFusion: `conversation_id(source, source_id)`,
+//! `normalize_identifier(kind, value [, region])`, and `stitch_identity(query [, settings])` as a
+//! table function.
 //!
-//! The query runs in the calling session when the table is scanned; its rows (a `record_id`
-//! column and attribute columns, any type, read as text) go to `convlytics_core::identity::stitch`,
-//! and one row per record comes back. PostgreSQL's `convlytics.stitch_identity` has the same
-//! arguments and columns.
+//! `stitch_identity`'s query runs in the calling session when the table is scanned; its rows (a
+//! `record_id` column and attribute columns, any type, read as text) go to
+//! `convlytics_core::identity::stitch`, and one row per record comes back. PostgreSQL's
+//! `convlytics.stitch_identity` has the same arguments and columns.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use convlytics_core::identity::{stitch_until, QueryRecords, RecordSet, Settings, Stitched};
+use convlytics_core::identity::{normalize_identifier_text, stitch_until, QueryRecords, RecordSet, Settings, Stitched};
+use convlytics_core::taxonomy::Registry;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::{exec_datafusion_err, plan_err, DataFusionError, Result};
+use datafusion::common::{exec_datafusion_err, Result};
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::TableType;
 use datafusion::execution::SessionState;
-use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::{Expr, ScalarUDF};
 use datafusion::physical_plan::{collect, ExecutionPlan};
 
-use super::string_literal;
+use crate::error::{failed, refused};
+use crate::udf::{literal_args, schema, spec, Udf};
 
-/// The output columns, the same on both engines.
-static OUTPUT: LazyLock<SchemaRef> = LazyLock::new(|| {
-    Arc::new(Schema::new(vec![
-        Field::new("record_id", DataType::Utf8, false),
-        Field::new("cluster_key", DataType::Utf8, false),
-        Field::new("linked_to", DataType::Utf8, true),
-        Field::new("rule", DataType::Utf8, true),
-        Field::new("match_weight", DataType::Float64, true),
-        Field::new("match_probability", DataType::Float64, true),
-    ]))
-});
+/// The scalar identity functions.
+pub(crate) fn udfs(session: &Arc<Registry>) -> Vec<ScalarUDF> {
+    vec![
+        Udf::text("conversation_id", session, |_, a| {
+            Ok(Some(convlytics_core::conversation_id(a[0], a[1]).to_string()))
+        }),
+        Udf::text("normalize_identifier", session, |_, a| normalize_identifier_text(a[0], a[1], a.get(2).copied())),
+    ]
+}
 
 /// The table function `stitch_identity(query text [, settings text])`.
 #[derive(Debug)]
-pub struct StitchIdentity;
+pub(crate) struct StitchIdentity;
 
 impl TableFunctionImpl for StitchIdentity {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let exprs = args.exprs();
-        if exprs.is_empty() || exprs.len() > 2 {
-            return plan_err!("stitch_identity(query [, settings]) takes one or two arguments, got {}", exprs.len());
-        }
-        let query = string_literal(&exprs[0], "stitch_identity", 1)?;
-        let settings = match exprs.get(1) {
-            Some(e) => string_literal(e, "stitch_identity", 2)?,
-            None => Some(String::new()),
-        };
+        let mut values = literal_args(spec(NAME), args.exprs())?;
+        values.resize(2, Some(String::new()));
         // STRICT, as on PostgreSQL: a NULL argument gives no rows.
-        let (Some(query), Some(settings)) = (query, settings) else {
+        let (Some(query), Some(settings)) = (values[0].take(), values[1].take()) else {
             return Ok(Arc::new(StitchTable { query: None, settings: Settings::default() }));
         };
-        let settings =
-            Settings::from_json(&settings).map_err(|e| DataFusionError::Plan(format!("stitch_identity: {e}")))?;
+        let settings = Settings::from_json(&settings).map_err(|e| refused(NAME, e))?;
         Ok(Arc::new(StitchTable { query: Some(query), settings }))
     }
 }
+
+const NAME: &str = "stitch_identity";
 
 /// The rows of one `stitch_identity` call, computed when scanned; no rows without a query.
 #[derive(Debug)]
@@ -70,7 +66,7 @@ struct StitchTable {
 #[async_trait]
 impl TableProvider for StitchTable {
     fn schema(&self) -> SchemaRef {
-        OUTPUT.clone()
+        schema(spec(NAME))
     }
 
     fn table_type(&self) -> TableType {
@@ -87,9 +83,9 @@ impl TableProvider for StitchTable {
         let state = state
             .as_any()
             .downcast_ref::<SessionState>()
-            .ok_or_else(|| exec_datafusion_err!("stitch_identity needs a DataFusion SessionState"))?;
+            .ok_or_else(|| exec_datafusion_err!("{NAME} needs a DataFusion SessionState"))?;
         let Some(query) = &self.query else {
-            return Ok(MemorySourceConfig::try_new_exec(&[vec![]], OUTPUT.clone(), projection.cloned())?);
+            return Ok(MemorySourceConfig::try_new_exec(&[vec![]], schema(spec(NAME)), projection.cloned())?);
         };
         let plan = state.create_logical_plan(query).await?;
         let batches = collect(state.create_physical_plan(&plan).await?, state.task_ctx()).await?;
@@ -102,10 +98,10 @@ impl TableProvider for StitchTable {
             (records, stitched)
         })
         .await
-        .map_err(|e| exec_datafusion_err!("stitch_identity: {e}"))?;
-        let stitched = stitched.map_err(|e| exec_datafusion_err!("stitch_identity: {e}"))?;
+        .map_err(|e| exec_datafusion_err!("{NAME}: {e}"))?;
+        let stitched = stitched.map_err(|e| failed(NAME, e))?;
         let batch = output(&records, &stitched)?;
-        Ok(MemorySourceConfig::try_new_exec(&[vec![batch]], OUTPUT.clone(), projection.cloned())?)
+        Ok(MemorySourceConfig::try_new_exec(&[vec![batch]], schema(spec(NAME)), projection.cloned())?)
     }
 }
 
@@ -122,8 +118,8 @@ impl Drop for CancelOnDrop {
 /// The query's rows as records, every column cast to text.
 fn record_set(schema: &Schema, batches: &[RecordBatch]) -> Result<RecordSet> {
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let fail = |e: convlytics_core::Error| exec_datafusion_err!("stitch_identity: {e}");
-    let mut records = QueryRecords::new(&names).map_err(|e| DataFusionError::Plan(format!("stitch_identity: {e}")))?;
+    let fail = |e: convlytics_core::Error| failed(NAME, e);
+    let mut records = QueryRecords::new(&names).map_err(|e| refused(NAME, e))?;
     for batch in batches {
         let text: Vec<ArrayRef> = batch.columns().iter().map(|c| cast(c, &DataType::Utf8)).collect::<Result<_, _>>()?;
         let text: Vec<&StringArray> = text.iter().map(|c| c.as_string::<i32>()).collect();
@@ -153,5 +149,5 @@ fn output(records: &RecordSet, stitched: &Stitched) -> Result<RecordBatch> {
         Arc::new(weights),
         Arc::new(probabilities),
     ];
-    Ok(RecordBatch::try_new(OUTPUT.clone(), columns)?)
+    Ok(RecordBatch::try_new(schema(spec(NAME)), columns)?)
 }
