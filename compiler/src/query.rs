@@ -19,8 +19,50 @@ pub enum OutputFormat {
     Json,
 }
 
+/// The most operators one ad-hoc statement may have. DataFusion plans an expression level by
+/// level, and a chain of thousands of operators (`1+1+...+1`) costs it time quadratic in its
+/// length; past this the statement is refused before planning, with what to do instead.
+pub const MAX_OPERATORS: usize = 1_000;
+
+/// Counts the operators of `sql` (arithmetic, comparison, concatenation, `AND`, `OR`) with
+/// sqlparser's tokenizer, in one pass; a statement with more than [`MAX_OPERATORS`] is an error.
+fn check_operators(sql: &str) -> Result<()> {
+    use datafusion::sql::sqlparser::dialect::GenericDialect;
+    use datafusion::sql::sqlparser::keywords::Keyword;
+    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, sql).tokenize() else {
+        return Ok(()); // DataFusion's parser reports the syntax error with its position
+    };
+    let operators = tokens
+        .iter()
+        .filter(|t| match t {
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Eq
+            | Token::Neq
+            | Token::Lt
+            | Token::Gt
+            | Token::LtEq
+            | Token::GtEq => true,
+            Token::Word(w) => matches!(w.keyword, Keyword::AND | Keyword::OR),
+            _ => false,
+        })
+        .count();
+    if operators > MAX_OPERATORS {
+        return Err(Error::Project(format!(
+            "query: the statement has {operators} operators, over the limit of {MAX_OPERATORS}: DataFusion plans long operator chains slowly and deeply; aggregate over rows (sum, bool_and) or split the expression"
+        )));
+    }
+    Ok(())
+}
+
 /// Runs one SQL statement on `engine` and writes its result to `out` in `format`.
 pub async fn query(engine: &EmbeddedEngine, sql: &str, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
+    check_operators(sql)?;
     let df = engine.context().sql(sql).await.map_err(|e| Error::datafusion("query", e))?;
     let schema = df.schema().inner().clone();
     let batches = df.collect().await.map_err(|e| Error::datafusion("query", e))?;

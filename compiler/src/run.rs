@@ -140,6 +140,8 @@ pub async fn execute(
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("valid template"));
     let mut failed: BTreeSet<String> = BTreeSet::new();
     let mut results = Vec::with_capacity(total);
+    let run = RunRecord::new();
+    run.write(project, "running", &results)?;
     for (i, step) in steps.iter().enumerate() {
         let head = format!("{:>3} of {total}", i + 1);
         let kind = step.kind();
@@ -170,6 +172,7 @@ pub async fn execute(
             bar.suspend(|| println!("{head} SKIP  {kind:<5} {shown} (upstream {upstream} failed)"));
             result.message = Some(format!("upstream {upstream} failed"));
             results.push(result);
+            run.write(project, "running", &results)?;
             bar.inc(1);
             continue;
         }
@@ -208,16 +211,41 @@ pub async fn execute(
             message: outcome.message,
             ..result
         });
+        run.write(project, "running", &results)?;
         bar.inc(1);
     }
     bar.finish_and_clear();
     summarize(steps, &results, started.elapsed().as_secs_f64());
-    project.write_artefact("run_results.json", &serde_json::json!({ "results": results }))?;
     let bad = results.iter().filter(|r| matches!(r.status, "error" | "fail" | "skipped")).count();
+    run.write(project, if bad > 0 { "error" } else { "success" }, &results)?;
     if bad > 0 {
         return Err(Error::Project(format!("{bad} node(s) failed or were skipped")));
     }
     Ok(results)
+}
+
+/// `target/run_results.json` as a run goes: `status` is `running` (with the results so far)
+/// until the run ends, then `success` or `error`; a run that was killed stays `running`, with
+/// its process id and start, saying how far it got.
+struct RunRecord {
+    pid: u32,
+    started_at: String,
+}
+
+impl RunRecord {
+    fn new() -> Self {
+        Self { pid: std::process::id(), started_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string() }
+    }
+
+    fn write(&self, project: &Project, status: &str, results: &[NodeResult]) -> Result<()> {
+        let record = serde_json::json!({
+            "status": status,
+            "pid": self.pid,
+            "started_at": self.started_at,
+            "results": results,
+        });
+        project.write_artefact("run_results.json", &record)
+    }
 }
 
 /// How one step ended, before it is printed and recorded.

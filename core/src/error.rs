@@ -154,6 +154,12 @@ pub enum Error {
         /// The shortest key accepted, in bytes.
         min: usize,
     },
+    /// The policy names a key variable the engine does not permit.
+    #[error("pii key: {variable} is not a permitted key variable: an administrator lists the variables policies may name (convlytics.pii_key_vars on PostgreSQL; CONVLYTICS_PII_* elsewhere)")]
+    KeyNotPermitted {
+        /// The environment variable the policy names.
+        variable: String,
+    },
     /// The hash operator's key is too short.
     #[error("pii key: the key in {variable} is shorter than {min} bytes")]
     ShortKey {

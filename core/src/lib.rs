@@ -13,6 +13,7 @@ pub mod embed;
 pub mod entities;
 mod error;
 pub mod identity;
+pub mod interrupt;
 pub mod labels;
 pub mod language;
 pub mod pii;

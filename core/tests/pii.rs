@@ -15,7 +15,7 @@ fn fixtures() {
         let text = std::fs::read_to_string(path).expect("fixture");
         let default = policy("");
         let mut report = String::from("spans:\n");
-        for s in detect(&text, &default) {
+        for s in detect(&text, &default).unwrap() {
             report += &format!(
                 "  {:<15} {:?} {:.2} {} ({})\n",
                 s.entity,
@@ -91,7 +91,7 @@ proptest! {
     #[test]
     fn spans_are_well_formed(text in chat_text()) {
         let p = policy("");
-        let spans = detect(&text, &p);
+        let spans = detect(&text, &p).unwrap();
         let mut previous_end = 0;
         for s in &spans {
             prop_assert!(s.start < s.end && s.end <= text.len());
@@ -107,7 +107,7 @@ proptest! {
     fn nothing_found_survives_redaction(text in chat_text(), operator in prop::sample::select(vec!["placeholder", "indexed", "drop"])) {
         let p = policy(&format!(r#"{{"operator": "{operator}"}}"#));
         let redacted = redact(&text, &p).expect("redact");
-        let spans = detect(&text, &p);
+        let spans = detect(&text, &p).unwrap();
         let mut outside = Vec::new();
         let mut at = 0;
         for s in &spans {
@@ -130,7 +130,7 @@ proptest! {
     fn arbitrary_text_does_not_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
         let text = String::from_utf8_lossy(&bytes);
         let p = policy(r#"{"operator": "mask"}"#);
-        detect(&text, &p);
+        detect(&text, &p).unwrap();
         redact(&text, &p).expect("redact");
     }
 }
@@ -196,8 +196,8 @@ fn policy_lists_and_patterns() {
 /// The hash operator: the same value (however written) gives the same pseudonym, under one key.
 #[test]
 fn pseudonyms_join_across_rows() {
-    std::env::set_var("CONVLYTICS_TEST_PII_KEY", "a test key that is long enough");
-    let p = policy(r#"{"operator": "hash", "key_env": "CONVLYTICS_TEST_PII_KEY"}"#);
+    std::env::set_var("CONVLYTICS_PII_CORE_TEST_KEY", "a test key that is long enough");
+    let p = policy(r#"{"operator": "hash", "key_env": "CONVLYTICS_PII_CORE_TEST_KEY"}"#);
     let a = redact("from Jane.Doe@Example.com", &p).unwrap();
     let b = redact("reply to jane.doe@example.com", &p).unwrap();
     let token = a.trim_start_matches("from ");

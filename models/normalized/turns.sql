@@ -69,7 +69,7 @@ select
     source_id,
     cast(position as integer) as turn_index,
     role,
-    redact_pii(speaker, {{ pii_policy('support') }}) as speaker_redacted,
+    redact_pii(speaker, {{ pii_policy('speaker') }}) as speaker_redacted,
     redact_pii(clean_text, {{ pii_policy('support') }}) as text_redacted,
     case when role = 'customer' then detect_language(clean_text) end as language,
     start_ms,

@@ -22,8 +22,9 @@ use convlytics_core::taxonomy::{self, Registry};
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::prelude::*;
 
-use crate::error::{check, raise};
+use crate::error::{check, is_superuser, raise, MODEL_UNAVAILABLE};
 use crate::jsonb;
+use crate::text::{elements, Text, TextArray};
 
 /// The taxonomies this backend has read by name.
 static SESSION: Registry = Registry::new();
@@ -37,8 +38,20 @@ pub(crate) fn session() -> &'static Registry {
 static MODEL_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ONNX_THREADS: GucSetting<i32> = GucSetting::<i32>::new(1);
 
-/// Declares `convlytics.model_dir` and `convlytics.onnx_threads`.
+static TAXONOMY_ADMIN_ROLE: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"convlytics_taxonomy_admin"));
+
+/// Declares `convlytics.model_dir`, `convlytics.onnx_threads` and
+/// `convlytics.taxonomy_admin_role` (read by the table's guard trigger).
 pub(crate) fn define_settings() {
+    GucRegistry::define_string_guc(
+        c"convlytics.taxonomy_admin_role",
+        c"Role whose members (and superusers) may register, replace or delete taxonomies.",
+        c"Every role's labels follow convlytics.taxonomies, so writing it is a privilege.",
+        &TAXONOMY_ADMIN_ROLE,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     GucRegistry::define_string_guc(
         c"convlytics.model_dir",
         c"Directory with model.onnx, tokenizer.json and libonnxruntime.so for semantic classification.",
@@ -65,14 +78,19 @@ CREATE TABLE convlytics.taxonomies (
     name text PRIMARY KEY,
     version text NOT NULL,
     definition text NOT NULL,
-    registered_at timestamptz NOT NULL DEFAULT now()
+    registered_at timestamptz NOT NULL DEFAULT now(),
+    owner name NOT NULL DEFAULT current_user
 );
-COMMENT ON TABLE convlytics.taxonomies IS 'Taxonomies registered with convlytics.register_taxonomy(), by name: their version (content hash) and YAML.';
+COMMENT ON TABLE convlytics.taxonomies IS 'Taxonomies registered with convlytics.register_taxonomy(), by name: their version (content hash), YAML, and the role that registered them.';
 SELECT pg_catalog.pg_extension_config_dump('convlytics.taxonomies', '');
 "#,
     name = "taxonomies_table",
     bootstrap
 );
+
+// Only superusers and members of `convlytics.taxonomy_admin_role` write the table (one file,
+// also run by the 0.2.0 -> 0.3.0 upgrade).
+extension_sql_file!("taxonomies_guard.sql", name = "taxonomies_guard", requires = ["taxonomies_table"]);
 
 /// Whether the taxonomy called `name` was already looked up in `convlytics.taxonomies` during
 /// the current statement (and command: a function that registers mid-statement starts a new
@@ -112,13 +130,19 @@ fn resolve(function: &str, taxonomy: &str) -> Arc<Classifier> {
     sync_registered(function, taxonomy);
     let classifier = check(function, classify::resolve(&SESSION, taxonomy));
     if let Some(notice) = classify::rules_only_notice(&SESSION, &classifier) {
-        warning!("{notice}");
+        if is_superuser() {
+            warning!("{notice}");
+        } else {
+            log!("{notice}");
+            warning!("semantic intent classification is off ({MODEL_UNAVAILABLE}); classifying with keyword and pattern rules only");
+        }
     }
     classifier
 }
 
-/// When `taxonomy` is a name, makes this backend's registry hold the version stored in
-/// `convlytics.taxonomies` (read once per statement and name).
+/// When `taxonomy` is a name, makes this backend's registry hold what `convlytics.taxonomies`
+/// holds under it as the statement sees the table (read once per statement and name): the
+/// stored version, or nothing when there is no row.
 pub(crate) fn sync_registered(function: &str, taxonomy: &str) {
     if taxonomy::is_name(taxonomy) && !checked_this_statement(taxonomy) {
         let stored: Result<(Option<String>, Option<String>), _> = Spi::connect(|client| {
@@ -140,7 +164,9 @@ pub(crate) fn sync_registered(function: &str, taxonomy: &str) {
                     SESSION.register(parsed);
                 }
             }
-            Ok(_) => {}
+            // Deleted, or registered in a transaction that rolled back: this backend forgets it
+            // too, as a parallel worker (which reads the table afresh) does.
+            Ok(_) => SESSION.unregister(taxonomy),
             Err(e) => error!("{function}: reading convlytics.taxonomies: {e}"),
         }
     }
@@ -162,7 +188,8 @@ pub(crate) fn explain_one(function: &str, text: &str, taxonomy: &str) -> Explana
 /// `taxonomies:`) and stores each in `convlytics.taxonomies` under its name, replacing one of
 /// that name. Returns each name with its version.
 #[pg_extern(volatile, parallel_unsafe, strict)]
-fn register_taxonomy(definition: &str) -> TableIterator<'static, (name!(name, String), name!(version, String))> {
+fn register_taxonomy(definition: Text<'_>) -> TableIterator<'static, (name!(name, String), name!(version, String))> {
+    let definition = definition.get("register_taxonomy", "definition");
     let parsed = taxonomy::parse(definition).unwrap_or_else(|e| raise("register_taxonomy", e.into()));
     let mut out = Vec::new();
     for t in parsed {
@@ -182,7 +209,9 @@ fn register_taxonomy(definition: &str) -> TableIterator<'static, (name!(name, St
 
 /// The intent of `text` under `taxonomy`, or `unknown` below its threshold.
 #[pg_extern(stable, parallel_safe, strict)]
-fn classify_intent(text: &str, taxonomy: &str) -> String {
+fn classify_intent(text: Text<'_>, taxonomy: Text<'_>) -> String {
+    let text = text.get("classify_intent", "text");
+    let taxonomy = taxonomy.get("classify_intent", "taxonomy");
     let out = explain("classify_intent", &[Some(text)], taxonomy);
     out.into_iter().next().flatten().map(|e| e.label).unwrap_or_default()
 }
@@ -190,9 +219,10 @@ fn classify_intent(text: &str, taxonomy: &str) -> String {
 /// The intents of `texts` in one call: the texts the rules do not decide go through the model
 /// together. NULL elements stay NULL.
 #[pg_extern(stable, parallel_safe, strict)]
-fn classify_intents(texts: Vec<Option<String>>, taxonomy: &str) -> Vec<Option<String>> {
-    let borrowed: Vec<Option<&str>> = texts.iter().map(Option::as_deref).collect();
-    explain("classify_intents", &borrowed, taxonomy).into_iter().map(|e| e.map(|e| e.label)).collect()
+fn classify_intents(texts: TextArray<'_>, taxonomy: Text<'_>) -> Vec<Option<String>> {
+    const NAME: &str = "classify_intents";
+    let taxonomy = taxonomy.get(NAME, "taxonomy");
+    explain(NAME, &elements(NAME, "texts", &texts), taxonomy).into_iter().map(|e| e.map(|e| e.label)).collect()
 }
 
 /// One row: the intent, its confidence, the runner-up and its confidence, how it was decided
@@ -201,8 +231,8 @@ fn classify_intents(texts: Vec<Option<String>>, taxonomy: &str) -> Vec<Option<St
 #[allow(clippy::type_complexity)]
 #[pg_extern(stable, parallel_safe, strict, name = "classify_intent_explain")]
 fn classify_intent_explain_json(
-    text: &str,
-    taxonomy: &str,
+    text: Text<'_>,
+    taxonomy: Text<'_>,
 ) -> TableIterator<
     'static,
     (
@@ -216,6 +246,7 @@ fn classify_intent_explain_json(
     ),
 > {
     const NAME: &str = "classify_intent_explain";
+    let (text, taxonomy) = (text.get(NAME, "text"), taxonomy.get(NAME, "taxonomy"));
     let e = explain_one(NAME, text, taxonomy);
     let evidence = jsonb(NAME, e.evidence_json());
     TableIterator::once((
@@ -231,14 +262,17 @@ fn classify_intent_explain_json(
 
 /// The topics of `text` under `taxonomy`, in taxonomy order (empty when none).
 #[pg_extern(stable, parallel_safe, strict)]
-fn tag_topics(text: &str, taxonomy: &str) -> Vec<String> {
+fn tag_topics(text: Text<'_>, taxonomy: Text<'_>) -> Vec<String> {
+    let text = text.get("tag_topics", "text");
+    let taxonomy = taxonomy.get("tag_topics", "taxonomy");
     let classifier = resolve("tag_topics", taxonomy);
     check("tag_topics", classifier.topics(&[Some(text)])).into_iter().next().flatten().unwrap_or_default()
 }
 
 /// The version (content hash) of `taxonomy`, without compiling it.
 #[pg_extern(stable, parallel_safe, strict)]
-fn taxonomy_version(taxonomy: &str) -> String {
+fn taxonomy_version(taxonomy: Text<'_>) -> String {
+    let taxonomy = taxonomy.get("taxonomy_version", "taxonomy");
     sync_registered("taxonomy_version", taxonomy);
     check("taxonomy_version", SESSION.version(taxonomy))
 }

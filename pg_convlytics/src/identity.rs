@@ -12,23 +12,31 @@ use std::time::Duration;
 use convlytics_core::identity::{stitch_until, QueryRecords, RecordSet, Settings, Stitched};
 use pgrx::prelude::*;
 
-use crate::error::{check, raise};
+use crate::error::{check, interrupt_pending, raise};
+use crate::text::Text;
 
 /// The canonical UUIDv5 of a conversation from its source system and that system's id.
 #[pg_extern(immutable, parallel_safe, strict)]
-fn conversation_id(source: &str, source_id: &str) -> pgrx::Uuid {
+fn conversation_id(source: Text<'_>, source_id: Text<'_>) -> pgrx::Uuid {
+    let source = source.get("conversation_id", "source");
+    let source_id = source_id.get("conversation_id", "source_id");
     pgrx::Uuid::from_bytes(*convlytics_core::conversation_id(source, source_id).as_bytes())
 }
 
 /// The canonical form of an email, phone number (E.164), id or name; NULL when invalid.
 #[pg_extern(immutable, parallel_safe, strict, name = "normalize_identifier")]
-fn normalize_identifier(kind: &str, value: &str) -> Option<String> {
+fn normalize_identifier(kind: Text<'_>, value: Text<'_>) -> Option<String> {
+    let kind = kind.get("normalize_identifier", "kind");
+    let value = value.get("normalize_identifier", "value");
     normalize(kind, value, None)
 }
 
 /// As `normalize_identifier(kind, value)`, reading national phone numbers in `region`.
 #[pg_extern(immutable, parallel_safe, strict, name = "normalize_identifier")]
-fn normalize_identifier_in_region(kind: &str, value: &str, region: &str) -> Option<String> {
+fn normalize_identifier_in_region(kind: Text<'_>, value: Text<'_>, region: Text<'_>) -> Option<String> {
+    let kind = kind.get("normalize_identifier", "kind");
+    let value = value.get("normalize_identifier", "value");
+    let region = region.get("normalize_identifier", "region");
     normalize(kind, value, Some(region))
 }
 
@@ -45,8 +53,8 @@ type Row = (String, String, Option<String>, Option<String>, Option<f64>, Option<
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_unsafe, strict)]
 fn stitch_identity(
-    query: &str,
-    settings: default!(&str, "''"),
+    query: Text<'_>,
+    settings: default!(Text<'_>, "''"),
 ) -> TableIterator<
     'static,
     (
@@ -58,6 +66,8 @@ fn stitch_identity(
         name!(match_probability, Option<f64>),
     ),
 > {
+    let query = query.get("stitch_identity", "query");
+    let settings = settings.get("stitch_identity", "settings");
     let settings = check(NAME, Settings::from_json(settings));
     let records = read(query.trim().trim_end_matches(';'));
     let (records, stitched) = stitch_interruptibly(records, settings);
@@ -92,13 +102,7 @@ fn stitch_interruptibly(records: RecordSet, settings: Settings) -> (RecordSet, S
         (records, stitched)
     });
     while !worker.is_finished() {
-        // SAFETY: plain reads of the sig_atomic_t flags PostgreSQL's signal handlers set.
-        #[allow(unsafe_code)] // reads of the signal flags PostgreSQL's handlers set
-        let pending = unsafe {
-            std::ptr::addr_of!(pg_sys::QueryCancelPending).read_volatile() != 0
-                || std::ptr::addr_of!(pg_sys::ProcDiePending).read_volatile() != 0
-        };
-        if pending {
+        if interrupt_pending() {
             cancel.store(true, Ordering::Relaxed);
         }
         std::thread::sleep(Duration::from_millis(10));

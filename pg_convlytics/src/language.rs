@@ -2,8 +2,11 @@
 
 use pgrx::prelude::*;
 
+use crate::text::Text;
+
 /// The ISO 639-1 code of the text's language, or NULL when unsure.
 #[pg_extern(immutable, parallel_safe, strict)]
-fn detect_language(text: &str) -> Option<String> {
+fn detect_language(text: Text<'_>) -> Option<String> {
+    let text = text.get("detect_language", "text");
     convlytics_core::detect_language(text)
 }

@@ -19,12 +19,17 @@ mod identity;
 mod language;
 mod pii;
 mod signals;
+mod text;
 mod transcript;
 
-/// Declares the extension's settings (`convlytics.model_dir`, `convlytics.onnx_threads`).
+/// Declares the extension's settings (`convlytics.model_dir`, `convlytics.onnx_threads`,
+/// `convlytics.pii_key_vars`, `convlytics.pii_hash_role`) and lets core's long computations
+/// notice a cancel.
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     classify::define_settings();
+    pii::define_settings();
+    convlytics_core::interrupt::install(error::interrupt_pending);
 }
 
 /// A JSON result (core writes it as text) as `jsonb`.
@@ -53,7 +58,8 @@ mod tests {
     /// Every function in schema convlytics, as `pg_proc` has it, equals the catalogue: the same
     /// names and forms (a DEFAULT argument counts as an optional one), argument names and
     /// types, results and output columns, volatility, parallel safety and strictness. A
-    /// function the catalogue does not list, or one declared with other flags, fails this.
+    /// function the catalogue does not list, or one declared with other flags, fails this
+    /// (the table's trigger function is not a function users call).
     #[pg_test]
     fn functions_match_the_catalogue() {
         let mut installed: BTreeSet<Form> = BTreeSet::new();
@@ -64,7 +70,7 @@ mod tests {
                         case p.provolatile when 'i' then 'immutable' when 's' then 'stable' else 'volatile' end,
                         p.proparallel = 's', p.proisstrict
                  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-                 where n.nspname = 'convlytics'",
+                 where n.nspname = 'convlytics' and p.prorettype <> 'trigger'::regtype",
                 None,
                 &[],
             )?;
@@ -192,6 +198,22 @@ mod tests {
                and convlytics.conversation_id('test', g::text) is not null",
         );
         assert_eq!(fr, Ok(Some(5000)));
+    }
+
+    /// A taxonomy registered earlier in the transaction is what parallel workers classify with,
+    /// as the leader does: they read `convlytics.taxonomies` in the leader's snapshot.
+    #[pg_test]
+    fn parallel_workers_see_the_leaders_taxonomies() {
+        Spi::run(
+            "select * from convlytics.register_taxonomy('{name: par, intents: [{name: late, keywords: [late]}]}')",
+        )
+        .expect("register");
+        Spi::run("create table p as select g, 'my parcel is late ' || g as txt from generate_series(1, 5000) g")
+            .expect("create");
+        Spi::run("set local parallel_setup_cost = 0; set local parallel_tuple_cost = 0; set local min_parallel_table_scan_size = 0")
+            .expect("settings");
+        let late = Spi::get_one::<i64>("select count(*) from p where convlytics.classify_intent(txt, 'par') = 'late'");
+        assert_eq!(late, Ok(Some(5000)));
     }
 }
 

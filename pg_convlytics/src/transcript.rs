@@ -5,6 +5,7 @@ use convlytics_core::transcript::{format_time, parse_transcript_text, transcript
 use pgrx::prelude::*;
 
 use crate::error::check;
+use crate::text::Text;
 
 /// The turns of `payload` read as `format` (plain, vtt, srt, email, json, jsonl, a preset, or a
 /// mapping in `settings`); no rows when the payload cannot be read (see `transcript_info`).
@@ -12,9 +13,9 @@ use crate::error::check;
 #[allow(clippy::type_complexity)]
 #[pg_extern(immutable, parallel_safe, strict)]
 fn parse_transcript(
-    payload: &str,
-    format: &str,
-    settings: default!(&str, "''"),
+    payload: Text<'_>,
+    format: Text<'_>,
+    settings: default!(Text<'_>, "''"),
 ) -> TableIterator<
     'static,
     (
@@ -27,6 +28,9 @@ fn parse_transcript(
         name!(sent_at, Option<String>),
     ),
 > {
+    let payload = payload.get("parse_transcript", "payload");
+    let format = format.get("parse_transcript", "format");
+    let settings = settings.get("parse_transcript", "settings");
     let turns = check("parse_transcript", parse_transcript_text(payload, format, Some(settings)));
     TableIterator::new(turns.into_iter().map(|t| {
         (
@@ -46,9 +50,9 @@ fn parse_transcript(
 #[allow(clippy::type_complexity)]
 #[pg_extern(immutable, parallel_safe, strict)]
 fn transcript_info(
-    payload: &str,
-    format: &str,
-    settings: default!(&str, "''"),
+    payload: Text<'_>,
+    format: Text<'_>,
+    settings: default!(Text<'_>, "''"),
 ) -> TableIterator<
     'static,
     (
@@ -77,6 +81,9 @@ fn transcript_info(
         name!(quarantine_reason, Option<String>),
     ),
 > {
+    let payload = payload.get("transcript_info", "payload");
+    let format = format.get("transcript_info", "format");
+    let settings = settings.get("transcript_info", "settings");
     let i = check("transcript_info", transcript_info_text(payload, format, Some(settings)));
     let v = i.voice.as_ref();
     TableIterator::once((
@@ -109,6 +116,8 @@ fn transcript_info(
 /// `text` without its lines that equal one of `lines` (newline-separated), ignoring leading and
 /// trailing spaces: the normalized layer's removal of lines repeated across conversations.
 #[pg_extern(immutable, parallel_safe, strict)]
-fn remove_lines(text: &str, lines: &str) -> String {
+fn remove_lines(text: Text<'_>, lines: Text<'_>) -> String {
+    let text = text.get("remove_lines", "text");
+    let lines = lines.get("remove_lines", "lines");
     convlytics_core::transcript::remove_lines(text, lines)
 }

@@ -36,7 +36,9 @@ leaks as (
     from 'target/demo/truth_pii.csv' p
     join analytics.conversations c on c.source = p.source and c.source_id = p.source_id
     join analytics.turns tu on tu.conversation_id = c.conversation_id
-    where strpos(tu.text_redacted, p.value) > 0
+    -- A planted value in a turn's text; a speaker's name in its speaker field.
+    where case when p.pii_type = 'SPEAKER' then strpos(coalesce(tu.speaker_redacted, ''), p.value) > 0
+               else strpos(tu.text_redacted, p.value) > 0 end
 )
 select measure, value from (
 select 1 as n, 'conversations read (of ' || cast((select count(*) from 'target/demo/truth.csv') as varchar) || ')' as measure,
@@ -70,7 +72,7 @@ select 9 as n, 'confusing campaigns flagged',
        || cast((select count(*) from analytics.mart_campaign_friction f where f.has_friction
                 and f.utm_campaign not in (select campaign from confusing)) as varchar) || ' others'
 union all
-select 10 as n, 'planted PII values left in turns', cast(max(leaked) as varchar) || ' of '
+select 10 as n, 'planted PII values left in turns (text and speaker)', cast(max(leaked) as varchar) || ' of '
        || cast((select count(*) from 'target/demo/truth_pii.csv') as varchar) from leaks
 
 ) scorecard

@@ -140,12 +140,14 @@ pub fn generate(options: &Options, progress: impl Fn(u64) + Sync) -> Result<Summ
                 }
                 conversations.truncate(quota as usize);
                 let (mut lines, mut records) = (Vec::new(), 0);
-                for c in &conversations {
-                    for record in payload::records(c, &mut rng) {
+                for c in &mut conversations {
+                    let (written, speakers) = payload::records(c, &mut rng);
+                    for record in written {
                         serde_json::to_writer(&mut lines, &record).expect("JSON to memory");
                         lines.push(b'\n');
                         records += 1;
                     }
+                    c.pii.extend(speakers.into_iter().map(|name| ("SPEAKER", name)));
                 }
                 (lines, records, conversations)
             })

@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 use super::script::{Conversation, Line, Who};
 use super::world;
 
-/// One line of `raw_interactions.jsonl`.
-pub(super) fn records(c: &Conversation, rng: &mut Rng) -> Vec<Value> {
+/// The lines of `raw_interactions.jsonl` for one conversation, and the people's names among the
+/// speaker labels its payloads use (planted PII a speaker column must not keep).
+pub(super) fn records(c: &Conversation, rng: &mut Rng) -> (Vec<Value>, Vec<String>) {
     let customer = match rng.u32(0..3) {
         0 => "Customer".to_string(),
         _ => c.person.first.clone(),
@@ -61,7 +62,19 @@ pub(super) fn records(c: &Conversation, rng: &mut Rng) -> Vec<Value> {
     if c.truth.malformed.is_some() {
         break_payload(&mut out[0]);
     }
-    out
+    let payloads: String = out.iter().filter_map(|r| r["payload"].as_str()).collect();
+    let agent_first = agent.split(' ').next().unwrap_or(agent);
+    let mut speakers: Vec<String> = Vec::new();
+    for name in [customer.as_str(), agent, agent_first] {
+        let labelled = [format!("{name}: "), format!("<v {name}>"), format!("\"{name}\"")];
+        if !["Customer", "Agent"].contains(&name)
+            && !speakers.iter().any(|s| s == name)
+            && labelled.iter().any(|l| payloads.contains(l.as_str()))
+        {
+            speakers.push(name.to_owned());
+        }
+    }
+    (out, speakers)
 }
 
 /// Breaks a record the way exports break: JSON cut off mid-way, a transcript with no turns.

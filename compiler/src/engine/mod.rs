@@ -2,6 +2,7 @@
 
 pub mod embedded;
 pub mod files;
+pub mod generation;
 pub mod postgres;
 
 use std::collections::BTreeSet;
@@ -35,9 +36,15 @@ impl Engine {
     /// Connects to `target` with the project's taxonomies registered; on the embedded engine the
     /// outputs of earlier runs are readable too.
     pub async fn open(project: &Project, target: &Target) -> Result<Self> {
+        Self::open_in(project, target, project.target_dir().join("warehouse")).await
+    }
+
+    /// [`Engine::open`], with the embedded engine reading and writing `warehouse` (a build's
+    /// [`generation::Generation`]).
+    pub async fn open_in(project: &Project, target: &Target, warehouse: PathBuf) -> Result<Self> {
         match &target.kind {
             TargetKind::Embedded => {
-                let engine = EmbeddedEngine::new(project.target_dir().join("warehouse"));
+                let engine = EmbeddedEngine::new(warehouse);
                 engine.register_taxonomies(project);
                 engine.register_warehouse().await?;
                 Ok(Self::Embedded(engine))
@@ -87,6 +94,23 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Starts a run: on PostgreSQL, the transaction every node runs in (the embedded engine
+    /// writes a [`generation::Generation`] instead).
+    pub async fn begin_run(&mut self) -> Result<()> {
+        match self {
+            Self::Embedded(_) => Ok(()),
+            Self::Postgres(p) => p.begin_run().await,
+        }
+    }
+
+    /// Ends a run: on PostgreSQL, commits it when `publish`, else rolls it back.
+    pub async fn finish_run(&mut self, publish: bool) -> Result<()> {
+        match self {
+            Self::Embedded(_) => Ok(()),
+            Self::Postgres(p) => p.finish_run(publish).await,
+        }
     }
 
     /// The models and seeds among `names` whose relation already exists in `schema`.

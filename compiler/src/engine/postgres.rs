@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use tokio_postgres::{Client, NoTls, Transaction};
+use tokio_postgres::{Client, NoTls};
 
 use crate::engine::Built;
 use crate::error::{Error, Result};
@@ -14,7 +14,15 @@ use crate::seed::SeedData;
 /// A connection to a PostgreSQL database with pg_convlytics installed.
 pub struct PostgresEngine {
     client: Client,
+    /// The schema models are built in.
+    schema: String,
+    /// Whether a run's transaction is open ([`PostgresEngine::begin_run`]): each node then runs
+    /// in a savepoint of it, and nothing is visible to readers before the run commits.
+    in_run: bool,
 }
+
+/// The savepoint each node of a run is built in.
+const NODE_SAVEPOINT: &str = "convlytics_node";
 
 /// Rows of a seed inserted per statement.
 const SEED_BATCH: usize = 500;
@@ -46,7 +54,56 @@ impl PostgresEngine {
             s = quote_ident(schema)
         );
         client.batch_execute(&setup).await.map_err(|e| Error::postgres("preparing the target schema", &e))?;
-        Ok(Self { client })
+        Ok(Self { client, schema: schema.to_owned(), in_run: false })
+    }
+
+    /// Opens the run's transaction: every model, seed and test after this runs inside it (each
+    /// in a savepoint, so one failure does not abort the rest) and readers see none of it until
+    /// [`PostgresEngine::finish_run`] commits. A second run building the same schema, from any
+    /// machine, is refused while this one holds the schema's advisory lock.
+    pub async fn begin_run(&mut self) -> Result<()> {
+        let pg = |e: tokio_postgres::Error| Error::postgres("starting the run's transaction", &e);
+        self.client.batch_execute("begin").await.map_err(pg)?;
+        let key = format!("convlytics build {}", self.schema);
+        let row = self.client.query_one("select pg_try_advisory_xact_lock(hashtext($1))", &[&key]).await.map_err(pg)?;
+        if !row.get::<_, bool>(0) {
+            self.client.batch_execute("rollback").await.map_err(pg)?;
+            return Err(Error::Project(format!(
+                "another build of schema {} is running on this database: wait for it to finish, or stop it",
+                self.schema
+            )));
+        }
+        self.in_run = true;
+        Ok(())
+    }
+
+    /// Ends the run's transaction: commits when `publish`, else rolls back, so a failed run
+    /// leaves every relation as the previous run left it. (A run whose process dies rolls back
+    /// with its connection.)
+    pub async fn finish_run(&mut self, publish: bool) -> Result<()> {
+        self.in_run = false;
+        let sql = if publish { "commit" } else { "rollback" };
+        self.client.batch_execute(sql).await.map_err(|e| Error::postgres("ending the run's transaction", &e))
+    }
+
+    /// Starts one node's statements as a unit: a savepoint of the run's transaction, or a
+    /// transaction of their own outside a run.
+    async fn begin_unit(&self) -> Result<(), tokio_postgres::Error> {
+        let sql = if self.in_run { format!("savepoint {NODE_SAVEPOINT}") } else { "begin".to_owned() };
+        self.client.batch_execute(&sql).await
+    }
+
+    /// Ends the unit [`PostgresEngine::begin_unit`] started: kept when `done` is a success,
+    /// undone otherwise (so a failed node neither lands nor aborts the run's transaction).
+    async fn end_unit<T>(&self, done: Result<T, tokio_postgres::Error>) -> Result<T, tokio_postgres::Error> {
+        let sql = match (self.in_run, done.is_ok()) {
+            (true, true) => format!("release savepoint {NODE_SAVEPOINT}"),
+            (true, false) => format!("rollback to savepoint {NODE_SAVEPOINT}"),
+            (false, true) => "commit".to_owned(),
+            (false, false) => "rollback".to_owned(),
+        };
+        self.client.batch_execute(&sql).await?;
+        done
     }
 
     /// Stores each of the project's taxonomies in `convlytics.taxonomies` (through
@@ -83,19 +140,20 @@ impl PostgresEngine {
     }
 
     /// Builds one model. A view or table is created aside under a temporary name and swapped in,
-    /// in one transaction, so a failed build leaves the previous relation untouched; an existing
-    /// incremental model is merged into on its `unique_key` (or appended to without one).
+    /// as one unit (a savepoint of the run, or a transaction), so a failed build leaves the
+    /// previous relation untouched; an existing incremental model is merged into on its
+    /// `unique_key` (or appended to without one).
     pub async fn build(&mut self, model: &CompiledModel) -> Result<Built> {
         let context = format!("model {} ({})", model.name, model.path.display());
         let pg = |e: tokio_postgres::Error| Error::postgres(&context, &e);
-        let tx = self.client.transaction().await.map_err(pg)?;
-        let rows = if model.incremental {
-            merge(&tx, model).await.map_err(pg)?
+        self.begin_unit().await.map_err(pg)?;
+        let built = if model.incremental {
+            merge(&self.client, model).await
         } else {
             let kind = if model.config.materialized == Materialization::View { "view" } else { "table" };
-            replace(&tx, &model.relation, kind, &model.sql).await.map_err(pg)?
+            replace(&self.client, &model.relation, kind, &model.sql).await
         };
-        tx.commit().await.map_err(pg)?;
+        let rows = self.end_unit(built).await.map_err(pg)?;
         let rows = (model.config.materialized != Materialization::View).then_some(rows);
         Ok(Built { rows })
     }
@@ -105,67 +163,70 @@ impl PostgresEngine {
     pub async fn load_seed(&mut self, relation: &Relation, data: &SeedData) -> Result<Built> {
         let context = format!("seed {}", relation.identifier);
         let pg = |e: tokio_postgres::Error| Error::postgres(&context, &e);
-        let tx = self.client.transaction().await.map_err(pg)?;
-        let columns: Vec<String> = data.columns.iter().map(|c| format!("{} text", quote_ident(c))).collect();
-        tx.batch_execute(&format!(
-            "drop table if exists pg_temp.__convlytics_seed; create temp table __convlytics_seed ({}) on commit drop",
-            columns.join(", ")
-        ))
-        .await
-        .map_err(pg)?;
-        for chunk in data.rows.chunks(SEED_BATCH) {
-            let values: Vec<String> = chunk
-                .iter()
-                .map(|row| {
-                    let cells: Vec<String> = row.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect();
-                    format!("({})", cells.join(", "))
-                })
-                .collect();
-            tx.batch_execute(&format!("insert into pg_temp.__convlytics_seed values {}", values.join(", ")))
-                .await
-                .map_err(pg)?;
-        }
-        let rows = replace(&tx, relation, "table", &data.select("pg_temp.__convlytics_seed")).await.map_err(pg)?;
-        tx.commit().await.map_err(pg)?;
+        self.begin_unit().await.map_err(pg)?;
+        let loaded = load(&self.client, relation, data).await;
+        let rows = self.end_unit(loaded).await.map_err(pg)?;
         Ok(Built { rows: Some(rows) })
     }
 
     /// The one value `sql` selects, as a number (`None` for NULL or no row).
+    /// A query that fails (a data test's SQL) is undone alone, and the run goes on.
     pub async fn scalar(&self, sql: &str, context: &str) -> Result<Option<f64>> {
+        let pg = |e: tokio_postgres::Error| Error::postgres(context, &e);
         let sql = format!("select cast(({}) as double precision)", sql.trim_end());
-        let row = self.client.query_one(&sql, &[]).await.map_err(|e| Error::postgres(context, &e))?;
+        self.begin_unit().await.map_err(pg)?;
+        let row = self.client.query_one(&sql, &[]).await;
+        let row = self.end_unit(row).await.map_err(pg)?;
         Ok(row.get(0))
     }
 }
 
+/// Loads a seed's rows as text into a temporary table, then typed into `relation`.
+async fn load(client: &Client, relation: &Relation, data: &SeedData) -> Result<u64, tokio_postgres::Error> {
+    let columns: Vec<String> = data.columns.iter().map(|c| format!("{} text", quote_ident(c))).collect();
+    client
+        .batch_execute(&format!(
+            "drop table if exists pg_temp.__convlytics_seed; create temp table __convlytics_seed ({}) on commit drop",
+            columns.join(", ")
+        ))
+        .await?;
+    for chunk in data.rows.chunks(SEED_BATCH) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|row| {
+                let cells: Vec<String> = row.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect();
+        client.batch_execute(&format!("insert into pg_temp.__convlytics_seed values {}", values.join(", "))).await?;
+    }
+    replace(client, relation, "table", &data.select("pg_temp.__convlytics_seed")).await
+}
+
 /// Creates `relation` as a `kind` (view or table) of `sql` under a temporary name, drops the old
 /// relation and renames the new one in; returns the rows written.
-async fn replace(
-    tx: &Transaction<'_>,
-    relation: &Relation,
-    kind: &str,
-    sql: &str,
-) -> Result<u64, tokio_postgres::Error> {
+async fn replace(client: &Client, relation: &Relation, kind: &str, sql: &str) -> Result<u64, tokio_postgres::Error> {
     let (schema, name) = (&relation.schema, &relation.identifier);
     let aside_name = format!("{name}__convlytics_building");
     let aside = format!("{}.{}", quote_ident(schema), quote_ident(&aside_name));
-    let existing = relkind(tx, schema, name).await?;
-    if let Some(old) = relkind(tx, schema, &aside_name).await? {
-        tx.batch_execute(&format!("drop {old} {aside} cascade")).await?;
+    let existing = relkind(client, schema, name).await?;
+    if let Some(old) = relkind(client, schema, &aside_name).await? {
+        client.batch_execute(&format!("drop {old} {aside} cascade")).await?;
     }
-    let rows = tx.execute(&format!("create {kind} {aside} as\n{sql}"), &[]).await?;
+    let rows = client.execute(&format!("create {kind} {aside} as\n{sql}"), &[]).await?;
     if let Some(old) = existing {
-        tx.batch_execute(&format!("drop {old} {relation} cascade")).await?;
+        client.batch_execute(&format!("drop {old} {relation} cascade")).await?;
     }
-    tx.batch_execute(&format!("alter {kind} {aside} rename to {}", quote_ident(name))).await?;
+    client.batch_execute(&format!("alter {kind} {aside} rename to {}", quote_ident(name))).await?;
     Ok(rows)
 }
 
 /// Adds an incremental model's new rows to its table: `merge` on the unique key (update what
 /// matches, insert the rest), or `insert` without one; returns the new rows' count.
-async fn merge(tx: &Transaction<'_>, model: &CompiledModel) -> Result<u64, tokio_postgres::Error> {
-    let rows = tx.execute(&format!("create temp table __convlytics_new on commit drop as\n{}", model.sql), &[]).await?;
-    let columns: Vec<String> = tx
+async fn merge(client: &Client, model: &CompiledModel) -> Result<u64, tokio_postgres::Error> {
+    let rows =
+        client.execute(&format!("create temp table __convlytics_new on commit drop as\n{}", model.sql), &[]).await?;
+    let columns: Vec<String> = client
         .prepare("select * from pg_temp.__convlytics_new")
         .await?
         .columns()
@@ -190,18 +251,14 @@ async fn merge(tx: &Transaction<'_>, model: &CompiledModel) -> Result<u64, tokio
             values.join(", ")
         )
     };
-    tx.batch_execute(&statement).await?;
-    tx.batch_execute("drop table pg_temp.__convlytics_new").await?;
+    client.batch_execute(&statement).await?;
+    client.batch_execute("drop table pg_temp.__convlytics_new").await?;
     Ok(rows)
 }
 
 /// `view`, `table` or `materialized view` for an existing relation, or `None`.
-async fn relkind(
-    tx: &Transaction<'_>,
-    schema: &str,
-    name: &str,
-) -> Result<Option<&'static str>, tokio_postgres::Error> {
-    let row = tx
+async fn relkind(client: &Client, schema: &str, name: &str) -> Result<Option<&'static str>, tokio_postgres::Error> {
+    let row = client
         .query_opt(
             "select c.relkind::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
              where n.nspname = $1 and c.relname = $2",

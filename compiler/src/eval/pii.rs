@@ -47,14 +47,14 @@ pub fn evaluate(gold_file: &Path, policy: Policy, examples_per_type: usize) -> R
     let gold = read_gold(BufReader::new(file)).map_err(input)?;
     spinner.set_message(format!("detecting in {} texts", gold.len()));
     // Load the names lists, patterns and phone metadata before the clock starts.
-    convlytics_core::pii::detect(WARM_UP, &policy);
+    convlytics_core::pii::detect(WARM_UP, &policy).map_err(input)?;
     let started = Instant::now();
     for item in &gold {
-        std::hint::black_box(convlytics_core::pii::detect(&item.text, &policy));
+        std::hint::black_box(convlytics_core::pii::detect(&item.text, &policy).map_err(input)?);
     }
     let detect_seconds = started.elapsed().as_secs_f64();
     let bytes: usize = gold.iter().map(|g| g.text.len()).sum();
-    let metrics = score(&gold, &policy, examples_per_type);
+    let metrics = score(&gold, &policy, examples_per_type).map_err(input)?;
     spinner.finish_and_clear();
     Ok(PiiReport {
         gold_file: gold_file.to_path_buf(),

@@ -337,13 +337,14 @@ impl Project {
     }
 
     /// Writes `value` as pretty JSON to `file` in the target directory (an artefact such as
-    /// `manifest.json`).
+    /// `manifest.json`): aside, then renamed, so a reader never sees half of it.
     pub fn write_artefact(&self, file: &str, value: &impl serde::Serialize) -> Result<()> {
         let dir = self.target_dir();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let path = dir.join(file);
+        let (path, aside) = (dir.join(file), dir.join(format!(".{file}.writing")));
         let json = serde_json::to_string_pretty(value).expect("artefacts serialize");
-        std::fs::write(&path, json).map_err(|e| Error::io(&path, e))
+        std::fs::write(&aside, json).map_err(|e| Error::io(&aside, e))?;
+        std::fs::rename(&aside, &path).map_err(|e| Error::io(&path, e))
     }
 
     /// The target directory (`target/` unless `target-path` says otherwise).

@@ -13,11 +13,12 @@ mod store;
 
 use std::sync::Arc;
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 use serde::Serialize;
 
 use crate::cache::SharedCache;
 use crate::embed::{self, DIM};
+use crate::interrupt::{self, Every};
 use crate::taxonomy::{Label, Registry, Taxonomy, UNKNOWN};
 use crate::{ModelError, Result};
 use rules::{Hit, Rules};
@@ -25,6 +26,8 @@ use semantic::{Scores, Semantic};
 
 /// How many nearest examples an explanation shows for the label.
 const EVIDENCE_EXAMPLES: usize = 3;
+/// Texts embedded between two cancel checks.
+const EMBED_CHUNK: usize = 64;
 
 /// A taxonomy compiled for classification.
 pub struct Classifier {
@@ -110,6 +113,12 @@ fn fired(hits: &[Hit]) -> Vec<(usize, usize)> {
 }
 
 /// Rounds a score so every engine prints the same digits.
+/// The rule hits of each text (`None` stays `None`), with a cancel check every few texts.
+fn hits(rules: &Rules, texts: &[Option<&str>]) -> Result<Vec<Option<Vec<Hit>>>> {
+    let mut poll = Every::new(64);
+    texts.iter().map(|t| poll.step().map(|()| t.map(|t| rules.hits(t)))).collect()
+}
+
 fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
@@ -158,7 +167,7 @@ impl Classifier {
     /// The intents of `texts` (`None` stays `None`), explained. The texts the rules do not
     /// decide are embedded together (sorted by length, so batches pad little) and scored.
     pub fn explain(&self, texts: &[Option<&str>]) -> Result<Vec<Option<Explanation>>> {
-        let hits: Vec<Option<Vec<Hit>>> = texts.iter().map(|t| t.map(|t| self.intents.rules.hits(t))).collect();
+        let hits = hits(&self.intents.rules, texts)?;
         // Rules decide alone when they fire for one intent that no exclusion rules out; the
         // model scores the rest (and breaks ties between intents whose rules fired).
         let decided = |h: &[Hit]| fired(h).len() == 1;
@@ -178,10 +187,24 @@ impl Classifier {
             .collect())
     }
 
+    /// The embeddings of `texts[rows]`, one row each. They go through the model shortest first,
+    /// `EMBED_CHUNK` at a time, with a cancel check before each chunk.
     fn embed(&self, rows: &[usize], texts: &[Option<&str>]) -> Result<Array2<f32>> {
-        let batch: Vec<&str> = rows.iter().map(|&i| texts[i].unwrap_or_default()).collect();
-        let flat = embed::embed(&batch)?;
-        Array2::from_shape_vec((batch.len(), DIM), flat).map_err(|e| ModelError::Run(e.to_string()).into())
+        let text = |row: usize| texts[rows[row]].unwrap_or_default();
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by_key(|&row| text(row).len());
+        let mut out = Array2::zeros((rows.len(), DIM));
+        for chunk in order.chunks(EMBED_CHUNK) {
+            interrupt::poll()?;
+            let batch: Vec<&str> = chunk.iter().map(|&row| text(row)).collect();
+            let flat = embed::embed(&batch)?;
+            let vectors =
+                ArrayView2::from_shape((chunk.len(), DIM), &flat).map_err(|e| ModelError::Run(e.to_string()))?;
+            for (&row, vector) in chunk.iter().zip(vectors.rows()) {
+                out.row_mut(row).assign(&vector);
+            }
+        }
+        Ok(out)
     }
 
     fn explain_one(&self, hits: &[Hit], scores: Option<&Scores>) -> Explanation {
@@ -274,7 +297,7 @@ impl Classifier {
     /// (and no exclusion does), or whose nearest example is at least `topic_threshold` alike.
     pub fn topics(&self, texts: &[Option<&str>]) -> Result<Vec<Option<Vec<String>>>> {
         let set = &self.topics;
-        let hits: Vec<Option<Vec<Hit>>> = texts.iter().map(|t| t.map(|t| set.rules.hits(t))).collect();
+        let hits = hits(&set.rules, texts)?;
         let mut similar: Vec<Vec<bool>> = vec![Vec::new(); texts.len()];
         let pending: Vec<usize> =
             (0..texts.len()).filter(|&i| texts[i].is_some_and(|t| !t.trim().is_empty())).collect();

@@ -107,6 +107,33 @@ pub fn embed(texts: &[&str]) -> Result<Vec<f32>, ModelError> {
     model.embed(texts)
 }
 
+/// The prefix of `text` the encoder reads: its first `MAX_TOKENS` pre-tokens (runs of letters
+/// and digits, or single punctuation marks, as BERT's pre-tokenizer splits them), each of which
+/// becomes at least one token. The tokenizer never sees the rest, so a model call's memory is
+/// bounded by this prefix, not by the text.
+fn encoded_prefix(text: &str) -> &str {
+    let mut pre_tokens = 0;
+    let mut in_word = false;
+    for (at, c) in text.char_indices() {
+        let starts = if c.is_whitespace() {
+            in_word = false;
+            false
+        } else if c.is_alphanumeric() {
+            !std::mem::replace(&mut in_word, true)
+        } else {
+            in_word = false;
+            true
+        };
+        if starts {
+            if pre_tokens == MAX_TOKENS {
+                return &text[..at];
+            }
+            pre_tokens += 1;
+        }
+    }
+    text
+}
+
 fn session(runtime: &Path, model: &Path, threads: usize) -> Result<Session, ModelError> {
     let load =
         |file: &Path, e: &dyn std::fmt::Display| ModelError::Load { file: file.to_owned(), problem: e.to_string() };
@@ -153,7 +180,10 @@ impl Model {
     fn embed(&mut self, texts: &[&str]) -> Result<Vec<f32>, ModelError> {
         let mut encoded = Vec::with_capacity(texts.len());
         for text in texts {
-            let e = self.tokenizer.encode_fast(*text, true).map_err(|e| ModelError::Run(format!("tokenizer: {e}")))?;
+            let e = self
+                .tokenizer
+                .encode_fast(encoded_prefix(text), true)
+                .map_err(|e| ModelError::Run(format!("tokenizer: {e}")))?;
             encoded.push(e.get_ids().iter().map(|&i| i64::from(i)).collect::<Vec<_>>());
         }
         let mut order: Vec<usize> = (0..texts.len()).collect();
@@ -220,4 +250,32 @@ pub(crate) fn normalize(v: &mut [f32]) {
 /// The dot product (cosine similarity of normalized vectors).
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_encoded_prefix_holds_max_tokens_pre_tokens() {
+        let words = "word ".repeat(10 * MAX_TOKENS);
+        assert_eq!(encoded_prefix(&words).split_whitespace().count(), MAX_TOKENS);
+        let marks = "!?".repeat(MAX_TOKENS);
+        assert_eq!(encoded_prefix(&marks).chars().count(), MAX_TOKENS);
+        let mixed = "refund, please. ".repeat(MAX_TOKENS);
+        assert!(encoded_prefix(&mixed).len() < mixed.len());
+        assert_eq!(encoded_prefix("a short text"), "a short text");
+        let one_long_word = "a".repeat(1 << 20);
+        assert_eq!(encoded_prefix(&one_long_word), one_long_word, "a word is never cut");
+    }
+
+    #[test]
+    fn what_lies_past_the_prefix_does_not_change_the_embedding() {
+        if !available_for_test("what_lies_past_the_prefix_does_not_change_the_embedding") {
+            return;
+        }
+        let head = "I was charged twice for my order and want a refund. ".repeat(40);
+        let (a, b) = (format!("{head} the rest is noise"), format!("{head} entirely different words"));
+        assert_eq!(embed(&[&a]).unwrap(), embed(&[&b]).unwrap());
+    }
 }

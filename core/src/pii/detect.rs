@@ -1,17 +1,116 @@
 //! Runs every detector, applies context, the allow list, the enabled types and thresholds, and
-//! resolves overlaps to one span per stretch of text.
+//! resolves overlaps to one span per stretch of text. A long text is searched a segment at a
+//! time, cut at line breaks, so the work is linear in its length and a cancel is noticed between
+//! segments.
 
 use super::policy::{CompiledPolicy, Operator};
-use super::{address, context, numbers, patterns, person, Span};
+use super::{address, context, numbers, patterns, person, Method, Span};
+use crate::{interrupt, Result};
 
-/// Every span of personal data `policy` asks for, in text order, no two overlapping.
-pub fn detect<'a>(text: &'a str, policy: &'a CompiledPolicy) -> Vec<Span<'a>> {
+/// Texts longer than this are searched in segments of about this many bytes.
+const SEGMENT_BYTES: usize = 64 * 1024;
+
+/// Every span of personal data `policy` asks for, in text order, no two overlapping. Fails only
+/// when the call is cancelled.
+pub fn detect<'a>(text: &'a str, policy: &'a CompiledPolicy) -> Result<Vec<Span<'a>>> {
     find(text, policy, false)
 }
 
 /// As [`detect`]; with `redacting`, types whose operator is `keep` are left out before overlaps
 /// are resolved, so a secret inside a kept URL is still redacted.
-pub(super) fn find<'a>(text: &'a str, policy: &'a CompiledPolicy, redacting: bool) -> Vec<Span<'a>> {
+pub(super) fn find<'a>(text: &'a str, policy: &'a CompiledPolicy, redacting: bool) -> Result<Vec<Span<'a>>> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        interrupt::poll()?;
+        let end = segment_end(text, start);
+        let found = find_in(&text[start..end], policy, redacting);
+        spans.extend(found.into_iter().map(|s| Span { start: s.start + start, end: s.end + start, ..s }));
+        start = end;
+    }
+    if policy.policy.speaker {
+        return Ok(speaker_field(text, spans, policy));
+    }
+    Ok(spans)
+}
+
+/// Role words a speaker field may hold instead of a name (any case, a number after them).
+const ROLE_WORDS: [&str; 20] = [
+    "agent",
+    "customer",
+    "user",
+    "bot",
+    "chatbot",
+    "system",
+    "assistant",
+    "virtual assistant",
+    "support",
+    "caller",
+    "client",
+    "operator",
+    "representative",
+    "rep",
+    "visitor",
+    "guest",
+    "speaker",
+    "moderator",
+    "unknown",
+    "automated message",
+];
+
+/// The spans of a speaker field: what was found when it holds PII of a type other than a
+/// person's name, or is empty, a role word or has no letter; else the whole field as one
+/// `PERSON` (when the policy reports names and does not allow the value).
+fn speaker_field<'a>(text: &'a str, found: Vec<Span<'a>>, policy: &CompiledPolicy) -> Vec<Span<'a>> {
+    let name = text.trim();
+    let role = name.trim_end_matches(|c: char| c.is_ascii_digit() || matches!(c, ' ' | '_' | '-' | '#'));
+    let is_role = ROLE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(role));
+    if found.iter().any(|s| s.entity != "PERSON")
+        || is_role
+        || !name.chars().any(char::is_alphabetic)
+        || !policy.enabled("PERSON")
+        || policy.allowed(name)
+    {
+        return found;
+    }
+    let start = text.len() - text.trim_start().len();
+    vec![Span {
+        entity: "PERSON",
+        start,
+        end: start + name.len(),
+        score: 1.0,
+        method: Method::SpeakerField,
+        evidence: "speaker field",
+    }]
+}
+
+/// Where the segment from `start` ends: the whole rest when it is short; else at the last blank
+/// line, else line break, else sentence end, else space in the second half of the next
+/// `SEGMENT_BYTES` (a name or address rarely spans a sentence end); else at a character boundary.
+fn segment_end(text: &str, start: usize) -> usize {
+    let limit = start + SEGMENT_BYTES;
+    if limit >= text.len() {
+        return text.len();
+    }
+    let boundary = |mut at: usize| {
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let (from, to) = (boundary(start + SEGMENT_BYTES / 2), boundary(limit));
+    let window = &text[from..to];
+    let cut = window
+        .rfind("\n\n")
+        .map(|at| at + 2)
+        .or_else(|| window.rfind('\n').map(|at| at + 1))
+        .or_else(|| [". ", "! ", "? "].iter().filter_map(|end| window.rfind(end)).max().map(|at| at + 2))
+        .or_else(|| window.rfind([' ', '\t']).map(|at| at + 1));
+    cut.map_or(to, |at| from + at)
+}
+
+/// Every span of one segment, offsets within it.
+fn find_in<'a>(text: &'a str, policy: &'a CompiledPolicy, redacting: bool) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
     let bytes = text.as_bytes();
     // Cheap checks first: most chat turns have no digit, no @ and no URL, and the detectors
@@ -87,6 +186,34 @@ mod tests {
 
     fn resolved(spans: Vec<Span<'static>>) -> Vec<(usize, usize, f64)> {
         resolve(spans).iter().map(|s| (s.start, s.end, s.score)).collect()
+    }
+
+    #[test]
+    fn a_long_text_is_searched_in_segments_that_find_what_the_whole_would() {
+        let policy = CompiledPolicy::cached("").unwrap();
+        let line = "Please write to jane.doe@example.com or call 415-555-0134 today.\n";
+        let text = line.repeat(3 * SEGMENT_BYTES / line.len());
+        let spans = detect(&text, &policy).unwrap();
+        assert_eq!(spans.len(), 2 * text.lines().count());
+        assert!(spans.iter().all(|s| ["EMAIL_ADDRESS", "PHONE_NUMBER"].contains(&s.entity)), "{spans:?}");
+        let unbroken = "x".repeat(SEGMENT_BYTES + 10) + "é";
+        assert_eq!(segment_end(&unbroken, 0), SEGMENT_BYTES, "cut at a character boundary");
+    }
+
+    #[test]
+    fn a_speaker_field_is_a_name_whatever_its_words() {
+        let policy = CompiledPolicy::from_json(r#"{"speaker": true, "allow": ["support@example.com"]}"#).unwrap();
+        let found = |text: &str| -> Vec<(String, usize, usize)> {
+            detect(text, &policy).unwrap().iter().map(|s| (s.entity.to_owned(), s.start, s.end)).collect()
+        };
+        for name in ["Grace Taylor", "Tom Smith", "Will", "the night manager", " Hope Street "] {
+            let start = name.len() - name.trim_start().len();
+            assert_eq!(found(name), [("PERSON".to_owned(), start, start + name.trim().len())], "{name}");
+        }
+        for role in ["Agent", "customer 2", "BOT", "Speaker_1", "", "  ", "17", "support@example.com"] {
+            assert_eq!(found(role), [], "{role}");
+        }
+        assert_eq!(found("jane@example.com"), [("EMAIL_ADDRESS".to_owned(), 0, 16)]);
     }
 
     #[test]

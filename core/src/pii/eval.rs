@@ -144,7 +144,7 @@ pub struct PiiMetrics {
 /// Scores `policy`'s detections against `gold`. Types are compared after the aliases
 /// (gold `ZIP_CODE` is `POSTAL_CODE`, `DOMAIN_NAME` is `URL`, our `DATE_OF_BIRTH` is `DATE_TIME`);
 /// only types both sides can have are scored.
-pub fn evaluate(gold: &[GoldText], policy: &CompiledPolicy, examples_per_type: usize) -> PiiMetrics {
+pub fn evaluate(gold: &[GoldText], policy: &CompiledPolicy, examples_per_type: usize) -> Result<PiiMetrics> {
     let alias = |t: &str| ALIASES.iter().find(|(from, _)| *from == t).map_or(t, |(_, to)| to).to_string();
     let ours: BTreeSet<String> = BUILT_IN
         .iter()
@@ -161,7 +161,7 @@ pub fn evaluate(gold: &[GoldText], policy: &CompiledPolicy, examples_per_type: u
     for item in gold {
         let chars: Vec<(usize, char)> = item.text.char_indices().collect();
         let char_of = |byte: usize| chars.partition_point(|(b, _)| *b < byte);
-        let predicted: Vec<(String, usize, usize)> = detect(&item.text, policy)
+        let predicted: Vec<(String, usize, usize)> = detect(&item.text, policy)?
             .iter()
             .map(|s| (alias(s.entity), char_of(s.start), char_of(s.end)))
             .filter(|(t, _, _)| gold_types.contains(t))
@@ -236,7 +236,7 @@ pub fn evaluate(gold: &[GoldText], policy: &CompiledPolicy, examples_per_type: u
     let spread = |by_type: BTreeMap<String, Vec<Example>>| {
         by_type.into_values().flat_map(|v| v.into_iter().take(examples_per_type)).collect()
     };
-    PiiMetrics {
+    Ok(PiiMetrics {
         texts: gold.len(),
         overall_overlap: total(&mut overlap),
         overall_exact: total(&mut exact),
@@ -245,7 +245,7 @@ pub fn evaluate(gold: &[GoldText], policy: &CompiledPolicy, examples_per_type: u
         unscored_gold_types: unscored,
         misses: spread(misses),
         false_alarms: spread(false_alarms),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -259,7 +259,7 @@ mod tests {
                 .as_bytes(),
         )
         .unwrap();
-        let m = evaluate(&gold, &CompiledPolicy::from_json("").unwrap(), 3);
+        let m = evaluate(&gold, &CompiledPolicy::from_json("").unwrap(), 3).unwrap();
         assert_eq!(m.overlap["EMAIL_ADDRESS"].f1, 1.0);
         assert_eq!(m.overlap["PHONE_NUMBER"].recall, 1.0);
         assert_eq!(m.exact["PHONE_NUMBER"].recall, 0.0);

@@ -24,7 +24,10 @@ use std::fmt::{self, Write as _};
 
 pub use detect::detect;
 pub use eval::{evaluate, read_gold, Example, GoldSpan, GoldText, PiiMetrics, TypeMetrics};
-pub use policy::{CompiledPolicy, DenyList, MaskSpec, Operator, PatternSpec, Policy, DEFAULT_KEY_ENV};
+pub use policy::{
+    permit_key_vars, CompiledPolicy, DenyList, MaskSpec, Operator, PatternSpec, Policy, DEFAULT_KEY_ENV,
+    DEFAULT_KEY_VARS,
+};
 pub use redact::redact;
 
 use crate::error::Result;
@@ -62,6 +65,8 @@ pub enum Method {
     NamesList,
     /// A value on the policy's deny list.
     DenyList,
+    /// A whole speaker field, under a policy for speaker fields.
+    SpeakerField,
 }
 
 impl Method {
@@ -74,6 +79,7 @@ impl Method {
             Method::NameCue => "name_cue",
             Method::NamesList => "names_list",
             Method::DenyList => "deny_list",
+            Method::SpeakerField => "speaker_field",
         }
     }
 }
@@ -120,7 +126,7 @@ pub fn to_json(text: &str, spans: &[Span<'_>]) -> String {
 /// default policy), the answer as [`to_json`]'s array.
 pub fn detect_pii_text(text: &str, policy: Option<&str>) -> Result<String> {
     let policy = CompiledPolicy::cached(policy.unwrap_or_default())?;
-    Ok(to_json(text, &detect(text, &policy)))
+    Ok(to_json(text, &detect(text, &policy)?))
 }
 
 /// `redact_pii(text, policy)` as SQL calls it: the policy as JSON text (NULL or empty for the

@@ -293,8 +293,12 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
         let word_count = words().count();
         let before = text[..names[0].start].trim_end_matches([' ', '"', '“', '(']);
         let sentence_start = before.is_empty() || before.ends_with(['.', '!', '?', '\n', ':']);
+        // A given name that is also a word ("Grace", "Tom") counts inside a sentence, and at its
+        // start when a family name follows ("Grace Taylor", "Tom Smith").
+        let family_follows = word_count >= 2 && known(last, &lexicon.last);
         let first_known = known(&names[0], &lexicon.first)
-            && (!is_common(&names[0]) || !sentence_start && one_of(&NAME_WORDS, &text[names[0].start..names[0].end]));
+            && (!is_common(&names[0])
+                || one_of(&NAME_WORDS, &text[names[0].start..names[0].end]) && (!sentence_start || family_follows));
         let speaker = sentence_start
             && text[last.end..].starts_with(':')
             && !words().any(|w| {
@@ -318,7 +322,9 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
         } else if word_count >= 2 && none_common {
             (0.5, "capitalized words")
         } else {
-            at = last.end;
+            // A common word opening a run of three or more ("Call Jane Smith", "Thanks Maria
+            // Davis") is not the name, but a full name may start after it.
+            at = if names.len() >= 3 && is_common(&names[0]) { names[0].end } else { last.end };
             continue;
         };
         at = last.end;
@@ -575,5 +581,21 @@ mod tests {
         );
         assert_eq!(names("The Orchestra was founded in Southern Tunisia"), vec![]);
         assert_eq!(names("follow up with patricia desrosiers soon"), vec![("patricia desrosiers", "names_list")]);
+    }
+
+    /// Given names that are also words are names at a sentence's start when a family name
+    /// follows, and stay words when none does.
+    #[test]
+    fn word_names_with_a_family_name() {
+        for name in ["Grace Taylor", "Maria Davis", "Tom Smith", "Priya Raman"] {
+            assert_eq!(names(name), vec![(name, "names_list")], "{name}");
+            let sentence = format!("{name} called about her order.");
+            assert_eq!(names(&sentence), vec![(name, "names_list")], "{sentence}");
+        }
+        assert_eq!(names("Call Jane Smith at noon."), vec![("Jane Smith", "names_list")]);
+        assert_eq!(names("Please Call Grace Taylor back."), vec![("Grace Taylor", "names_list")]);
+        assert_eq!(names("Grace period ends today."), vec![]);
+        assert_eq!(names("Will you call me back?"), vec![]);
+        assert_eq!(names("Hope this helps."), vec![]);
     }
 }

@@ -17,6 +17,27 @@ use crate::user_regex;
 
 /// The environment variable the hash operator reads its key from unless the policy names another.
 pub const DEFAULT_KEY_ENV: &str = "CONVLYTICS_PII_KEY";
+/// The environment variables a policy may name as its key when the engine installs no list of
+/// its own ([`permit_key_vars`]): comma-separated names, a trailing `*` matching any rest.
+pub const DEFAULT_KEY_VARS: &str = "CONVLYTICS_PII_*";
+
+static KEY_VARS: OnceLock<fn() -> String> = OnceLock::new();
+
+/// Installs where the permitted key variables come from (on PostgreSQL, the superuser-only
+/// setting `convlytics.pii_key_vars`), asked on every use of a key; the first call wins.
+pub fn permit_key_vars(list: fn() -> String) {
+    let _ = KEY_VARS.set(list);
+}
+
+/// Whether a policy may read its key from `variable`: it is on the permitted list. The
+/// environment is not consulted, so a refusal says nothing about what the server has set.
+fn key_var_permitted(variable: &str) -> bool {
+    let list = KEY_VARS.get().map_or_else(|| DEFAULT_KEY_VARS.to_owned(), |list| list());
+    list.split(',').map(str::trim).filter(|p| !p.is_empty()).any(|pattern| match pattern.strip_suffix('*') {
+        Some(prefix) => variable.starts_with(prefix),
+        None => variable == pattern,
+    })
+}
 
 /// Every type the built-in detectors report.
 pub(crate) const BUILT_IN: [&str; 13] = [
@@ -77,6 +98,11 @@ pub struct Policy {
     pub mask: MaskSpec,
     /// The environment variable that holds the hash operator's key.
     pub key_env: String,
+    /// Whether each text is a speaker field (a name, id or address as a transcript gives it):
+    /// unless it is a role word (`Agent`, `Customer 2`) or holds PII of another type, the whole
+    /// field is one `PERSON`, whatever its words.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub speaker: bool,
 }
 
 impl Default for Policy {
@@ -95,6 +121,7 @@ impl Default for Policy {
             patterns: Vec::new(),
             mask: MaskSpec::default(),
             key_env: DEFAULT_KEY_ENV.into(),
+            speaker: false,
         }
     }
 }
@@ -306,14 +333,23 @@ impl CompiledPolicy {
         self.policy.operators.get(entity).copied().unwrap_or(self.policy.operator)
     }
 
+    /// Whether redacting under this policy hashes any type (and so needs its key).
+    pub fn hashes(&self) -> bool {
+        self.policy.operator == Operator::Hash || self.policy.operators.values().any(|&o| o == Operator::Hash)
+    }
+
     /// The hash operator's key from the environment variable `key_env` names, read once per
-    /// compiled policy (so once per thread and policy, not per row). Unset or shorter than 16
+    /// compiled policy (so once per thread and policy, not per row). A variable not on the
+    /// permitted list is refused before the environment is read; unset or shorter than 16
     /// bytes is an error that names the variable.
     pub(crate) fn key(&self) -> Result<&[u8]> {
+        let variable = &self.policy.key_env;
+        if !key_var_permitted(variable) {
+            return Err(Error::KeyNotPermitted { variable: variable.clone() });
+        }
         if let Some(key) = self.key.get() {
             return Ok(key);
         }
-        let variable = &self.policy.key_env;
         let key = match std::env::var_os(variable) {
             Some(key) if key.len() >= MIN_KEY_LEN => key.into_encoded_bytes(),
             Some(_) => return Err(Error::ShortKey { variable: variable.clone(), min: MIN_KEY_LEN }),

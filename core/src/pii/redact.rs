@@ -15,9 +15,10 @@ use crate::identity::{normalize_identifier, IdentifierKind};
 const PSEUDONYM_HEX: usize = 12;
 
 /// `text` with every span [`detect`](super::detect) finds replaced by its type's operator. Fails
-/// only when the policy hashes and its key environment variable is unset or too short.
+/// only when the policy hashes and its key environment variable is unset or too short, or when
+/// the call is cancelled.
 pub fn redact(text: &str, policy: &CompiledPolicy) -> Result<String> {
-    let spans = find(text, policy, true);
+    let spans = find(text, policy, true)?;
     if spans.is_empty() {
         return Ok(text.to_string());
     }
@@ -124,6 +125,7 @@ fn pseudonym(key: &[u8], entity: &str, canonical: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
 
     fn policy(json: &str) -> CompiledPolicy {
         CompiledPolicy::from_json(json).unwrap()
@@ -164,8 +166,17 @@ mod tests {
     fn a_missing_key_is_an_error_that_says_what_to_set() {
         let e = redact(
             "mail jane@example.com",
-            &policy(r#"{"operator": "hash", "key_env": "CONVLYTICS_TEST_NO_SUCH_KEY"}"#),
+            &policy(r#"{"operator": "hash", "key_env": "CONVLYTICS_PII_TEST_NO_SUCH_KEY"}"#),
         );
-        assert!(e.unwrap_err().to_string().contains("set the environment variable CONVLYTICS_TEST_NO_SUCH_KEY"));
+        assert!(e.unwrap_err().to_string().contains("set the environment variable CONVLYTICS_PII_TEST_NO_SUCH_KEY"));
+    }
+
+    #[test]
+    fn a_key_variable_off_the_permitted_list_is_refused_without_reading_it() {
+        for variable in ["HOME", "PATH", "CONVLYTICS_NO_SUCH_KEY"] {
+            let json = format!(r#"{{"operator": "hash", "key_env": "{variable}"}}"#);
+            let e = redact("mail jane@example.com", &policy(&json)).unwrap_err();
+            assert!(matches!(&e, Error::KeyNotPermitted { variable: v } if v == variable), "{e}");
+        }
     }
 }

@@ -165,6 +165,7 @@ struct PropertyFile {
 /// The taxonomies of a YAML document: a property file's `taxonomies:` list (other keys are left
 /// to their readers), a list of taxonomies, or one taxonomy. Each is validated.
 pub fn parse(text: &str) -> Result<Vec<Taxonomy>, TaxonomyError> {
+    check_shape(text)?;
     let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(yaml_error)?;
     let taxonomies =
         match &value {
@@ -205,6 +206,58 @@ pub fn parse_one(text: &str) -> Result<Taxonomy, TaxonomyError> {
 /// `taxonomy` as YAML that [`parse_one`] reads back to an equal taxonomy.
 pub fn to_yaml(taxonomy: &Taxonomy) -> String {
     serde_yaml::to_string(taxonomy).expect("a taxonomy serializes")
+}
+
+/// The largest taxonomy document read, in bytes.
+pub const MAX_BYTES: usize = 16 << 20;
+/// The deepest nesting of flow collections (`[`, `{`) a taxonomy document may have.
+pub const MAX_DEPTH: usize = 64;
+/// The widest indentation (spaces and `- ` list markers) of a line of a taxonomy document.
+pub const MAX_INDENT: usize = 256;
+
+/// Checks a document's size, flow nesting and indentation before the YAML parser sees it, so a
+/// hostile argument (40,000 brackets deep) is refused at once instead of after seconds of
+/// parsing. Quoted strings and comments do not count.
+fn check_shape(text: &str) -> Result<(), TaxonomyError> {
+    let refuse = |line: usize, column: usize, message: String| Err(TaxonomyError { line, column, message });
+    if text.len() > MAX_BYTES {
+        return refuse(1, 1, format!("the document is {} bytes, over the limit of {MAX_BYTES}", text.len()));
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (l, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches([' ', '-', '\t']).len();
+        if quote.is_none() && indent > MAX_INDENT {
+            return refuse(l + 1, 1, format!("a line indented {indent} columns deep, over the limit of {MAX_INDENT}"));
+        }
+        let mut previous = ' ';
+        let mut chars = line.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            match (quote, c) {
+                (Some('"'), '\\') => {
+                    chars.next();
+                }
+                (Some('\''), '\'') if chars.peek().is_some_and(|&(_, n)| n == '\'') => {
+                    chars.next();
+                }
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') if previous.is_whitespace() || "[{,:".contains(previous) => quote = Some(c),
+                (None, '#') if previous.is_whitespace() => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        let column = line[..at].chars().count() + 1;
+                        return refuse(l + 1, column, format!("nested more than {MAX_DEPTH} brackets deep"));
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    Ok(())
 }
 
 fn yaml_error(e: serde_yaml::Error) -> TaxonomyError {
@@ -407,6 +460,19 @@ mod tests {
         assert_eq!(a.version(), b.version());
         assert_ne!(a.version(), c.version());
         assert_eq!(a.version().len(), 16);
+    }
+
+    #[test]
+    fn hostile_nesting_and_indentation_are_refused_before_parsing() {
+        let deep = format!("{{name: t, intents: {}{}}}", "[".repeat(40_000), "]".repeat(40_000));
+        let started = std::time::Instant::now();
+        let e = parse(&deep).unwrap_err();
+        assert!(started.elapsed().as_millis() < 100, "refused at once");
+        assert_eq!((e.line, e.column, e.message.as_str()), (1, 83, "nested more than 64 brackets deep"));
+        let wide = format!("name: t\nintents:\n{}- name: a", " ".repeat(300));
+        assert_eq!(parse(&wide).unwrap_err().message, "a line indented 302 columns deep, over the limit of 256");
+        let quoted = "{name: t, intents: [{name: a, keywords: ['[[[[', \"{{{{\", it's]}]} # [[[[";
+        assert_eq!(parse(quoted).unwrap()[0].intents[0].keywords, ["[[[[", "{{{{", "it's"]);
     }
 
     #[test]

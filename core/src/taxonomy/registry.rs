@@ -61,6 +61,11 @@ impl Registry {
         version
     }
 
+    /// Forgets the taxonomy registered as `name` (deleted, or its registration rolled back).
+    pub fn unregister(&self, name: &str) {
+        self.named().retain(|(t, _)| t.name != name);
+    }
+
     /// The version of the taxonomy registered as `name`.
     pub fn version_of(&self, name: &str) -> Option<String> {
         self.named().iter().find(|(t, _)| t.name == name).map(|(_, v)| v.clone())

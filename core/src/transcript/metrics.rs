@@ -81,17 +81,46 @@ pub(crate) fn voice_metrics(turns: &[Turn], silence_threshold_ms: i64) -> Option
         talking = talking + usize::from(*n > 0) - usize::from(was);
         last = at;
     }
-    for (j, s) in timed.iter().enumerate() {
-        if timed[..j].iter().any(|p| p.start < s.start && p.end > s.start && p.who != s.who) {
-            m.interruptions += 1;
-        }
-    }
+    m.interruptions = interruptions(&timed);
     m.longest_monologue_ms = timed
         .chunk_by(|a, b| a.who == b.who)
         .map(|run| run.iter().map(|s| s.end).fold(run[0].end, i64::max) - run[0].start)
         .max()
         .unwrap_or(0);
     Some(m)
+}
+
+/// Turns that start while another speaker, who started earlier, is still talking; `timed` is
+/// sorted by start. One pass: turns that start together are checked against the ones before
+/// them, which are summed up as the latest end and the latest end of anyone else.
+fn interruptions(timed: &[Span<'_>]) -> i64 {
+    let mut latest: Option<(i64, &str)> = None;
+    let mut latest_other: Option<i64> = None;
+    let mut count = 0;
+    for group in timed.chunk_by(|a, b| a.start == b.start) {
+        for s in group {
+            let until = match latest {
+                Some((end, who)) if who != s.who => Some(end),
+                _ => latest_other,
+            };
+            count += i64::from(until.is_some_and(|end| end > s.start));
+        }
+        for s in group {
+            latest = match latest {
+                Some((end, who)) if who == s.who => Some((end.max(s.end), who)),
+                Some((end, _)) if s.end > end => {
+                    latest_other = Some(end);
+                    Some((s.end, s.who))
+                }
+                Some(top) => {
+                    latest_other = Some(latest_other.map_or(s.end, |e| e.max(s.end)));
+                    Some(top)
+                }
+                None => Some((s.end, s.who)),
+            };
+        }
+    }
+    count
 }
 
 #[cfg(test)]
@@ -126,6 +155,33 @@ mod tests {
         assert_eq!(m.interruptions, 1);
         assert_eq!(m.longest_monologue_ms, 8_000);
         assert!((m.talk_ratio.unwrap() - 11_500.0 / 17_500.0).abs() < 1e-12);
+    }
+
+    /// The one-pass count equals the definition: a turn starting while someone else, who
+    /// started earlier, still talks.
+    #[test]
+    fn interruptions_match_the_pairwise_definition() {
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        for _ in 0..200 {
+            let names = ["a", "b", "c"];
+            let mut timed: Vec<Span<'_>> = (0..next(12) + 1)
+                .map(|_| {
+                    let start = next(50) as i64;
+                    let who = names[next(3) as usize];
+                    Span { start, end: start + next(30) as i64, who, role: Role::Agent }
+                })
+                .collect();
+            timed.sort_by_key(|s| (s.start, s.end));
+            let pairwise = timed
+                .iter()
+                .filter(|s| timed.iter().any(|p| p.start < s.start && p.end > s.start && p.who != s.who))
+                .count() as i64;
+            assert_eq!(interruptions(&timed), pairwise);
+        }
     }
 
     #[test]

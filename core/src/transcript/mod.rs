@@ -172,7 +172,9 @@ pub fn parse(payload: &str, format: &str, settings: &Settings) -> Result<Transcr
         },
     };
     let meta = Meta { subject: meta.subject.as_deref().and_then(clean_subject), ..meta };
+    crate::interrupt::poll()?;
     let turns = finish(raw, settings);
+    crate::interrupt::poll()?;
     if turns.is_empty() {
         return Err(fail("no turns: the payload has no text in any message".into()));
     }

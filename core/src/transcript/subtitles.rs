@@ -13,6 +13,7 @@ use regex::Regex;
 use super::time::offset_ms;
 use super::{RawTurn, Settings};
 use crate::error::{Error, Result};
+use crate::interrupt::Every;
 
 /// One cue's text split by speaker.
 struct Cue {
@@ -81,7 +82,9 @@ pub(crate) fn read_vtt(payload: &str, settings: &Settings) -> Result<Vec<RawTurn
         return Err(Error::Unreadable("not WebVTT: the first line must start with WEBVTT".into()));
     }
     let mut cues = Vec::new();
+    let mut poll = Every::new(1024);
     for (n, block) in blocks(body).into_iter().enumerate().skip(1) {
+        poll.step()?;
         let first = block[0];
         if ["NOTE", "STYLE", "REGION"].iter().any(|k| first.starts_with(k)) {
             continue;
@@ -111,7 +114,9 @@ pub(crate) fn read_vtt(payload: &str, settings: &Settings) -> Result<Vec<RawTurn
 pub(crate) fn read_srt(payload: &str, settings: &Settings) -> Result<Vec<RawTurn>> {
     let body = payload.trim_start_matches('\u{feff}');
     let mut cues = Vec::new();
+    let mut poll = Every::new(1024);
     for (n, block) in blocks(body).into_iter().enumerate() {
+        poll.step()?;
         let Some(at) = block.iter().position(|l| l.contains("-->")) else {
             return Err(Error::Unreadable(format!("not SRT: subtitle {} has no 'start --> end' line", n + 1)));
         };
