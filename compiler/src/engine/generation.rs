@@ -8,6 +8,7 @@
 use std::fs::{self, File, TryLockError};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
 
@@ -78,7 +79,15 @@ impl Generation {
                 fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
             }
         }
-        let name = format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"), std::process::id());
+        // Time, process and a count within the process: unique even for two starts in one
+        // millisecond.
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "{}-{}-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        );
         let dir = generations.join(&name);
         let current = target.join(WAREHOUSE);
         if current.is_dir() {
