@@ -172,6 +172,10 @@ async fn a_database_on_0_1_0_upgrades_to_this_version() {
     fresh.remove().await;
 }
 
+/// Taken (for the session) by the tests that create roles and grant on schema `convlytics`: two
+/// sessions changing one schema's privileges at once fail with "tuple concurrently updated".
+const ROLES_LOCK: &str = "select pg_advisory_lock(hashtext('convlytics role tests'))";
+
 /// A value of `kind` for a call: `bad` (bytes that are not UTF-8) in every text and array.
 fn argument(kind: convlytics_core::catalog::Kind) -> &'static str {
     use convlytics_core::catalog::Kind;
@@ -294,6 +298,7 @@ async fn a_statement_timeout_ends_every_long_call_in_time() {
 async fn only_permitted_roles_and_key_variables_pseudonymise() {
     let Some(url) = common::postgres_url("only_permitted_roles_and_key_variables_pseudonymise") else { return };
     let admin = connect(&url).await;
+    admin.batch_execute(ROLES_LOCK).await.expect("roles lock");
     let (user, hashers) =
         (format!("convlytics_user_{}", std::process::id()), format!("convlytics_hashers_{}", std::process::id()));
     admin
@@ -377,6 +382,7 @@ async fn a_deleted_or_rolled_back_taxonomy_is_never_used() {
 async fn only_taxonomy_admins_change_taxonomies() {
     let Some(url) = common::postgres_url("only_taxonomy_admins_change_taxonomies") else { return };
     let admin = connect(&url).await;
+    admin.batch_execute(ROLES_LOCK).await.expect("roles lock");
     let pid = std::process::id();
     let (user, admins) = (format!("convlytics_editor_{pid}"), format!("convlytics_admins_{pid}"));
     admin
