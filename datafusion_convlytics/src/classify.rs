@@ -14,7 +14,7 @@ use convlytics_core::taxonomy::{self, Registry};
 use datafusion::arrow::array::{Array, ArrayRef, Float64Array, ListBuilder, StringArray, StringBuilder, StructArray};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::{DataFusionError, Result};
+use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
 
 use crate::error::{failed, refused};
@@ -183,10 +183,9 @@ impl TableFunctionImpl for ExplainTable {
         let values = literal_args(spec(EXPLAIN), args.exprs())?;
         // STRICT, as on PostgreSQL: a NULL argument gives no rows.
         let rows = match (&values[0], &values[1]) {
-            (Some(text), Some(taxonomy)) => classifier(EXPLAIN, &self.0, taxonomy)
-                .map_err(|e| DataFusionError::Plan(e.to_string()))?
-                .explain(&[Some(text)])
-                .map_err(|e| refused(EXPLAIN, e))?,
+            (Some(text), Some(taxonomy)) => {
+                classifier(EXPLAIN, &self.0, taxonomy)?.explain(&[Some(text)]).map_err(|e| refused(EXPLAIN, e))?
+            }
             _ => Vec::new(),
         };
         table(spec(EXPLAIN), explain_columns(&rows))

@@ -3,6 +3,7 @@
 //! escape, no header, a BOM, a legacy encoding), and JSON lines under `.json`, `.jsonl` or
 //! `.ndjson`, by path in `convlytics sql` too.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -114,35 +115,56 @@ impl CsvOptions {
         };
         let files: Vec<PathBuf> = if location.is_dir() {
             let entries = std::fs::read_dir(location).map_err(|e| Error::io(location, e))?;
-            entries.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect()
+            let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
+            files.sort();
+            files
         } else {
             vec![location.to_path_buf()]
         };
-        let meta = std::fs::metadata(location).map_err(|e| Error::io(location, e))?;
-        let stamp =
-            meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs());
-        let key = format!("{:x}", fnv(&format!("{}|{}|{stamp}|{}", location.display(), meta.len(), encoding.name())));
-        let dir = cache.join(key);
+        // The copy's directory is named for the location, the encoding and every file's length
+        // and modification time: a changed file (also one inside a directory) gets a new copy.
+        let mut key = DefaultHasher::new();
+        (location, encoding.name()).hash(&mut key);
+        for file in &files {
+            let meta = std::fs::metadata(file).map_err(|e| Error::io(file, e))?;
+            let modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            (file, meta.len(), modified).hash(&mut key);
+        }
+        let dir = cache.join(format!("{:016x}", key.finish()));
         for file in &files {
             let name = file.file_name().map(PathBuf::from).unwrap_or_default();
             let out = dir.join(&name);
             if out.is_file() {
                 continue;
             }
-            let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
-            let (text, _, _) = encoding.decode(&bytes);
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
             let aside = dir.join(format!(".{}.part", name.display()));
-            std::fs::write(&aside, text.as_bytes()).map_err(|e| Error::io(&aside, e))?;
+            decode_file(encoding, file, &aside)?;
             std::fs::rename(&aside, &out).map_err(|e| Error::io(&out, e))?;
         }
         Ok(if location.is_dir() { dir } else { dir.join(location.file_name().unwrap_or_default()) })
     }
 }
 
-/// A stable 64-bit hash of `text` (FNV-1a), for cache file names.
-fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+/// Writes `file`, in `encoding`, to `out` as UTF-8, a chunk at a time (a large export never
+/// sits in memory whole).
+fn decode_file(encoding: &'static encoding_rs::Encoding, file: &Path, out: &Path) -> Result<()> {
+    use std::io::{Read, Write};
+    let mut reader = std::fs::File::open(file).map_err(|e| Error::io(file, e))?;
+    let mut writer = std::io::BufWriter::new(std::fs::File::create(out).map_err(|e| Error::io(out, e))?);
+    let mut decoder = encoding.new_decoder();
+    let (mut bytes, mut text) = (vec![0u8; 64 << 10], String::new());
+    loop {
+        let read = reader.read(&mut bytes).map_err(|e| Error::io(file, e))?;
+        text.clear();
+        text.reserve(decoder.max_utf8_buffer_length(read).unwrap_or(4 * read + 4));
+        let (_, _, _) = decoder.decode_to_string(&bytes[..read], &mut text, read == 0);
+        writer.write_all(text.as_bytes()).map_err(|e| Error::io(out, e))?;
+        if read == 0 {
+            break;
+        }
+    }
+    writer.flush().map_err(|e| Error::io(out, e))
 }
 
 /// DataFusion's CSV format with a schema inference that reads records as the scan does.
@@ -161,22 +183,17 @@ pub(crate) struct QuotedCsv {
 impl QuotedCsv {
     /// The format of files read with `options`.
     pub(crate) fn new(options: &CsvOptions) -> std::result::Result<Self, String> {
-        let header = options.header.unwrap_or(true);
-        let mut inner = CsvFormat::default().with_has_header(header).with_newlines_in_values(true);
-        let mut format = arrow_csv::reader::Format::default().with_header(header);
+        let mut inner = CsvFormat::default().with_has_header(options.header.unwrap_or(true));
         if let Some(d) = single_byte("delimiter", &options.delimiter)? {
             inner = inner.with_delimiter(d);
-            format = format.with_delimiter(d);
         }
         if let Some(q) = single_byte("quote", &options.quote)? {
             inner = inner.with_quote(q);
-            format = format.with_quote(q);
         }
         if let Some(e) = single_byte("escape", &options.escape)? {
             inner = inner.with_escape(Some(e));
-            format = format.with_escape(e);
         }
-        Ok(Self { inner, format })
+        Ok(Self::from_inner(inner))
     }
 
     fn from_inner(inner: CsvFormat) -> Self {
@@ -346,7 +363,12 @@ mod tests {
         let options = CsvOptions { encoding: Some("latin1".into()), ..CsvOptions::default() };
         let copy = options.utf8_location(&file, &dir.path().join("cache")).unwrap();
         assert_eq!(std::fs::read_to_string(&copy).unwrap(), "id,name\n1,José\n");
-        assert_eq!(options.utf8_location(&file, &dir.path().join("cache")).unwrap(), copy, "made once");
+        std::fs::write(&copy, "marked").unwrap();
+        assert_eq!(options.utf8_location(&file, &dir.path().join("cache")).unwrap(), copy);
+        assert_eq!(std::fs::read_to_string(&copy).unwrap(), "marked", "made once, not again for the same file");
+        std::fs::write(&file, b"id,name\n1,Ren\xe9e\n").unwrap();
+        let changed = options.utf8_location(&file, &dir.path().join("cache")).unwrap();
+        assert_eq!(std::fs::read_to_string(&changed).unwrap(), "id,name\n1,Renée\n", "a changed file is copied anew");
         assert_eq!(CsvOptions::default().utf8_location(&file, dir.path()).unwrap(), file);
     }
 
