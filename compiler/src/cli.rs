@@ -14,6 +14,8 @@ use crate::engine::{EmbeddedEngine, Engine};
 use crate::error::{Error, Result};
 use crate::eval::intent::{self, TaxonomySource};
 use crate::eval::{identity, pii, sentiment, ReportFormat, SettingsSource};
+use crate::governance::grants;
+use crate::governance::roles::Policy;
 use crate::project::profiles::{self, Target, TargetChoice};
 use crate::project::Project;
 use crate::query::{query, OutputFormat};
@@ -52,6 +54,15 @@ enum Command {
     /// Run one SQL statement on the embedded engine, with every convlytics function registered
     /// and files readable as tables by path (e.g. `select * from 'data.csv'`).
     Sql(SqlArgs),
+    /// On PostgreSQL, give the project's roles exactly what `roles:` lets them read (column
+    /// privileges, row-level security), revoking everything else they held on its schemas.
+    Grants(GrantsArgs),
+    /// Show what the project's `retention:` rules make due in the stored models (a dry run), or
+    /// remove it with --apply, logging each change in `retention_log`.
+    Retention(RetentionArgs),
+    /// The audit trail of labels.
+    #[command(subcommand)]
+    Labels(LabelsCommand),
     /// List every SQL function (the same on DataFusion and PostgreSQL): name, arguments, result,
     /// volatility, strictness, parallel safety and what it does, one row per form.
     Functions {
@@ -68,6 +79,39 @@ enum Command {
     /// Demo data for the default project.
     #[command(subcommand)]
     Demo(DemoCommand),
+}
+
+#[derive(Debug, Args)]
+struct GrantsArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Create the declared roles that do not exist (NOLOGIN: grant them to people's roles).
+    #[arg(long)]
+    create_roles: bool,
+}
+
+#[derive(Debug, Args)]
+struct RetentionArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Remove or replace what is due (default: only show it).
+    #[arg(long)]
+    apply: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum LabelsCommand {
+    /// Every label a conversation was given: by which run, when, by whom, under which taxonomy
+    /// versions and model files.
+    History {
+        #[command(flatten)]
+        project: ProjectArgs,
+        /// The conversation's id.
+        conversation_id: String,
+        /// How to print it.
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,6 +332,9 @@ struct LsArgs {
     /// How to print each node.
     #[arg(long, value_enum, default_value = "name")]
     output: LsOutput,
+    /// Each model's columns instead: its data class and why (the lineage path that gave it).
+    #[arg(long)]
+    columns: bool,
 }
 
 /// The node types `ls` lists.
@@ -324,6 +371,9 @@ struct SqlArgs {
     /// Variables as a YAML mapping, for the project's source locations.
     #[arg(long)]
     vars: Option<String>,
+    /// Read as this role of the project: a query reading a column the role may not read fails.
+    #[arg(long)]
+    role: Option<String>,
 }
 
 /// Parses the command line, runs the command, and reports errors on stderr.
@@ -486,6 +536,34 @@ async fn dispatch(cli: Cli) -> Result<()> {
             let stdout = std::io::stdout();
             query(&engine, &args.query, args.format, &mut stdout.lock()).await
         }
+        Command::Grants(args) => {
+            let (project, target, compiled) = prepare(&args.project, None).await?;
+            let mut engine = Engine::open(&project, &target).await?;
+            let Engine::Postgres(pg) = &mut engine else {
+                return Err(Error::Project(
+                    "grants are PostgreSQL privileges: pass --target-url or a postgres target (on the embedded \
+                     engine, convlytics sql --role NAME enforces the roles)"
+                        .into(),
+                ));
+            };
+            pg.begin_run().await?;
+            let policy = Policy::new(&project, &target, &compiled);
+            let applied = grants::apply(pg.client(), &policy, &project.config.name, args.create_roles).await;
+            pg.finish_run(applied.is_ok()).await?;
+            report_grants(&applied?);
+            Ok(())
+        }
+        Command::Retention(args) => retention(&args).await,
+        Command::Labels(LabelsCommand::History { project, conversation_id, format }) => {
+            let (project_, target, _) = open(&project)?;
+            let engine = Engine::open(&project_, &target).await?;
+            let sql = crate::governance::audit::history_sql(&target.schema, &conversation_id);
+            let stdout = std::io::stdout();
+            match &engine {
+                Engine::Embedded(e) => query(e, &sql, format, &mut stdout.lock()).await,
+                Engine::Postgres(p) => crate::query::print_rows(p.client(), &sql, &mut stdout.lock()).await,
+            }
+        }
         Command::Functions { format } => {
             let engine = EmbeddedEngine::new(PathBuf::new());
             let sql = "select name, arguments, returns, volatility, strict, parallel_safe, summary from convlytics_functions()";
@@ -513,7 +591,7 @@ async fn prepare(args: &ProjectArgs, engine: Option<&Engine>) -> Result<(Project
         }
         None => Default::default(),
     };
-    let options = CompileOptions { vars, existing, full_refresh: args.full_refresh };
+    let options = CompileOptions { vars, existing, full_refresh: args.full_refresh, ..CompileOptions::default() };
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message(format!("compiling {} models and {} tests", project.models.len(), project.tests.len()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
@@ -562,6 +640,10 @@ async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
     for (i, hook) in compiled.on_run_end.iter().enumerate() {
         engine.execute(hook, &format!("dbt_project.yml on-run-end hook {}", i + 1)).await?;
     }
+    let outcome = match outcome {
+        Ok(results) => govern(&project, &target, &compiled, &mut engine, &results).await.map(|_| results),
+        Err(e) => Err(e),
+    };
     engine.finish_run(outcome.is_ok()).await?;
     match (&outcome, generation) {
         (Ok(_), Some(generation)) => generation.publish()?,
@@ -573,10 +655,82 @@ async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
     outcome.map(|_| ())
 }
 
+/// After a successful run: the audit trail of what it labelled, and on PostgreSQL the project's
+/// grants (tables built anew have none), in the run's transaction.
+async fn govern(
+    project: &Project,
+    target: &Target,
+    compiled: &crate::compile::Compiled,
+    engine: &mut Engine,
+    results: &[crate::run::NodeResult],
+) -> Result<()> {
+    let built: Vec<String> = results
+        .iter()
+        .filter(|r| r.resource_type == "model" && r.status == "success")
+        .map(|r| r.name.clone())
+        .collect();
+    let info = crate::governance::audit::RunInfo {
+        run_id: compiled.invocation_id.clone(),
+        started_at: compiled.now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    };
+    crate::governance::audit::record(engine, project, compiled, &target.schema, &built, &info).await?;
+    if let (Engine::Postgres(pg), false) = (&*engine, project.roles.is_empty()) {
+        let policy = Policy::new(project, target, compiled);
+        report_grants(&grants::apply(pg.client(), &policy, &project.config.name, false).await?);
+    }
+    Ok(())
+}
+
+/// Prints what `grants` did.
+fn report_grants(applied: &grants::Applied) {
+    for line in &applied.lines {
+        println!("grants: {line}");
+    }
+    if !applied.missing.is_empty() {
+        println!(
+            "grants: roles {} do not exist: `convlytics grants --create-roles` creates them",
+            applied.missing.join(", ")
+        );
+    }
+}
+
+/// `convlytics retention [--apply]`: what is due in each stored model, and with `--apply` its
+/// removal (on the embedded engine as a new published generation; on PostgreSQL in one
+/// transaction), each change logged in `retention_log`.
+async fn retention(args: &RetentionArgs) -> Result<()> {
+    use crate::governance::retention;
+    let (project, target, _) = open(&args.project)?;
+    let lock = BuildLock::acquire(&project.target_dir())?;
+    let generation = match (target.kind.clone(), args.apply) {
+        (profiles::TargetKind::Embedded, true) => Some(Generation::start(&project.target_dir(), &lock)?),
+        _ => None,
+    };
+    let warehouse = generation.as_ref().map_or_else(|| project.target_dir().join("warehouse"), Generation::dir);
+    let mut engine = Engine::open_in(&project, &target, warehouse).await?;
+    let (_, target, compiled) = prepare(&args.project, Some(&engine)).await?;
+    if args.apply {
+        engine.begin_run().await?;
+    }
+    let outcome = retention::run(&mut engine, &compiled, &target.schema, args.apply).await;
+    if args.apply {
+        engine.finish_run(outcome.is_ok()).await?;
+        if let (Ok(_), Some(generation)) = (&outcome, generation) {
+            generation.publish()?;
+        }
+    } else {
+        println!("Dry run: nothing changed; --apply removes what is due");
+    }
+    drop(lock);
+    outcome
+}
+
 /// Prints the selected nodes as `ls` does.
 fn list(project: &Project, compiled: &crate::compile::Compiled, args: &LsArgs, out: &mut dyn Write) -> Result<()> {
     let nodes = crate::select::select(compiled, &args.project.select, &args.project.exclude)?;
     let wants = |t: ResourceType| args.resource_type.is_none_or(|r| r == t);
+    if args.columns {
+        return list_columns(compiled, &nodes, args.output, out);
+    }
     let mut rows: Vec<(ResourceType, String, String, PathBuf)> = Vec::new();
     if wants(ResourceType::Seed) {
         for s in compiled.seeds.iter().filter(|s| nodes.contains(&s.name)) {
@@ -627,6 +781,30 @@ fn list(project: &Project, compiled: &crate::compile::Compiled, args: &LsArgs, o
     Ok(())
 }
 
+/// Prints the columns of the selected models: `model.column  class  path`, or a JSON object per
+/// column with `--output json`.
+fn list_columns(
+    compiled: &crate::compile::Compiled,
+    nodes: &std::collections::BTreeSet<String>,
+    output: LsOutput,
+    out: &mut dyn Write,
+) -> Result<()> {
+    for m in compiled.models.iter().filter(|m| nodes.contains(&m.name)) {
+        for c in &m.columns {
+            let class = c.data_class.map_or("unclassified", |c| c.as_str());
+            let line = match output {
+                LsOutput::Json => serde_json::json!({
+                    "model": m.name, "column": c.name, "data_class": class, "why": c.why
+                })
+                .to_string(),
+                LsOutput::Name | LsOutput::Path => format!("{}.{}\t{class}\t{}", m.name, c.name, c.why.join(" -> ")),
+            };
+            writeln!(out, "{line}").map_err(|e| Error::io("stdout", e))?;
+        }
+    }
+    Ok(())
+}
+
 /// Settings from a file, else a named project entry, else the defaults.
 fn settings_source(file: Option<PathBuf>, name: Option<String>, project_dir: PathBuf) -> SettingsSource {
     match (file, name) {
@@ -663,6 +841,11 @@ fn open(args: &ProjectArgs) -> Result<(Project, Target, BTreeMap<String, serde_y
 /// registered too.
 async fn sql_engine(args: &SqlArgs) -> Result<EmbeddedEngine> {
     if !args.project_dir.join("dbt_project.yml").is_file() {
+        if args.role.is_some() {
+            return Err(Error::Project(
+                "--role reads as a role of a project: run it in one, or pass --project-dir".into(),
+            ));
+        }
         return Ok(EmbeddedEngine::new(args.project_dir.join("target").join("warehouse")));
     }
     let project = Project::load(&args.project_dir)?;
@@ -678,5 +861,14 @@ async fn sql_engine(args: &SqlArgs) -> Result<EmbeddedEngine> {
     }
     engine.register_taxonomies(&project);
     engine.register_warehouse().await?;
+    if let Some(name) = &args.role {
+        let compiled = compile(&project, &target, &options)?;
+        let policy = Policy::new(&project, &target, &compiled);
+        let role = policy.role(name).map_err(Error::Project)?.clone();
+        let guard = crate::governance::guard::Guard::new(std::sync::Arc::new(policy), role);
+        engine.context().add_optimizer_rule(std::sync::Arc::new(guard));
+        // A failing rule must fail the query, never be skipped.
+        engine.context().state_ref().write().config_mut().options_mut().optimizer.skip_failed_rules = false;
+    }
     Ok(engine)
 }

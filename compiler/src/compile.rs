@@ -14,7 +14,7 @@ use crate::project::{Materialization, Project, Seed, SourceTable};
 use crate::render::{quote_ident, CompiledModel, Relation, Renderer};
 
 /// What a compile depends on besides the project and the target.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CompileOptions {
     /// `--vars`, over the project's vars.
     pub vars: BTreeMap<String, serde_yaml::Value>,
@@ -23,6 +23,22 @@ pub struct CompileOptions {
     pub existing: BTreeSet<String>,
     /// `--full-refresh`: rebuild incremental models from scratch.
     pub full_refresh: bool,
+    /// The run's id, `{{ invocation_id }}` in models (a new UUID per compile).
+    pub invocation_id: String,
+    /// The time retention ages rows against.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        Self {
+            vars: BTreeMap::new(),
+            existing: BTreeSet::new(),
+            full_refresh: false,
+            invocation_id: uuid::Uuid::new_v4().to_string(),
+            now: chrono::Utc::now(),
+        }
+    }
 }
 
 impl CompileOptions {
@@ -69,6 +85,12 @@ pub struct Compiled {
     pub on_run_start: Vec<String>,
     /// The rendered `on-run-end` hooks (empty ones left out).
     pub on_run_end: Vec<String>,
+    /// The run's id (`{{ invocation_id }}`).
+    pub invocation_id: String,
+    /// When it was compiled: the time retention aged rows against.
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// What the retention rules cover in each stored model, aged against `now`.
+    pub retention: Vec<crate::governance::retention::Due>,
 }
 
 impl Compiled {
@@ -108,6 +130,13 @@ pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> 
     let mut models: Vec<CompiledModel> =
         order.into_iter().map(|name| rendered.remove(&name).expect("ordered model")).collect();
     crate::analysis::analyze(project, target, &mut models)?;
+    let due = crate::governance::retention::plan(project, &models, options.now)?;
+    for model in &mut models {
+        let mine: Vec<_> = due.iter().filter(|d| d.model == model.name).collect();
+        if !mine.is_empty() {
+            model.sql = crate::governance::retention::guard(&model.sql, model, &mine);
+        }
+    }
     inline_ephemerals(&mut models);
     let tests = compile_tests(project, &renderer, &models, &seeds)?;
     let sources = locate(project, &renderer)?;
@@ -117,7 +146,17 @@ pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> 
     };
     let on_run_start = hooks(&project.config.on_run_start)?;
     let on_run_end = hooks(&project.config.on_run_end)?;
-    Ok(Compiled { seeds, models, tests, sources, on_run_start, on_run_end })
+    Ok(Compiled {
+        seeds,
+        models,
+        tests,
+        sources,
+        on_run_start,
+        on_run_end,
+        invocation_id: options.invocation_id.clone(),
+        now: options.now,
+        retention: due,
+    })
 }
 
 /// Renders every data test whose subject and reads are enabled (in parallel; the first error in

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod freshness;
+pub mod governance;
 pub mod manifest;
 pub mod project;
 pub mod query;

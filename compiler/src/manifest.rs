@@ -24,7 +24,10 @@ fn source_id(project: &Project, (source, table): &(String, String)) -> String {
 fn documented(columns: &[ColumnSpec]) -> Map<String, Value> {
     columns
         .iter()
-        .map(|c| (c.name.clone(), json!({ "description": c.description, "data_type": c.data_type })))
+        .map(|c| {
+            let meta = json!({ "data_class": c.meta.data_class });
+            (c.name.clone(), json!({ "description": c.description, "data_type": c.data_type, "meta": meta }))
+        })
         .collect()
 }
 
@@ -56,6 +59,7 @@ pub fn build(project: &Project, target: &Target, compiled: &Compiled) -> Value {
         for lineage in &model.columns {
             let entry = columns.entry(lineage.name.clone()).or_insert_with(|| json!({ "description": null }));
             entry["lineage"] = json!(lineage.from);
+            entry["meta"] = json!({ "data_class": lineage.data_class, "data_class_why": lineage.why });
         }
         let taxonomies: Map<String, Value> = model
             .settings

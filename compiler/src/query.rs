@@ -108,6 +108,22 @@ fn write_batches(
     }
 }
 
+/// Runs `sql` on PostgreSQL and prints its rows, one tab-separated line per row,
+/// each value as PostgreSQL writes it as text.
+pub async fn print_rows(client: &tokio_postgres::Client, sql: &str, out: &mut dyn Write) -> Result<()> {
+    let text = format!("select row_to_json(__q)::text from ({sql}) as __q");
+    let rows = client.query(&text, &[]).await.map_err(|e| Error::postgres(sql, &e))?;
+    for row in rows {
+        let json: serde_json::Value = serde_json::from_str(row.get::<_, &str>(0)).unwrap_or_default();
+        let cells: Vec<String> = match json.as_object() {
+            Some(map) => map.values().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect(),
+            None => Vec::new(),
+        };
+        writeln!(out, "{}", cells.join("\t")).map_err(|e| Error::io("stdout", e))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

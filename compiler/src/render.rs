@@ -267,6 +267,7 @@ impl<'p> Renderer<'p> {
         let capture = Arc::new(Capture { folder_materialized, ..Capture::default() });
         let ctx = minijinja::context! {
             target => self.target_value(),
+            invocation_id => self.options.invocation_id.clone(),
             this => Value::from_object(this.clone()),
             __convlytics_capture => Value::from_dyn_object(capture.clone()),
             __convlytics_exists => exists,
@@ -342,7 +343,7 @@ fn add_macros(env: &mut Environment<'static>, project: &Project) -> Result<()> {
         let template = file.to_string_lossy().into_owned();
         let macro_name = name.clone();
         env.add_function(name.clone(), move |state: &State, args: Rest<Value>| -> Result<Value, minijinja::Error> {
-            let keys = [CAPTURE, EXISTS, "target", "this"];
+            let keys = [CAPTURE, EXISTS, "target", "this", "invocation_id"];
             let ctx: BTreeMap<&str, Value> = keys.iter().filter_map(|k| state.lookup(k).map(|v| (*k, v))).collect();
             if let Ok(capture) = capture(state) {
                 capture.macros.lock().expect("capture lock").insert(macro_name.clone());

@@ -11,8 +11,18 @@ fn target() -> Target {
     Target { name: "dev".into(), schema: "analytics".into(), kind: TargetKind::Embedded }
 }
 
+/// Options that compile the same SQL every time: a fixed run id, and retention aging rows
+/// against a fixed instant.
+fn options() -> CompileOptions {
+    CompileOptions {
+        invocation_id: "00000000-0000-4000-8000-000000000000".into(),
+        now: chrono::DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").expect("instant").into(),
+        ..CompileOptions::default()
+    }
+}
+
 fn describe(dir: &std::path::Path) -> String {
-    let compiled = Project::load(dir).and_then(|p| compile(&p, &target(), &CompileOptions::default()));
+    let compiled = Project::load(dir).and_then(|p| compile(&p, &target(), &options()));
     let root = dir.to_string_lossy().into_owned() + "/";
     match compiled {
         Err(e) => e.report().replace(&root, ""),
@@ -40,7 +50,15 @@ fn describe(dir: &std::path::Path) -> String {
                         format!("{} <- [{}]", col.name, from.join(", "))
                     })
                     .collect();
-                let _ = writeln!(out, "-- lineage: {}\n", lineage.join("; "));
+                let classes: Vec<String> = m
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        let class = c.data_class.map_or("unclassified", |d| d.as_str());
+                        format!("{} {class} ({})", c.name, c.why.join(" -> "))
+                    })
+                    .collect();
+                let _ = writeln!(out, "-- lineage: {}\n-- classes: {}\n", lineage.join("; "), classes.join("; "));
             }
             for t in &c.tests {
                 let _ = writeln!(out, "-- test {} ({}, {:?})\n{}", t.name, t.declared_in.display(), t.severity, t.sql);

@@ -470,6 +470,15 @@ fn cli_builds_a_generated_inbox_and_reprocesses_on_taxonomy_change() {
     );
     assert!(ok && out.contains("versions\n1\n"), "signals follow the new version too: {out}{err}");
     assert_eq!(std::fs::read(&raw).expect("raw"), before, "raw is never touched");
+    let runs = "select labelled, relabelled, taxonomy_versions from analytics.label_runs order by finished_at";
+    let (ok, out, err) = cli::convlytics(project.path(), &["sql", "--format", "csv", runs]);
+    assert!(ok, "{out}{err}");
+    let rows: Vec<Vec<&str>> = out.lines().skip(1).map(|l| l.splitn(3, ',').collect()).collect();
+    assert_eq!(rows.len(), 2, "one label_runs row per run that labelled: {out}");
+    let relabelled: u32 = rows[1][1].parse().expect("a count");
+    assert_eq!(rows[0][1], "0", "the first run labels, it re-labels nothing: {out}");
+    assert!(relabelled as f64 >= 0.9 * f64::from(labelled), "the re-run re-labels what it labelled before: {out}");
+    assert_ne!(rows[0][2], rows[1][2], "under another taxonomy version: {out}");
 }
 
 /// Runs the project unchanged under dbt-core (dbt-postgres) into schema `dbt_analytics` of the
@@ -628,4 +637,250 @@ fn cli_classifies_by_rules_when_the_model_is_missing() {
     assert_eq!(stdout, "intent,method\nrefund,rule\nlate,rule\nunknown,none\n");
     assert_eq!(stderr.matches("semantic intent classification is off").count(), 1, "{stderr}");
     assert!(stderr.contains("is missing: run scripts/setup-models.sh"), "{stderr}");
+}
+
+/// A compile of the default project with a mart that copies raw text: the error names the
+/// model's file and the lineage path that makes the column raw text.
+#[test]
+fn a_mart_copying_raw_text_does_not_compile() {
+    let project = default_project();
+    let mart = project.path().join("models/marts/mart_leak.sql");
+    std::fs::write(&mart, "select source_id,\n       payload as body\nfrom {{ ref('raw_interactions') }}\n")
+        .expect("write");
+    let (ok, out, err) = cli::convlytics(project.path(), &["compile"]);
+    assert!(!ok, "{out}");
+    assert!(err.contains("models/marts/mart_leak.sql:2:"), "{err}");
+    assert!(
+        err.contains("column body holds raw_text")
+            && err.contains("source raw.raw_interactions.payload (declared raw_text in models/raw/raw.yml) -> raw_interactions.payload -> mart_leak.body"),
+        "{err}"
+    );
+    std::fs::write(&mart, "select source_id, length(payload) as size\nfrom {{ ref('raw_interactions') }}\n")
+        .expect("write");
+    let (ok, out, err) = cli::convlytics(project.path(), &["ls", "--columns", "-s", "mart_leak"]);
+    assert!(ok, "a length is a metric: {out}{err}");
+    assert!(out.contains("mart_leak.size\tmetric\t"), "{out}");
+}
+
+/// The embedded engine: `sql --role` refuses what the role may not read (directly, `select *`,
+/// a CTE, a view, a function call, a predicate) naming relation and column, and answers the
+/// marts; every enriched row joins `label_runs`; retention removes due text, logs it, and a
+/// following run keeps it removed while the marts keep their numbers.
+#[test]
+fn embedded_roles_audit_and_retention() {
+    let project = default_project();
+    let dir = project.path();
+    let (ok, out, err) = cli::convlytics(dir, &["run"]);
+    assert!(ok, "{out}{err}");
+    for sql in [
+        "select payload from analytics.raw_interactions",
+        "select * from analytics.raw_interactions",
+        "with t as (select payload from analytics.raw_interactions) select * from t",
+        "select redact_pii(payload) from analytics.raw_interactions",
+        "select count(*) from analytics.turns where text_redacted like '%refund%'",
+        "select count(*) from stitch_identity('select record_id, email from analytics.identity_records')",
+    ] {
+        let (ok, out, err) = cli::convlytics(dir, &["sql", "--role", "analyst", sql]);
+        assert!(!ok, "{sql}: {out}");
+        assert!(err.contains("permission denied: role analyst may not read column"), "{sql}: {err}");
+        let named = ["of analytics.raw_interactions", "of analytics.turns", "of analytics.identity_records"];
+        assert!(named.iter().any(|n| err.contains(n)), "{sql}: {err}");
+    }
+    let explain = "select label from classify_intent_explain('my parcel is late', 'support')";
+    let (ok, out, err) = cli::convlytics(dir, &["sql", "--role", "analyst", explain]);
+    assert!(ok && out.contains("delivery_status"), "a table function over constants reads no relation: {out}{err}");
+    let (ok, _, err) =
+        cli::convlytics(dir, &["sql", "--role", "analyst", "select payload from analytics.raw_interactions"]);
+    assert!(!ok && err.contains("column payload of analytics.raw_interactions (raw_text)"), "{err}");
+    let (ok, out, err) = cli::convlytics(
+        dir,
+        &["sql", "--role", "analyst", "--format", "csv", "select count(*) as n from analytics.mart_conversations"],
+    );
+    assert!(ok && out.contains("17"), "{out}{err}");
+    let (ok, out, err) =
+        cli::convlytics(dir, &["sql", "--role", "support_lead", "select text_redacted from analytics.turns"]);
+    assert!(ok, "support_lead reads redacted turns: {out}{err}");
+    let (ok, _, err) = cli::convlytics(dir, &["sql", "--role", "nobody", "select 1"]);
+    assert!(!ok && err.contains("no role 'nobody'"), "{err}");
+
+    let orphans = "select count(*) as n from analytics.conversation_intents i \
+                   left join analytics.label_runs r on r.run_id = i.run_id where r.run_id is null or r.model_hash = ''";
+    let (ok, out, err) = cli::convlytics(dir, &["sql", "--format", "csv", orphans]);
+    assert!(ok && out.lines().nth(1) == Some("0"), "{out}{err}");
+    let (ok, out, err) = cli::convlytics(dir, &["labels", "history", "--format", "csv", &first_conversation(dir)]);
+    assert!(ok && out.contains("conversation_intents,intent,"), "{out}{err}");
+
+    let rules = dir.join("models/governance.yml");
+    let text = std::fs::read_to_string(&rules).expect("governance.yml").replace("keep_days: 730", "keep_days: 7");
+    std::fs::write(&rules, text).expect("write");
+    let (ok, out, err) = cli::convlytics(dir, &["retention"]);
+    assert!(
+        ok && out.contains("due: 43 rows of \"analytics\".\"turns\" (speaker_redacted, text_redacted)"),
+        "{out}{err}"
+    );
+    let held = "select count(text_redacted) as t from analytics.turns";
+    let (_, before, _) = cli::convlytics(dir, &["sql", "--format", "csv", held]);
+    assert_eq!(before.lines().nth(1), Some("43"), "a dry run changes nothing");
+    let (ok, out, err) = cli::convlytics(dir, &["retention", "--apply"]);
+    assert!(ok, "{out}{err}");
+    let marts = "select sum(conversations) as n from analytics.mart_intent_daily";
+    for step in ["applied", "next run"] {
+        if step == "next run" {
+            let (ok, out, err) = cli::convlytics(dir, &["run"]);
+            assert!(ok, "{out}{err}");
+        }
+        let (_, out, _) = cli::convlytics(dir, &["sql", "--format", "csv", held]);
+        assert_eq!(out.lines().nth(1), Some("0"), "{step}: {out}");
+        let (_, out, _) = cli::convlytics(dir, &["sql", "--format", "csv", marts]);
+        assert_eq!(out.lines().nth(1), Some("17"), "{step}: {out}");
+    }
+    let log = "select rows from analytics.retention_log where relation = '\"analytics\".\"turns\"'";
+    let (_, out, _) = cli::convlytics(dir, &["sql", "--format", "csv", log]);
+    assert_eq!(out.lines().nth(1), Some("43"), "{out}");
+}
+
+/// The id of one conversation of the default project's build.
+fn first_conversation(dir: &Path) -> String {
+    let sql = "select conversation_id from analytics.conversation_intents order by conversation_id limit 1";
+    let (ok, out, err) = cli::convlytics(dir, &["sql", "--format", "csv", sql]);
+    assert!(ok, "{out}{err}");
+    out.lines().nth(1).expect("a conversation").to_owned()
+}
+
+/// An error's SQLSTATE, or a panic naming the query that did not fail.
+async fn sqlstate(client: &tokio_postgres::Client, sql: &str) -> String {
+    match client.batch_execute(sql).await {
+        Ok(()) => panic!("{sql} succeeded"),
+        Err(e) => e.code().map(|c| c.code().to_owned()).unwrap_or_else(|| e.to_string()),
+    }
+}
+
+/// The one count `sql` selects.
+async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {
+    client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+}
+
+/// Connects to `url` as `user`.
+async fn connect_as(url: &str, user: &str) -> tokio_postgres::Client {
+    let mut config: tokio_postgres::Config = url.parse().expect("url");
+    config.user(user);
+    let (client, conn) = config.connect(tokio_postgres::NoTls).await.expect("connect as role");
+    tokio::spawn(conn);
+    client
+}
+
+/// PostgreSQL: after `build` and `grants --create-roles`, each default role reads what its
+/// classes allow and is refused the rest with permission denied (SQLSTATE 42501), directly,
+/// through `select *`, a CTE, a view, a function call and `SET ROLE`; grants are idempotent and
+/// revoke what the YAML stops granting; enriched rows join the append-only `label_runs`; and
+/// retention removes due text, stays removed after the next run, and keeps the marts' numbers.
+#[tokio::test]
+async fn postgres_roles_audit_and_retention() {
+    let Some(url) = common::postgres_url("postgres_roles_audit_and_retention") else { return };
+    let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(conn);
+    let db = format!("convlytics_governance_{}", std::process::id());
+    admin.batch_execute(&format!("create database {db}")).await.expect("create database");
+    let mut config: tokio_postgres::Config = url.parse().expect("url");
+    config.dbname(&db);
+    let (client, conn) = config.connect(tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(conn);
+    client.batch_execute("create extension pg_convlytics").await.expect("extension");
+    let db_url = format!("{}/{db}", url.rsplit_once('/').expect("a database in the url").0);
+    let project = default_project();
+    let dir = project.path();
+    load_raw_interactions(&client, &dir.join("data/demo/raw_interactions.jsonl")).await;
+    load_crm(&client, &dir.join("seeds")).await;
+    let (ok, out, err) = cli::convlytics(dir, &["build", "--target-url", &db_url]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = cli::convlytics(dir, &["grants", "--create-roles", "--target-url", &db_url]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("grants: analyst: reads"), "{out}");
+    for role in ["analyst", "support_lead", "privacy_officer"] {
+        client.batch_execute(&format!("alter role {role} login")).await.expect("login");
+    }
+    let analyst = connect_as(&db_url, "analyst").await;
+    let forbidden = [
+        "select payload from analytics.raw_interactions",
+        "select * from analytics.raw_interactions",
+        "with t as (select payload from analytics.raw_interactions) select * from t",
+        "select convlytics.redact_pii(payload) from analytics.raw_interactions",
+        "select text_redacted from analytics.turns",
+        "select * from analytics.turns",
+        "select count(*) from analytics.turns where text_redacted like '%refund%'",
+        "select summary from analytics.conversation_signals",
+        "select opening_text from analytics.conversation_intents",
+        "select payload from raw.raw_interactions",
+        "select email from crm.crm_accounts",
+        "select count(*) from convlytics.stitch_identity('select record_id, email from analytics.identity_records')",
+    ];
+    for sql in forbidden {
+        assert_eq!(sqlstate(&analyst, sql).await, "42501", "analyst: {sql}");
+    }
+    analyst.batch_execute("create temp view leak as select text_redacted from analytics.turns").await.ok();
+    assert_eq!(sqlstate(&analyst, "select * from leak").await, "42501", "through a view");
+    analyst
+        .batch_execute("create function pg_temp.leak() returns setof text language sql as 'select text_redacted from analytics.turns'")
+        .await
+        .ok();
+    assert_eq!(sqlstate(&analyst, "select pg_temp.leak()").await, "42501", "through a function");
+    assert_eq!(count(&analyst, "select count(*) from analytics.mart_conversations").await, 17);
+    assert_eq!(count(&analyst, "select count(intent) from analytics.conversation_intents").await, 17);
+    assert_eq!(count(&analyst, "select count(*) from analytics.label_runs where model_hash <> ''").await, 1);
+    assert_eq!(sqlstate(&analyst, "delete from analytics.label_runs").await, "42501");
+    client.batch_execute("set role analyst").await.expect("set role");
+    assert_eq!(sqlstate(&client, "select payload from analytics.raw_interactions").await, "42501", "set role");
+    client.batch_execute("reset role").await.expect("reset role");
+    let lead = connect_as(&db_url, "support_lead").await;
+    assert_eq!(count(&lead, "select count(text_redacted) from analytics.turns").await, 43);
+    assert_eq!(sqlstate(&lead, "select payload from analytics.raw_interactions").await, "42501");
+    let officer = connect_as(&db_url, "privacy_officer").await;
+    assert_eq!(count(&officer, "select count(payload) from analytics.raw_interactions").await, 21);
+
+    let orphans = "select count(*) from analytics.conversation_intents i \
+                   left join analytics.label_runs r using (run_id) where r.run_id is null";
+    assert_eq!(count(&client, orphans).await, 0, "every label joins label_runs");
+    assert_eq!(
+        sqlstate(&client, "update analytics.label_runs set run_by = 'someone else'").await,
+        "42501",
+        "append-only"
+    );
+
+    let (ok, out, err) = cli::convlytics(dir, &["grants", "--target-url", &db_url]);
+    assert!(ok, "grants again: {out}{err}");
+    let rules = dir.join("models/governance.yml");
+    let text = std::fs::read_to_string(&rules).expect("governance.yml");
+    let narrowed =
+        text.replace("reads: [metric, label, identifier, pseudonym, redacted_text]\n", "reads: [metric, label]\n");
+    std::fs::write(&rules, narrowed.replace("keep_days: 730", "keep_days: 7")).expect("write");
+    let (ok, out, err) = cli::convlytics(dir, &["grants", "--target-url", &db_url]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(sqlstate(&lead, "select text_redacted from analytics.turns").await, "42501", "revoked");
+
+    let filtered = std::fs::read_to_string(&rules).expect("governance.yml").replace(
+        "reads: [metric, label]\n",
+        "reads: [metric, label]\n    rows:\n      conversations: \"channel <> 'voice'\"\n",
+    );
+    std::fs::write(&rules, filtered).expect("write");
+    let (ok, out, err) = cli::convlytics(dir, &["grants", "--target-url", &db_url]);
+    assert!(ok, "{out}{err}");
+    let all = count(&client, "select count(*) from analytics.conversations").await;
+    let not_voice = count(&client, "select count(*) from analytics.conversations where channel <> 'voice'").await;
+    assert!(not_voice < all, "the demo has calls: {not_voice} of {all}");
+    assert_eq!(count(&lead, "select count(*) from analytics.conversations").await, not_voice, "row security");
+    assert_eq!(count(&analyst, "select count(*) from analytics.conversations").await, all, "unfiltered");
+
+    let (ok, out, err) = cli::convlytics(dir, &["retention", "--apply", "--target-url", &db_url]);
+    assert!(ok && out.contains("applied: 43 rows of \"analytics\".\"turns\""), "{out}{err}");
+    for step in ["applied", "next run"] {
+        if step == "next run" {
+            let (ok, out, err) = cli::convlytics(dir, &["run", "--target-url", &db_url]);
+            assert!(ok, "{out}{err}");
+        }
+        assert_eq!(count(&officer, "select count(text_redacted) from analytics.turns").await, 0, "{step}");
+        assert_eq!(count(&analyst, "select count(*) from analytics.mart_conversations").await, 17, "{step}");
+    }
+    assert_eq!(count(&client, "select count(*) from analytics.retention_log").await, 5);
+    drop((analyst, lead, officer, client));
+    admin.batch_execute(&format!("drop database {db} with (force)")).await.expect("drop database");
 }

@@ -92,6 +92,9 @@ pub struct Column {
     pub kind: Kind,
     /// Whether it can be NULL in a row the function returns.
     pub nullable: bool,
+    /// What it keeps of the function's text, when that differs from the function's own
+    /// [`TextFlow`] (a transcript's `platform` is metadata, its `text` carries the payload's).
+    pub text: Option<TextFlow>,
 }
 
 /// What a call returns.
@@ -131,8 +134,44 @@ pub struct Function {
     pub volatility: Volatility,
     /// STRICT: a NULL argument gives NULL (no rows for the row forms) without a call.
     pub strict: bool,
+    /// What its result keeps of the text it reads: how the compiler classes the columns it
+    /// computes (see [`TextFlow`]).
+    pub text: TextFlow,
     /// What it does, in one line.
     pub summary: &'static str,
+}
+
+/// What a function's result keeps of the text it is given, from most to least: the compiler's
+/// column lineage uses it to class a computed column (`docs/governance.md`), so a function that
+/// carries raw text through makes raw text, and one that sanitises it makes redacted text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TextFlow {
+    /// The result holds words of its input (a summary, a turn's text, kept lines, an entity's
+    /// value, a canonical email): as sensitive as the input.
+    Carries,
+    /// The result is the input with its personal data replaced: at most redacted text.
+    Sanitises,
+    /// The result is a stable key derived from identifiers: at most a pseudonym.
+    Pseudonymises,
+    /// A label, score or explanation decided from the input that repeats none of it beyond the
+    /// taxonomy's own cues and offsets: at most a label.
+    Labels,
+    /// A count, time or other fact about the input or the call (a turn count, a taxonomy's
+    /// version), none of its words: at most a metric.
+    Metadata,
+}
+
+impl TextFlow {
+    /// `carries`, `sanitises`, `pseudonymises`, `labels` or `metadata`, as the docs write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextFlow::Carries => "carries",
+            TextFlow::Sanitises => "sanitises",
+            TextFlow::Pseudonymises => "pseudonymises",
+            TextFlow::Labels => "labels",
+            TextFlow::Metadata => "metadata",
+        }
+    }
 }
 
 /// One way of calling a function: its required arguments and the first few optional ones.
@@ -232,11 +271,16 @@ const fn optional(name: &'static str, kind: Kind) -> Arg {
 }
 
 const fn column(name: &'static str, kind: Kind) -> Column {
-    Column { name, kind, nullable: true }
+    Column { name, kind, nullable: true, text: None }
 }
 
 const fn not_null(name: &'static str, kind: Kind) -> Column {
-    Column { name, kind, nullable: false }
+    Column { name, kind, nullable: false, text: None }
+}
+
+/// A column that keeps what `text` says of the function's input, not what the function does.
+const fn flows(column: Column, text: TextFlow) -> Column {
+    Column { text: Some(text), ..column }
 }
 
 const fn value(kind: Kind) -> Returns {
@@ -248,6 +292,7 @@ const fn value_or_null(kind: Kind) -> Returns {
 }
 
 use Kind::{BigInt, Boolean, Double, Integer, Json, Taxonomy, Text, TextArray, Uuid};
+use TextFlow::{Carries, Labels, Metadata, Pseudonymises, Sanitises};
 use Volatility::{Immutable, Stable, Volatile};
 
 const TEXT: Arg = arg("text", Text);
@@ -258,41 +303,41 @@ const TRANSCRIPT_ARGS: &[Arg] = &[arg("payload", Text), arg("format", Text), opt
 
 /// `parse_transcript`'s columns: one row per turn.
 pub const TURN_COLUMNS: &[Column] = &[
-    not_null("turn_index", Integer),
-    not_null("role", Text),
+    flows(not_null("turn_index", Integer), Metadata),
+    flows(not_null("role", Text), Labels),
     column("speaker", Text),
     not_null("text", Text),
-    column("start_ms", BigInt),
-    column("end_ms", BigInt),
-    column("sent_at", Text),
+    flows(column("start_ms", BigInt), Metadata),
+    flows(column("end_ms", BigInt), Metadata),
+    flows(column("sent_at", Text), Metadata),
 ];
 
 /// `transcript_info`'s columns: counts, times and metadata, voice metrics, and the reason a
 /// payload could not be read.
 pub const INFO_COLUMNS: &[Column] = &[
-    column("turn_count", Integer),
-    column("customer_turns", Integer),
-    column("agent_turns", Integer),
-    column("bot_turns", Integer),
-    column("started_at", Text),
-    column("ended_at", Text),
-    column("duration_ms", BigInt),
+    flows(column("turn_count", Integer), Metadata),
+    flows(column("customer_turns", Integer), Metadata),
+    flows(column("agent_turns", Integer), Metadata),
+    flows(column("bot_turns", Integer), Metadata),
+    flows(column("started_at", Text), Metadata),
+    flows(column("ended_at", Text), Metadata),
+    flows(column("duration_ms", BigInt), Metadata),
     column("subject", Text),
-    column("agent", Text),
-    column("queue", Text),
-    column("platform", Text),
-    column("campaign", Text),
-    column("thread_id", Text),
-    column("message_id", Text),
-    column("customer_talk_ms", BigInt),
-    column("agent_talk_ms", BigInt),
-    column("talk_ratio", Double),
-    column("silence_ms", BigInt),
-    column("silences", BigInt),
-    column("overlap_ms", BigInt),
-    column("interruptions", BigInt),
-    column("longest_monologue_ms", BigInt),
-    column("quarantine_reason", Text),
+    flows(column("agent", Text), Labels),
+    flows(column("queue", Text), Labels),
+    flows(column("platform", Text), Labels),
+    flows(column("campaign", Text), Labels),
+    flows(column("thread_id", Text), Pseudonymises),
+    flows(column("message_id", Text), Pseudonymises),
+    flows(column("customer_talk_ms", BigInt), Metadata),
+    flows(column("agent_talk_ms", BigInt), Metadata),
+    flows(column("talk_ratio", Double), Metadata),
+    flows(column("silence_ms", BigInt), Metadata),
+    flows(column("silences", BigInt), Metadata),
+    flows(column("overlap_ms", BigInt), Metadata),
+    flows(column("interruptions", BigInt), Metadata),
+    flows(column("longest_monologue_ms", BigInt), Metadata),
+    flows(column("quarantine_reason", Text), Labels),
 ];
 
 /// `classify_intent_explain`'s columns.
@@ -338,6 +383,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Uuid),
         volatility: Immutable,
         strict: true,
+        text: Pseudonymises,
         summary: "The canonical UUIDv5 of a conversation from its source system and that system's id.",
     },
     Function {
@@ -346,6 +392,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value_or_null(Text),
         volatility: Immutable,
         strict: true,
+        text: Labels,
         summary: "The ISO 639-1 code of the text's language, or NULL when unsure.",
     },
     Function {
@@ -354,6 +401,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value_or_null(Text),
         volatility: Immutable,
         strict: true,
+        text: Carries,
         summary: "The canonical email, E.164 phone number, id or name for joins; NULL when invalid.",
     },
     Function {
@@ -362,6 +410,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: Returns::Table(STITCH_COLUMNS),
         volatility: Volatile,
         strict: true,
+        text: Pseudonymises,
         summary: "Clusters the records a query returns into customers: each record's stable cluster key and the link that placed it.",
     },
     Function {
@@ -370,6 +419,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Json),
         volatility: Immutable,
         strict: true,
+        text: Labels,
         summary: "The PII spans found in a text: type, character offsets, score and how each was found.",
     },
     Function {
@@ -378,6 +428,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Text),
         volatility: Stable,
         strict: true,
+        text: Sanitises,
         summary: "The text with its PII replaced per policy (placeholder, mask, keyed hash, drop); the hash key comes from the server's environment.",
     },
     Function {
@@ -386,6 +437,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: Returns::Rows(TURN_COLUMNS),
         volatility: Immutable,
         strict: true,
+        text: Carries,
         summary: "The turns of a chat, email, call, ticket or bot-log payload: index, role, speaker, text and times.",
     },
     Function {
@@ -394,6 +446,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: Returns::Row(INFO_COLUMNS),
         volatility: Immutable,
         strict: true,
+        text: Carries,
         summary: "One row per payload: turn counts, times, metadata, voice metrics, or the reason it could not be read.",
     },
     Function {
@@ -402,6 +455,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Text),
         volatility: Immutable,
         strict: true,
+        text: Carries,
         summary: "The text without its lines that equal one of the given lines (boilerplate removal).",
     },
     Function {
@@ -410,6 +464,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: Returns::Table(REGISTER_COLUMNS),
         volatility: Volatile,
         strict: true,
+        text: Metadata,
         summary: "Validates a taxonomy document and makes each of its taxonomies known by name in the session (PostgreSQL: stored in convlytics.taxonomies).",
     },
     Function {
@@ -418,6 +473,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Text),
         volatility: Immutable,
         strict: true,
+        text: Metadata,
         summary: "The version (content hash) of a taxonomy, without compiling it.",
     },
     Function {
@@ -426,6 +482,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Text),
         volatility: Immutable,
         strict: true,
+        text: Labels,
         summary: "The intent of a text under a taxonomy, or 'unknown' below its threshold.",
     },
     Function {
@@ -434,6 +491,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(TextArray),
         volatility: Immutable,
         strict: true,
+        text: Labels,
         summary: "The intents of an array of texts in one call; NULL elements stay NULL.",
     },
     Function {
@@ -442,6 +500,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: Returns::Row(EXPLAIN_COLUMNS),
         volatility: Immutable,
         strict: true,
+        text: Labels,
         summary: "The intent with its confidence, runner-up, method, evidence and taxonomy version.",
     },
     Function {
@@ -450,6 +509,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(TextArray),
         volatility: Immutable,
         strict: true,
+        text: Labels,
         summary: "The topics of a text under a taxonomy, in taxonomy order (empty when none).",
     },
     Function {
@@ -458,6 +518,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Double),
         volatility: Immutable,
         strict: true,
+        text: Labels,
         summary: "The sentiment of a text in [-1, 1].",
     },
     Function {
@@ -466,6 +527,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Json),
         volatility: Immutable,
         strict: true,
+        text: Labels,
         summary: "The sentiment with the cues and rules that decided it.",
     },
     Function {
@@ -474,6 +536,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Json),
         volatility: Immutable,
         strict: true,
+        text: Labels,
         summary: "Frustration, urgency, confusion and satisfaction in [0, 1], with their cues.",
     },
     Function {
@@ -482,6 +545,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Json),
         volatility: Immutable,
         strict: true,
+        text: Carries,
         summary: "Typed entities of a text: built-in money, dates and durations, and a taxonomy's gazetteers and patterns.",
     },
     Function {
@@ -490,6 +554,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Text),
         volatility: Immutable,
         strict: true,
+        text: Carries,
         summary: "An extractive summary: the text's most telling sentences (two unless given).",
     },
     Function {
@@ -498,6 +563,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Text),
         volatility: Immutable,
         strict: true,
+        text: Carries,
         summary: "A conversation's problem and outcome from its turns' roles and texts.",
     },
     Function {
@@ -506,6 +572,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Text),
         volatility: Immutable,
         strict: true,
+        text: Labels,
         summary: "How a conversation ended: solved, escalated, handoff, abandoned or unresolved.",
     },
     Function {
@@ -514,6 +581,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: value(Json),
         volatility: Immutable,
         strict: true,
+        text: Labels,
         summary: "How a conversation ended, with the turn and phrase that decided it and every signal.",
     },
     Function {
@@ -522,6 +590,7 @@ pub const FUNCTIONS: &[Function] = &[
         returns: Returns::Table(FUNCTION_COLUMNS),
         volatility: Immutable,
         strict: true,
+        text: Metadata,
         summary: "This catalogue: one row per form of every convlytics function.",
     },
 ];

@@ -57,3 +57,18 @@ fn every_page_says_the_volatility_of_its_functions() {
         }
     }
 }
+
+#[test]
+fn every_page_says_what_its_functions_keep_of_their_text() {
+    let pages = pages();
+    for function in catalog::FUNCTIONS {
+        let Some((stem, text)) = page_of(function, &pages) else { continue };
+        let row = text.lines().find(|l| l.starts_with("| data class |"));
+        let flow = function.text.as_str();
+        assert!(
+            row.is_some_and(|r| r.contains(&format!("| data class | {flow}:"))),
+            "docs/functions/{stem}.md has no `| data class | {flow}: ...` row for {}",
+            function.name
+        );
+    }
+}

@@ -5,9 +5,9 @@
 -- Incremental: a run labels only conversations it has not labelled under the current taxonomy
 -- version, so a changed taxonomy re-labels everything once and new conversations are labelled
 -- as they arrive; `--full-refresh` labels everything again.
-{{ config(materialized='incremental', unique_key='conversation_id') }}
+{{ config(materialized='incremental', unique_key='conversation_id', event_time='received_at') }}
 with customer_turns as (
-    select conversation_id, text_redacted as opening_text,
+    select conversation_id, text_redacted as opening_text, received_at,
            row_number() over (partition by conversation_id order by turn_index) as position
     from {{ ref('turns') }}
     where role = 'customer' and not is_boilerplate
@@ -20,7 +20,7 @@ with customer_turns as (
 ),
 -- Only the opening is classified.
 openings as (
-    select conversation_id, opening_text from customer_turns where position = 1
+    select conversation_id, opening_text, received_at from customer_turns where position = 1
 )
 select
     e.conversation_id,
@@ -31,5 +31,7 @@ select
     e.method as intent_method,
     e.evidence as intent_evidence,
     array_to_string(tag_topics(e.opening_text, {{ taxonomy('support') }}), ',') as topics,
-    e.taxonomy_version
+    e.taxonomy_version,
+    e.received_at,
+    '{{ invocation_id }}' as run_id
 from {{ explain_intents('openings', text='opening_text', taxonomy=taxonomy('support')) }} as e

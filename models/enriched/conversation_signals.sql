@@ -6,7 +6,7 @@
 --
 -- Incremental: a run enriches only conversations that are new, have new turns, or were enriched
 -- under another version of the taxonomy; `--full-refresh` enriches everything again.
-{{ config(materialized='incremental', unique_key='conversation_id') }}
+{{ config(materialized='incremental', unique_key='conversation_id', event_time='received_at') }}
 with scope as (
     select c.conversation_id
     from {{ ref('conversations') }} c
@@ -60,7 +60,9 @@ select
     c.customer_turns,
     c.duration_ms,
     coalesce(l.agent_handoffs, 0) as agent_handoffs,
-    taxonomy_version({{ taxonomy('support') }}) as taxonomy_version
+    taxonomy_version({{ taxonomy('support') }}) as taxonomy_version,
+    c.received_at,
+    '{{ invocation_id }}' as run_id
 from {{ ref('conversations') }} c
 join scope on scope.conversation_id = c.conversation_id
 left join {{ ref('conversation_intents') }} i on i.conversation_id = c.conversation_id

@@ -4,7 +4,8 @@ select
     cluster_key,
     linked_to,
     rule,
-    match_probability
+    match_probability,
+    '{{ invocation_id }}' as run_id
 from stitch_identity(
     'select record_id, account_ref, email, phone, full_name from {{ ref("identity_records") }}',
     {{ identity_settings('customers') }}

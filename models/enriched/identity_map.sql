@@ -52,7 +52,8 @@ select
     cc.linked_to,
     o.order_id as last_order_id,
     o.ordered_at as last_order_at,
-    m.campaign_id
+    m.campaign_id,
+    '{{ invocation_id }}' as run_id
 from conversation_clusters cc
 left join cluster_accounts a on a.cluster_key = cc.cluster_key
 left join prior_orders o on o.conversation_id = cc.conversation_id and o.recency = 1

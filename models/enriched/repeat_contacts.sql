@@ -21,5 +21,6 @@ select
     started_at,
     previous_conversation_id,
     previous_started_at,
-    coalesce(started_at <= previous_started_at + interval '{{ var("repeat_contact_days") }} days', false) as is_repeat_contact
+    coalesce(started_at <= previous_started_at + interval '{{ var("repeat_contact_days") }} days', false) as is_repeat_contact,
+    '{{ invocation_id }}' as run_id
 from ranked

@@ -32,7 +32,6 @@ select
     s.sentiment_end,
     s.sentiment_change,
     coalesce(s.sentiment_end < {{ var('negative_sentiment_below') }}, false) as is_negative,
-    s.summary,
     c.turn_count,
     c.customer_turns,
     c.agent_turns,

@@ -25,6 +25,7 @@ placed as (
         p.*,
         i.source,
         i.source_id,
+        i.received_at,
         row_number() over (
             partition by i.conversation_id order by i.started_at, i.source_id, p.turn_index
         ) as position
@@ -75,5 +76,6 @@ select
     start_ms,
     end_ms,
     sent_at,
-    clean_text = '' as is_boilerplate
+    clean_text = '' as is_boilerplate,
+    received_at
 from cleaned

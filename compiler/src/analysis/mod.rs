@@ -16,6 +16,7 @@ use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect, PostgreSqlDia
 use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::error::{Error, Result};
+use crate::governance::DataClass;
 use crate::project::profiles::{Target, TargetKind};
 use crate::project::Project;
 use crate::render::CompiledModel;
@@ -34,7 +35,79 @@ pub fn analyze(project: &Project, target: &Target, models: &mut [CompiledModel])
     let mut known = lineage::Known::new(project, target);
     for (model, query) in models.iter_mut().zip(checked) {
         model.columns = lineage::columns(&*query?, &known);
+        classify(project, model)?;
         known.add_model(model);
+    }
+    Ok(())
+}
+
+/// Settles each column's data class: a declared `meta.data_class` classes what lineage could not
+/// tell and may raise what it could (or refine a key, label or metric; declaring a personal value
+/// or text as anything less is an error); the
+/// column is named at the end of its path; and a class the model's `allowed_data_classes` does
+/// not allow is an error naming that path.
+fn classify(project: &Project, model: &mut CompiledModel) -> Result<()> {
+    let spec = &project.models[&model.name];
+    let raw = &spec.raw_sql;
+    let error = |at: (u64, u64), message: String| {
+        let (line, column) = SourceMap::new(raw, &model.sql).locate(at.0 as usize, at.1 as usize);
+        Error::Sql { path: project.root.join(&model.path), line, column, message }
+    };
+    let mut settled = Vec::with_capacity(model.columns.len());
+    for mut column in std::mem::take(&mut model.columns) {
+        let declared = spec.columns.iter().find(|c| c.name.eq_ignore_ascii_case(&column.name));
+        if let Some(class) = declared.and_then(|c| c.meta.data_class) {
+            match column.data_class {
+                Some(computed) if computed > class && computed >= DataClass::RedactedText => {
+                    return Err(error(
+                        column.at,
+                        format!(
+                            "column {} is declared {class} but is computed as {computed}: {}",
+                            column.name,
+                            column.why.join(" -> ")
+                        ),
+                    ));
+                }
+                Some(computed) if computed == class => {}
+                _ => {
+                    column.why.push(format!("{}.{} (declared {class})", model.name, column.name));
+                    column.data_class = Some(class);
+                    column.opaque = false;
+                    settled.push(column);
+                    continue;
+                }
+            }
+        } else if column.data_class.is_none() && !column.opaque {
+            column.data_class = Some(DataClass::Label);
+            column.why.push("a constant".into());
+        } else if column.opaque {
+            column.data_class = None;
+        }
+        column.why.push(format!("{}.{}", model.name, column.name));
+        settled.push(column);
+    }
+    model.columns = settled;
+    if let Some(allowed) = &model.config.allowed_data_classes {
+        let names: Vec<&str> = allowed.iter().map(|c| c.as_str()).collect();
+        for column in &model.columns {
+            let message = match column.data_class {
+                Some(class) if allowed.contains(&class) => continue,
+                Some(class) => format!(
+                    "column {} holds {class}, which this model may not (allowed_data_classes: {}): {}",
+                    column.name,
+                    names.join(", "),
+                    column.why.join(" -> ")
+                ),
+                None => format!(
+                    "column {} has no data class (it reads {}, whose class is not known): declare its \
+                     meta.data_class in a property file (allowed_data_classes: {})",
+                    column.name,
+                    column.why.first().map_or("a table function's output", String::as_str),
+                    names.join(", ")
+                ),
+            };
+            return Err(error(column.at, message));
+        }
     }
     Ok(())
 }

@@ -237,6 +237,30 @@ impl EmbeddedEngine {
         Ok(Built { rows })
     }
 
+    /// Writes the rows `sql` selects as the table `relation` (which `sql` may read).
+    pub async fn replace_with(&self, relation: &Relation, sql: &str, context: &str) -> Result<()> {
+        let df = self.ctx.sql(sql).await.map_err(|e| Error::datafusion(context, e))?;
+        self.persist(relation, df, false, context).await.map(|_| ())
+    }
+
+    /// Writes the rows of `relation` (when it exists) and then those of `select` as `relation`.
+    pub async fn append(&self, relation: &Relation, select: &str) -> Result<()> {
+        let context = format!("appending to {relation}");
+        let table = TableReference::partial(relation.schema.as_str(), relation.identifier.as_str());
+        let exists = self.ctx.table_exist(table).map_err(|e| Error::datafusion(&context, e))?;
+        let sql = if exists {
+            format!(
+                "select * from {relation}
+union all
+{select}"
+            )
+        } else {
+            select.to_owned()
+        };
+        let df = self.ctx.sql(&sql).await.map_err(|e| Error::datafusion(&context, e))?;
+        self.persist(relation, df, false, &context).await.map(|_| ())
+    }
+
     /// Loads a seed's rows into `relation`, typed by [`SeedData::select`].
     pub async fn load_seed(&self, relation: &Relation, data: &SeedData) -> Result<Built> {
         let context = format!("seed {}", relation.identifier);

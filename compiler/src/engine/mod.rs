@@ -143,6 +143,40 @@ impl Engine {
         Ok(self.scalar(&count, context).await?.unwrap_or(0.0) as u64)
     }
 
+    /// The database user it runs as (PostgreSQL's `current_user`; `None` on the embedded engine).
+    pub async fn user(&self) -> Result<Option<String>> {
+        match self {
+            Self::Embedded(_) => Ok(None),
+            Self::Postgres(p) => {
+                let row = p.client().query_one("select current_user::text", &[]).await;
+                Ok(Some(row.map_err(|e| Error::postgres("reading current_user", &e))?.get(0)))
+            }
+        }
+    }
+
+    /// `embedded` or `postgres`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Embedded(_) => "embedded",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Adds the rows `select` gives to the append-only `relation` (created with `columns` when
+    /// missing): on PostgreSQL an insert into a table whose trigger refuses UPDATE, DELETE and
+    /// TRUNCATE; on the embedded engine the stored rows and the new ones written as the relation.
+    pub async fn append(
+        &mut self,
+        relation: &Relation,
+        columns: &[(&str, &str, crate::governance::DataClass)],
+        select: &str,
+    ) -> Result<()> {
+        match self {
+            Self::Embedded(e) => e.append(relation, select).await,
+            Self::Postgres(p) => p.append(relation, columns, select).await,
+        }
+    }
+
     /// Runs a hook's SQL (one or more statements).
     pub async fn execute(&self, sql: &str, context: &str) -> Result<()> {
         match self {

@@ -169,6 +169,39 @@ impl PostgresEngine {
         Ok(Built { rows: Some(rows) })
     }
 
+    /// Inserts the rows of `select` into the append-only `relation`, creating it with `columns`
+    /// and its guard trigger (UPDATE, DELETE and TRUNCATE refused) when missing.
+    pub async fn append(
+        &self,
+        relation: &Relation,
+        columns: &[(&str, &str, crate::governance::DataClass)],
+        select: &str,
+    ) -> Result<()> {
+        let ddl: Vec<String> = columns
+            .iter()
+            .map(|(name, ty, _)| format!("{} {}", quote_ident(name), if *ty == "varchar" { "text" } else { ty }))
+            .collect();
+        let guard = format!("{}.convlytics_append_only", quote_ident(&relation.schema));
+        let sql = format!(
+            "create table if not exists {relation} ({ddl});
+             create or replace function {guard}() returns trigger language plpgsql as $f$
+             begin raise exception '%.% is append-only: convlytics never changes or removes its rows',
+                 TG_TABLE_SCHEMA, TG_TABLE_NAME using errcode = 'insufficient_privilege'; end $f$;
+             drop trigger if exists convlytics_append_only on {relation};
+             create trigger convlytics_append_only before update or delete on {relation}
+                 for each row execute function {guard}();
+             drop trigger if exists convlytics_append_only_truncate on {relation};
+             create trigger convlytics_append_only_truncate before truncate on {relation}
+                 for each statement execute function {guard}();
+             insert into {relation}\n{select}",
+            ddl = ddl.join(", ")
+        );
+        let pg = |e: tokio_postgres::Error| Error::postgres(format!("appending to {relation}"), &e);
+        self.begin_unit().await.map_err(pg)?;
+        let done = self.client.batch_execute(&sql).await;
+        self.end_unit(done).await.map_err(pg)
+    }
+
     /// The one value `sql` selects, as a number (`None` for NULL or no row).
     /// A query that fails (a data test's SQL) is undone alone, and the run goes on.
     pub async fn scalar(&self, sql: &str, context: &str) -> Result<Option<f64>> {

@@ -44,6 +44,10 @@ pub struct Project {
     pub seeds: BTreeMap<String, Seed>,
     /// Data tests: generic ones from property files, then singular ones from the test paths.
     pub tests: Vec<DataTest>,
+    /// Roles by name, with the file that declared them.
+    pub roles: BTreeMap<String, (PathBuf, crate::governance::roles::RoleSpec)>,
+    /// Retention rules, with the file that declared each.
+    pub retention: Vec<(PathBuf, crate::governance::retention::RetentionRule)>,
 }
 
 /// A property file's model, seed and source declarations, kept until every taxonomy is known.
@@ -97,6 +101,8 @@ impl Project {
             macros: BTreeMap::new(),
             seeds: BTreeMap::new(),
             tests: Vec::new(),
+            roles: BTreeMap::new(),
+            retention: Vec::new(),
         };
         project.load_macros()?;
         project.load_seeds()?;
@@ -135,6 +141,15 @@ impl Project {
                                     taxonomy,
                                 )?;
                             }
+                        }
+                        for role in props.roles {
+                            role.check()
+                                .map_err(|m| Error::Project(format!("{}: role '{}': {m}", rel.display(), role.name)))?;
+                            insert_named(&mut project.roles, "role", role.name.clone(), &rel, role)?;
+                        }
+                        for rule in props.retention {
+                            rule.check().map_err(|m| Error::Project(format!("{}: retention: {m}", rel.display())))?;
+                            project.retention.push((rel.clone(), rule));
                         }
                         for identity in props.identities {
                             insert_named(&mut project.identities, "identity", identity.name.clone(), &rel, identity)?;

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::governance::DataClass;
+
 /// How a model's result is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -54,16 +56,29 @@ pub struct ModelConfig {
     pub enabled: bool,
     /// The columns that identify a row of an incremental model (empty: new rows are appended).
     pub unique_key: Vec<String>,
+    /// The data classes its columns may hold (`None`: any); a column of another class, or of
+    /// none, is a compile error naming its lineage.
+    pub allowed_data_classes: Option<Vec<DataClass>>,
+    /// The column telling when a row happened, which retention ages rows by.
+    pub event_time: Option<String>,
 }
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        Self { materialized: Materialization::View, tags: Vec::new(), enabled: true, unique_key: Vec::new() }
+        Self {
+            materialized: Materialization::View,
+            tags: Vec::new(),
+            enabled: true,
+            unique_key: Vec::new(),
+            allowed_data_classes: None,
+            event_time: None,
+        }
     }
 }
 
 impl ModelConfig {
-    const KEYS: [&'static str; 4] = ["materialized", "tags", "enabled", "unique_key"];
+    const KEYS: [&'static str; 6] =
+        ["materialized", "tags", "enabled", "unique_key", "allowed_data_classes", "event_time"];
 
     /// Whether `key` is a model config key.
     pub fn is_key(key: &str) -> bool {
@@ -80,6 +95,14 @@ impl ModelConfig {
             "enabled" => self.enabled = value.as_bool().ok_or("'enabled' must be true or false")?,
             "tags" => self.tags = string_list(key, value)?,
             "unique_key" => self.unique_key = string_list(key, value)?,
+            "allowed_data_classes" => {
+                let classes: Result<Vec<DataClass>, String> =
+                    string_list(key, value)?.iter().map(|c| DataClass::parse(c)).collect();
+                self.allowed_data_classes = Some(classes?);
+            }
+            "event_time" => {
+                self.event_time = Some(value.as_str().ok_or("'event_time' must be a column name")?.to_owned())
+            }
             other => return Err(format!("unknown model config '{other}': expected one of {}", Self::KEYS.join(", "))),
         }
         Ok(())

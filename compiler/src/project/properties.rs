@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::engine::files::CsvOptions;
 use crate::error::{Error, Result};
+use crate::governance::DataClass;
 
 /// One property file. Unknown top-level keys are errors.
 #[derive(Debug, Default, Deserialize)]
@@ -37,6 +38,12 @@ pub struct PropertiesFile {
     /// Seed documentation and column types.
     #[serde(default)]
     pub seeds: Vec<SeedSpec>,
+    /// Roles and the data classes they read (`docs/governance.md`).
+    #[serde(default)]
+    pub roles: Vec<crate::governance::roles::RoleSpec>,
+    /// How long each class of data is kept (`docs/governance.md`).
+    #[serde(default)]
+    pub retention: Vec<crate::governance::retention::RetentionRule>,
 }
 
 /// Documentation and config of a seed. Unknown keys are errors.
@@ -288,14 +295,24 @@ pub struct ColumnSpec {
     /// The column's type, as documented (a seed's `column_types` sets a type).
     #[serde(default)]
     pub data_type: Option<String>,
-    #[serde(default, rename = "meta", skip_serializing)]
-    _meta: IgnoredAny,
+    /// Metadata: `data_class` is read (`docs/governance.md`), other keys are kept for dbt.
+    #[serde(default)]
+    pub meta: ColumnMeta,
     #[serde(default, rename = "quote", skip_serializing)]
     _quote: IgnoredAny,
     #[serde(default, rename = "tags", skip_serializing)]
     _tags: IgnoredAny,
     #[serde(default, rename = "constraints", skip_serializing)]
     _constraints: IgnoredAny,
+}
+
+/// A column's `meta:`. Other keys are dbt's or the team's own, and not read.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+pub struct ColumnMeta {
+    /// What the column holds (`raw_text`, `personal`, `redacted_text`, `pseudonym`, `identifier`,
+    /// `label`, `metric`): who may read it and how long it is kept follow from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_class: Option<DataClass>,
 }
 
 /// Reads and validates one property file.

@@ -1,0 +1,1 @@
+select upper(body) as body from {{ source('app', 'messages') }}
