@@ -865,6 +865,7 @@ async fn sql_engine(args: &SqlArgs) -> Result<EmbeddedEngine> {
         let compiled = compile(&project, &target, &options)?;
         let policy = Policy::new(&project, &target, &compiled);
         let role = policy.role(name).map_err(Error::Project)?.clone();
+        crate::governance::rows::apply(engine.context(), &policy, &role).await?;
         let guard = crate::governance::guard::Guard::new(std::sync::Arc::new(policy), role);
         engine.context().add_optimizer_rule(std::sync::Arc::new(guard));
         // A failing rule must fail the query, never be skipped.

@@ -711,8 +711,15 @@ fn embedded_roles_audit_and_retention() {
     assert!(ok && out.contains("conversation_intents,intent,"), "{out}{err}");
 
     let rules = dir.join("models/governance.yml");
-    let text = std::fs::read_to_string(&rules).expect("governance.yml").replace("keep_days: 730", "keep_days: 7");
-    std::fs::write(&rules, text).expect("write");
+    let text = std::fs::read_to_string(&rules).expect("governance.yml");
+    let lead = "reads: [metric, label, identifier, pseudonym, redacted_text]\n";
+    let filtered = text.replace(lead, &format!("{lead}    rows:\n      conversations: \"channel <> 'voice'\"\n"));
+    std::fs::write(&rules, filtered.replace("keep_days: 730", "keep_days: 7")).expect("write");
+    let calls = "select count(*) as n from analytics.conversations";
+    let (ok, out, err) = cli::convlytics(dir, &["sql", "--role", "support_lead", "--format", "csv", calls]);
+    assert!(ok && out.lines().nth(1) == Some("14"), "a row filter: the 3 calls are not read: {out}{err}");
+    let (ok, out, err) = cli::convlytics(dir, &["sql", "--role", "analyst", "--format", "csv", calls]);
+    assert!(ok && out.lines().nth(1) == Some("17"), "no filter: {out}{err}");
     let (ok, out, err) = cli::convlytics(dir, &["retention"]);
     assert!(
         ok && out.contains("due: 43 rows of \"analytics\".\"turns\" (speaker_redacted, text_redacted)"),

@@ -24,7 +24,8 @@ pub const RUN_ID: &str = "run_id";
 
 /// `label_runs`: one row per run that built an enriched model.
 pub const LABEL_RUNS: &str = "label_runs";
-/// `label_history`: every label a run wrote, one row per conversation and field.
+/// `label_history`: every label a run wrote to an incremental enriched model, one row per key and
+/// field.
 pub const LABEL_HISTORY: &str = "label_history";
 
 use DataClass::{Identifier, Label, Metric};
@@ -107,11 +108,11 @@ pub async fn record(
     for m in &models {
         let count = format!("select count(*) from {} where run_id = {run}", m.relation);
         labelled += engine.scalar(&count, &format!("counting what {} labelled", m.name)).await?.unwrap_or(0.0) as u64;
-        // A row's key: the unique key, else its first identifier column.
-        let first_identifier = m.columns.iter().find(|c| c.data_class == Some(Identifier) && c.name != RUN_ID);
-        let Some(key) = m.config.unique_key.first().cloned().or_else(|| first_identifier.map(|c| c.name.clone()))
-        else {
-            continue;
+        // History is kept of incremental models, whose rows a run writes only when it labels
+        // them; a table is rebuilt whole by every run, and its rows carry the run that built it.
+        let key = match (m.config.materialized, m.config.unique_key.first()) {
+            (Materialization::Incremental, Some(key)) => key.clone(),
+            _ => continue,
         };
         let fields: Vec<String> = m
             .columns

@@ -8,5 +8,6 @@ pub mod grants;
 pub mod guard;
 pub mod retention;
 pub mod roles;
+pub mod rows;
 
 pub use classes::DataClass;

@@ -23,7 +23,8 @@ pub struct RoleSpec {
     /// read only by a role that reads `raw_text`.
     pub reads: Vec<DataClass>,
     /// Row filters: a model (or seed) name and the SQL condition its rows must meet to be read
-    /// (PostgreSQL row-level security; on the embedded engine the same filter is applied).
+    /// (PostgreSQL row-level security; `sql --role` applies the same filter, see
+    /// [`super::rows`]).
     #[serde(default)]
     pub rows: BTreeMap<String, String>,
 }
