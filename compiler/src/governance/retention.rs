@@ -180,6 +180,15 @@ pub fn plan(project: &Project, models: &[CompiledModel], now: chrono::DateTime<c
     let sources = sources_of(project, models);
     let mut out = Vec::new();
     for (file, rule) in &project.retention {
+        if let Some(source) = rule.source.as_ref() {
+            let known = project.sources.values().any(|t| &format!("{}.{}", t.source, t.name) == source);
+            if !known {
+                return Err(Error::Project(format!(
+                    "{}: retention: source '{source}' is not a source table of the project (source_name.table_name)",
+                    file.display()
+                )));
+            }
+        }
         for m in models {
             if !matches!(m.config.materialized, Materialization::Table | Materialization::Incremental) {
                 continue;

@@ -1,0 +1,1 @@
+select body from {{ source('app', 'messages') }}
