@@ -108,17 +108,20 @@ fn write_batches(
     }
 }
 
-/// Runs `sql` on PostgreSQL and prints its rows, one tab-separated line per row,
-/// each value as PostgreSQL writes it as text.
+/// Runs `sql` on PostgreSQL and prints its rows: a header of column names, then one
+/// tab-separated line per row, each value as PostgreSQL writes it as text (NULL empty).
 pub async fn print_rows(client: &tokio_postgres::Client, sql: &str, out: &mut dyn Write) -> Result<()> {
-    let text = format!("select row_to_json(__q)::text from ({sql}) as __q");
-    let rows = client.query(&text, &[]).await.map_err(|e| Error::postgres(sql, &e))?;
-    for row in rows {
-        let json: serde_json::Value = serde_json::from_str(row.get::<_, &str>(0)).unwrap_or_default();
-        let cells: Vec<String> = match json.as_object() {
-            Some(map) => map.values().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect(),
-            None => Vec::new(),
-        };
+    use tokio_postgres::SimpleQueryMessage;
+    let messages = client.simple_query(sql).await.map_err(|e| Error::postgres(sql, &e))?;
+    let mut header = false;
+    for message in messages {
+        let SimpleQueryMessage::Row(row) = message else { continue };
+        if !header {
+            let names: Vec<&str> = row.columns().iter().map(|c| c.name()).collect();
+            writeln!(out, "{}", names.join("\t")).map_err(|e| Error::io("stdout", e))?;
+            header = true;
+        }
+        let cells: Vec<&str> = (0..row.len()).map(|i| row.get(i).unwrap_or("")).collect();
         writeln!(out, "{}", cells.join("\t")).map_err(|e| Error::io("stdout", e))?;
     }
     Ok(())

@@ -847,6 +847,11 @@ async fn postgres_roles_audit_and_retention() {
     let orphans = "select count(*) from analytics.conversation_intents i \
                    left join analytics.label_runs r using (run_id) where r.run_id is null";
     assert_eq!(count(&client, orphans).await, 0, "every label joins label_runs");
+    let first = "select conversation_id::text from analytics.conversation_intents order by 1 limit 1";
+    let id: String = client.query_one(first, &[]).await.expect("a conversation").get(0);
+    let (ok, out, err) = cli::convlytics(dir, &["labels", "history", &id, "--target-url", &db_url]);
+    assert!(ok && out.starts_with("finished_at\tmodel\tfield\tvalue\trun_id\trun_by"), "{out}{err}");
+    assert!(out.contains("\tconversation_intents\tintent\t") && out.contains(" as postgres\t"), "{out}");
     assert_eq!(
         sqlstate(&client, "update analytics.label_runs set run_by = 'someone else'").await,
         "42501",
