@@ -304,15 +304,19 @@ impl Reader<'_> {
     /// capped by the functions and predicates it goes through.
     fn flow(&self, expr: &Expr) -> Flow {
         match expr {
-            Expr::Identifier(ident) => self.unqualified(&ident_name(ident)),
-            Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
-                let column = ident_name(&parts[parts.len() - 1]);
-                let qualifier = ident_name(&parts[parts.len() - 2]);
-                match self.scopes.iter().find(|(alias, _)| *alias == qualifier) {
-                    Some((_, scope)) => self.in_scope(scope, &column, true).unwrap_or_else(opaque),
-                    None => opaque(),
-                }
-            }
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_) => match reference(expr, self.scopes) {
+                Some((Named::Base(node), column)) => self.known.flow(node, &column),
+                Some((Named::Derived(c), _)) => Flow::of(c),
+                // A column the relation lacks: the engine refuses the query, so it is not
+                // reported here as unclassified.
+                Some((Named::Missing(node), column)) => Flow {
+                    class: None,
+                    why: vec![format!("{}.{column} (no such column)", short(node))],
+                    opaque: false,
+                    row: None,
+                },
+                None => opaque(),
+            },
             Expr::Value(_) | Expr::TypedString { .. } => Flow::default(),
             Expr::Function(f) => {
                 let name = f.name.0.last().map(|p| p.to_string().trim_matches('"').to_lowercase()).unwrap_or_default();
@@ -430,37 +434,6 @@ impl Reader<'_> {
     fn subquery(&self, query: &Query) -> Flow {
         let cols = query_columns(query, self.known, self.ctes);
         cols.iter().fold(Flow::default(), |acc, c| acc.max(Flow::of(c)))
-    }
-
-    /// An unqualified column: the one scope known to have it, else the only scope.
-    fn unqualified(&self, column: &str) -> Flow {
-        let having: Vec<Flow> = self.scopes.iter().filter_map(|(_, s)| self.in_scope(s, column, false)).collect();
-        match (having.len(), self.scopes) {
-            (1, _) => having.into_iter().next().unwrap_or_else(opaque),
-            (0, [(_, only)]) => self.in_scope(only, column, true).unwrap_or_else(opaque),
-            _ => opaque(),
-        }
-    }
-
-    /// `column` in `scope` as a flow: `Some` when the scope has it (or, with `assume`, could).
-    fn in_scope(&self, scope: &Scope, column: &str, assume: bool) -> Option<Flow> {
-        match scope {
-            Scope::Base(node, Some(cols)) => match cols.iter().any(|c| c.eq_ignore_ascii_case(column)) {
-                true => Some(self.known.flow(node, column)),
-                // A column the relation lacks: the engine refuses the query, so it is not
-                // reported here as unclassified.
-                false if assume => Some(Flow {
-                    class: None,
-                    why: vec![format!("{}.{column} (no such column)", short(node))],
-                    opaque: false,
-                    row: None,
-                }),
-                false => None,
-            },
-            Scope::Base(node, None) => assume.then(|| self.known.flow(node, column)),
-            Scope::Derived(cols) => cols.iter().find(|c| c.name.eq_ignore_ascii_case(column)).map(Flow::of),
-            Scope::Opaque => None,
-        }
     }
 }
 
@@ -602,41 +575,64 @@ fn expr_name(expr: &Expr) -> String {
 fn origins(expr: &Expr, scopes: &[(String, Scope)]) -> Vec<Origin> {
     let mut found = BTreeSet::new();
     let _ = visit_expressions(expr, |e| {
-        match e {
-            Expr::Identifier(ident) => found.extend(unqualified(&ident_name(ident), scopes)),
-            Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
-                let column = ident_name(&parts[parts.len() - 1]);
-                let qualifier = ident_name(&parts[parts.len() - 2]);
-                if let Some((_, scope)) = scopes.iter().find(|(alias, _)| *alias == qualifier) {
-                    found.extend(in_scope(scope, &column, true).into_iter().flatten());
-                }
+        match reference(e, scopes) {
+            Some((Named::Base(node), column)) => {
+                found.insert(Origin { node: node.to_owned(), column });
             }
-            _ => {}
+            Some((Named::Derived(c), _)) => found.extend(c.from.iter().cloned()),
+            Some((Named::Missing(_), _)) | None => {}
         }
         std::ops::ControlFlow::<()>::Continue(())
     });
     found.into_iter().collect()
 }
 
-/// An unqualified column: the one scope known to have it, else the only scope when there is one.
-fn unqualified(column: &str, scopes: &[(String, Scope)]) -> Vec<Origin> {
-    let having: Vec<Vec<Origin>> = scopes.iter().filter_map(|(_, s)| in_scope(s, column, false)).collect();
-    match (having.len(), scopes) {
-        (1, _) => having.into_iter().next().unwrap_or_default(),
-        (0, [(_, only)]) => in_scope(only, column, true).unwrap_or_default(),
-        _ => Vec::new(),
+/// What a column reference names in the scopes of a SELECT.
+enum Named<'a> {
+    /// A column of this model, seed or source (whose columns may not be known).
+    Base(&'a str),
+    /// A column of a CTE or subquery.
+    Derived(&'a ColumnLineage),
+    /// A column this model, seed or source is known not to have.
+    Missing(&'a str),
+}
+
+/// What `expr`, a column reference (qualified or not), names, with the column's name; `None`
+/// for another expression, or a column that cannot be told.
+fn reference<'a>(expr: &Expr, scopes: &'a [(String, Scope)]) -> Option<(Named<'a>, String)> {
+    match expr {
+        Expr::Identifier(ident) => {
+            let column = ident_name(ident);
+            unqualified(&column, scopes).map(|named| (named, column))
+        }
+        Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
+            let column = ident_name(&parts[parts.len() - 1]);
+            let qualifier = ident_name(&parts[parts.len() - 2]);
+            let (_, scope) = scopes.iter().find(|(alias, _)| *alias == qualifier)?;
+            in_scope(scope, &column, true).map(|named| (named, column))
+        }
+        _ => None,
     }
 }
 
-/// `column` in `scope`: `Some` when the scope has it (or, with `assume`, could have it).
-fn in_scope(scope: &Scope, column: &str, assume: bool) -> Option<Vec<Origin>> {
+/// An unqualified column: the one scope known to have it, else the only scope when there is one.
+fn unqualified<'a>(column: &str, scopes: &'a [(String, Scope)]) -> Option<Named<'a>> {
+    let mut having = scopes.iter().filter_map(|(_, s)| in_scope(s, column, false));
+    match (having.next(), having.next(), scopes) {
+        (Some(named), None, _) => Some(named),
+        (None, _, [(_, only)]) => in_scope(only, column, true),
+        _ => None,
+    }
+}
+
+/// `column` in `scope`: `Some` when the scope has it (or, with `assume`, could have it, or is
+/// known to lack it).
+fn in_scope<'a>(scope: &'a Scope, column: &str, assume: bool) -> Option<Named<'a>> {
     match scope {
-        Scope::Base(node, Some(cols)) => cols
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(column))
-            .then(|| vec![Origin { node: node.clone(), column: column.to_owned() }]),
-        Scope::Base(node, None) => assume.then(|| vec![Origin { node: node.clone(), column: column.to_owned() }]),
-        Scope::Derived(cols) => cols.iter().find(|c| c.name.eq_ignore_ascii_case(column)).map(|c| c.from.clone()),
+        Scope::Base(node, Some(cols)) if cols.iter().any(|c| c.eq_ignore_ascii_case(column)) => Some(Named::Base(node)),
+        Scope::Base(node, Some(_)) => assume.then_some(Named::Missing(node)),
+        Scope::Base(node, None) => assume.then_some(Named::Base(node)),
+        Scope::Derived(cols) => cols.iter().find(|c| c.name.eq_ignore_ascii_case(column)).map(Named::Derived),
         Scope::Opaque => None,
     }
 }
