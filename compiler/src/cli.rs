@@ -669,11 +669,7 @@ async fn govern(
         .filter(|r| r.resource_type == "model" && r.status == "success")
         .map(|r| r.name.clone())
         .collect();
-    let info = crate::governance::audit::RunInfo {
-        run_id: compiled.invocation_id.clone(),
-        started_at: compiled.now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-    };
-    crate::governance::audit::record(engine, project, compiled, &target.schema, &built, &info).await?;
+    crate::governance::audit::record(engine, project, compiled, &target.schema, &built).await?;
     if let (Engine::Postgres(pg), false) = (&*engine, project.roles.is_empty()) {
         let policy = Policy::new(project, target, compiled);
         report_grants(&grants::apply(pg.client(), &policy, &project.config.name, false).await?);

@@ -294,7 +294,7 @@ fn flatten(mut args: serde_yaml::Mapping) -> serde_yaml::Mapping {
 }
 
 fn quoted(values: &[String]) -> String {
-    values.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
+    values.iter().map(|v| crate::render::quote_literal(v)).collect::<Vec<_>>().join(", ")
 }
 
 /// Which labels of a taxonomy a `taxonomy_labels` test accepts.

@@ -21,7 +21,7 @@ pub fn macros(project: &Project) -> String {
          pg_convlytics. Do not edit; write it again when the project's settings or taxonomies change.\n    \
          convlytics uses its own built-in functions of these names. -#}\n",
     );
-    let literal = |json: String| format!("'{}'", json.replace('\'', "''"));
+    let literal = |json: String| crate::render::quote_literal(&json);
     let named = [
         (
             "identity_settings",

@@ -53,6 +53,11 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// `text` as a SQL string literal, quotes doubled (the same on both engines).
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 /// A model after rendering: its SQL, its final config and what it reads.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CompiledModel {
@@ -521,7 +526,7 @@ fn add_named_settings<'a>(
         entries
             .map(|(name, json)| {
                 let json = json.expect("settings serialize");
-                (name.clone(), format!("'{}'", json.replace('\'', "''")))
+                (name.clone(), quote_literal(&json))
             })
             .collect(),
     );

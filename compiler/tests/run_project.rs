@@ -670,6 +670,7 @@ fn a_mart_copying_raw_text_does_not_compile() {
 fn embedded_roles_audit_and_retention() {
     let project = default_project();
     let dir = project.path();
+    archive_raw_text(dir);
     let (ok, out, err) = cli::convlytics(dir, &["run"]);
     assert!(ok, "{out}{err}");
     for sql in [
@@ -679,11 +680,19 @@ fn embedded_roles_audit_and_retention() {
         "select redact_pii(payload) from analytics.raw_interactions",
         "select count(*) from analytics.turns where text_redacted like '%refund%'",
         "select count(*) from stitch_identity('select record_id, email from analytics.identity_records')",
+        "select text_redacted from 'target/warehouse/analytics/turns.parquet'",
+        "copy (select payload from analytics.raw_interactions) to 'leak.csv'",
+        "explain analyze select payload from analytics.raw_interactions",
     ] {
         let (ok, out, err) = cli::convlytics(dir, &["sql", "--role", "analyst", sql]);
         assert!(!ok, "{sql}: {out}");
         assert!(err.contains("permission denied: role analyst may not read column"), "{sql}: {err}");
-        let named = ["of analytics.raw_interactions", "of analytics.turns", "of analytics.identity_records"];
+        let named = [
+            "of analytics.raw_interactions",
+            "of analytics.turns",
+            "of analytics.identity_records",
+            "turns.parquet (unclassified)",
+        ];
         assert!(named.iter().any(|n| err.contains(n)), "{sql}: {err}");
     }
     let explain = "select label from classify_intent_explain('my parcel is late', 'support')";
@@ -709,12 +718,15 @@ fn embedded_roles_audit_and_retention() {
     assert!(ok && out.lines().nth(1) == Some("0"), "{out}{err}");
     let (ok, out, err) = cli::convlytics(dir, &["labels", "history", "--format", "csv", &first_conversation(dir)]);
     assert!(ok && out.contains("conversation_intents,intent,"), "{out}{err}");
+    let (ok, out, err) = cli::convlytics(dir, &["labels", "history", "--format", "csv", "x' or '1'='1"]);
+    assert!(ok && !out.contains("conversation_intents"), "an id is a value, not SQL: {out}{err}");
+    assert!(!dir.join("leak.csv").exists(), "a refused COPY writes nothing");
 
     let rules = dir.join("models/governance.yml");
     let text = std::fs::read_to_string(&rules).expect("governance.yml");
     let lead = "reads: [metric, label, identifier, pseudonym, redacted_text]\n";
     let filtered = text.replace(lead, &format!("{lead}    rows:\n      conversations: \"channel <> 'voice'\"\n"));
-    std::fs::write(&rules, filtered.replace("keep_days: 730", "keep_days: 7")).expect("write");
+    std::fs::write(&rules, short_retention(&filtered)).expect("write");
     let calls = "select count(*) as n from analytics.conversations";
     let (ok, out, err) = cli::convlytics(dir, &["sql", "--role", "support_lead", "--format", "csv", calls]);
     assert!(ok && out.lines().nth(1) == Some("14"), "a row filter: the 3 calls are not read: {out}{err}");
@@ -725,9 +737,12 @@ fn embedded_roles_audit_and_retention() {
         ok && out.contains("due: 43 rows of \"analytics\".\"turns\" (speaker_redacted, text_redacted)"),
         "{out}{err}"
     );
+    assert!(out.contains("due: 21 rows of \"analytics\".\"raw_archive\" (payload): redact older than"), "{out}");
     let held = "select count(text_redacted) as t from analytics.turns";
     let (_, before, _) = cli::convlytics(dir, &["sql", "--format", "csv", held]);
     assert_eq!(before.lines().nth(1), Some("43"), "a dry run changes nothing");
+    let (_, before, _) = cli::convlytics(dir, &["sql", "--format", "csv", ARCHIVED]);
+    assert_eq!(before.lines().nth(1), Some("21,3"), "the archive holds raw text: {before}");
     let (ok, out, err) = cli::convlytics(dir, &["retention", "--apply"]);
     assert!(ok, "{out}{err}");
     let marts = "select sum(conversations) as n from analytics.mart_intent_daily";
@@ -740,10 +755,33 @@ fn embedded_roles_audit_and_retention() {
         assert_eq!(out.lines().nth(1), Some("0"), "{step}: {out}");
         let (_, out, _) = cli::convlytics(dir, &["sql", "--format", "csv", marts]);
         assert_eq!(out.lines().nth(1), Some("17"), "{step}: {out}");
+        let (_, out, _) = cli::convlytics(dir, &["sql", "--format", "csv", ARCHIVED]);
+        assert_eq!(out.lines().nth(1), Some("21,0"), "{step}: raw text kept redacted, not removed: {out}");
     }
     let log = "select rows from analytics.retention_log where relation = '\"analytics\".\"turns\"'";
     let (_, out, _) = cli::convlytics(dir, &["sql", "--format", "csv", log]);
     assert_eq!(out.lines().nth(1), Some("43"), "{out}");
+}
+
+/// Adds a stored model of raw text to the default project in `dir` (a table in normalized/,
+/// aged by `received_at`), for the `redact` retention rule.
+fn archive_raw_text(dir: &Path) {
+    let model = "select source_id, payload, received_at from {{ ref('raw_interactions') }}\n";
+    std::fs::write(dir.join("models/normalized/raw_archive.sql"), model).expect("write raw_archive");
+}
+
+/// The archive's payloads, and how many still hold a customer's email address.
+const ARCHIVED: &str = "select count(payload) as kept, \
+    count(case when payload like '%maria.lopez@example.com%' then 1 end) as emails from analytics.raw_archive";
+
+/// The default project's retention rules, shortened so the demo's text is due: redacted text
+/// after 7 days, and raw text redacted (not removed) after 7 days.
+fn short_retention(rules: &str) -> String {
+    let raw = "  - data_class: raw_text\n    keep_days: 90\n    action: null\n";
+    assert!(rules.contains(raw), "the raw_text rule of models/governance.yml");
+    rules
+        .replace(raw, "  - data_class: raw_text\n    keep_days: 7\n    action: redact\n")
+        .replace("keep_days: 730", "keep_days: 7")
 }
 
 /// The id of one conversation of the default project's build.
@@ -796,6 +834,7 @@ async fn postgres_roles_audit_and_retention() {
     let db_url = format!("{}/{db}", url.rsplit_once('/').expect("a database in the url").0);
     let project = default_project();
     let dir = project.path();
+    archive_raw_text(dir);
     load_raw_interactions(&client, &dir.join("data/demo/raw_interactions.jsonl")).await;
     load_crm(&client, &dir.join("seeds")).await;
     let (ok, out, err) = cli::convlytics(dir, &["build", "--target-url", &db_url]);
@@ -864,7 +903,7 @@ async fn postgres_roles_audit_and_retention() {
     let text = std::fs::read_to_string(&rules).expect("governance.yml");
     let narrowed =
         text.replace("reads: [metric, label, identifier, pseudonym, redacted_text]\n", "reads: [metric, label]\n");
-    std::fs::write(&rules, narrowed.replace("keep_days: 730", "keep_days: 7")).expect("write");
+    std::fs::write(&rules, short_retention(&narrowed)).expect("write");
     let (ok, out, err) = cli::convlytics(dir, &["grants", "--target-url", &db_url]);
     assert!(ok, "{out}{err}");
     assert_eq!(sqlstate(&lead, "select text_redacted from analytics.turns").await, "42501", "revoked");
@@ -882,6 +921,8 @@ async fn postgres_roles_audit_and_retention() {
     assert_eq!(count(&lead, "select count(*) from analytics.conversations").await, not_voice, "row security");
     assert_eq!(count(&analyst, "select count(*) from analytics.conversations").await, all, "unfiltered");
 
+    let archived = client.query_one(ARCHIVED, &[]).await.expect(ARCHIVED);
+    assert_eq!((archived.get::<_, i64>(0), archived.get::<_, i64>(1)), (21, 3), "the archive holds raw text");
     let (ok, out, err) = cli::convlytics(dir, &["retention", "--apply", "--target-url", &db_url]);
     assert!(ok && out.contains("applied: 43 rows of \"analytics\".\"turns\""), "{out}{err}");
     for step in ["applied", "next run"] {
@@ -891,8 +932,10 @@ async fn postgres_roles_audit_and_retention() {
         }
         assert_eq!(count(&officer, "select count(text_redacted) from analytics.turns").await, 0, "{step}");
         assert_eq!(count(&analyst, "select count(*) from analytics.mart_conversations").await, 17, "{step}");
+        let archived = client.query_one(ARCHIVED, &[]).await.expect(ARCHIVED);
+        assert_eq!((archived.get::<_, i64>(0), archived.get::<_, i64>(1)), (21, 0), "{step}: redacted by the server");
     }
-    assert_eq!(count(&client, "select count(*) from analytics.retention_log").await, 5);
+    assert_eq!(count(&client, "select count(*) from analytics.retention_log").await, 6);
     drop((analyst, lead, officer, client));
     admin.batch_execute(&format!("drop database {db} with (force)")).await.expect("drop database");
 }

@@ -239,7 +239,7 @@ impl EmbeddedEngine {
 
     /// Writes the rows `sql` selects as the table `relation` (which `sql` may read).
     pub async fn replace_with(&self, relation: &Relation, sql: &str, context: &str) -> Result<()> {
-        let df = self.ctx.sql(sql).await.map_err(|e| Error::datafusion(context, e))?;
+        let df = self.ctx.sql_with_options(sql, read_only()).await.map_err(|e| Error::datafusion(context, e))?;
         self.persist(relation, df, false, context).await.map(|_| ())
     }
 
@@ -248,17 +248,8 @@ impl EmbeddedEngine {
         let context = format!("appending to {relation}");
         let table = TableReference::partial(relation.schema.as_str(), relation.identifier.as_str());
         let exists = self.ctx.table_exist(table).map_err(|e| Error::datafusion(&context, e))?;
-        let sql = if exists {
-            format!(
-                "select * from {relation}
-union all
-{select}"
-            )
-        } else {
-            select.to_owned()
-        };
-        let df = self.ctx.sql(&sql).await.map_err(|e| Error::datafusion(&context, e))?;
-        self.persist(relation, df, false, &context).await.map(|_| ())
+        let sql = if exists { format!("select * from {relation} union all {select}") } else { select.to_owned() };
+        self.replace_with(relation, &sql, &context).await
     }
 
     /// Loads a seed's rows into `relation`, typed by [`SeedData::select`].

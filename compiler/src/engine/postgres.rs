@@ -8,7 +8,7 @@ use tokio_postgres::{Client, NoTls};
 use crate::engine::Built;
 use crate::error::{Error, Result};
 use crate::project::Materialization;
-use crate::render::{quote_ident, CompiledModel, Relation};
+use crate::render::{quote_ident, quote_literal, CompiledModel, Relation};
 use crate::seed::SeedData;
 
 /// A connection to a PostgreSQL database with pg_convlytics installed.
@@ -227,7 +227,7 @@ async fn load(client: &Client, relation: &Relation, data: &SeedData) -> Result<u
         let values: Vec<String> = chunk
             .iter()
             .map(|row| {
-                let cells: Vec<String> = row.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect();
+                let cells: Vec<String> = row.iter().map(|v| quote_literal(v)).collect();
                 format!("({})", cells.join(", "))
             })
             .collect();

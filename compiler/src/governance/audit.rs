@@ -6,7 +6,6 @@
 //! only ever adds rows.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -17,7 +16,7 @@ use crate::compile::Compiled;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::project::{Materialization, Project};
-use crate::render::{CompiledModel, Relation};
+use crate::render::{quote_ident, quote_literal, CompiledModel, Relation};
 
 /// The column every audited (enriched) model carries: the run that wrote the row.
 pub const RUN_ID: &str = "run_id";
@@ -70,15 +69,6 @@ pub fn relations(schema: &str) -> Vec<Governed> {
     out
 }
 
-/// Who runs convlytics, and when the run started.
-#[derive(Debug, Clone)]
-pub struct RunInfo {
-    /// The run's id: `invocation_id`.
-    pub run_id: String,
-    /// When it started (ISO 8601, UTC).
-    pub started_at: String,
-}
-
 /// The models whose rows a run labels: built (not views or ephemeral), with a `run_id` column.
 pub fn audited(compiled: &Compiled) -> impl Iterator<Item = &CompiledModel> {
     compiled.models.iter().filter(|m| {
@@ -87,21 +77,21 @@ pub fn audited(compiled: &Compiled) -> impl Iterator<Item = &CompiledModel> {
     })
 }
 
-/// Appends this run's rows to `label_history` and its row to `label_runs`, for the audited
-/// models among `built`; nothing when it built none.
+/// Appends this run's rows to `label_history` and its row to `label_runs` (the run being
+/// `compiled`'s `invocation_id`, started when it was compiled), for the audited models among
+/// `built`; nothing when it built none.
 pub async fn record(
     engine: &mut Engine,
     project: &Project,
     compiled: &Compiled,
     schema: &str,
     built: &[String],
-    info: &RunInfo,
 ) -> Result<()> {
     let models: Vec<&CompiledModel> = audited(compiled).filter(|m| built.contains(&m.name)).collect();
     if models.is_empty() {
         return Ok(());
     }
-    let run = literal(&info.run_id);
+    let run = quote_literal(&compiled.invocation_id);
     let history = Relation { schema: schema.to_owned(), identifier: LABEL_HISTORY.into() };
     let mut labelled = 0u64;
     let mut relabelled = 0u64;
@@ -123,10 +113,10 @@ pub async fn record(
                     "select cast({run} as varchar) as run_id, cast({model} as varchar) as model, \
                      cast({k} as varchar) as key, cast({field} as varchar) as field, cast({c} as varchar) as value \
                      from {rel} where run_id = {run}",
-                    model = literal(&m.name),
-                    k = crate::render::quote_ident(&key),
-                    field = literal(&c.name),
-                    c = crate::render::quote_ident(&c.name),
+                    model = quote_literal(&m.name),
+                    k = quote_ident(&key),
+                    field = quote_literal(&c.name),
+                    c = quote_ident(&c.name),
                     rel = m.relation,
                 )
             })
@@ -138,7 +128,7 @@ pub async fn record(
         let again = format!(
             "select count(distinct key) from {history} where run_id = {run} and model = {model} \
              and key in (select key from {history} where model = {model} and run_id <> {run})",
-            model = literal(&m.name)
+            model = quote_literal(&m.name)
         );
         relabelled +=
             engine.scalar(&again, &format!("counting what {} re-labelled", m.name)).await?.unwrap_or(0.0) as u64;
@@ -156,22 +146,22 @@ pub async fn record(
     }
     let names: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
     let values = [
-        literal(&info.run_id),
-        literal(&info.started_at),
-        literal(&now()),
-        literal(&match engine.user().await? {
+        quote_literal(&compiled.invocation_id),
+        quote_literal(&iso(compiled.now)),
+        quote_literal(&iso(chrono::Utc::now())),
+        quote_literal(&match engine.user().await? {
             Some(db) => format!("{} as {db}", run_by()),
             None => run_by(),
         }),
-        literal(engine.kind()),
-        literal(schema),
-        literal(&names.join(",")),
+        quote_literal(engine.kind()),
+        quote_literal(schema),
+        quote_literal(&names.join(",")),
         labelled.to_string(),
         relabelled.to_string(),
-        literal(&serde_json::to_string(&taxonomies).unwrap_or_default()),
-        literal(&model_name),
-        literal(&model_hash),
-        literal(&hex(&sql.finalize())),
+        quote_literal(&serde_json::to_string(&taxonomies).unwrap_or_default()),
+        quote_literal(&model_name),
+        quote_literal(&model_hash),
+        quote_literal(&hex(&sql.finalize())),
     ];
     let runs = Relation { schema: schema.to_owned(), identifier: LABEL_RUNS.into() };
     append_row(engine, &runs, LABEL_RUNS_COLUMNS, &values).await
@@ -189,14 +179,9 @@ pub(crate) async fn append_row(
     engine.append(relation, columns, &format!("select {}", select.join(", "))).await
 }
 
-/// A SQL string literal.
-pub(crate) fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-/// The current time, ISO 8601 UTC.
-pub(crate) fn now() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+/// An instant as ISO 8601 UTC: `2026-12-02T18:16:39Z`.
+pub(crate) fn iso(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Who is running convlytics: the operating system's user (`$USER`, `$LOGNAME`, else the name
@@ -228,15 +213,8 @@ pub fn model_identity() -> (String, String) {
 }
 
 fn hash_file(path: &Path, hash: &mut Sha256) -> std::io::Result<()> {
-    let mut file = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        hash.update(&buf[..n]);
-    }
+    hash.update(std::fs::read(path)?);
+    Ok(())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -251,6 +229,6 @@ pub fn history_sql(schema: &str, conversation_id: &str) -> String {
          from {s}.{LABEL_HISTORY} h join {s}.{LABEL_RUNS} r on r.run_id = h.run_id \
          where h.key = {id} order by r.finished_at, h.model, h.field",
         s = crate::render::quote_ident(schema),
-        id = literal(conversation_id)
+        id = quote_literal(conversation_id)
     )
 }

@@ -11,7 +11,7 @@ use tokio_postgres::Client;
 
 use super::roles::Policy;
 use crate::error::{Error, Result};
-use crate::render::quote_ident;
+use crate::render::{quote_ident, quote_literal};
 
 /// What applying grants did, for the command's output.
 #[derive(Debug, Default)]
@@ -65,7 +65,7 @@ pub async fn apply(client: &Client, policy: &Policy, project: &str, create_roles
                 .await
                 .map_err(pg("create role"))?;
         }
-        let comment = format!("comment on role {} is {}", quote_ident(name), super::audit::literal(&marker));
+        let comment = format!("comment on role {} is {}", quote_ident(name), quote_literal(&marker));
         client.batch_execute(&comment).await.map_err(pg("marking a role"))?;
         roles.push(name.clone());
     }
@@ -81,11 +81,8 @@ pub async fn apply(client: &Client, policy: &Policy, project: &str, create_roles
             sql.push(format!("revoke all on schema {s} from {r}"));
         }
     }
-    for (g, _) in &relations {
-        let rel = format!("{}.{}", quote_ident(&g.schema), quote_ident(&g.identifier));
-        for policy_name in row_policies(client, &g.schema, &g.identifier).await? {
-            sql.push(format!("drop policy {} on {rel}", quote_ident(&policy_name)));
-        }
+    for (schema, table, name) in row_policies(client, &schemas).await? {
+        sql.push(format!("drop policy {} on {}.{}", quote_ident(&name), quote_ident(&schema), quote_ident(&table)));
     }
     for name in &roles {
         let role = &policy.roles[name];
@@ -168,35 +165,35 @@ fn row_security(
     Ok(sql)
 }
 
-/// The governed relations that exist in the database, with their columns.
+/// The governed relations that exist in the database, with their columns (one query).
 async fn present<'p>(client: &Client, policy: &'p Policy) -> Result<Vec<(&'p super::roles::Governed, Vec<String>)>> {
-    let mut out = Vec::new();
-    for g in policy.relations.values() {
-        let rows = client
-            .query(
-                "select a.attname::text from pg_attribute a join pg_class c on c.oid = a.attrelid
-                 join pg_namespace n on n.oid = c.relnamespace
-                 where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped order by a.attnum",
-                &[&g.schema, &g.identifier],
-            )
-            .await
-            .map_err(|e| Error::postgres("grants: listing columns", &e))?;
-        if !rows.is_empty() {
-            out.push((g, rows.iter().map(|r| r.get(0)).collect()));
-        }
-    }
-    Ok(out)
-}
-
-/// The row-level security policies convlytics made on a table.
-async fn row_policies(client: &Client, schema: &str, table: &str) -> Result<Vec<String>> {
+    let schemas: Vec<&str> = policy.relations.values().map(|g| g.schema.as_str()).collect();
     let rows = client
         .query(
-            "select policyname::text from pg_policies where schemaname = $1 and tablename = $2
-             and policyname like 'convlytics\\_%'",
-            &[&schema, &table],
+            "select n.nspname::text, c.relname::text, a.attname::text from pg_attribute a
+             join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = any($1) and a.attnum > 0 and not a.attisdropped order by a.attnum",
+            &[&schemas],
+        )
+        .await
+        .map_err(|e| Error::postgres("grants: listing columns", &e))?;
+    let mut columns: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    for row in &rows {
+        columns.entry((row.get(0), row.get(1))).or_default().push(row.get(2));
+    }
+    Ok(policy.relations.iter().filter_map(|(key, g)| columns.remove(key).map(|c| (g, c))).collect())
+}
+
+/// The row-level security policies convlytics made in `schemas`: schema, table and name.
+async fn row_policies(client: &Client, schemas: &BTreeSet<&str>) -> Result<Vec<(String, String, String)>> {
+    let schemas: Vec<&str> = schemas.iter().copied().collect();
+    let rows = client
+        .query(
+            "select schemaname::text, tablename::text, policyname::text from pg_policies
+             where schemaname = any($1) and policyname like 'convlytics\\_%'",
+            &[&schemas],
         )
         .await
         .map_err(|e| Error::postgres("grants: listing row policies", &e))?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
 }

@@ -9,13 +9,13 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::audit::{literal, now};
+use super::audit::iso;
 use super::DataClass;
 use crate::compile::Compiled;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::project::{Materialization, Project};
-use crate::render::{quote_ident, CompiledModel};
+use crate::render::{quote_ident, quote_literal, CompiledModel};
 
 /// `retention_log`: one row per relation a `retention --apply` changed.
 pub const RETENTION_LOG: &str = "retention_log";
@@ -97,10 +97,10 @@ impl RetentionRule {
     /// Whether it covers a column of `class` computed from `sources` (an unclassified column is
     /// kept no longer than raw text).
     fn covers(&self, class: Option<DataClass>, sources: &BTreeSet<String>) -> bool {
-        let class = class.or(Some(DataClass::RawText));
+        let class = class.unwrap_or(DataClass::RawText);
         let by_class = match self.data_class {
-            Some(c) => class == Some(c),
-            None => class.is_some_and(|c| c >= DataClass::RedactedText),
+            Some(c) => class == c,
+            None => class >= DataClass::RedactedText,
         };
         by_class && self.source.as_ref().is_none_or(|s| sources.contains(s))
     }
@@ -126,14 +126,23 @@ pub struct Due {
     pub action: Action,
     /// Values of rows before this instant are due.
     pub cutoff: String,
-    /// The SQL that replaces a due value (`NULL` or `redact_pii(col, policy)`), per column.
-    pub replacement: Vec<String>,
+    /// With `redact`, the arguments after the text that `redact_pii` takes (`, '<policy>'` or
+    /// nothing for the default policy).
+    pub policy: String,
 }
 
 impl Due {
     /// The condition of a due row.
     pub fn condition(&self) -> String {
         format!("{} < '{}'", quote_ident(&self.event_time), self.cutoff)
+    }
+
+    /// What replaces the due value of the column `value` (SQL): NULL, or its redacted form.
+    pub fn replacement(&self, value: &str) -> String {
+        match self.action {
+            Action::Redact => format!("redact_pii({value}{})", self.policy),
+            Action::Null | Action::Delete => "NULL".into(),
+        }
     }
 
     /// The condition of a due row that still holds a covered value (deleted rows: any due row).
@@ -197,8 +206,8 @@ pub fn plan(project: &Project, models: &[CompiledModel], now: chrono::DateTime<c
                 .columns
                 .iter()
                 .filter(|c| {
-                    let from = sources.get(&(m.name.clone(), c.name.to_lowercase())).cloned().unwrap_or_default();
-                    rule.covers(c.data_class, &from)
+                    let from = sources.get(&(m.name.clone(), c.name.to_lowercase()));
+                    rule.covers(c.data_class, from.unwrap_or(&BTreeSet::new()))
                 })
                 .map(|c| c.name.clone())
                 .collect();
@@ -222,17 +231,10 @@ pub fn plan(project: &Project, models: &[CompiledModel], now: chrono::DateTime<c
                         Error::Project(format!("{}: retention: no pii policy '{name}'", file.display()))
                     })?;
                     let json = serde_json::to_string(&spec.policy).unwrap_or_default();
-                    format!(", {}", super::audit::literal(&json))
+                    format!(", {}", quote_literal(&json))
                 }
                 None => String::new(),
             };
-            let replacement = columns
-                .iter()
-                .map(|c| match rule.action {
-                    Action::Redact => format!("redact_pii({}{policy})", quote_ident(c)),
-                    _ => "NULL".to_owned(),
-                })
-                .collect();
             out.push(Due {
                 model: m.name.clone(),
                 relation: m.relation.to_string(),
@@ -240,7 +242,7 @@ pub fn plan(project: &Project, models: &[CompiledModel], now: chrono::DateTime<c
                 columns,
                 action: rule.action,
                 cutoff: rule.cutoff(now),
-                replacement,
+                policy,
             });
         }
     }
@@ -258,13 +260,13 @@ pub fn guard(sql: &str, model: &CompiledModel, due: &[&Due]) -> String {
         match d.action {
             Action::Delete => filters.push(format!("not coalesce({condition}, false)")),
             _ => {
-                for (column, replacement) in d.columns.iter().zip(&d.replacement) {
+                for column in &d.columns {
                     let i = model.columns.iter().position(|c| &c.name == column).expect("a column of the model");
-                    let replacement =
-                        replacement.replace(&quote_ident(column), &format!("__retained.{}", quote_ident(column)));
+                    let value = format!("__retained.{}", quote_ident(column));
                     columns[i] = format!(
-                        "case when {condition} then {replacement} else __retained.{c} end as {c}",
-                        c = quote_ident(column)
+                        "case when {condition} then {} else {value} end as {}",
+                        d.replacement(&value),
+                        quote_ident(column)
                     );
                 }
             }
@@ -287,8 +289,7 @@ pub async fn apply(engine: &mut Engine, model: &CompiledModel, due: &Due, rows: 
                     let set: Vec<String> = due
                         .columns
                         .iter()
-                        .zip(&due.replacement)
-                        .map(|(c, r)| format!("{} = {r}", quote_ident(c)))
+                        .map(|c| format!("{} = {}", quote_ident(c), due.replacement(&quote_ident(c))))
                         .collect();
                     format!("update {} set {} where {}", due.relation, set.join(", "), due.condition())
                 }
@@ -302,19 +303,19 @@ pub async fn apply(engine: &mut Engine, model: &CompiledModel, due: &Due, rows: 
     }
     let log = crate::render::Relation { schema: model.relation.schema.clone(), identifier: RETENTION_LOG.into() };
     let values = [
-        literal(&now()),
-        literal(&super::audit::run_by()),
-        literal(&due.relation),
-        literal(&due.columns.join(",")),
-        literal(due.action.as_str()),
-        literal(&due.cutoff),
+        quote_literal(&iso(chrono::Utc::now())),
+        quote_literal(&super::audit::run_by()),
+        quote_literal(&due.relation),
+        quote_literal(&due.columns.join(",")),
+        quote_literal(due.action.as_str()),
+        quote_literal(&due.cutoff),
         rows.to_string(),
     ];
     super::audit::append_row(engine, &log, RETENTION_LOG_COLUMNS, &values).await
 }
 
-/// Counts what the compiled project's retention makes due in each stored model and prints it; with `apply`, applies each
-/// (see [`apply`]) and prints what it did. Stops at the first error.
+/// Counts what the compiled project's retention makes due in each stored model and prints it;
+/// with `apply`, applies each (see [`apply`]) and prints what it did. Stops at the first error.
 pub async fn run(engine: &mut Engine, compiled: &Compiled, schema: &str, apply: bool) -> Result<()> {
     let names: Vec<&str> = compiled.retention.iter().map(|d| d.model.as_str()).collect();
     let stored = engine.existing(schema, &names).await?;
