@@ -25,6 +25,15 @@ step "what it found (one line per mart; docs/warehouse.md says what each answers
 step "how right it is, against the generator's ground truth (target/demo/truth.csv)"
 "$CONVLYTICS" sql -- "$(cat scripts/report/scorecard.sql)"
 
+step "how right people found the labels (mart_label_quality, from convlytics review import)"
+reviews=$("$CONVLYTICS" sql --format csv "select count(*) as n from analytics.mart_label_quality" | tail -n 1)
+if [ "$reviews" != "0" ]; then
+    "$CONVLYTICS" sql "select field, label, taxonomy_version, reviews, round(precision, 3) as precision, round(precision_low, 3) as low, round(precision_high, 3) as high, round(recall, 3) as recall, confusions from analytics.mart_label_quality order by field, label"
+else
+    echo "  no reviews yet: convlytics review sample --per-label 10 --out review.csv --html review.html,"
+    echo "  review in the page, then convlytics review import review-reviewed.csv --reviewer NAME (docs/validation.md)"
+fi
+
 step "query it yourself"
 cat <<EOF
   $CONVLYTICS sql "select * from analytics.mart_resolution order by conversations desc limit 10"

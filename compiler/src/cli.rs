@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::compile::{compile, locate_sources, write_compiled, CompileOptions};
 use crate::engine::generation::{BuildLock, Generation};
-use crate::engine::{EmbeddedEngine, Engine};
+use crate::engine::{EmbeddedEngine, Engine, Writer};
 use crate::error::{Error, Result};
 use crate::eval::intent::{self, TaxonomySource};
 use crate::eval::{identity, pii, sentiment, ReportFormat, SettingsSource};
@@ -79,6 +79,84 @@ enum Command {
     /// Demo data for the default project.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// People review labels: draw a sample to review, import the verdicts, promote corrections
+    /// into the taxonomy.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ReviewCommand {
+    /// Draw a deterministic sample of stored labels into a review file (CSV, and with --html an
+    /// offline page that exports the same CSV).
+    Sample(ReviewSampleArgs),
+    /// Check a filled review file and append its verdicts to reviews.label_reviews (nothing is
+    /// written when a row has a problem).
+    Import(ReviewImportArgs),
+    /// Turn reviewed intent corrections into taxonomy examples: prints the YAML diff, --apply
+    /// writes it.
+    Promote(ReviewPromoteArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("design").required(true).args(["per_label", "uniform", "low_confidence"])))]
+struct ReviewSampleArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// The model whose labels are reviewed: conversation_intents or conversation_signals.
+    #[arg(long, default_value = "conversation_intents")]
+    model: String,
+    /// The label reviewed (default: intent for conversation_intents, resolution for
+    /// conversation_signals).
+    #[arg(long, value_enum)]
+    field: Option<crate::review::Field>,
+    /// Up to N items of each label (each label a stratum: precision per label, and recall).
+    #[arg(long, value_name = "N")]
+    per_label: Option<usize>,
+    /// N items drawn alike from every label.
+    #[arg(long, value_name = "N")]
+    uniform: Option<usize>,
+    /// The N least confident intents.
+    #[arg(long, value_name = "N")]
+    low_confidence: Option<usize>,
+    /// Only conversations received on or after this day (YYYY-MM-DD).
+    #[arg(long)]
+    since: Option<chrono::NaiveDate>,
+    /// Only conversations received on or before this day (YYYY-MM-DD).
+    #[arg(long)]
+    until: Option<chrono::NaiveDate>,
+    /// The seed of the draw: the same seed on the same data draws the same sample.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The review file to write (CSV).
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write the review page here (one self-contained HTML file).
+    #[arg(long)]
+    html: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ReviewImportArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// The filled review file (CSV).
+    file: PathBuf,
+    /// Who reviewed it.
+    #[arg(long)]
+    reviewer: String,
+}
+
+#[derive(Debug, Args)]
+struct ReviewPromoteArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// The taxonomy to teach (default: the project's only one).
+    #[arg(long)]
+    taxonomy: Option<String>,
+    /// Write the new examples into the taxonomy file (default: only show the diff).
+    #[arg(long)]
+    apply: bool,
 }
 
 #[derive(Debug, Args)]
@@ -554,6 +632,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Retention(args) => retention(&args).await,
+        Command::Review(command) => review(command).await,
         Command::Labels(LabelsCommand::History { project, conversation_id, format }) => {
             let (project_, target, _) = open(&project)?;
             let engine = Engine::open(&project_, &target).await?;
@@ -591,7 +670,14 @@ async fn prepare(args: &ProjectArgs, engine: Option<&Engine>) -> Result<(Project
         }
         None => Default::default(),
     };
-    let options = CompileOptions { vars, existing, full_refresh: args.full_refresh, ..CompileOptions::default() };
+    let existing_sources = existing_sources(&project, &target, engine).await?;
+    let options = CompileOptions {
+        vars,
+        existing,
+        existing_sources,
+        full_refresh: args.full_refresh,
+        ..CompileOptions::default()
+    };
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message(format!("compiling {} models and {} tests", project.models.len(), project.tests.len()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
@@ -603,6 +689,36 @@ async fn prepare(args: &ProjectArgs, engine: Option<&Engine>) -> Result<(Project
     });
     spinner.finish_and_clear();
     Ok((project, target, outcome?))
+}
+
+/// The project's source tables that exist on the target, for `load_relation()`: on PostgreSQL
+/// the tables found; on the embedded engine those with files, and the others found among the
+/// warehouse's relations (what convlytics itself writes, e.g. `reviews.label_reviews`).
+async fn existing_sources(
+    project: &Project,
+    target: &Target,
+    engine: Option<&Engine>,
+) -> Result<std::collections::BTreeSet<(String, String)>> {
+    let postgres = target.kind != profiles::TargetKind::Embedded;
+    let mut found = std::collections::BTreeSet::new();
+    let mut by_schema: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for t in project.sources.values() {
+        if t.external_location.is_some() && !postgres {
+            found.insert((t.schema.clone(), t.identifier.clone()));
+        } else {
+            by_schema.entry(&t.schema).or_default().push(&t.identifier);
+        }
+    }
+    let warehouse = project.target_dir().join("warehouse");
+    for (schema, names) in by_schema {
+        let present = match engine {
+            Some(engine) => engine.existing(schema, &names).await?,
+            None if !postgres => crate::engine::embedded::existing(&warehouse, schema, &names),
+            None => Default::default(),
+        };
+        found.extend(present.into_iter().map(|name| (schema.to_owned(), name)));
+    }
+    Ok(found)
 }
 
 /// Compiles, connects and executes the selected nodes of the kinds `phase` names.
@@ -696,28 +812,130 @@ fn report_grants(applied: &grants::Applied) {
 async fn retention(args: &RetentionArgs) -> Result<()> {
     use crate::governance::retention;
     let (project, target, _) = open(&args.project)?;
-    let lock = BuildLock::acquire(&project.target_dir())?;
-    let generation = match (target.kind.clone(), args.apply) {
-        (profiles::TargetKind::Embedded, true) => Some(Generation::start(&project.target_dir(), &lock)?),
-        _ => None,
-    };
-    let warehouse = generation.as_ref().map_or_else(|| project.target_dir().join("warehouse"), Generation::dir);
-    let mut engine = Engine::open_in(&project, &target, warehouse).await?;
-    let (_, target, compiled) = prepare(&args.project, Some(&engine)).await?;
+    let mut writer = Writer::open(&project, &target, args.apply).await?;
+    let (_, target, compiled) = prepare(&args.project, Some(&writer.engine)).await?;
+    let outcome = retention::run(&mut writer.engine, &compiled, &target.schema, args.apply).await;
     if args.apply {
-        engine.begin_run().await?;
+        return writer.finish(outcome).await;
     }
-    let outcome = retention::run(&mut engine, &compiled, &target.schema, args.apply).await;
-    if args.apply {
-        engine.finish_run(outcome.is_ok()).await?;
-        if let (Ok(_), Some(generation)) = (&outcome, generation) {
-            generation.publish()?;
-        }
-    } else {
-        println!("Dry run: nothing changed; --apply removes what is due");
-    }
-    drop(lock);
+    println!("Dry run: nothing changed; --apply removes what is due");
     outcome
+}
+
+/// `convlytics review sample | import | promote`.
+async fn review(command: ReviewCommand) -> Result<()> {
+    use crate::review::{import, promote, sample};
+    match command {
+        ReviewCommand::Sample(args) => {
+            let (project, target, _) = open(&args.project)?;
+            let engine = Engine::open(&project, &target).await?;
+            let (project, target, compiled) = prepare(&args.project, Some(&engine)).await?;
+            let field = match args.field {
+                Some(field) => field,
+                None => crate::review::Field::default_for(&args.model)?,
+            };
+            if field.model() != args.model {
+                return Err(Error::Project(format!(
+                    "review sample: {}s are in {}, not {}",
+                    field.as_str(),
+                    field.model(),
+                    args.model
+                )));
+            }
+            let (_, taxonomy) = model_taxonomy(&project, &compiled, field.model())?;
+            let design = match (args.per_label, args.uniform, args.low_confidence) {
+                (Some(n), _, _) => sample::Design::PerLabel(n),
+                (_, Some(n), _) => sample::Design::Uniform(n),
+                (_, _, Some(n)) => sample::Design::LowConfidence(n),
+                _ => unreachable!("clap requires one design"),
+            };
+            let options = sample::Options { field, design, since: args.since, until: args.until, seed: args.seed };
+            let drawn = sample::draw(&engine, &target.schema, taxonomy, &options).await?;
+            sample::write_csv(&drawn, &args.out)?;
+            println!(
+                "Sampled {} of {} {} labels ({} strata, {}, sample {}) into {}",
+                drawn.rows.len(),
+                drawn.population,
+                field.as_str(),
+                drawn.strata,
+                design.as_str(),
+                drawn.sample_id,
+                args.out.display()
+            );
+            if let Some(html) = &args.html {
+                let stem = args.out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                std::fs::write(html, crate::review::page::html(&drawn, &stem)).map_err(|e| Error::io(html, e))?;
+                println!(
+                    "Review page (open it in a browser, offline; Export CSV saves the verdicts): {}",
+                    html.display()
+                );
+            }
+            Ok(())
+        }
+        ReviewCommand::Import(args) => {
+            let (project, target, _) = open(&args.project)?;
+            let mut writer = Writer::open(&project, &target, true).await?;
+            let outcome =
+                import::import(&mut writer.engine, &project, &target.schema, &args.file, &args.reviewer).await;
+            let imported = writer.finish(outcome).await?;
+            println!(
+                "Imported {} reviews by {} into {}.{} ({} rows without a verdict left out)",
+                imported.reviews,
+                args.reviewer,
+                crate::review::SCHEMA,
+                crate::review::LABEL_REVIEWS,
+                imported.skipped
+            );
+            Ok(())
+        }
+        ReviewCommand::Promote(args) => {
+            let (project, target, _) = open(&args.project)?;
+            let (file, taxonomy) = taxonomy::named(&project, args.taxonomy.as_deref())?;
+            let engine = Engine::open(&project, &target).await?;
+            let promotion = promote::plan(&engine, &target.schema, file, taxonomy).await?;
+            for reason in &promotion.skipped {
+                println!("left out: {reason}");
+            }
+            if promotion.added.is_empty() {
+                println!("No correction to promote into taxonomy '{}'", taxonomy.name);
+                return Ok(());
+            }
+            print!("{}", promotion.diff());
+            let (from, to) = &promotion.versions;
+            if args.apply {
+                std::fs::write(file, &promotion.after).map_err(|e| Error::io(file, e))?;
+                println!(
+                    "Wrote {} examples into {}: taxonomy '{}' version {from} -> {to}; the next run re-labels what it changes",
+                    promotion.added.len(),
+                    file.display(),
+                    taxonomy.name
+                );
+            } else {
+                println!(
+                    "Dry run: {} examples would take taxonomy '{}' from version {from} to {to}; --apply writes them",
+                    promotion.added.len(),
+                    taxonomy.name
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The taxonomy the model `name` labels with (its `taxonomy()` setting).
+fn model_taxonomy<'p>(
+    project: &'p Project,
+    compiled: &crate::compile::Compiled,
+    name: &str,
+) -> Result<(&'p PathBuf, &'p convlytics_core::taxonomy::Taxonomy)> {
+    let model = compiled
+        .models
+        .iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| Error::Project(format!("the project has no model '{name}'")))?;
+    let taxonomy = model.settings.iter().find(|(f, _)| f == "taxonomy").map(|(_, t)| t.as_str());
+    let taxonomy = taxonomy.ok_or_else(|| Error::Project(format!("model '{name}' labels with no taxonomy()")))?;
+    taxonomy::named(project, Some(taxonomy))
 }
 
 /// Prints the selected nodes as `ls` does.

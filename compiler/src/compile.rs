@@ -21,6 +21,9 @@ pub struct CompileOptions {
     /// Models whose relation already exists on the target: for them `is_incremental()` holds
     /// (when the model is incremental).
     pub existing: BTreeSet<String>,
+    /// Source tables, as `(schema, identifier)`, that exist on the target: `load_relation()` of
+    /// any other source is none.
+    pub existing_sources: BTreeSet<(String, String)>,
     /// `--full-refresh`: rebuild incremental models from scratch.
     pub full_refresh: bool,
     /// The run's id, `{{ invocation_id }}` in models (a new UUID per compile).
@@ -34,6 +37,7 @@ impl Default for CompileOptions {
         Self {
             vars: BTreeMap::new(),
             existing: BTreeSet::new(),
+            existing_sources: BTreeSet::new(),
             full_refresh: false,
             invocation_id: uuid::Uuid::new_v4().to_string(),
             now: chrono::Utc::now(),

@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod project;
 pub mod query;
 pub mod render;
+pub mod review;
 pub mod run;
 pub mod seed;
 pub mod select;

@@ -46,6 +46,11 @@ impl Object for Relation {
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self.as_ref(), f)
     }
+
+    /// A relation is true in `{% if %}`, as dbt's are (`load_relation()` gives none when absent).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
 }
 
 /// A SQL identifier in double quotes, with embedded quotes doubled.
@@ -148,6 +153,30 @@ impl<'p> Renderer<'p> {
                 .map(|(k, t)| (k.clone(), Relation { schema: t.schema.clone(), identifier: t.identifier.clone() }))
                 .collect(),
         );
+        let located: Arc<BTreeMap<Relation, (String, String)>> = Arc::new(
+            project
+                .sources
+                .iter()
+                .map(|(k, t)| (Relation { schema: t.schema.clone(), identifier: t.identifier.clone() }, k.clone()))
+                .collect(),
+        );
+        let present = Arc::new(options.existing_sources.clone());
+        env.add_function("load_relation", move |state: &State, relation: Value| {
+            let Some(found) = relation.downcast_object_ref::<Relation>() else {
+                return Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    "load_relation() takes a relation: load_relation(source('name', 'table')) or load_relation(ref('model'))",
+                ));
+            };
+            if present.contains(&(found.schema.clone(), found.identifier.clone())) {
+                return Ok(relation);
+            }
+            // A source only probed, and absent, is not something the model reads.
+            if let Some(key) = located.get(found) {
+                capture(state)?.sources.lock().expect("capture lock").remove(key);
+            }
+            Ok(Value::from(()))
+        });
         env.add_function("source", move |state: &State, source: String, table: String| {
             let key = (source, table);
             let relation = sources.get(&key).cloned().ok_or_else(|| {

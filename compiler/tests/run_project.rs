@@ -939,3 +939,99 @@ async fn postgres_roles_audit_and_retention() {
     drop((analyst, lead, officer, client));
     admin.batch_execute(&format!("drop database {db} with (force)")).await.expect("drop database");
 }
+
+/// The validation loop on a generated inbox: a per-label sample, filled from the generator's
+/// ground truth, imported; `mart_label_quality`'s precision per label is the truth's on the
+/// sample. A file with edited, unknown or repeated rows is refused whole, naming each line.
+#[test]
+fn reviews_of_a_sample_give_the_truths_precision() {
+    let project = generated_project(300);
+    let dir = project.path();
+    let (ok, out, err) = cli::convlytics(dir, &["build"]);
+    assert!(ok, "{out}{err}");
+    let args = [
+        "review",
+        "sample",
+        "--model",
+        "conversation_intents",
+        "--per-label",
+        "4",
+        "--out",
+        "review.csv",
+        "--html",
+        "review.html",
+    ];
+    let (ok, out, err) = cli::convlytics(dir, &args);
+    assert!(ok && out.contains("per_label"), "{out}{err}");
+    let truth_sql = "select c.conversation_id, t.intent from 'generated/truth.csv' t \
+                     join analytics.conversations c on c.source = t.source and c.source_id = t.source_id";
+    let (ok, out, err) = cli::convlytics(dir, &["sql", "--format", "csv", truth_sql]);
+    assert!(ok, "{out}{err}");
+    let truth: std::collections::BTreeMap<String, String> =
+        out.lines().skip(1).filter_map(|l| l.split_once(',')).map(|(c, i)| (c.to_owned(), i.to_owned())).collect();
+    let mut reader = csv::Reader::from_path(dir.join("review.csv")).expect("review.csv");
+    let headers = reader.headers().expect("header").clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).expect(name);
+    let mut rows: Vec<Vec<String>> =
+        reader.records().map(|r| r.expect("row").iter().map(str::to_owned).collect()).collect();
+    let mut expected: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
+    for row in &mut rows {
+        let right = &truth[&row[col("conversation_id")]];
+        let counts = expected.entry(row[col("label")].clone()).or_default();
+        if *right == row[col("label")] {
+            row[col("verdict")] = "correct".into();
+            counts.0 += 1;
+        } else {
+            row[col("verdict")] = "wrong".into();
+            row[col("correct_label")] = right.clone();
+        }
+        counts.1 += 1;
+    }
+    assert!(expected.len() >= 8, "a stratum per label: {expected:?}");
+    let write = |name: &str, rows: &[Vec<String>]| {
+        let mut w = csv::Writer::from_path(dir.join(name)).expect("csv");
+        w.write_record(&headers).expect("header");
+        for r in rows {
+            w.write_record(r).expect("row");
+        }
+        w.flush().expect("flush");
+    };
+    // Edited text, an unknown correction and a repeated item: refused, nothing imported.
+    let mut bad = rows.clone();
+    bad[0][col("text")].push_str(" (edited)");
+    bad[1][col("verdict")] = "wrong".into();
+    bad[1][col("correct_label")] = "teleportation".into();
+    bad.push(bad[2].clone());
+    write("bad.csv", &bad);
+    let (ok, out, err) = cli::convlytics(dir, &["review", "import", "bad.csv", "--reviewer", "ana"]);
+    assert!(!ok, "{out}");
+    assert!(err.contains("line 2: the text was edited"), "{err}");
+    assert!(err.contains("line 3: unknown correct_label 'teleportation'"), "{err}");
+    assert!(err.contains("has a second verdict (the first is on line 4)"), "{err}");
+    assert!(err.contains("nothing imported"), "{err}");
+    assert!(!dir.join("target/warehouse/reviews/label_reviews.parquet").exists(), "nothing half-imported");
+
+    write("filled.csv", &rows);
+    let (ok, out, err) = cli::convlytics(dir, &["review", "import", "filled.csv", "--reviewer", "ana"]);
+    assert!(ok && out.contains(&format!("Imported {} reviews", rows.len())), "{out}{err}");
+    let (ok, out, err) = cli::convlytics(dir, &["review", "import", "filled.csv", "--reviewer", "ana"]);
+    assert!(!ok && err.contains("ana already reviewed item"), "a second import of one file is refused: {out}{err}");
+    let (ok, out, err) = cli::convlytics(dir, &["run", "-s", "mart_label_quality"]);
+    assert!(ok, "{out}{err}");
+    let sql = "select label, correct, reviews, cast(round(precision * 10000) as bigint) as p, \
+               cast(precision_low <= precision and precision <= precision_high as varchar) as inside \
+               from analytics.mart_label_quality where field = 'intent' order by label";
+    let (ok, out, err) = cli::convlytics(dir, &["sql", "--format", "csv", sql]);
+    assert!(ok, "{out}{err}");
+    let actual: Vec<String> = out.lines().skip(1).map(str::to_owned).collect();
+    let wanted: Vec<String> = expected
+        .iter()
+        .map(|(label, (correct, n))| {
+            format!("{label},{correct},{n},{},true", (f64::from(*correct) / f64::from(*n) * 10000.0).round() as i64)
+        })
+        .collect();
+    assert_eq!(actual, wanted);
+    let html = std::fs::read_to_string(dir.join("review.html")).expect("review.html");
+    let data = html.split("id=\"review-data\">").nth(1).and_then(|d| d.split("</script>").next()).expect("the items");
+    assert!(data.contains(&rows[0][col("item_id")]) && !data.contains('<'), "the page holds its items, escaped");
+}

@@ -281,6 +281,27 @@ impl EmbeddedEngine {
         Ok(())
     }
 
+    /// Every row `sql` selects, each value cast to text (`None` for NULL).
+    pub async fn rows(&self, sql: &str, context: &str) -> Result<Vec<Vec<Option<String>>>> {
+        let df = self.ctx.sql_with_options(sql, read_only()).await.map_err(|e| Error::datafusion(context, e))?;
+        let batches = df.collect().await.map_err(|e| Error::datafusion(context, e))?;
+        let mut rows = Vec::new();
+        for batch in &batches {
+            let columns = batch
+                .columns()
+                .iter()
+                .map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| Error::datafusion(context, e.into()))?;
+            let columns: Vec<&StringArray> =
+                columns.iter().map(|c| c.as_any().downcast_ref::<StringArray>().expect("cast to Utf8")).collect();
+            for i in 0..batch.num_rows() {
+                rows.push(columns.iter().map(|c| c.is_valid(i).then(|| c.value(i).to_owned())).collect());
+            }
+        }
+        Ok(rows)
+    }
+
     /// The one value `sql` selects, as a number (`None` for NULL or no row).
     pub async fn scalar(&self, sql: &str, context: &str) -> Result<Option<f64>> {
         let df = self.ctx.sql_with_options(sql, read_only()).await.map_err(|e| Error::datafusion(context, e))?;

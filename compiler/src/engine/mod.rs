@@ -15,6 +15,7 @@ use crate::project::{Project, SourceTable};
 use crate::render::{CompiledModel, Relation};
 use crate::seed::SeedData;
 pub use embedded::EmbeddedEngine;
+use generation::{BuildLock, Generation};
 pub use postgres::PostgresEngine;
 
 /// What building one model or loading one seed produced.
@@ -22,6 +23,43 @@ pub use postgres::PostgresEngine;
 pub struct Built {
     /// Rows written, when the engine reports them (tables; views on the embedded engine).
     pub rows: Option<u64>,
+}
+
+/// An engine for a change outside a build (`retention --apply`, `review import`): on the embedded
+/// engine writing into a new [`Generation`] under the build lock, published when the change is
+/// kept; on PostgreSQL inside one transaction.
+pub struct Writer {
+    /// The engine to write with.
+    pub engine: Engine,
+    generation: Option<Generation>,
+    _lock: BuildLock,
+}
+
+impl Writer {
+    /// Opens `target` for a change, or only to read when `write` is false.
+    pub async fn open(project: &Project, target: &Target, write: bool) -> Result<Self> {
+        let lock = BuildLock::acquire(&project.target_dir())?;
+        let generation = match (&target.kind, write) {
+            (TargetKind::Embedded, true) => Some(Generation::start(&project.target_dir(), &lock)?),
+            _ => None,
+        };
+        let warehouse = generation.as_ref().map_or_else(|| project.target_dir().join("warehouse"), Generation::dir);
+        let mut engine = Engine::open_in(project, target, warehouse).await?;
+        if write {
+            engine.begin_run().await?;
+        }
+        Ok(Self { engine, generation, _lock: lock })
+    }
+
+    /// Keeps the change when `outcome` is a success (publishing the generation, committing the
+    /// transaction), else drops it; gives `outcome` back.
+    pub async fn finish<T>(mut self, outcome: Result<T>) -> Result<T> {
+        self.engine.finish_run(outcome.is_ok()).await?;
+        if let (Ok(_), Some(generation)) = (&outcome, self.generation) {
+            generation.publish()?;
+        }
+        outcome
+    }
 }
 
 /// A connected engine, ready to build the models of one compiled project.
@@ -70,8 +108,8 @@ impl Engine {
         self.register_located(&compiled.sources, &used).await
     }
 
-    /// Registers located source tables on the embedded engine; a table in `used` without files is
-    /// an error.
+    /// Registers located source tables on the embedded engine; a table in `used` without files,
+    /// and not a relation of the warehouse, is an error.
     pub async fn register_located(
         &self,
         sources: &[(SourceTable, Option<PathBuf>)],
@@ -82,6 +120,8 @@ impl Engine {
             let key = (table.source.clone(), table.name.clone());
             match location {
                 Some(location) => engine.register_source(table, location).await?,
+                // A relation convlytics keeps in the warehouse (e.g. `reviews.label_reviews`).
+                None if !engine.existing(&table.schema, &[table.identifier.as_str()]).is_empty() => {}
                 None if used.contains(&key) => {
                     return Err(Error::Project(format!(
                         "{}: source '{}.{}' has no meta.external_location, which the embedded engine needs to find its files",
@@ -177,11 +217,34 @@ impl Engine {
         }
     }
 
+    /// Creates `schema` when it does not exist.
+    pub async fn create_schema(&self, schema: &str) -> Result<()> {
+        match self {
+            Self::Embedded(e) => e.create_schema(schema).await,
+            Self::Postgres(p) => {
+                let sql = format!("create schema if not exists {}", crate::render::quote_ident(schema));
+                p.client()
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(|e| Error::postgres(format!("creating schema {schema}"), &e))
+            }
+        }
+    }
+
     /// Runs a hook's SQL (one or more statements).
     pub async fn execute(&self, sql: &str, context: &str) -> Result<()> {
         match self {
             Self::Embedded(e) => e.execute(sql, context).await,
             Self::Postgres(p) => p.client().batch_execute(sql).await.map_err(|e| Error::postgres(context, &e)),
+        }
+    }
+
+    /// Every row `sql` selects, each value as text (`None` for NULL), for the commands that read
+    /// the warehouse row by row (`review`, `taxonomy diff`).
+    pub async fn rows(&self, sql: &str, context: &str) -> Result<Vec<Vec<Option<String>>>> {
+        match self {
+            Self::Embedded(e) => e.rows(sql, context).await,
+            Self::Postgres(p) => p.rows(sql, context).await,
         }
     }
 

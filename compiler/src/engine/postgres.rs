@@ -202,6 +202,20 @@ impl PostgresEngine {
         self.end_unit(done).await.map_err(pg)
     }
 
+    /// Every row `sql` selects, each value as PostgreSQL writes it as text (`None` for NULL).
+    pub async fn rows(&self, sql: &str, context: &str) -> Result<Vec<Vec<Option<String>>>> {
+        let messages = self.client.simple_query(sql).await.map_err(|e| Error::postgres(context, &e))?;
+        Ok(messages
+            .iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => {
+                    Some((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect())
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
     /// The one value `sql` selects, as a number (`None` for NULL or no row).
     /// A query that fails (a data test's SQL) is undone alone, and the run goes on.
     pub async fn scalar(&self, sql: &str, context: &str) -> Result<Option<f64>> {

@@ -217,7 +217,7 @@ fn hash_file(path: &Path, hash: &mut Sha256) -> std::io::Result<()> {
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

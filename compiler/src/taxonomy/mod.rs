@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use convlytics_core::classify::eval::{labels_from_examples, read_labels};
 use convlytics_core::taxonomy::Taxonomy;
@@ -69,4 +69,23 @@ pub fn list(project: &Project, out: &mut impl Write) -> Result<()> {
         );
     }
     out.write_all(text.as_bytes()).map_err(|e| Error::io("stdout", e))
+}
+
+/// The taxonomy called `name` with its file, or the project's only one when `name` is `None`.
+pub fn named<'p>(project: &'p Project, name: Option<&str>) -> Result<(&'p PathBuf, &'p Taxonomy)> {
+    let names: Vec<&str> = project.taxonomies.keys().map(String::as_str).collect();
+    let found = match name {
+        Some(name) => project.taxonomies.get(name),
+        None if project.taxonomies.len() == 1 => project.taxonomies.values().next(),
+        None => {
+            return Err(Error::Project(format!(
+                "the project has {} taxonomies ({}): name one with --taxonomy",
+                names.len(),
+                names.join(", ")
+            )))
+        }
+    };
+    found.map(|(file, t)| (file, t)).ok_or_else(|| {
+        Error::Project(format!("no taxonomy '{}': the project has {}", name.unwrap_or_default(), names.join(", ")))
+    })
 }
