@@ -9,7 +9,6 @@ use std::io::Write;
 use clap::{Args, Parser, Subcommand};
 
 use crate::compile::{compile, locate_sources, write_compiled, CompileOptions};
-use crate::engine::generation::{BuildLock, Generation};
 use crate::engine::{EmbeddedEngine, Engine, Writer};
 use crate::error::{Error, Result};
 use crate::eval::intent::{self, TaxonomySource};
@@ -724,14 +723,9 @@ async fn existing_sources(
 /// Compiles, connects and executes the selected nodes of the kinds `phase` names.
 async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
     let (project, target, _) = open(args)?;
-    let lock = BuildLock::acquire(&project.target_dir())?;
-    let generation = match target.kind {
-        profiles::TargetKind::Embedded => Some(Generation::start(&project.target_dir(), &lock)?),
-        profiles::TargetKind::Postgres { .. } => None,
-    };
-    let warehouse = generation.as_ref().map_or_else(|| project.target_dir().join("warehouse"), Generation::dir);
-    let mut engine = Engine::open_in(&project, &target, warehouse).await?;
-    let (project, target, compiled) = prepare(args, Some(&engine)).await?;
+    let mut writer = Writer::open(&project, &target, true).await?;
+    let (project, target, compiled) = prepare(args, Some(&writer.engine)).await?;
+    let engine = &mut writer.engine;
     engine.register_sources(&compiled).await?;
     let nodes = crate::select::select(&compiled, &args.select, &args.exclude)?;
     let tests: Vec<_> = if phase.tests {
@@ -748,27 +742,18 @@ async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
         target.name,
         target.schema
     );
-    engine.begin_run().await?;
     for (i, hook) in compiled.on_run_start.iter().enumerate() {
         engine.execute(hook, &format!("dbt_project.yml on-run-start hook {}", i + 1)).await?;
     }
-    let outcome = crate::run::execute(&project, &target, &steps, &mut engine).await;
+    let outcome = crate::run::execute(&project, &target, &steps, engine).await;
     for (i, hook) in compiled.on_run_end.iter().enumerate() {
         engine.execute(hook, &format!("dbt_project.yml on-run-end hook {}", i + 1)).await?;
     }
     let outcome = match outcome {
-        Ok(results) => govern(&project, &target, &compiled, &mut engine, &results).await.map(|_| results),
+        Ok(results) => govern(&project, &target, &compiled, engine, &results).await.map(|_| results),
         Err(e) => Err(e),
     };
-    engine.finish_run(outcome.is_ok()).await?;
-    match (&outcome, generation) {
-        (Ok(_), Some(generation)) => generation.publish()?,
-        (Err(_), Some(_)) => println!("Nothing published: target/warehouse is still the previous build's"),
-        (Err(_), None) => println!("Nothing published: the run was rolled back, schema {} is as it was", target.schema),
-        (Ok(_), None) => {}
-    }
-    drop(lock);
-    outcome.map(|_| ())
+    writer.finish(outcome).await.map(|_| ())
 }
 
 /// After a successful run: the audit trail of what it labelled, and on PostgreSQL the project's

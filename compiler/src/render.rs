@@ -162,19 +162,19 @@ impl<'p> Renderer<'p> {
         );
         let present = Arc::new(options.existing_sources.clone());
         env.add_function("load_relation", move |state: &State, relation: Value| {
-            let Some(found) = relation.downcast_object_ref::<Relation>() else {
+            let declared = relation.downcast_object_ref::<Relation>().and_then(|r| located.get(r).map(|k| (r, k)));
+            let Some((found, key)) = declared else {
                 return Err(minijinja::Error::new(
                     ErrorKind::InvalidOperation,
-                    "load_relation() takes a relation: load_relation(source('name', 'table')) or load_relation(ref('model'))",
+                    "load_relation() takes a declared source: load_relation(source('name', 'table')) \
+                     (a model's relation exists once the run builds it: use ref())",
                 ));
             };
             if present.contains(&(found.schema.clone(), found.identifier.clone())) {
                 return Ok(relation);
             }
             // A source only probed, and absent, is not something the model reads.
-            if let Some(key) = located.get(found) {
-                capture(state)?.sources.lock().expect("capture lock").remove(key);
-            }
+            capture(state)?.sources.lock().expect("capture lock").remove(key);
             Ok(Value::from(()))
         });
         env.add_function("source", move |state: &State, source: String, table: String| {

@@ -988,14 +988,26 @@ fn reviews_of_a_sample_give_the_truths_precision() {
         counts.1 += 1;
     }
     assert!(expected.len() >= 8, "a stratum per label: {expected:?}");
+    // Written with CRLF line ends, as spreadsheets save CSV: the line numbers still count right.
     let write = |name: &str, rows: &[Vec<String>]| {
-        let mut w = csv::Writer::from_path(dir.join(name)).expect("csv");
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_path(dir.join(name)).expect("csv");
         w.write_record(&headers).expect("header");
         for r in rows {
             w.write_record(r).expect("row");
         }
         w.flush().expect("flush");
     };
+    // Not UTF-8, not a review file, no reviewer: each refused with what to do.
+    let mut latin1 = std::fs::read(dir.join("review.csv")).expect("review.csv");
+    latin1.extend_from_slice(b"caf\xe9\n");
+    std::fs::write(dir.join("latin1.csv"), latin1).expect("write");
+    let (ok, _, err) = cli::convlytics(dir, &["review", "import", "latin1.csv", "--reviewer", "ana"]);
+    assert!(!ok && err.contains("not UTF-8 at byte") && err.contains("save the review file as UTF-8"), "{err}");
+    std::fs::write(dir.join("other.csv"), "text,label\nhello,greeting\n").expect("write");
+    let (ok, _, err) = cli::convlytics(dir, &["review", "import", "other.csv", "--reviewer", "ana"]);
+    assert!(!ok && err.contains("not a review file: missing column(s) item_id, sample_id"), "{err}");
+    let (ok, _, err) = cli::convlytics(dir, &["review", "import", "review.csv", "--reviewer", " "]);
+    assert!(!ok && err.contains("--reviewer needs a name"), "{err}");
     // Edited text, an unknown correction and a repeated item: refused, nothing imported.
     let mut bad = rows.clone();
     bad[0][col("text")].push_str(" (edited)");
@@ -1094,4 +1106,64 @@ fn the_review_page_fills_and_exports_in_chromium() {
     let (ok, out, err) = cli::convlytics(dir, &["sql", "--format", "csv", sql]);
     assert!(ok, "{out}{err}");
     assert_eq!(out, "verdict,note\ncorrect,\nwrong,\"said \"\"refund\"\", then cancel\"\n");
+}
+
+/// PostgreSQL, in a database of its own: a sample drawn there imports into
+/// `reviews.label_reviews`, which nobody (not even its owner, a superuser) may change, empty or
+/// remove rows from (42501), and `mart_label_quality` counts every verdict.
+#[tokio::test]
+async fn postgres_imports_reviews_append_only() {
+    let Some(url) = common::postgres_url("postgres_imports_reviews_append_only") else { return };
+    let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(conn);
+    let db = format!("convlytics_reviews_{}", std::process::id());
+    admin.batch_execute(&format!("create database {db}")).await.expect("create database");
+    let mut config: tokio_postgres::Config = url.parse().expect("url");
+    config.dbname(&db);
+    let (client, conn) = config.connect(tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(conn);
+    client.batch_execute("create extension pg_convlytics").await.expect("extension");
+    let db_url = format!("{}/{db}", url.rsplit_once('/').expect("a database in the url").0);
+    let project = default_project();
+    let dir = project.path();
+    load_raw_interactions(&client, &dir.join("data/demo/raw_interactions.jsonl")).await;
+    load_crm(&client, &dir.join("seeds")).await;
+    let (ok, out, err) = cli::convlytics(dir, &["build", "--target-url", &db_url]);
+    assert!(ok, "{out}{err}");
+    let args = ["review", "sample", "--per-label", "2", "--out", "review.csv", "--target-url", &db_url];
+    let (ok, out, err) = cli::convlytics(dir, &args);
+    assert!(ok, "{out}{err}");
+    let mut reader = csv::Reader::from_path(dir.join("review.csv")).expect("review.csv");
+    let headers = reader.headers().expect("header").clone();
+    let verdict = headers.iter().position(|h| h == "verdict").expect("verdict");
+    let mut rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert!(rows.len() >= 4, "{}", rows.len());
+    let mut writer = csv::Writer::from_path(dir.join("filled.csv")).expect("csv");
+    writer.write_record(&headers).expect("header");
+    for (i, row) in rows.iter_mut().enumerate() {
+        let mut cells: Vec<&str> = row.iter().collect();
+        cells[verdict] = if i == 0 { "unsure" } else { "correct" };
+        writer.write_record(&cells).expect("row");
+    }
+    writer.flush().expect("flush");
+    let (ok, out, err) =
+        cli::convlytics(dir, &["review", "import", "filled.csv", "--reviewer", "ana", "--target-url", &db_url]);
+    assert!(ok && out.contains(&format!("Imported {} reviews", rows.len())), "{out}{err}");
+    let stored = count(&client, "select count(*) from reviews.label_reviews where reviewer = 'ana'").await;
+    assert_eq!(stored, rows.len() as i64);
+    for sql in [
+        "update reviews.label_reviews set verdict = 'wrong'",
+        "delete from reviews.label_reviews",
+        "truncate reviews.label_reviews",
+    ] {
+        assert_eq!(sqlstate(&client, sql).await, "42501", "{sql}");
+    }
+    let (ok, out, err) = cli::convlytics(dir, &["run", "-s", "mart_label_quality", "--target-url", &db_url]);
+    assert!(ok, "{out}{err}");
+    let counted = count(&client, "select cast(sum(reviews) as bigint) from analytics.mart_label_quality").await;
+    assert_eq!(counted, rows.len() as i64, "every verdict counts");
+    let unsure = count(&client, "select cast(sum(unsure) as bigint) from analytics.mart_label_quality").await;
+    assert_eq!(unsure, 1);
+    drop(client);
+    admin.batch_execute(&format!("drop database {db} with (force)")).await.expect("drop database");
 }

@@ -32,6 +32,7 @@ pub struct Writer {
     /// The engine to write with.
     pub engine: Engine,
     generation: Option<Generation>,
+    schema: String,
     _lock: BuildLock,
 }
 
@@ -48,15 +49,20 @@ impl Writer {
         if write {
             engine.begin_run().await?;
         }
-        Ok(Self { engine, generation, _lock: lock })
+        Ok(Self { engine, generation, schema: target.schema.clone(), _lock: lock })
     }
 
     /// Keeps the change when `outcome` is a success (publishing the generation, committing the
-    /// transaction), else drops it; gives `outcome` back.
+    /// transaction), else drops it and says so; gives `outcome` back.
     pub async fn finish<T>(mut self, outcome: Result<T>) -> Result<T> {
         self.engine.finish_run(outcome.is_ok()).await?;
-        if let (Ok(_), Some(generation)) = (&outcome, self.generation) {
-            generation.publish()?;
+        match (&outcome, self.generation) {
+            (Ok(_), Some(generation)) => generation.publish()?,
+            (Err(_), Some(_)) => println!("Nothing published: target/warehouse is still the previous build's"),
+            (Err(_), None) => {
+                println!("Nothing published: the run was rolled back, schema {} is as it was", self.schema)
+            }
+            (Ok(_), None) => {}
         }
         outcome
     }

@@ -13,6 +13,12 @@ use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::render::{quote_ident, quote_literal};
 
+/// The largest review file `import` reads: far above any sample a person reviews.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The problems an error lists (the rest are counted).
+const MAX_LISTED: usize = 30;
+
 /// What an import wrote.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Imported {
@@ -48,8 +54,14 @@ pub async fn import(
     if reviewer.trim().is_empty() {
         return Err(input("--reviewer needs a name".into()));
     }
+    let size = std::fs::metadata(file).map_err(|e| Error::io(file, e))?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(input(format!(
+            "{size} bytes: a review file is at most {MAX_FILE_BYTES} bytes (split the sample with a smaller N)"
+        )));
+    }
     let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
-    let file_sha256 = text_sha256(&String::from_utf8_lossy(&bytes));
+    let file_sha256 = super::sha256(&bytes);
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| input(format!("not UTF-8 at byte {}: save the review file as UTF-8", e.valid_up_to())))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -58,7 +70,11 @@ pub async fn import(
     problems.extend(check_imported(engine, &reviews, reviewer).await?);
     if !problems.is_empty() {
         problems.sort_by_key(|(line, _)| *line);
-        let lines: Vec<String> = problems.iter().map(|(line, p)| format!("line {line}: {p}")).collect();
+        let mut lines: Vec<String> =
+            problems.iter().take(MAX_LISTED).map(|(line, p)| format!("line {line}: {p}")).collect();
+        if problems.len() > MAX_LISTED {
+            lines.push(format!("... and {} more", problems.len() - MAX_LISTED));
+        }
         return Err(input(format!("{} problem(s), nothing imported:\n  {}", problems.len(), lines.join("\n  "))));
     }
     if reviews.is_empty() {
@@ -147,12 +163,12 @@ fn parse(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_at(text, p.byte()));
                 problems.push((line, format!("unreadable CSV: {e}")));
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| line_at(text, p.byte()));
         let values: BTreeMap<&'static str, String> =
             FILE_COLUMNS.iter().map(|c| (*c, record.get(index[c]).unwrap_or_default().to_owned())).collect();
         let verdict = values["verdict"].trim().to_owned();
@@ -183,6 +199,14 @@ fn parse(
         reviews.push(review);
     }
     Ok(Ok((reviews, skipped, problems)))
+}
+
+/// The line (from 1) of the record the csv crate places at byte `at` of `text`. After a CRLF
+/// line end (which spreadsheets write) the crate places a record on the `\n` before it, and its
+/// own line count is one short; counting the newlines up to and including `at` is right for both.
+fn line_at(text: &str, at: u64) -> u64 {
+    let end = (at as usize + 1).min(text.len());
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
 }
 
 /// What is wrong with one row on its own.
@@ -290,4 +314,21 @@ async fn check_imported(engine: &Engine, reviews: &[Review], reviewer: &str) -> 
             })
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_at;
+
+    #[test]
+    fn lines_count_the_same_after_lf_and_crlf() {
+        let lf = "a,b\n1,2\n\"x\ny\",3\n4,5\n";
+        let crlf = lf.replace('\n', "\r\n");
+        for text in [lf.to_owned(), crlf] {
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let lines: Vec<u64> =
+                reader.records().map(|r| line_at(&text, r.expect("row").position().expect("pos").byte())).collect();
+            assert_eq!(lines, [2, 3, 5], "{text:?}");
+        }
+    }
 }

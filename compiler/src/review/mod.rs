@@ -176,7 +176,12 @@ pub fn item_id(conversation_id: &str, field: Field, label: &str, taxonomy_versio
 
 /// The SHA-256 of `text`, as 64 hex digits: what a review file records of the text it shows.
 pub fn text_sha256(text: &str) -> String {
-    crate::governance::audit::hex(&Sha256::digest(text.as_bytes()))
+    sha256(text.as_bytes())
+}
+
+/// The SHA-256 of `bytes`, as 64 hex digits.
+pub fn sha256(bytes: &[u8]) -> String {
+    crate::governance::audit::hex(&Sha256::digest(bytes))
 }
 
 /// 16 hex digits of the SHA-256 of `parts` (each followed by a NUL, so parts cannot run together).

@@ -184,12 +184,12 @@ fn add_example(yaml: &str, taxonomy: &str, intent: &str, example: &str) -> std::
             return Err(format!("the examples of {intent} are not a block list (`examples:` then `- ...` lines)"))
         }
         Some(i) => {
+            // The list runs on through its items (at the key's indent or deeper) and blank lines;
+            // the example goes after its last item, before any blank line.
+            let in_list = |l: &str| l.trim().is_empty() || indent(l) > key || l.trim_start().starts_with("- ");
             let last = (i + 1..end)
-                .take_while(|&j| {
-                    lines[j].trim().is_empty()
-                        || indent(lines[j]) > key
-                        || lines[j].trim_start().starts_with("- ") && indent(lines[j]) >= key
-                })
+                .take_while(|&j| in_list(lines[j]))
+                .filter(|&j| !lines[j].trim().is_empty())
                 .last()
                 .unwrap_or(i);
             let item = lines.get(i + 1).filter(|l| l.trim_start().starts_with("- ")).map_or(key + 2, |l| indent(l));
@@ -216,6 +216,13 @@ mod tests {
     fn appends_to_the_examples_list() {
         let out = add_example(YAML, "support", "a", "it's \"three\"").unwrap();
         assert!(out.contains("          - two\n          - \"it's \\\"three\\\"\"\n        keywords: [x]"), "{out}");
+    }
+
+    #[test]
+    fn goes_before_a_blank_line_after_the_list() {
+        let spaced = YAML.replace("          - two\n", "          - two\n\n");
+        let out = add_example(&spaced, "support", "a", "three").unwrap();
+        assert!(out.contains("          - two\n          - \"three\"\n\n        keywords: [x]"), "{out}");
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub async fn draw(
     }
     let population = population(engine, schema, options).await?;
     let seed = options.seed.to_string();
-    let order = |c: &Candidate| short_key(&seed, &c.item_id);
+    let order = |c: &Candidate| draw_key(&seed, &c.item_id);
     let mut strata: BTreeMap<String, Vec<&Candidate>> = BTreeMap::new();
     for c in &population {
         let stratum = match options.design {
@@ -261,7 +261,18 @@ async fn model_hashes(engine: &Engine, schema: &str) -> Result<BTreeMap<String, 
 /// The sample's id: the options and the population's items, so the same draw has the same id.
 fn sample_id(options: &Options, population: &[Candidate]) -> String {
     let mut hash = Sha256::new();
-    hash.update(format!("{:?}", options).as_bytes());
+    let dates = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    for part in [
+        options.field.as_str().to_owned(),
+        options.design.as_str().to_owned(),
+        options.design.size().to_string(),
+        options.seed.to_string(),
+        dates(options.since),
+        dates(options.until),
+    ] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
     for c in population {
         hash.update(c.item_id.as_bytes());
     }
@@ -269,6 +280,6 @@ fn sample_id(options: &Options, population: &[Candidate]) -> String {
 }
 
 /// The draw order of an item: a hash of the seed and its id.
-fn short_key(seed: &str, item_id: &str) -> [u8; 32] {
+fn draw_key(seed: &str, item_id: &str) -> [u8; 32] {
     Sha256::new().chain_update(seed.as_bytes()).chain_update([0]).chain_update(item_id.as_bytes()).finalize().into()
 }

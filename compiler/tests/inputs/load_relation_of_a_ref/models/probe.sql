@@ -1,0 +1,3 @@
+{%- if load_relation(ref('base')) %}
+select one from {{ ref('base') }}
+{%- endif %}
