@@ -814,6 +814,31 @@ async fn connect_as(url: &str, user: &str) -> tokio_postgres::Client {
     client
 }
 
+/// A database of a test's own, with the extension, on the server of `url`: `admin` is connected
+/// to `url`'s database (to drop it after), `client` and `url` to the new one.
+struct Scratch {
+    admin: tokio_postgres::Client,
+    client: tokio_postgres::Client,
+    db: String,
+    url: String,
+}
+
+impl Scratch {
+    async fn new(url: &str, name: &str) -> Self {
+        let (admin, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("connect");
+        tokio::spawn(conn);
+        let db = format!("convlytics_{name}_{}", std::process::id());
+        admin.batch_execute(&format!("create database {db}")).await.expect("create database");
+        let mut config: tokio_postgres::Config = url.parse().expect("url");
+        config.dbname(&db);
+        let (client, conn) = config.connect(tokio_postgres::NoTls).await.expect("connect");
+        tokio::spawn(conn);
+        client.batch_execute("create extension pg_convlytics").await.expect("extension");
+        let url = format!("{}/{db}", url.rsplit_once('/').expect("a database in the url").0);
+        Self { admin, client, db, url }
+    }
+}
+
 /// PostgreSQL: after `build` and `grants --create-roles`, each default role reads what its
 /// classes allow and is refused the rest with permission denied (SQLSTATE 42501), directly,
 /// through `select *`, a CTE, a view, a function call and `SET ROLE`; grants are idempotent and
@@ -822,16 +847,7 @@ async fn connect_as(url: &str, user: &str) -> tokio_postgres::Client {
 #[tokio::test]
 async fn postgres_roles_audit_and_retention() {
     let Some(url) = common::postgres_url("postgres_roles_audit_and_retention") else { return };
-    let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
-    tokio::spawn(conn);
-    let db = format!("convlytics_governance_{}", std::process::id());
-    admin.batch_execute(&format!("create database {db}")).await.expect("create database");
-    let mut config: tokio_postgres::Config = url.parse().expect("url");
-    config.dbname(&db);
-    let (client, conn) = config.connect(tokio_postgres::NoTls).await.expect("connect");
-    tokio::spawn(conn);
-    client.batch_execute("create extension pg_convlytics").await.expect("extension");
-    let db_url = format!("{}/{db}", url.rsplit_once('/').expect("a database in the url").0);
+    let Scratch { admin, client, db, url: db_url } = Scratch::new(&url, "governance").await;
     let project = default_project();
     let dir = project.path();
     archive_raw_text(dir);
@@ -1114,16 +1130,7 @@ fn the_review_page_fills_and_exports_in_chromium() {
 #[tokio::test]
 async fn postgres_imports_reviews_append_only() {
     let Some(url) = common::postgres_url("postgres_imports_reviews_append_only") else { return };
-    let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
-    tokio::spawn(conn);
-    let db = format!("convlytics_reviews_{}", std::process::id());
-    admin.batch_execute(&format!("create database {db}")).await.expect("create database");
-    let mut config: tokio_postgres::Config = url.parse().expect("url");
-    config.dbname(&db);
-    let (client, conn) = config.connect(tokio_postgres::NoTls).await.expect("connect");
-    tokio::spawn(conn);
-    client.batch_execute("create extension pg_convlytics").await.expect("extension");
-    let db_url = format!("{}/{db}", url.rsplit_once('/').expect("a database in the url").0);
+    let Scratch { admin, client, db, url: db_url } = Scratch::new(&url, "reviews").await;
     let project = default_project();
     let dir = project.path();
     load_raw_interactions(&client, &dir.join("data/demo/raw_interactions.jsonl")).await;
