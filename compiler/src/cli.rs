@@ -248,6 +248,55 @@ enum TaxonomyCommand {
     },
     /// Write a taxonomy whose intents and examples come from a labelled CSV (`text,label`).
     FromCsv(FromCsvArgs),
+    /// What a taxonomy change would do to the labels in the warehouse: conversations that change
+    /// intent or topics, the old -> new matrix, examples, and reviewed labels broken or fixed.
+    Diff(Box<TaxonomyDiffArgs>),
+    /// Record a diff report as the approval of the taxonomy's current version.
+    Approve(TaxonomyApproveArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("baseline").args(["rev", "from"])))]
+struct TaxonomyDiffArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// The taxonomy (default: the project's only one).
+    #[arg(long)]
+    taxonomy: Option<String>,
+    /// Compare the taxonomy as it is against its file at this git revision (the default, HEAD).
+    #[arg(long, value_name = "REV")]
+    rev: Option<String>,
+    /// Compare the taxonomy as it is against this file (a property file or one taxonomy).
+    #[arg(long, value_name = "FILE")]
+    from: Option<PathBuf>,
+    /// Compare against this file instead of the taxonomy as it is (a proposed version).
+    #[arg(long, value_name = "FILE")]
+    to: Option<PathBuf>,
+    /// Conversations shown per change in the report.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    examples: usize,
+    /// Write the report (Markdown) here instead of to stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Write every conversation that changes intent or topics here, as CSV.
+    #[arg(long, value_name = "FILE")]
+    changes: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct TaxonomyApproveArgs {
+    /// The project's directory.
+    #[arg(long, default_value = ".", env = "CONVLYTICS_PROJECT_DIR")]
+    project_dir: PathBuf,
+    /// The taxonomy (default: the project's only one).
+    #[arg(long)]
+    taxonomy: Option<String>,
+    /// The diff report (`convlytics taxonomy diff --out FILE`) of the taxonomy as it is.
+    #[arg(long, value_name = "FILE")]
+    report: PathBuf,
+    /// Who approves.
+    #[arg(long, value_name = "NAME")]
+    by: String,
 }
 
 #[derive(Debug, Args)]
@@ -574,6 +623,25 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 None => std::io::stdout().lock().write_all(yaml.as_bytes()).map_err(|e| Error::io("stdout", e)),
             }
         }
+        Command::Taxonomy(TaxonomyCommand::Diff(args)) => taxonomy_diff(args).await,
+        Command::Taxonomy(TaxonomyCommand::Approve(args)) => {
+            let project = Project::load(&args.project_dir)?;
+            let name = taxonomy::named(&project, args.taxonomy.as_deref())?.1.name.clone();
+            let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+            let approved = taxonomy::approval::approve(&project, &name, &args.report, &args.by, &today)?;
+            std::fs::write(&approved.file, &approved.text).map_err(|e| Error::io(&approved.file, e))?;
+            let a = &approved.approval;
+            println!(
+                "Approved taxonomy '{}' version {} by {} on report {} (sha256 {}), recorded in {}",
+                a.taxonomy,
+                a.version,
+                a.approved_by,
+                args.report.display(),
+                a.report_sha256,
+                approved.file.display()
+            );
+            Ok(())
+        }
         Command::Demo(DemoCommand::Generate(args)) => {
             let options = crate::demo::Options {
                 conversations: args.conversations,
@@ -875,7 +943,8 @@ async fn review(command: ReviewCommand) -> Result<()> {
         }
         ReviewCommand::Promote(args) => {
             let (project, target, _) = open(&args.project)?;
-            let (file, taxonomy) = taxonomy::named(&project, args.taxonomy.as_deref())?;
+            let (rel, taxonomy) = taxonomy::named(&project, args.taxonomy.as_deref())?;
+            let file = &project.root.join(rel);
             let engine = Engine::open(&project, &target).await?;
             let promotion = promote::plan(&engine, &target.schema, file, taxonomy).await?;
             for reason in &promotion.skipped {
@@ -905,6 +974,43 @@ async fn review(command: ReviewCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `convlytics taxonomy diff`: the baseline (a file, or a git revision of the taxonomy's file)
+/// against the taxonomy as it is (or a proposed file), on the warehouse's data.
+async fn taxonomy_diff(args: Box<TaxonomyDiffArgs>) -> Result<()> {
+    use crate::taxonomy::diff;
+    let (project, target, _) = open(&args.project)?;
+    let (rel, current) = taxonomy::named(&project, args.taxonomy.as_deref())?;
+    let file = project.root.join(rel);
+    let here = diff::Version { taxonomy: current.clone(), origin: rel.display().to_string() };
+    let (old, new) = match (&args.from, &args.to) {
+        (Some(from), Some(to)) => (diff::in_file(from, &current.name)?, diff::in_file(to, &current.name)?),
+        (Some(from), None) => (diff::in_file(from, &current.name)?, here),
+        (None, Some(to)) => match &args.rev {
+            Some(rev) => (diff::at_revision(&file, &current.name, rev)?, diff::in_file(to, &current.name)?),
+            None => (here, diff::in_file(to, &current.name)?),
+        },
+        (None, None) => (diff::at_revision(&file, &current.name, args.rev.as_deref().unwrap_or("HEAD"))?, here),
+    };
+    let engine = Engine::open(&project, &target).await?;
+    let found = diff::diff(&engine, &target.schema, old, new).await?;
+    if let Some(path) = &args.changes {
+        found.write_changes(path)?;
+    }
+    let report = found.report(args.examples);
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &report).map_err(|e| Error::io(path, e))?;
+            print!("{}", found.summary());
+            println!("Report: {} (sha256 {})", path.display(), crate::review::sha256(report.as_bytes()));
+        }
+        None => print!("{report}"),
+    }
+    if let Some(path) = &args.changes {
+        println!("{} changed conversations: {}", found.changed().count(), path.display());
+    }
+    Ok(())
 }
 
 /// The taxonomy the model `name` labels with (its `taxonomy()` setting).

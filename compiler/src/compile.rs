@@ -105,8 +105,10 @@ impl Compiled {
 }
 
 /// Renders (in parallel), checks and orders every enabled model and test of `project` for
-/// `target`; the first error in model-name order is the one reported.
+/// `target`; the first error in model-name order is the one reported. An approved taxonomy
+/// changed since its approval fails it first.
 pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> Result<Compiled> {
+    crate::taxonomy::approval::check(project)?;
     let renderer = Renderer::new(project, target.clone(), options)?;
     let seeds: Vec<Seed> = project.seeds.values().filter(|s| s.enabled).cloned().collect();
     let all: Vec<&crate::project::Model> = project.models.values().collect();

@@ -481,6 +481,106 @@ fn cli_builds_a_generated_inbox_and_reprocesses_on_taxonomy_change() {
     assert_ne!(rows[0][2], rows[1][2], "under another taxonomy version: {out}");
 }
 
+/// `git` in `dir`, failing the test when it fails.
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=convlytics test", "-c", "user.email=test@convlytics.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The conversation ids of a `taxonomy diff --changes` file, with their old and new intents.
+fn changes(path: &Path) -> Vec<(String, String, String)> {
+    let mut reader = csv::Reader::from_path(path).expect("changes CSV");
+    reader.records().map(|r| r.expect("row")).map(|r| (r[0].to_owned(), r[1].to_owned(), r[2].to_owned())).collect()
+}
+
+/// Each conversation's stored intent.
+fn stored_intents(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let sql = "select conversation_id, intent from analytics.conversation_intents";
+    let (ok, out, err) = cli::convlytics(dir, &["sql", "--format", "csv", sql]);
+    assert!(ok, "{out}{err}");
+    out.lines().skip(1).filter_map(|l| l.split_once(',')).map(|(c, i)| (c.to_owned(), i.to_owned())).collect()
+}
+
+/// A one-keyword edit, previewed against git's HEAD: the diff lists exactly the conversations
+/// whose intent the next run changes, and after the run (no label stored under the baseline
+/// any more) the same ones again. Approved on its report, the taxonomy compiles; edited again,
+/// or with its report edited, it does not.
+#[test]
+fn taxonomy_diff_lists_what_the_next_run_changes_and_approval_guards_it() {
+    let project = generated_project(300);
+    let dir = project.path();
+    let (ok, out, err) = cli::convlytics(dir, &["build"]);
+    assert!(ok, "{out}{err}");
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "the taxonomy as built"]);
+    let taxonomy = dir.join("models/taxonomies/support.yml");
+    let text = std::fs::read_to_string(&taxonomy).expect("taxonomy");
+    let keywords = "keywords: [change the shipping address, change my address";
+    assert!(text.contains(keywords), "the edit's anchor");
+    std::fs::write(&taxonomy, text.replace(keywords, &format!("{keywords}, different size"))).expect("edit");
+
+    let diff = ["taxonomy", "diff", "--taxonomy", "support", "--changes", "changes.csv", "--out", "diff.md"];
+    let (ok, out, err) = cli::convlytics(dir, &diff);
+    assert!(ok && out.contains("-> change_order"), "{out}{err}");
+    let previewed = changes(&dir.join("changes.csv"));
+    assert!(!previewed.is_empty() && previewed.iter().all(|(_, _, new)| new == "change_order"), "{previewed:?}");
+    let report = std::fs::read_to_string(dir.join("diff.md")).expect("report");
+    assert!(
+        report.contains(&format!("{} of ", previewed.len())) && report.contains("### Old -> new matrix"),
+        "{report}"
+    );
+
+    let before = stored_intents(dir);
+    let (ok, out, err) = cli::convlytics(dir, &["run"]);
+    assert!(ok, "{out}{err}");
+    let after = stored_intents(dir);
+    let rerun: Vec<(String, String, String)> = before
+        .iter()
+        .filter(|(id, intent)| after[*id] != **intent)
+        .map(|(id, intent)| (id.clone(), intent.clone(), after[id].clone()))
+        .collect();
+    assert_eq!(rerun, previewed, "the diff lists exactly the conversations the run re-labels");
+    let (ok, out, err) = cli::convlytics(dir, &["taxonomy", "diff", "--taxonomy", "support", "--changes", "again.csv"]);
+    assert!(ok && out.contains("(0 baseline labels as stored;"), "the baseline labelled afresh: {out}{err}");
+    assert_eq!(changes(&dir.join("again.csv")), previewed, "the same changes from the baseline relabelled");
+
+    let (ok, out, err) =
+        cli::convlytics(dir, &["taxonomy", "approve", "--taxonomy", "support", "--report", "diff.md", "--by", "dana"]);
+    assert!(ok && out.contains("Approved taxonomy 'support'"), "{out}{err}");
+    let approved = std::fs::read_to_string(&taxonomy).expect("taxonomy");
+    assert!(approved.contains("taxonomy_approvals:") && approved.contains("approved_by: \"dana\""), "{approved}");
+    let (ok, out, err) = cli::convlytics(dir, &["compile"]);
+    assert!(ok, "an approved taxonomy compiles: {out}{err}");
+    std::fs::write(&taxonomy, approved.replace("different size", "different size, another size")).expect("edit");
+    let (ok, _, err) = cli::convlytics(dir, &["compile"]);
+    assert!(!ok && err.contains("changed since it was approved") && err.contains("support.yml:"), "{err}");
+    let (ok, _, err) =
+        cli::convlytics(dir, &["taxonomy", "approve", "--taxonomy", "support", "--report", "diff.md", "--by", "dana"]);
+    assert!(!ok && err.contains("run the diff again"), "a stale report approves nothing: {err}");
+    std::fs::write(&taxonomy, &approved).expect("restore");
+    std::fs::write(dir.join("diff.md"), report.replace("change intent", "change intents")).expect("tamper");
+    let (ok, _, err) = cli::convlytics(dir, &["compile"]);
+    assert!(!ok && err.contains("is not the one approved"), "an edited report fails the compile: {err}");
+    std::fs::write(dir.join("diff.md"), &report).expect("restore");
+    let (ok, out, err) = cli::convlytics(dir, &["compile"]);
+    assert!(ok, "{out}{err}");
+
+    // Openings retention has removed cannot be labelled again: left out, and said so.
+    let rules = dir.join("models/governance.yml");
+    let text = std::fs::read_to_string(&rules).expect("governance.yml");
+    std::fs::write(&rules, short_retention(&text)).expect("write");
+    let (ok, out, err) = cli::convlytics(dir, &["retention", "--apply"]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = cli::convlytics(dir, &["taxonomy", "diff", "--taxonomy", "support", "--rev", "HEAD"]);
+    assert!(ok && out.contains("without their text, left out") && !out.contains("; 0 without"), "{out}{err}");
+}
+
 /// Runs the project unchanged under dbt-core (dbt-postgres) into schema `dbt_analytics` of the
 /// database at `url`, with `convlytics` on the search path: `dbt run`, then `dbt test`.
 fn run_dbt(dbt: &Path, project: &Path, url: &str) {
@@ -1063,6 +1163,28 @@ fn reviews_of_a_sample_give_the_truths_precision() {
     let data = html.split("id=\"review-data\">").nth(1).and_then(|d| d.split("</script>").next()).expect("the items");
     assert!(data.contains(&rows[0][col("item_id")]) && !data.contains('<'), "the page holds its items, escaped");
 
+    // A proposed taxonomy weighed against the reviews: the labels it breaks (reviewed right,
+    // changed) and fixes (reviewed wrong, now the reviewers' label) are the ones its changes and
+    // the reviewers' truth say.
+    let current = std::fs::read_to_string(dir.join("models/taxonomies/support.yml")).expect("taxonomy");
+    let proposed = current.replace("keywords: [where is my order", "keywords: [order, where is my order");
+    std::fs::write(dir.join("proposed.yml"), proposed).expect("proposed taxonomy");
+    let args =
+        ["taxonomy", "diff", "--taxonomy", "support", "--to", "proposed.yml", "--changes", "c.csv", "--out", "d.md"];
+    let (ok, out, err) = cli::convlytics(dir, &args);
+    assert!(ok, "{out}{err}");
+    let (mut breaks, mut fixes) = (0, 0);
+    for (id, old, new) in changes(&dir.join("c.csv")) {
+        if rows.iter().any(|r| r[col("conversation_id")] == id) {
+            breaks += usize::from(old == truth[&id] && new != truth[&id]);
+            fixes += usize::from(old != truth[&id] && new == truth[&id]);
+        }
+    }
+    let report = std::fs::read_to_string(dir.join("d.md")).expect("report");
+    assert!(breaks > 0, "a keyword as broad as 'order' breaks reviewed labels: {report}");
+    assert!(report.contains(&format!("| intent | {breaks} | {fixes} |")), "{breaks} broken, {fixes} fixed: {report}");
+    assert!(report.contains(&format!("{} reviewed intents", rows.len())), "{report}");
+
     // Corrections become examples: a dry run shows the diff and writes nothing; --apply changes
     // the taxonomy's version, and the next run gives each promoted item its correction.
     if !convlytics_core::embed::available_for_test("reviews_of_a_sample_give_the_truths_precision (promote)") {
@@ -1143,6 +1265,7 @@ async fn postgres_imports_reviews_append_only() {
     let mut reader = csv::Reader::from_path(dir.join("review.csv")).expect("review.csv");
     let headers = reader.headers().expect("header").clone();
     let verdict = headers.iter().position(|h| h == "verdict").expect("verdict");
+    let note = headers.iter().position(|h| h == "note").expect("note");
     let mut rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert!(rows.len() >= 4, "{}", rows.len());
     let mut writer = csv::Writer::from_path(dir.join("filled.csv")).expect("csv");
@@ -1150,6 +1273,9 @@ async fn postgres_imports_reviews_append_only() {
     for (i, row) in rows.iter_mut().enumerate() {
         let mut cells: Vec<&str> = row.iter().collect();
         cells[verdict] = if i == 0 { "unsure" } else { "correct" };
+        if i == 0 {
+            cells[note] = "hard to tell from the opening alone";
+        }
         writer.write_record(&cells).expect("row");
     }
     writer.flush().expect("flush");
@@ -1171,6 +1297,46 @@ async fn postgres_imports_reviews_append_only() {
     assert_eq!(counted, rows.len() as i64, "every verdict counts");
     let unsure = count(&client, "select cast(sum(unsure) as bigint) from analytics.mart_label_quality").await;
     assert_eq!(unsure, 1);
+    // Reviews are governed like every relation: an analyst counts verdicts but cannot read the
+    // reviewers' notes (redacted text) nor change a verdict; a support lead reads the notes.
+    let (ok, out, err) = cli::convlytics(dir, &["grants", "--create-roles", "--target-url", &db_url]);
+    assert!(ok, "{out}{err}");
+    for role in ["analyst", "support_lead"] {
+        client.batch_execute(&format!("alter role {role} login")).await.expect("login");
+    }
+    let analyst = connect_as(&db_url, "analyst").await;
+    for sql in [
+        "select note from reviews.label_reviews",
+        "select * from reviews.label_reviews",
+        "select count(*) from reviews.label_reviews where note like '%a%'",
+        "insert into reviews.label_reviews (review_id) values ('forged')",
+        "update reviews.label_reviews set verdict = 'wrong'",
+    ] {
+        assert_eq!(sqlstate(&analyst, sql).await, "42501", "analyst: {sql}");
+    }
+    let verdicts = count(&analyst, "select count(verdict) from reviews.label_reviews").await;
+    assert_eq!(verdicts, rows.len() as i64, "the analyst reads the verdicts");
+    let lead = connect_as(&db_url, "support_lead").await;
+    assert_eq!(count(&lead, "select count(note) from reviews.label_reviews").await, 1, "the lead reads the note");
+    drop((analyst, lead));
+
+    // A taxonomy diff on PostgreSQL reads its reviews, and lists the changes the embedded engine
+    // lists on the same conversations (a keyword for the one opening no rule decides, "ok").
+    let current = std::fs::read_to_string(dir.join("models/taxonomies/support.yml")).expect("taxonomy");
+    let proposed = current.replace("keywords: [price match,", "keywords: [ok, price match,");
+    std::fs::write(dir.join("proposed.yml"), proposed).expect("proposed taxonomy");
+    let diff = ["taxonomy", "diff", "--taxonomy", "support", "--to", "proposed.yml", "--out", "d.md", "--changes"];
+    let (ok, out, err) = cli::convlytics(dir, &[&diff[..], &["pg.csv", "--target-url", &db_url]].concat());
+    assert!(ok, "{out}{err}");
+    let report = std::fs::read_to_string(dir.join("d.md")).expect("report");
+    assert!(report.contains(&format!("{} reviewed intents", rows.len() - 1)), "the unsure one left out: {report}");
+    let (ok, out, err) = cli::convlytics(dir, &["build"]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = cli::convlytics(dir, &[&diff[..], &["embedded.csv"]].concat());
+    assert!(ok, "{out}{err}");
+    let on_postgres = changes(&dir.join("pg.csv"));
+    assert_eq!(on_postgres.len(), 1, "{on_postgres:?}");
+    assert_eq!(on_postgres, changes(&dir.join("embedded.csv")), "both engines' warehouses, one diff");
     drop(client);
     admin.batch_execute(&format!("drop database {db} with (force)")).await.expect("drop database");
 }

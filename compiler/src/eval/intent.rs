@@ -1,7 +1,7 @@
 //! `convlytics eval intent`: classify labelled texts with a taxonomy and score the intents.
 
 use std::fs::File;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -9,7 +9,6 @@ use convlytics_core::classify::eval::{read_labels, score, IntentMetrics, Labelle
 use convlytics_core::classify::{self, Classifier};
 use convlytics_core::taxonomy::Registry;
 use convlytics_core::taxonomy::{self, Taxonomy};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::{spinner, write_report, ReportFormat};
@@ -117,14 +116,7 @@ fn input(path: &Path, e: convlytics_core::Error) -> Error {
 }
 
 fn classify_all(classifier: &Classifier, gold: &[LabelledText]) -> Result<Vec<classify::Explanation>> {
-    let bar = if std::io::stderr().is_terminal() {
-        ProgressBar::new(gold.len() as u64).with_style(
-            ProgressStyle::with_template("classifying {bar:30} {pos}/{len} texts, {per_sec}, {eta} left")
-                .expect("style"),
-        )
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = super::progress_bar(gold.len(), "classifying");
     let mut out = Vec::with_capacity(gold.len());
     for chunk in gold.chunks(CHUNK) {
         let texts: Vec<Option<&str>> = chunk.iter().map(|g| Some(g.text.as_str())).collect();

@@ -66,6 +66,15 @@ impl SettingsSource {
     }
 }
 
+/// A bar over `len` texts, labelled `what`, on a terminal; nothing otherwise.
+pub(crate) fn progress_bar(len: usize, what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} texts, {per_sec}, {eta} left").expect("style");
+    ProgressBar::new(len as u64).with_style(style).with_message(what.to_owned())
+}
+
 /// A spinner on a terminal, nothing otherwise.
 fn spinner() -> ProgressBar {
     if !std::io::stderr().is_terminal() {

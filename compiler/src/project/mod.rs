@@ -48,6 +48,8 @@ pub struct Project {
     pub roles: BTreeMap<String, (PathBuf, crate::governance::roles::RoleSpec)>,
     /// Retention rules, with the file that declared each.
     pub retention: Vec<(PathBuf, crate::governance::retention::RetentionRule)>,
+    /// Taxonomy approvals by taxonomy, with the file that declared each.
+    pub approvals: BTreeMap<String, (PathBuf, crate::taxonomy::approval::Approval)>,
 }
 
 /// A property file's model, seed and source declarations, kept until every taxonomy is known.
@@ -103,6 +105,7 @@ impl Project {
             tests: Vec::new(),
             roles: BTreeMap::new(),
             retention: Vec::new(),
+            approvals: BTreeMap::new(),
         };
         project.load_macros()?;
         project.load_seeds()?;
@@ -150,6 +153,10 @@ impl Project {
                         for rule in props.retention {
                             rule.check().map_err(|m| Error::Project(format!("{}: retention: {m}", rel.display())))?;
                             project.retention.push((rel.clone(), rule));
+                        }
+                        for approval in props.taxonomy_approvals {
+                            let name = approval.taxonomy.clone();
+                            insert_named(&mut project.approvals, "taxonomy approval", name, &rel, approval)?;
                         }
                         for identity in props.identities {
                             insert_named(&mut project.identities, "identity", identity.name.clone(), &rel, identity)?;

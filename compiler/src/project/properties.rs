@@ -44,6 +44,9 @@ pub struct PropertiesFile {
     /// How long each class of data is kept (`docs/governance.md`).
     #[serde(default)]
     pub retention: Vec<crate::governance::retention::RetentionRule>,
+    /// Approved taxonomies and the diff reports they were approved on (`docs/cli/taxonomy.md`).
+    #[serde(default)]
+    pub taxonomy_approvals: Vec<crate::taxonomy::approval::Approval>,
 }
 
 /// Documentation and config of a seed. Unknown keys are errors.

@@ -1,4 +1,8 @@
-//! `convlytics taxonomy`: list a project's taxonomies, or start one from labelled history.
+//! `convlytics taxonomy`: list a project's taxonomies, start one from labelled history, preview
+//! a change on the warehouse's data (`diff`) and approve it (`approval`).
+
+pub mod approval;
+pub mod diff;
 
 use std::fs::File;
 use std::io::Write;

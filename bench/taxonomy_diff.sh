@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `convlytics taxonomy diff` throughput on a generated inbox of N conversations (default 5000):
+# the preview of a one-keyword edit with the baseline's labels reused from the warehouse (one
+# labelling pass), and with both versions labelled afresh (two passes); next to, in the same run,
+# what the change costs when it runs: `convlytics run -s conversation_intents` re-labelling every
+# conversation under the new version. Release build, best of three for the diffs.
+#   bench/taxonomy_diff.sh [N]
+source "$(dirname "$0")/../scripts/common.sh"
+cd "$ROOT"
+ensure_models
+n="${1:-5000}"
+cargo build -q --release -p convlytics --bin convlytics
+bin="$CARGO_TARGET_DIR/release/convlytics"
+dir="$(bench_dir taxonomy_diff)/$n"
+rm -rf "$dir" && mkdir -p "$dir"
+cp -r dbt_project.yml models macros seeds "$dir/"
+cd "$dir"
+"$bin" demo generate --conversations "$n" --out inbox --end 2026-11-25 --days 56 >/dev/null
+sed -i 's#data_dir: data/demo#data_dir: inbox#; s#crm_dir: seeds#crm_dir: inbox#' dbt_project.yml
+"$bin" build >/dev/null
+anchor='keywords: \[change the shipping address, change my address'
+sed "s/$anchor/&, different size/" models/taxonomies/support.yml >proposed.yml
+sed "s/$anchor/&, another size/" models/taxonomies/support.yml >other.yml
+cmp -s proposed.yml models/taxonomies/support.yml && { echo "the edit's anchor is gone" >&2; exit 1; }
+stored=$("$bin" sql --format csv "select count(*) as n from analytics.conversation_intents" | tail -1)
+
+seconds() { # the best wall time of three runs of a command
+    python3 - "$@" <<'PY'
+import subprocess, sys, time
+times = []
+for _ in range(3):
+    start = time.perf_counter()
+    if subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
+        sys.exit(f"failed: {' '.join(sys.argv[1:])}")
+    times.append(time.perf_counter() - start)
+print(f"{min(times):.3f}")
+PY
+}
+once() { # the wall time of one run of a command
+    python3 - "$@" <<'PY'
+import subprocess, sys, time
+start = time.perf_counter()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+print(f"{time.perf_counter() - start:.3f}")
+PY
+}
+reused=$(seconds "$bin" taxonomy diff --taxonomy support --to proposed.yml --out reused.md)
+fresh=$(seconds "$bin" taxonomy diff --taxonomy support --from other.yml --to proposed.yml --out fresh.md)
+cp models/taxonomies/support.yml support.yml.orig
+cp proposed.yml models/taxonomies/support.yml
+relabel=$(once "$bin" run -s conversation_intents)
+cp support.yml.orig models/taxonomies/support.yml
+"$bin" run -s conversation_intents >/dev/null
+python3 - "$stored" "$reused" "$fresh" "$relabel" <<'PY'
+import sys
+n, reused, fresh, relabel = int(sys.argv[1]), *map(float, sys.argv[2:])
+print(f"{n} stored conversations (release build, 2 cores)")
+for name, s in (("diff, baseline as stored", reused), ("diff, both labelled afresh", fresh), ("run re-labelling them", relabel)):
+    print(f"{name:<28} {s:>8.2f} s  {n / s:>9.0f} conversations/s")
+print(f"ratio: the preview takes {reused / relabel:.2f}x (as stored) and {fresh / relabel:.2f}x (afresh) the run it previews")
+PY
