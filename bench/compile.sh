@@ -14,18 +14,6 @@ cargo build -q --release -p convlytics --bin convlytics
 bin="$CARGO_TARGET_DIR/release/convlytics"
 dir="$(bench_dir compile)"
 dbt_python="$(bench_peer dbt dbt-core==1.11.* dbt-duckdb)"
-best() { # the best wall time in seconds of three runs of a command
-    python3 - "$@" <<'PY'
-import subprocess, sys, time
-times = []
-for _ in range(3):
-    start = time.perf_counter()
-    if subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
-        sys.exit(f"failed: {' '.join(sys.argv[1:])}")
-    times.append(time.perf_counter() - start)
-print(f"{min(times):.3f}")
-PY
-}
 cold() { # the wall time in seconds of a first compile, with no target/ yet
     rm -rf "$1/target"
     python3 - "$bin" compile --project-dir "$1" <<'PY'

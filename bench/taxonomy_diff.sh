@@ -24,18 +24,6 @@ sed "s/$anchor/&, another size/" models/taxonomies/support.yml >other.yml
 cmp -s proposed.yml models/taxonomies/support.yml && { echo "the edit's anchor is gone" >&2; exit 1; }
 stored=$("$bin" sql --format csv "select count(*) as n from analytics.conversation_intents" | tail -1)
 
-seconds() { # the best wall time of three runs of a command
-    python3 - "$@" <<'PY'
-import subprocess, sys, time
-times = []
-for _ in range(3):
-    start = time.perf_counter()
-    if subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
-        sys.exit(f"failed: {' '.join(sys.argv[1:])}")
-    times.append(time.perf_counter() - start)
-print(f"{min(times):.3f}")
-PY
-}
 once() { # the wall time of one run of a command
     python3 - "$@" <<'PY'
 import subprocess, sys, time
@@ -44,8 +32,8 @@ subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNUL
 print(f"{time.perf_counter() - start:.3f}")
 PY
 }
-reused=$(seconds "$bin" taxonomy diff --taxonomy support --to proposed.yml --out reused.md)
-fresh=$(seconds "$bin" taxonomy diff --taxonomy support --from other.yml --to proposed.yml --out fresh.md)
+reused=$(best "$bin" taxonomy diff --taxonomy support --to proposed.yml --out reused.md)
+fresh=$(best "$bin" taxonomy diff --taxonomy support --from other.yml --to proposed.yml --out fresh.md)
 cp models/taxonomies/support.yml support.yml.orig
 cp proposed.yml models/taxonomies/support.yml
 relabel=$(once "$bin" run -s conversation_intents)
