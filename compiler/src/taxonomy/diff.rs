@@ -224,8 +224,7 @@ pub async fn diff(engine: &Engine, schema: &str, old: Version, new: Version) -> 
     let without_text = total - stored.len();
     let verdicts = verdicts(engine, &old.taxonomy.name).await?;
     let (rows, reused) = label(&stored, &old.taxonomy, &new.taxonomy)?;
-    let texts: BTreeMap<&str, &str> = stored.iter().map(|s| (s.id.as_str(), s.text.as_str())).collect();
-    let reviews = weigh(&rows, &texts, &verdicts);
+    let reviews = weigh(&rows, &verdicts);
     Ok(Diff { old, new, relation, rows, reused, without_text, reviews })
 }
 
@@ -339,9 +338,8 @@ fn classify(
 /// (conversation, topic) pair, whether the change breaks a label reviewers called right or
 /// gives the label they said was right where the baseline's was wrong. Items whose text changed
 /// since the review, or whose reviewers disagree, are left out and counted.
-fn weigh(rows: &[Labelled], texts: &BTreeMap<&str, &str>, verdicts: &[Verdict]) -> ReviewEffect {
+fn weigh(rows: &[Labelled], verdicts: &[Verdict]) -> ReviewEffect {
     let by_id: BTreeMap<&str, &Labelled> = rows.iter().map(|r| (r.conversation_id.as_str(), r)).collect();
-    let hashes: BTreeMap<&str, String> = texts.iter().map(|(id, t)| (*id, text_sha256(t))).collect();
     // What the reviewers know: the right intent of a conversation (or intents it is not), and
     // whether a topic applies.
     let mut intents: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
@@ -352,7 +350,7 @@ fn weigh(rows: &[Labelled], texts: &BTreeMap<&str, &str>, verdicts: &[Verdict]) 
         if v.verdict == "unsure" {
             continue;
         }
-        if !by_id.contains_key(id) || hashes.get(id) != Some(&v.text_sha256) {
+        if by_id.get(id).is_none_or(|r| text_sha256(&r.text) != v.text_sha256) {
             stale.insert((id, v.field.as_str(), v.label.as_str()));
             continue;
         }
@@ -726,12 +724,6 @@ mod tests {
         }
     }
 
-    fn weighed(rows: &[Labelled], verdicts: &[Verdict]) -> ReviewEffect {
-        let texts: Vec<(String, String)> = rows.iter().map(|r| (r.conversation_id.clone(), r.text.clone())).collect();
-        let texts: BTreeMap<&str, &str> = texts.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-        weigh(rows, &texts, verdicts)
-    }
-
     #[test]
     fn reviews_count_what_a_change_breaks_and_fixes() {
         let rows = [
@@ -748,7 +740,7 @@ mod tests {
             verdict("d", Field::Topic, "payment", "wrong", ""),
             verdict("e", Field::Intent, "billing", "unsure", ""),
         ];
-        let effect = weighed(&rows, &verdicts);
+        let effect = weigh(&rows, &verdicts);
         assert_eq!((effect.intents_reviewed, effect.topics_reviewed, effect.disputed, effect.stale), (3, 1, 0, 0));
         let summary: Vec<(&str, Field, Effect)> =
             effect.items.iter().map(|i| (i.conversation_id.as_str(), i.field, i.effect)).collect();
@@ -781,7 +773,7 @@ mod tests {
             verdict("a", Field::Intent, "billing", "wrong", "refund"),
             stale,
         ];
-        let effect = weighed(&rows, &verdicts);
+        let effect = weigh(&rows, &verdicts);
         assert_eq!((effect.intents_reviewed, effect.disputed, effect.stale), (0, 1, 1));
         assert!(effect.items.is_empty());
     }
@@ -798,7 +790,7 @@ mod tests {
             row("c", "unknown", "refund", &[], &[]),
         ];
         rows[2].text = "my <ORDER_ID> **** 42".into();
-        let reviews = weighed(&rows, &[verdict("a", Field::Intent, "billing", "correct", "")]);
+        let reviews = weigh(&rows, &[verdict("a", Field::Intent, "billing", "correct", "")]);
         let diff = Diff {
             old: version("HEAD:t.yml"),
             new: version("t.yml"),
