@@ -34,6 +34,15 @@
 {{ known[name] }}
 {%- endmacro %}
 
+{% macro contract_violation(source_name, table_name) -%}
+{%- set known = {"raw.raw_interactions": "case when not (\"source\" is not null and cast(\"source\" as varchar) <> '') then 'contract raw.raw_interactions: required field source is missing' when not (\"source_id\" is not null and cast(\"source_id\" as varchar) <> '') then 'contract raw.raw_interactions: required field source_id is missing' when not (\"channel\" is not null and cast(\"channel\" as varchar) <> '') then 'contract raw.raw_interactions: required field channel is missing' when (\"channel\" is not null and cast(\"channel\" as varchar) <> '') and cast(\"channel\" as varchar) not in ('chat', 'email', 'voice', 'ticket', 'bot', 'sms', 'social') then 'contract raw.raw_interactions: field channel is not one of chat, email, voice, ticket, bot, sms, social' when not (\"format\" is not null and cast(\"format\" as varchar) <> '') then 'contract raw.raw_interactions: required field format is missing' when not (\"payload\" is not null and cast(\"payload\" as varchar) <> '') then 'contract raw.raw_interactions: required field payload is missing' when not (\"received_at\" is not null and cast(\"received_at\" as varchar) <> '') then 'contract raw.raw_interactions: required field received_at is missing' when (\"received_at\" is not null and cast(\"received_at\" as varchar) <> '') and not (cast(\"received_at\" as varchar) ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$') then 'contract raw.raw_interactions: field received_at is not a timestamp' else cast(null as varchar) end"} -%}
+{%- set key = source_name ~ '.' ~ table_name -%}
+{%- if key not in known -%}
+{{ exceptions.raise_compiler_error("contract_violation('" ~ source_name ~ "', '" ~ table_name ~ "'): no contract: on that source table") }}
+{%- endif -%}
+{{ known[key] }}
+{%- endmacro %}
+
 {% macro parse_transcripts(relation, payload='payload', format='format', settings=none) -%}
 (select __r.*, __f.* from {{ relation }} as __r cross join lateral convlytics.parse_transcript(__r.{{ adapter.quote(payload) }}, __r.{{ adapter.quote(format) }}{% if settings %}, {{ settings }}{% endif %}) as __f)
 {%- endmacro %}

@@ -59,6 +59,10 @@ enum Command {
     /// Show what the project's `retention:` rules make due in the stored models (a dry run), or
     /// remove it with --apply, logging each change in `retention_log`.
     Retention(RetentionArgs),
+    /// Check the project's source contracts and monitors on the built warehouse (a build runs
+    /// them too), append the results to monitor_results, print each finding; exit 1 when an
+    /// error-severity check fails.
+    Monitor(MonitorArgs),
     /// The audit trail of labels.
     #[command(subcommand)]
     Labels(LabelsCommand),
@@ -174,6 +178,15 @@ struct RetentionArgs {
     /// Remove or replace what is due (default: only show it).
     #[arg(long)]
     apply: bool,
+}
+
+#[derive(Debug, Args)]
+struct MonitorArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// How to print the results: a line per finding, or a JSON array of every result.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -699,6 +712,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Retention(args) => retention(&args).await,
+        Command::Monitor(args) => monitor(&args).await,
         Command::Review(command) => review(command).await,
         Command::Labels(LabelsCommand::History { project, conversation_id, format }) => {
             let (project_, target, _) = open(&project)?;
@@ -817,11 +831,68 @@ async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
     for (i, hook) in compiled.on_run_end.iter().enumerate() {
         engine.execute(hook, &format!("dbt_project.yml on-run-end hook {}", i + 1)).await?;
     }
+    // After a build of every model, its contracts and monitors, stored in the same run (before
+    // the grants, which then cover monitor_results).
+    let watched = !project.monitors.is_empty() || project.sources.values().any(|t| t.contract.is_some());
+    let whole = phase.models && phase.tests && args.select.is_empty() && args.exclude.is_empty();
     let outcome = match outcome {
-        Ok(results) => govern(&project, &target, &compiled, engine, &results).await.map(|_| results),
+        Ok(results) => {
+            let findings = match watched && whole {
+                true => observe(&project, &target, &compiled, engine).await,
+                false => Ok(Vec::new()),
+            };
+            match findings {
+                Ok(findings) => govern(&project, &target, &compiled, engine, &results).await.map(|_| findings),
+                Err(e) => Err(e),
+            }
+        }
         Err(e) => Err(e),
     };
-    writer.finish(outcome).await.map(|_| ())
+    let findings = writer.finish(outcome).await?;
+    crate::monitor::verdict(&findings)
+}
+
+/// Runs the project's contracts and monitors on `engine`, appends the results to
+/// `monitor_results` and prints each finding.
+async fn observe(
+    project: &Project,
+    target: &Target,
+    compiled: &crate::compile::Compiled,
+    engine: &mut Engine,
+) -> Result<Vec<crate::monitor::Finding>> {
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message("running contracts and monitors");
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    let findings = crate::monitor::run(engine, project, compiled, target).await;
+    spinner.finish_and_clear();
+    let findings = findings?;
+    crate::monitor::store(engine, &target.schema, &compiled.invocation_id, &findings).await?;
+    crate::monitor::report(&findings);
+    Ok(findings)
+}
+
+/// `convlytics monitor`: the contracts and monitors on the built warehouse, stored as a change.
+async fn monitor(args: &MonitorArgs) -> Result<()> {
+    let (project, target, _) = open(&args.project)?;
+    let mut writer = Writer::open(&project, &target, true).await?;
+    let (project, target, compiled) = prepare(&args.project, Some(&writer.engine)).await?;
+    writer.engine.register_sources(&compiled).await?;
+    let outcome = async {
+        let engine = &mut writer.engine;
+        let findings = crate::monitor::run(engine, &project, &compiled, &target).await?;
+        crate::monitor::store(engine, &target.schema, &compiled.invocation_id, &findings).await?;
+        Ok(findings)
+    }
+    .await;
+    let findings = writer.finish(outcome).await?;
+    match args.format {
+        ReportFormat::Text => crate::monitor::report(&findings),
+        ReportFormat::Json => {
+            let all: Vec<serde_json::Value> = findings.iter().map(crate::monitor::Finding::json).collect();
+            println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+        }
+    }
+    crate::monitor::verdict(&findings)
 }
 
 /// After a successful run: the audit trail of what it labelled, and on PostgreSQL the project's

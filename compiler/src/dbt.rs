@@ -67,6 +67,27 @@ pub fn macros(project: &Project) -> String {
             known.join(", ")
         );
     }
+    let contracts: Vec<String> = project
+        .sources
+        .iter()
+        .filter_map(|((source, table), t)| {
+            let name = format!("{source}.{table}");
+            let sql = crate::monitor::contract::violation_sql(&name, t.contract.as_ref()?);
+            Some(format!("{}: {}", jinja_string(&name), jinja_string(&sql)))
+        })
+        .collect();
+    let _ = write!(
+        out,
+        "\n{{% macro contract_violation(source_name, table_name) -%}}\n\
+         {{%- set known = {{{}}} -%}}\n\
+         {{%- set key = source_name ~ '.' ~ table_name -%}}\n\
+         {{%- if key not in known -%}}\n\
+         {{{{ exceptions.raise_compiler_error(\"contract_violation('\" ~ source_name ~ \"', '\" ~ table_name ~ \"'): no contract: on that source table\") }}}}\n\
+         {{%- endif -%}}\n\
+         {{{{ known[key] }}}}\n\
+         {{%- endmacro %}}\n",
+        contracts.join(", ")
+    );
     let quoted = |arg: &str| format!("{{{{ adapter.quote({arg}) }}}}");
     for kind in [Transcript::Turns, Transcript::Info] {
         let call = transcripts_call(

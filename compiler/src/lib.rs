@@ -17,6 +17,7 @@ pub mod eval;
 pub mod freshness;
 pub mod governance;
 pub mod manifest;
+pub mod monitor;
 pub mod project;
 pub mod query;
 pub mod render;

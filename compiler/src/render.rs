@@ -213,6 +213,7 @@ impl<'p> Renderer<'p> {
         add_named_settings(&mut env, "transcript_settings", "transcripts", transcripts);
         let taxonomies = project.taxonomies.keys().map(|name| (name, Ok(name.clone())));
         add_named_settings(&mut env, "taxonomy", "taxonomy", taxonomies);
+        add_contracts(&mut env, project);
         env.add_function("is_incremental", |state: &State| -> Result<bool, minijinja::Error> {
             let exists = state.lookup(EXISTS).is_some_and(|v| v.is_true());
             Ok(exists && capture(state)?.incremental())
@@ -348,7 +349,7 @@ const EXISTS: &str = "__convlytics_exists";
 /// The Jinja functions convlytics has built in. A project macro of the same name (such as those
 /// `convlytics dbt macros` writes, which give dbt these functions) is not registered: the
 /// built-in wins.
-pub const BUILTINS: [&str; 13] = [
+pub const BUILTINS: [&str; 14] = [
     "ref",
     "source",
     "config",
@@ -362,6 +363,7 @@ pub const BUILTINS: [&str; 13] = [
     "explain_intents",
     "parse_transcripts",
     "transcript_infos",
+    "contract_violation",
 ];
 
 /// Makes every macro of the project a global function: a call evaluates the macro's file with the
@@ -541,6 +543,34 @@ pub(crate) fn per_row_sql<'c>(
         "(select __u.* exclude (__f), {} from (select __r.*, {value} as __f from {relation} as __r) as __u)",
         fields.join(", ")
     )
+}
+
+/// Registers `contract_violation('source', 'table')`: the SQL expression giving the reason a
+/// record of the source table breaks its contract, or NULL (`docs/observability.md`).
+fn add_contracts(env: &mut Environment<'static>, project: &Project) {
+    let contracts: Arc<BTreeMap<(String, String), Option<String>>> = Arc::new(
+        project
+            .sources
+            .iter()
+            .map(|(key, t)| {
+                let name = format!("{}.{}", key.0, key.1);
+                (key.clone(), t.contract.as_ref().map(|c| crate::monitor::contract::violation_sql(&name, c)))
+            })
+            .collect(),
+    );
+    env.add_function("contract_violation", move |source: String, table: String| {
+        match contracts.get(&(source.clone(), table.clone())) {
+            Some(Some(sql)) => Ok(sql.clone()),
+            found => Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                if found.is_some() {
+                    format!("contract_violation('{source}', '{table}'): the source table declares no contract:")
+                } else {
+                    format!("contract_violation('{source}', '{table}'): no such source table")
+                },
+            )),
+        }
+    });
 }
 
 /// Registers the Jinja function `function('name')`, which renders the named settings as a SQL

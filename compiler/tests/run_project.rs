@@ -599,7 +599,8 @@ fn run_dbt(dbt: &Path, project: &Path, url: &str) {
     }
 }
 
-/// Creates `raw.raw_interactions` in PostgreSQL from the demo JSON lines, every field as text.
+/// Creates `raw.raw_interactions` in PostgreSQL from the demo JSON lines, every field as text: the
+/// default project's fields, then any other a line carries (as a loader adds a vendor's new field).
 async fn load_raw_interactions(client: &tokio_postgres::Client, file: &Path) {
     const FIELDS: [&str; 10] = [
         "source",
@@ -613,7 +614,16 @@ async fn load_raw_interactions(client: &tokio_postgres::Client, file: &Path) {
         "payload",
         "received_at",
     ];
-    let columns: Vec<String> = FIELDS.iter().map(|f| format!("{f} text")).collect();
+    let text = std::fs::read_to_string(file).expect("demo data");
+    let lines: Vec<serde_json::Value> =
+        text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("json line")).collect();
+    let mut fields: Vec<String> = FIELDS.iter().map(|f| (*f).to_owned()).collect();
+    for key in lines.iter().filter_map(|v| v.as_object()).flat_map(|o| o.keys()) {
+        if !fields.contains(key) {
+            fields.push(key.clone());
+        }
+    }
+    let columns: Vec<String> = fields.iter().map(|f| format!("{f} text")).collect();
     client
         .batch_execute(&format!(
             "drop schema if exists raw cascade; create schema raw; create table raw.raw_interactions ({})",
@@ -621,10 +631,8 @@ async fn load_raw_interactions(client: &tokio_postgres::Client, file: &Path) {
         ))
         .await
         .expect("create raw table");
-    let text = std::fs::read_to_string(file).expect("demo data");
-    for line in text.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).expect("json line");
-        let values: Vec<Option<String>> = FIELDS.iter().map(|k| v[*k].as_str().map(str::to_owned)).collect();
+    for v in lines {
+        let values: Vec<Option<String>> = fields.iter().map(|k| v[k.as_str()].as_str().map(str::to_owned)).collect();
         insert(client, "raw.raw_interactions", &values).await;
     }
 }
@@ -753,6 +761,16 @@ fn a_mart_copying_raw_text_does_not_compile() {
     assert!(
         err.contains("column body holds raw_text")
             && err.contains("source raw.raw_interactions.payload (declared raw_text in models/raw/raw.yml) -> raw_interactions.payload -> mart_leak.body"),
+        "{err}"
+    );
+    // A function that carries text through carries its class: a summary of raw text is raw text.
+    std::fs::write(&mart, "select source_id,\n       summarize(payload) as gist\nfrom {{ ref('raw_interactions') }}\n")
+        .expect("write");
+    let (ok, _, err) = cli::convlytics(project.path(), &["compile"]);
+    assert!(
+        !ok && err.contains("column gist holds raw_text")
+            && err.contains("-> raw_interactions.payload -> summarize() carries raw_text -> mart_leak.gist")
+            && err.contains("models/marts/mart_leak.sql:2:"),
         "{err}"
     );
     std::fs::write(&mart, "select source_id, length(payload) as size\nfrom {{ ref('raw_interactions') }}\n")
@@ -1339,4 +1357,228 @@ async fn postgres_imports_reviews_append_only() {
     assert_eq!(on_postgres, changes(&dir.join("embedded.csv")), "both engines' warehouses, one diff");
     drop(client);
     admin.batch_execute(&format!("drop database {db} with (force)")).await.expect("drop database");
+}
+
+/// The generated inbox of `dir/generated` (ending today) split for the observability tests: the
+/// records before the last week, and the last week's twice, as it arrived and as a vendor change
+/// would deliver it. Every record carries a campaign (`direct` where the generator gave none), so
+/// that 40% without one is a change; records after today (replies the generator dates later) are
+/// left out, as an export taken today would.
+struct Batches {
+    first: Vec<String>,
+    unchanged: Vec<String>,
+    changed: Vec<String>,
+}
+
+fn batches(dir: &Path, today: chrono::NaiveDate) -> Batches {
+    let generated = dir.join("generated");
+    let cut = (today - chrono::Duration::days(6)).to_string();
+    let today = today.to_string();
+    let mut truth = csv::Reader::from_path(generated.join("truth.csv")).expect("truth");
+    let headers = truth.headers().expect("header").clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).expect("truth column");
+    let (source, source_id, intent) = (column("source"), column("source_id"), column("intent"));
+    let cancellations: std::collections::BTreeSet<(String, String)> = truth
+        .records()
+        .map(|r| r.expect("truth row"))
+        .filter(|r| &r[intent] == "cancel_subscription")
+        .map(|r| (r[source].to_owned(), r[source_id].to_owned()))
+        .collect();
+    let text = std::fs::read_to_string(generated.join("raw_interactions.jsonl")).expect("inbox");
+    let mut records: Vec<serde_json::Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    records.retain(|r| r["received_at"].as_str().is_some_and(|t| t[..10] <= *today));
+    for r in &mut records {
+        if r["campaign"].is_null() {
+            r["campaign"] = "direct".into();
+        }
+    }
+    let day = |r: &serde_json::Value| r["received_at"].as_str().unwrap_or_default()[..10].to_owned();
+    let key = |r: &serde_json::Value| {
+        (r["source"].as_str().unwrap_or_default().to_owned(), r["source_id"].as_str().unwrap_or_default().to_owned())
+    };
+    let mut donors: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for r in records.iter().filter(|r| day(r) < cut && cancellations.contains(&key(r))) {
+        donors
+            .entry(r["format"].as_str().unwrap_or_default().to_owned())
+            .or_default()
+            .push(r["payload"].as_str().unwrap_or_default().to_owned());
+    }
+    let line = |r: &serde_json::Value| serde_json::to_string(r).expect("json");
+    let (first, last): (Vec<_>, Vec<_>) = records.into_iter().partition(|r| day(r) < cut);
+    let mut rng = fastrand::Rng::with_seed(23);
+    let mut changed = Vec::new();
+    for (i, mut r) in last.iter().cloned().enumerate() {
+        // The email connector loses nine records in ten.
+        if r["channel"] == "email" && rng.f64() < 0.9 {
+            continue;
+        }
+        // The vendor renames contact_email.
+        let object = r.as_object_mut().expect("a record");
+        let email = object.remove("contact_email").unwrap_or_default();
+        object.insert("customer_email".into(), email);
+        // 40% of records arrive without a campaign; and one carries a customer's address in it.
+        if rng.f64() < 0.4 {
+            object.remove("campaign");
+        } else if i == 3 {
+            object.insert("campaign".into(), "jane.roe@example.org".into());
+        }
+        // Half of the other channels' conversations are now cancellations.
+        let format = object["format"].as_str().unwrap_or_default().to_owned();
+        if object["channel"] != "email" && rng.f64() < 0.5 {
+            if let Some(payloads) = donors.get(&format) {
+                object.insert("payload".into(), payloads[rng.usize(0..payloads.len())].clone().into());
+            }
+        }
+        changed.push(line(&r));
+    }
+    Batches { first: first.iter().map(line).collect(), unchanged: last.iter().map(line).collect(), changed }
+}
+
+/// Writes the inbox file the observability tests build from.
+fn write_inbox(dir: &Path, parts: &[&[String]]) {
+    let lines: Vec<&String> = parts.iter().flat_map(|p| p.iter()).collect();
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.join("generated/raw_interactions.jsonl"), text).expect("inbox");
+}
+
+/// The failing results of `convlytics monitor --format json`, as (monitor, check, column,
+/// dimension) with freshness (which depends on the clock) left out of `all`.
+fn monitor_json(out: &str) -> (Vec<serde_json::Value>, std::collections::BTreeSet<String>) {
+    let all: Vec<serde_json::Value> = serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    for f in &all {
+        for key in ["check", "relation", "column", "severity", "status", "message"] {
+            assert!(f.get(key).is_some(), "{key} in {f}");
+        }
+    }
+    let failing = all
+        .iter()
+        .filter(|f| f["status"] == "fail")
+        .map(|f| format!("{} {}", f["monitor"].as_str().unwrap_or_default(), f["column"].as_str().unwrap_or_default()))
+        .collect();
+    let judged = all.into_iter().filter(|f| f["check"] != "freshness").collect();
+    (judged, failing)
+}
+
+/// The failures a changed last week must raise, and no other: the rename (naming both fields),
+/// the missing campaigns (per source), the collapsed email channel, the intent mix (and with it
+/// the topics), and the address in a mart column.
+fn expected_failures() -> std::collections::BTreeSet<String> {
+    [
+        "contract raw.raw_interactions contact_email -> customer_email",
+        "contact_fields campaign",
+        "arrivals ",
+        "intent_mix intent",
+        "topic_mix topics",
+        "pii_leaks campaign",
+    ]
+    .map(String::from)
+    .into()
+}
+
+/// Observability end to end on a generated inbox: an unchanged last week raises nothing; the same
+/// week as a vendor change delivers it (a renamed field, 40% without a campaign, a collapsed
+/// channel, a shifted intent mix, an address in a campaign) is reported by exactly those checks,
+/// in the build's output, in `monitor_results` and by `convlytics monitor --format json` (exit
+/// 1); PostgreSQL gives the same results.
+#[tokio::test]
+async fn monitors_report_a_changed_week_and_nothing_on_an_unchanged_one() {
+    let project = default_project();
+    let dir = project.path();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let args = ["demo", "generate", "--conversations", "2000", "--out", "generated", "--end", &today, "--days", "56"];
+    let (ok, out, err) = cli::convlytics(dir, &args);
+    assert!(ok, "{out}{err}");
+    let b = batches(dir, chrono::Utc::now().date_naive());
+    assert!(
+        b.first.len() > 2000 && b.unchanged.len() > 150 && b.changed.len() < b.unchanged.len(),
+        "{} {}",
+        b.first.len(),
+        b.unchanged.len()
+    );
+    let vars = ["--vars", "{data_dir: generated, crm_dir: generated}"];
+
+    write_inbox(dir, &[&b.first, &b.unchanged]);
+    let (ok, out, err) = cli::convlytics(dir, &[&["build"][..], &vars].concat());
+    assert!(
+        ok && out.contains(" 0 failed, ") && !out.contains("monitor: FAIL"),
+        "no false alarm on an unchanged week: {out}{err}"
+    );
+
+    // The other week instead (its conversations labelled anew: the same ids arrive changed).
+    write_inbox(dir, &[&b.first, &b.changed]);
+    let (ok, out, err) = cli::convlytics(dir, &[&["build", "--full-refresh"][..], &vars].concat());
+    assert!(!ok && err.contains("error-severity monitor check(s) failed"), "{out}{err}");
+    assert!(
+        out.contains("monitor: FAIL  schema raw.raw_interactions.contact_email -> customer_email ")
+            && out.contains("field contact_email renamed to customer_email"),
+        "{out}"
+    );
+    assert!(out.contains("monitor: FAIL  volume raw.raw_interactions [source=email, channel=email]"), "{out}");
+    assert!(
+        out.contains("monitor: FAIL  pii_leak analytics.mart_conversations.campaign [type=EMAIL_ADDRESS]: 1 row(s)")
+            && !out.contains("jane.roe"),
+        "{out}"
+    );
+    let (ok, json, err) = cli::convlytics(dir, &[&["monitor", "--format", "json"][..], &vars].concat());
+    assert!(!ok, "an error-severity failure exits 1: {err}");
+    let (embedded, failing) = monitor_json(&json);
+    assert_eq!(failing, expected_failures());
+    let sql = "select count(*) as n from analytics.monitor_results where status = 'fail' and check_name = 'volume'";
+    let (ok, out, err) = cli::convlytics(dir, &["sql", "--format", "csv", sql]);
+    assert!(ok && out == "n\n2\n", "the build's and the monitor command's findings are stored: {out}{err}");
+
+    let Some(url) = common::postgres_url("monitors_report_a_changed_week_and_nothing_on_an_unchanged_one") else {
+        return;
+    };
+    let Scratch { admin, client, db, url: db_url } = Scratch::new(&url, "monitors").await;
+    write_inbox(dir, &[&b.first, &b.unchanged]);
+    load_raw_interactions(&client, &dir.join("generated/raw_interactions.jsonl")).await;
+    load_crm(&client, &dir.join("generated")).await;
+    let pg = ["--target-url", &db_url];
+    let (ok, out, err) = cli::convlytics(dir, &[&["build"][..], &vars, &pg].concat());
+    assert!(ok && out.contains(" 0 failed, "), "{out}{err}");
+    write_inbox(dir, &[&b.first, &b.changed]);
+    load_raw_interactions(&client, &dir.join("generated/raw_interactions.jsonl")).await;
+    let (ok, out, err) = cli::convlytics(dir, &[&["build", "--full-refresh"][..], &vars, &pg].concat());
+    assert!(!ok && out.contains("field contact_email renamed to customer_email"), "{out}{err}");
+    let (ok, json, err) = cli::convlytics(dir, &[&["monitor", "--format", "json"][..], &vars, &pg].concat());
+    assert!(!ok, "{err}");
+    let (postgres, failing) = monitor_json(&json);
+    assert_eq!(failing, expected_failures());
+    assert_eq!(postgres.len(), embedded.len());
+    for (p, e) in postgres.iter().zip(&embedded) {
+        assert_eq!(p, e, "both engines give the same monitor results");
+    }
+    let stored = count(&client, "select count(*) from analytics.monitor_results where status = 'fail'").await;
+    assert!(stored >= 2 * expected_failures().len() as i64, "{stored}");
+    drop(client);
+    admin.batch_execute(&format!("drop database {db} with (force)")).await.expect("drop database");
+}
+
+/// A record that breaks the source contract goes to quarantine with the rule it broke (never the
+/// value), and no record is lost on the way.
+#[test]
+fn contract_breaks_are_quarantined_with_the_reason() {
+    let project = default_project();
+    let dir = project.path();
+    let file = dir.join("data/demo/raw_interactions.jsonl");
+    let mut text = std::fs::read_to_string(&file).expect("demo");
+    text.push_str(r#"{"source": "intercom", "source_id": "fax-1", "channel": "fax", "format": "plain", "payload": "Customer: my fax number is 555 0100", "received_at": "2026-11-20T10:00:00Z"}"#);
+    text.push('\n');
+    text.push_str(r#"{"source": "intercom", "source_id": "late-1", "channel": "chat", "format": "plain", "payload": "Customer: hi", "received_at": "yesterday"}"#);
+    text.push('\n');
+    std::fs::write(&file, text).expect("write");
+    let (ok, out, err) = cli::convlytics(dir, &["run"]);
+    assert!(ok, "{out}{err}");
+    let sql = "select source_id, reason from analytics.quarantine where source_id in ('fax-1', 'late-1') order by 1";
+    let (ok, out, err) = cli::convlytics(dir, &["sql", "--format", "csv", sql]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(
+        out,
+        "source_id,reason\nfax-1,\"contract raw.raw_interactions: field channel is not one of chat, email, voice, ticket, bot, sms, social\"\nlate-1,contract raw.raw_interactions: field received_at is not a timestamp\n"
+    );
+    let sql =
+        "select (select count(*) from raw.raw_interactions) - (select count(*) from analytics.interactions) as lost";
+    let (ok, out, _) = cli::convlytics(dir, &["sql", "--format", "csv", sql]);
+    assert!(ok && out == "lost\n0\n", "{out}");
 }

@@ -1,7 +1,8 @@
 -- One row per raw interaction: the conversation it belongs to (an email reply joins its thread),
 -- what transcript_info reads from its payload, or why it could not be read.
 with raw as (
-    select source, source_id, channel, format, payload, campaign as source_campaign, received_at
+    select source, source_id, channel, format, payload, campaign as source_campaign, received_at,
+           {{ contract_violation('raw', 'raw_interactions') }} as contract_violation
     from {{ ref('raw_interactions') }}
 ),
 info as (
@@ -31,8 +32,9 @@ select
     i.customer_turns,
     i.agent_turns,
     i.bot_turns,
-    cast(coalesce(i.started_at, i.received_at) as timestamp) as started_at,
-    cast(coalesce(i.ended_at, i.started_at, i.received_at) as timestamp) as ended_at,
+    -- A record that breaks the source contract (e.g. received_at not a timestamp) keeps no times.
+    case when i.contract_violation is null then cast(coalesce(i.started_at, i.received_at) as timestamp) end as started_at,
+    case when i.contract_violation is null then cast(coalesce(i.ended_at, i.started_at, i.received_at) as timestamp) end as ended_at,
     i.duration_ms,
     i.customer_talk_ms,
     i.agent_talk_ms,
@@ -45,9 +47,10 @@ select
     case
         when i.payload is null then 'payload is NULL'
         when i.format is null then 'format is NULL'
+        when i.contract_violation is not null then i.contract_violation
         else i.quarantine_reason
     end as quarantine_reason,
-    cast(i.received_at as timestamp) as received_at
+    case when i.contract_violation is null then cast(i.received_at as timestamp) end as received_at
 from info i
 left join parents p
   on p.source = i.source and p.message_id = i.thread_id and p.thread_id <> i.thread_id

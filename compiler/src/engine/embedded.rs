@@ -133,6 +133,20 @@ impl EmbeddedEngine {
                 table.name
             ))
         })?;
+        if format == FileFormat::Json && table.contract.is_some() {
+            // A contract reports fields that appear anywhere: the schema is read from every record,
+            // not DataFusion's first thousand.
+            self.create_schema(&table.schema).await?;
+            let ext = location.extension().and_then(|e| e.to_str()).map(|e| format!(".{e}")).unwrap_or_default();
+            let mut options = JsonReadOptions::default().file_extension(&ext);
+            options.schema_infer_max_records = usize::MAX;
+            let reference = TableReference::partial(table.schema.as_str(), table.identifier.as_str());
+            return self
+                .ctx
+                .register_json(reference, location.to_string_lossy(), options)
+                .await
+                .map_err(|e| Error::datafusion(format!("registering {}", location.display()), e));
+        }
         self.register_file(&table.schema, &table.identifier, location, format, &table.csv).await
     }
 

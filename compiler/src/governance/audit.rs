@@ -66,6 +66,7 @@ pub fn relations(schema: &str) -> Vec<Governed> {
     };
     let mut out = vec![governed(LABEL_RUNS, LABEL_RUNS_COLUMNS), governed(LABEL_HISTORY, LABEL_HISTORY_COLUMNS)];
     out.push(governed(super::retention::RETENTION_LOG, super::retention::RETENTION_LOG_COLUMNS));
+    out.push(governed(crate::monitor::MONITOR_RESULTS, crate::monitor::COLUMNS));
     out
 }
 

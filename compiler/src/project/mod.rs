@@ -50,6 +50,8 @@ pub struct Project {
     pub retention: Vec<(PathBuf, crate::governance::retention::RetentionRule)>,
     /// Taxonomy approvals by taxonomy, with the file that declared each.
     pub approvals: BTreeMap<String, (PathBuf, crate::taxonomy::approval::Approval)>,
+    /// Monitors, with the file that declared each, in declaration order.
+    pub monitors: Vec<(PathBuf, crate::monitor::MonitorSpec)>,
 }
 
 /// A property file's model, seed and source declarations, kept until every taxonomy is known.
@@ -106,6 +108,7 @@ impl Project {
             roles: BTreeMap::new(),
             retention: Vec::new(),
             approvals: BTreeMap::new(),
+            monitors: Vec::new(),
         };
         project.load_macros()?;
         project.load_seeds()?;
@@ -118,6 +121,7 @@ impl Project {
                     Some("sql") => project.add_model(&file, rel, &base)?,
                     Some("yml" | "yaml") => {
                         let props = properties::load(&file)?;
+                        check_monitors(&file, &rel, &props)?;
                         for source in &props.sources {
                             for table in source.resolve(&rel) {
                                 let key = (table.source.clone(), table.name.clone());
@@ -154,6 +158,7 @@ impl Project {
                             rule.check().map_err(|m| Error::Project(format!("{}: retention: {m}", rel.display())))?;
                             project.retention.push((rel.clone(), rule));
                         }
+                        project.monitors.extend(props.monitors.into_iter().map(|m| (rel.clone(), m)));
                         for approval in props.taxonomy_approvals {
                             let name = approval.taxonomy.clone();
                             insert_named(&mut project.approvals, "taxonomy approval", name, &rel, approval)?;
@@ -400,4 +405,40 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
+}
+
+/// Checks a property file's monitors and source contracts; a problem is an error at the line of
+/// the monitor (or `contract:`) at fault.
+fn check_monitors(file: &Path, rel: &Path, props: &properties::PropertiesFile) -> Result<()> {
+    let contracts = props.sources.iter().flat_map(|s| s.tables.iter()).filter_map(|t| t.contract.as_ref());
+    let problems = props
+        .monitors
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| m.check().err().map(|e| (("monitors:", i), format!("monitor {}: {e}", m.display_name()))))
+        .chain(contracts.enumerate().filter_map(|(i, c)| c.check().err().map(|e| (("contract:", i), e))))
+        .next();
+    let Some(((key, index), message)) = problems else { return Ok(()) };
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let (line, column) = item_position(&text, key, index);
+    Err(Error::Yaml { path: rel.to_path_buf(), line, column, message })
+}
+
+/// The 1-based line and column of the `index`th item under the (first) `key` of a YAML text, or
+/// of the `index`th `key` when its value is a mapping; `(0, 0)` when not found.
+fn item_position(text: &str, key: &str, index: usize) -> (usize, usize) {
+    let lines: Vec<&str> = text.lines().collect();
+    let keyed: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].trim_start().starts_with(key)).collect();
+    if key != "monitors:" {
+        return keyed.get(index).map_or((0, 0), |&i| (i + 1, lines[i].len() - lines[i].trim_start().len() + 1));
+    }
+    let Some(&start) = keyed.first() else { return (0, 0) };
+    let mut items = (start + 1..lines.len()).filter(|&i| lines[i].trim_start().starts_with("- "));
+    let indent = |i: usize| lines[i].len() - lines[i].trim_start().len();
+    let first = items.next();
+    let Some(first) = first else { return (0, 0) };
+    std::iter::once(first)
+        .chain(items.filter(|&i| indent(i) == indent(first)))
+        .nth(index)
+        .map_or((0, 0), |i| (i + 1, indent(i) + 1))
 }

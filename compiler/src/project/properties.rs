@@ -47,6 +47,9 @@ pub struct PropertiesFile {
     /// Approved taxonomies and the diff reports they were approved on (`docs/cli/taxonomy.md`).
     #[serde(default)]
     pub taxonomy_approvals: Vec<crate::taxonomy::approval::Approval>,
+    /// Monitors: metrics compared with their history, drift, PII scans (`docs/observability.md`).
+    #[serde(default)]
+    pub monitors: Vec<crate::monitor::MonitorSpec>,
 }
 
 /// Documentation and config of a seed. Unknown keys are errors.
@@ -231,6 +234,9 @@ pub struct SourceTableSpec {
     /// How old the newest row may be; `null` on a table turns the source's off.
     #[serde(default, deserialize_with = "explicit")]
     pub freshness: Option<Option<Freshness>>,
+    /// The fields its records must carry (`docs/observability.md`).
+    #[serde(default)]
+    pub contract: Option<crate::monitor::contract::Contract>,
     #[serde(default, rename = "tags")]
     _tags: IgnoredAny,
     #[serde(default, rename = "config")]
@@ -362,6 +368,8 @@ pub struct SourceTable {
     pub loaded_at_field: Option<String>,
     /// The freshness expected of it, when any.
     pub freshness: Option<Freshness>,
+    /// The fields its records must carry, when declared.
+    pub contract: Option<crate::monitor::contract::Contract>,
 }
 
 impl SourceSpec {
@@ -391,6 +399,7 @@ impl SourceSpec {
                     Some(table) => table.clone(),
                     None => self.freshness.clone().flatten(),
                 },
+                contract: t.contract.clone(),
             })
             .collect()
     }
