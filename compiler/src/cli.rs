@@ -838,7 +838,7 @@ async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
     let outcome = match outcome {
         Ok(results) => {
             let findings = match watched && whole {
-                true => observe(&project, &target, &compiled, engine).await,
+                true => observe(&project, &target, &compiled, engine).await.inspect(|f| crate::monitor::report(f)),
                 false => Ok(Vec::new()),
             };
             match findings {
@@ -852,8 +852,8 @@ async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
     crate::monitor::verdict(&findings)
 }
 
-/// Runs the project's contracts and monitors on `engine`, appends the results to
-/// `monitor_results` and prints each finding.
+/// Runs the project's contracts and monitors on `engine` (a spinner on a terminal) and appends
+/// the results to `monitor_results`.
 async fn observe(
     project: &Project,
     target: &Target,
@@ -867,7 +867,6 @@ async fn observe(
     spinner.finish_and_clear();
     let findings = findings?;
     crate::monitor::store(engine, &target.schema, &compiled.invocation_id, &findings).await?;
-    crate::monitor::report(&findings);
     Ok(findings)
 }
 
@@ -877,13 +876,7 @@ async fn monitor(args: &MonitorArgs) -> Result<()> {
     let mut writer = Writer::open(&project, &target, true).await?;
     let (project, target, compiled) = prepare(&args.project, Some(&writer.engine)).await?;
     writer.engine.register_sources(&compiled).await?;
-    let outcome = async {
-        let engine = &mut writer.engine;
-        let findings = crate::monitor::run(engine, &project, &compiled, &target).await?;
-        crate::monitor::store(engine, &target.schema, &compiled.invocation_id, &findings).await?;
-        Ok(findings)
-    }
-    .await;
+    let outcome = observe(&project, &target, &compiled, &mut writer.engine).await;
     let findings = writer.finish(outcome).await?;
     match args.format {
         ReportFormat::Text => crate::monitor::report(&findings),

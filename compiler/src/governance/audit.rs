@@ -175,9 +175,15 @@ pub(crate) async fn append_row(
     columns: &[(&str, &str, DataClass)],
     values: &[String],
 ) -> Result<()> {
+    engine.append(relation, columns, &row_select(columns, values)).await
+}
+
+/// A `select` of one row of SQL `values` (literals, in column order), each cast to its column's
+/// type and named for it.
+pub(crate) fn row_select(columns: &[(&str, &str, DataClass)], values: &[String]) -> String {
     let select: Vec<String> =
         columns.iter().zip(values).map(|((name, ty, _), v)| format!("cast({v} as {ty}) as {name}")).collect();
-    engine.append(relation, columns, &format!("select {}", select.join(", "))).await
+    format!("select {}", select.join(", "))
 }
 
 /// An instant as ISO 8601 UTC: `2026-12-02T18:16:39Z`.

@@ -587,9 +587,7 @@ pub async fn store(engine: &mut Engine, schema: &str, run_id: &str, findings: &[
                 quote_literal(f.status.as_str()),
                 quote_literal(&f.message),
             ];
-            let cols: Vec<String> =
-                COLUMNS.iter().zip(&values).map(|((name, ty, _), v)| format!("cast({v} as {ty}) as {name}")).collect();
-            format!("select {}", cols.join(", "))
+            crate::governance::audit::row_select(COLUMNS, &values)
         })
         .collect();
     let relation = Relation { schema: schema.to_owned(), identifier: MONITOR_RESULTS.into() };

@@ -432,13 +432,9 @@ fn item_position(text: &str, key: &str, index: usize) -> (usize, usize) {
     if key != "monitors:" {
         return keyed.get(index).map_or((0, 0), |&i| (i + 1, lines[i].len() - lines[i].trim_start().len() + 1));
     }
-    let Some(&start) = keyed.first() else { return (0, 0) };
-    let mut items = (start + 1..lines.len()).filter(|&i| lines[i].trim_start().starts_with("- "));
     let indent = |i: usize| lines[i].len() - lines[i].trim_start().len();
-    let first = items.next();
-    let Some(first) = first else { return (0, 0) };
-    std::iter::once(first)
-        .chain(items.filter(|&i| indent(i) == indent(first)))
-        .nth(index)
-        .map_or((0, 0), |i| (i + 1, indent(i) + 1))
+    let Some(&start) = keyed.first() else { return (0, 0) };
+    let items: Vec<usize> = (start + 1..lines.len()).filter(|&i| lines[i].trim_start().starts_with("- ")).collect();
+    let Some(&first) = items.first() else { return (0, 0) };
+    items.into_iter().filter(|&i| indent(i) == indent(first)).nth(index).map_or((0, 0), |i| (i + 1, indent(i) + 1))
 }
