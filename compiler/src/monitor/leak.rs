@@ -61,6 +61,13 @@ pub async fn scan(
         let classes: BTreeMap<String, Option<DataClass>> =
             model.columns.iter().map(|c| (c.name.to_lowercase(), c.data_class)).collect();
         let scanned: Vec<String> = match columns(engine, &model.relation).await {
+            Ok(cols) if cols.is_empty() => {
+                let mut f = base;
+                f.status = Status::Skipped;
+                f.message = format!("{} is not built: nothing to scan", model.name);
+                out.push(f);
+                continue;
+            }
             Ok(cols) => cols
                 .into_iter()
                 .filter(|(c, t)| {

@@ -591,6 +591,7 @@ pub async fn store(engine: &mut Engine, schema: &str, run_id: &str, findings: &[
         })
         .collect();
     let relation = Relation { schema: schema.to_owned(), identifier: MONITOR_RESULTS.into() };
+    engine.create_schema(schema).await?;
     engine.append(&relation, COLUMNS, &rows.join("\nunion all\n")).await
 }
 
