@@ -10,12 +10,7 @@ ensure_models
 n="${1:-20000}"
 cargo build -q --release -p convlytics --bin convlytics
 bin="$CARGO_TARGET_DIR/release/convlytics"
-dir="$(bench_dir monitor)/$n"
-rm -rf "$dir" && mkdir -p "$dir"
-cp -r dbt_project.yml models macros seeds "$dir/"
-cd "$dir"
-"$bin" demo generate --conversations "$n" --out inbox --end "$(date -u +%F)" --days 56 >/dev/null
-sed -i 's#data_dir: data/demo#data_dir: inbox#; s#crm_dir: seeds#crm_dir: inbox#' dbt_project.yml
+cd "$(bench_project monitor "$n" "$(date -u +%F)" "$bin")"
 start=$(date +%s.%N)
 "$bin" run >/dev/null
 build=$(python3 -c "import time; print(f'{time.time() - $start:.3f}')")

@@ -11,12 +11,7 @@ ensure_models
 n="${1:-5000}"
 cargo build -q --release -p convlytics --bin convlytics
 bin="$CARGO_TARGET_DIR/release/convlytics"
-dir="$(bench_dir taxonomy_diff)/$n"
-rm -rf "$dir" && mkdir -p "$dir"
-cp -r dbt_project.yml models macros seeds "$dir/"
-cd "$dir"
-"$bin" demo generate --conversations "$n" --out inbox --end 2026-11-25 --days 56 >/dev/null
-sed -i 's#data_dir: data/demo#data_dir: inbox#; s#crm_dir: seeds#crm_dir: inbox#' dbt_project.yml
+cd "$(bench_project taxonomy_diff "$n" 2026-11-25 "$bin")"
 "$bin" build >/dev/null
 anchor='keywords: \[change the shipping address, change my address'
 sed "s/$anchor/&, different size/" models/taxonomies/support.yml >proposed.yml

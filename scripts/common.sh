@@ -30,6 +30,19 @@ bench_dir() {
     echo "$dir"
 }
 
+# A copy of the default project in bench_dir NAME/N, reading a generated inbox of N conversations
+# over 56 days ending on END (YYYY-MM-DD), made with the convlytics binary BIN; prints its path.
+#   bench_project NAME N END BIN
+bench_project() {
+    local dir
+    dir="$(bench_dir "$1")/$2"
+    rm -rf "$dir" && mkdir -p "$dir"
+    cp -r "$ROOT"/dbt_project.yml "$ROOT"/models "$ROOT"/macros "$ROOT"/seeds "$dir/"
+    "$4" demo generate --conversations "$2" --out "$dir/inbox" --end "$3" --days 56 >/dev/null
+    sed -i 's#data_dir: data/demo#data_dir: inbox#; s#crm_dir: seeds#crm_dir: inbox#' "$dir/dbt_project.yml"
+    echo "$dir"
+}
+
 # The Python of a benchmark peer's virtualenv under ~/.cache/convlytics/venvs/NAME, created with
 # the PyPI packages named; prints nothing (and warns) when they cannot be installed, so the
 # benchmark measures convlytics alone.
