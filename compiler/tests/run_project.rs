@@ -1523,6 +1523,10 @@ async fn monitors_report_a_changed_week_and_nothing_on_an_unchanged_one() {
     assert!(!ok, "an error-severity failure exits 1: {err}");
     let (embedded, failing) = monitor_json(&json);
     assert_eq!(failing, expected_failures());
+    let payload = |f: &&serde_json::Value| {
+        f["monitor"] == "contract interactions where format = 'zendesk' and quarantine_reason is null"
+    };
+    assert_eq!(embedded.iter().filter(payload).count(), 3, "a helpdesk payload's contract is checked: {json}");
     let sql = "select count(*) as n from analytics.monitor_results where status = 'fail' and check_name = 'volume'";
     let (ok, out, err) = cli::convlytics(dir, &["sql", "--format", "csv", sql]);
     assert!(ok && out == "n\n2\n", "the build's and the monitor command's findings are stored: {out}{err}");

@@ -34,6 +34,10 @@ pub struct Contract {
     /// Days of newest records judged against the records before them (default 7).
     #[serde(default)]
     pub detection_days: Option<u32>,
+    /// A SQL condition: only the records meeting it are judged (a transcript format's payload:
+    /// `format = 'zendesk'`).
+    #[serde(default, rename = "where")]
+    pub condition: Option<String>,
 }
 
 /// One field of a contract.
@@ -172,7 +176,12 @@ pub fn violation_sql(table: &str, contract: &Contract) -> String {
     if !contract.quarantine || rules.is_empty() {
         return "cast(null as varchar)".into();
     }
-    let whens: Vec<String> = rules.iter().map(|(c, r)| format!("when {c} then {}", quote_literal(r))).collect();
+    let mut whens: Vec<String> = contract
+        .condition
+        .iter()
+        .map(|c| format!("when coalesce(({c}), false) = false then cast(null as varchar)"))
+        .collect();
+    whens.extend(rules.iter().map(|(c, r)| format!("when {c} then {}", quote_literal(r))));
     format!("case {} else cast(null as varchar) end", whens.join(" "))
 }
 
@@ -201,25 +210,55 @@ pub(crate) async fn columns(engine: &Engine, relation: &Relation) -> Result<Vec<
         .collect())
 }
 
-/// Checks one source table against its contract.
-pub async fn check(engine: &Engine, table: &SourceTable, contract: &Contract) -> Vec<Finding> {
-    let relation = Relation { schema: table.schema.clone(), identifier: table.identifier.clone() };
-    let name = format!("contract {}.{}", table.source, table.name);
-    let base = Finding::new(Check::Schema, &name, &relation, contract.severity());
-    match tally(engine, table, contract, &relation).await {
-        Ok((period, columns, tally)) => judge(contract, &base, period, &columns, &tally),
+/// What a contract is declared on.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    /// A source table: its fields are all its columns, so an undeclared one is new.
+    Source(&'a SourceTable),
+    /// A model (`name`, dated by `event_time`): its declared fields are checked, its other
+    /// columns are the model's own.
+    Model(&'a str, Option<&'a str>),
+}
+
+impl Subject<'_> {
+    fn name(&self, contract: &Contract) -> String {
+        let name = match self {
+            Subject::Source(t) => format!("contract {}.{}", t.source, t.name),
+            Subject::Model(m, _) => format!("contract {m}"),
+        };
+        match &contract.condition {
+            Some(c) => format!("{name} where {c}"),
+            None => name,
+        }
+    }
+
+    fn timestamp(&self) -> Option<&str> {
+        match self {
+            Subject::Source(t) => t.loaded_at_field.as_deref(),
+            Subject::Model(_, event_time) => *event_time,
+        }
+    }
+}
+
+/// Checks the records of `relation` against `contract`.
+pub async fn check(engine: &Engine, subject: Subject<'_>, relation: &Relation, contract: &Contract) -> Vec<Finding> {
+    let base = Finding::new(Check::Schema, &subject.name(contract), relation, contract.severity());
+    let timestamp = contract.timestamp.as_deref().or(subject.timestamp());
+    match tally(engine, timestamp, contract, relation).await {
+        Ok((period, columns, tally)) => {
+            judge(contract, &base, period, &columns, &tally, matches!(subject, Subject::Source(_)))
+        }
         Err(e) => vec![super::failed(base, &e)],
     }
 }
 
 async fn tally(
     engine: &Engine,
-    table: &SourceTable,
+    timestamp: Option<&str>,
     contract: &Contract,
     relation: &Relation,
 ) -> Result<(Option<String>, Vec<String>, Tally)> {
     let columns: Vec<String> = columns(engine, relation).await?.into_iter().map(|(c, _)| c).collect();
-    let timestamp = contract.timestamp.as_ref().or(table.loaded_at_field.as_ref());
     let (window, period) = match timestamp {
         Some(ts) => match last_day(engine, relation, ts).await? {
             Some(last) => {
@@ -249,8 +288,10 @@ async fn tally(
         .collect();
     aggregates
         .extend(rules.iter().enumerate().map(|(i, (c, _))| format!("sum(case when {c} then 1 else 0 end) as b{i}")));
+    let judged = contract.condition.as_ref().map(|c| format!(" where {c}")).unwrap_or_default();
     let sql = format!(
-        "select __window, count(*) as records, {} from (select {window} as __window, * from {relation}) as __c group by __window",
+        "select __window, count(*) as records, {} from (select {window} as __window, * from {relation}{judged}) as __c \
+         group by __window",
         aggregates.join(", ")
     );
     let rows = engine.rows(&sql, &format!("contract of {relation}")).await?;
@@ -278,12 +319,15 @@ fn share(k: f64, n: f64) -> String {
     format!("{} of {} records ({}%)", num(k), num(n), num(100.0 * k / n))
 }
 
+/// The findings of a contract; `whole` when the contract names every field the relation should
+/// have (a source), so that an undeclared one is new and may rename a missing one.
 fn judge(
     contract: &Contract,
     base: &Finding,
     period: Option<String>,
     columns: &[String],
     tally: &Tally,
+    whole: bool,
 ) -> Vec<Finding> {
     let (before, now) = tally.records;
     let since = period.as_deref().map_or_else(|| "in the table".to_owned(), |p| format!("in {p}"));
@@ -309,7 +353,7 @@ fn judge(
         })
         .collect();
     // A column the contract does not name; it started when the records before the window lacked it.
-    let mut new: Vec<&String> = columns.iter().filter(|c| !declared.contains(c)).collect();
+    let mut new: Vec<&String> = columns.iter().filter(|c| whole && !declared.contains(c)).collect();
     for old in &gone {
         let c = old.name.to_lowercase();
         let old_share = if before > 0.0 { pres(&c).0 / before } else { 0.0 };
@@ -364,7 +408,10 @@ fn judge(
     if out.is_empty() {
         let mut f = base.clone();
         f.period.clone_from(&period);
-        f.message = format!("the {} declared fields are all there, and no others", contract.fields.len());
+        f.message = format!("the {} declared fields are all there", contract.fields.len());
+        if whole {
+            f.message.push_str(", and no others");
+        }
         out.push(f);
     }
     let gone_names: Vec<String> = gone.iter().map(|f| f.name.to_lowercase()).collect();
@@ -457,7 +504,7 @@ mod tests {
             .into(),
             broken: vec![(0.0, 0.0), (0.0, 0.0), (0.0, 0.0)],
         };
-        let out = judge(&contract(), &base, Some("2026-11-19..2026-11-25".into()), &columns, &tally);
+        let out = judge(&contract(), &base, Some("2026-11-19..2026-11-25".into()), &columns, &tally, true);
         let fails: Vec<_> = out.iter().filter(|f| f.status == Status::Fail).collect();
         assert_eq!(fails.len(), 1, "{out:#?}");
         assert_eq!(fails[0].column.as_deref(), Some("contact_email -> customer_email"));
@@ -477,7 +524,26 @@ mod tests {
             .into(),
             ..tally
         };
-        let out = judge(&contract(), &base, None, &columns[..3], &steady);
+        let out = judge(&contract(), &base, None, &columns[..3], &steady, true);
         assert!(out.iter().all(|f| f.status == Status::Pass), "{out:#?}");
+        // On a model, other columns are its own; a required field that stops is missing, and its
+        // share fails.
+        let model: Contract =
+            serde_yaml::from_str("{where: \"format = 'zendesk'\", fields: [{name: queue, required: true}]}").unwrap();
+        let queue = Tally {
+            records: (300.0, 50.0),
+            present: [("queue".into(), (300.0, 10.0)), ("agent".into(), (300.0, 50.0))].into(),
+            broken: vec![(0.0, 40.0)],
+        };
+        let out = judge(&model, &base, None, &["queue".into(), "agent".into()], &queue, false);
+        let fails: Vec<_> =
+            out.iter().filter(|f| f.status == Status::Fail).map(|f| (f.check, f.message.as_str())).collect();
+        assert_eq!(
+            fails,
+            [(Check::Contract, "required field queue missing: 40 of 50 records (80%) in the table")],
+            "{out:#?}"
+        );
+        assert!(violation_sql("m", &Contract { quarantine: true, ..model })
+            .starts_with("case when coalesce((format = 'zendesk'), false) = false then"));
     }
 }

@@ -518,7 +518,14 @@ pub async fn run(engine: &Engine, project: &Project, compiled: &Compiled, target
     let mut findings = Vec::new();
     for table in project.sources.values() {
         if let Some(contract) = &table.contract {
-            findings.extend(contract::check(engine, table, contract).await);
+            let relation = Relation { schema: table.schema.clone(), identifier: table.identifier.clone() };
+            findings.extend(contract::check(engine, contract::Subject::Source(table), &relation, contract).await);
+        }
+    }
+    for model in &compiled.models {
+        for contract in project.models.get(&model.name).map(|m| m.contracts.as_slice()).unwrap_or_default() {
+            let subject = contract::Subject::Model(&model.name, model.config.event_time.as_deref());
+            findings.extend(contract::check(engine, subject, &model.relation, contract).await);
         }
     }
     let folded: BTreeSet<(String, String)> = findings

@@ -236,6 +236,7 @@ impl Project {
             let model = self.models.get_mut(&spec.name).expect("checked above");
             model.description = spec.description.clone();
             model.columns = spec.columns.clone();
+            model.contracts = spec.contracts.clone();
         }
         for spec in &d.seeds {
             let seed = self.seeds.get_mut(&spec.name).ok_or_else(|| {
@@ -346,8 +347,15 @@ impl Project {
                 seed.path.display()
             )));
         }
-        let model =
-            Model { name: name.clone(), path: rel, raw_sql, folder_config, description: None, columns: Vec::new() };
+        let model = Model {
+            name: name.clone(),
+            path: rel,
+            raw_sql,
+            folder_config,
+            description: None,
+            columns: Vec::new(),
+            contracts: Vec::new(),
+        };
         if let Some(prev) = self.models.insert(name.clone(), model) {
             return Err(Error::Project(format!(
                 "two models are named '{name}': {} and {}",
@@ -410,7 +418,12 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Checks a property file's monitors and source contracts; a problem is an error at the line of
 /// the monitor (or `contract:`) at fault.
 fn check_monitors(file: &Path, rel: &Path, props: &properties::PropertiesFile) -> Result<()> {
-    let contracts = props.sources.iter().flat_map(|s| s.tables.iter()).filter_map(|t| t.contract.as_ref());
+    let contracts = props
+        .sources
+        .iter()
+        .flat_map(|s| s.tables.iter())
+        .filter_map(|t| t.contract.as_ref())
+        .chain(props.models.iter().flat_map(|m| m.contracts.iter()));
     let problems = props
         .monitors
         .iter()

@@ -136,6 +136,8 @@ pub struct Model {
     pub description: Option<String>,
     /// Its documented columns from a YAML property file.
     pub columns: Vec<crate::project::ColumnSpec>,
+    /// The contracts its rows are checked against (`docs/observability.md`).
+    pub contracts: Vec<crate::monitor::contract::Contract>,
 }
 
 #[cfg(test)]

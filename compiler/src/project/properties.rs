@@ -277,6 +277,10 @@ pub struct ModelSpec {
     /// Tests of the whole model.
     #[serde(default, alias = "tests")]
     pub data_tests: Vec<serde_yaml::Value>,
+    /// Contracts its rows are checked against, e.g. one per transcript format's payload
+    /// (`docs/observability.md`).
+    #[serde(default)]
+    pub contracts: Vec<crate::monitor::contract::Contract>,
     #[serde(default, rename = "config")]
     _config: IgnoredAny,
     #[serde(default, rename = "meta")]
