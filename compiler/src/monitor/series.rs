@@ -258,7 +258,7 @@ pub async fn freshness(
 ) -> Finding {
     let mut f = Finding::new(Check::Freshness, name, relation, spec.severity());
     let ts = spec.timestamp.as_deref().unwrap_or_default();
-    let outcome: Result<Option<(f64, Option<f64>, Days)>> = async {
+    let outcome: Result<Option<(f64, Option<f64>)>> = async {
         let Some(last) = last_day(engine, relation, ts).await? else { return Ok(None) };
         let days = spec.window().days(last);
         let stamp = timestamp_of(ts);
@@ -271,7 +271,7 @@ pub async fn freshness(
             at(days.detection_start)
         );
         let gap = engine.scalar(&gap_sql, "freshness").await?;
-        Ok(newest.map(|n| (n, gap, days)))
+        Ok(newest.map(|n| (n, gap)))
     }
     .await;
     match outcome {
@@ -281,13 +281,14 @@ pub async fn freshness(
             f.message = "no rows with a timestamp yet".into();
             f
         }
-        Ok(Some((newest, gap, days))) => {
+        Ok(Some((newest, gap))) => {
             let age = ((now.timestamp() as f64 - newest) / 3600.0).max(0.0);
             f.value = Some(age);
             f.period = Some(format!("as of {}", now.format("%Y-%m-%dT%H:%MZ")));
-            let Some(gap) = gap.filter(|_| days.training_start < days.detection_start) else {
+            let Some(gap) = gap else {
                 f.status = Status::Skipped;
-                f.message = format!("newest row {} hours old; no training window to judge it by", num(age));
+                f.message =
+                    format!("newest row {} hours old; the training window has no two rows to judge it by", num(age));
                 return f;
             };
             let high = (2.0 * gap / 3600.0).max(1.0);
