@@ -743,11 +743,10 @@ struct Phase {
 /// `is_incremental()`), writes the compiled SQL and the manifest; a spinner shows on a terminal.
 async fn prepare(args: &ProjectArgs, engine: Option<&Engine>) -> Result<(Project, Target, crate::compile::Compiled)> {
     let (project, target, vars) = open(args)?;
-    let names: Vec<&str> = project.models.keys().map(String::as_str).collect();
     let existing = match engine {
-        Some(engine) => engine.existing(&target.schema, &names).await?,
+        Some(engine) => engine.relations().await?,
         None if target.kind == profiles::TargetKind::Embedded => {
-            crate::engine::embedded::existing(&project.target_dir().join("warehouse"), &target.schema, &names)
+            crate::engine::embedded::relations(&project.target_dir().join("warehouse"))
         }
         None => Default::default(),
     };
@@ -769,7 +768,11 @@ async fn prepare(args: &ProjectArgs, engine: Option<&Engine>) -> Result<(Project
         Ok(compiled)
     });
     spinner.finish_and_clear();
-    Ok((project, target, outcome?))
+    let compiled = outcome?;
+    for warning in compiled.warnings.lines() {
+        eprintln!("warning: {warning}");
+    }
+    Ok((project, target, compiled))
 }
 
 /// The project's source tables that exist on the target, for `load_relation()`: on PostgreSQL
@@ -780,7 +783,7 @@ async fn existing_sources(
     target: &Target,
     engine: Option<&Engine>,
 ) -> Result<std::collections::BTreeSet<(String, String)>> {
-    let postgres = target.kind != profiles::TargetKind::Embedded;
+    let postgres = target.kind.is_postgres();
     let mut found = std::collections::BTreeSet::new();
     let mut by_schema: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for t in project.sources.values() {
@@ -930,8 +933,8 @@ async fn retention(args: &RetentionArgs) -> Result<()> {
     use crate::governance::retention;
     let (project, target, _) = open(&args.project)?;
     let mut writer = Writer::open(&project, &target, args.apply).await?;
-    let (_, target, compiled) = prepare(&args.project, Some(&writer.engine)).await?;
-    let outcome = retention::run(&mut writer.engine, &compiled, &target.schema, args.apply).await;
+    let (_, _, compiled) = prepare(&args.project, Some(&writer.engine)).await?;
+    let outcome = retention::run(&mut writer.engine, &compiled, args.apply).await;
     if args.apply {
         return writer.finish(outcome).await;
     }

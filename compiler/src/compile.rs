@@ -18,9 +18,9 @@ use crate::render::{quote_ident, CompiledModel, Relation, Renderer};
 pub struct CompileOptions {
     /// `--vars`, over the project's vars.
     pub vars: BTreeMap<String, serde_yaml::Value>,
-    /// Models whose relation already exists on the target: for them `is_incremental()` holds
-    /// (when the model is incremental).
-    pub existing: BTreeSet<String>,
+    /// Relations, as `(schema, name)`, that already exist on the target: for a model built
+    /// into one `is_incremental()` holds (when the model is incremental).
+    pub existing: BTreeSet<(String, String)>,
     /// Source tables, as `(schema, identifier)`, that exist on the target: `load_relation()` of
     /// any other source is none.
     pub existing_sources: BTreeSet<(String, String)>,
@@ -95,6 +95,8 @@ pub struct Compiled {
     pub now: chrono::DateTime<chrono::Utc>,
     /// What the retention rules cover in each stored model, aged against `now`.
     pub retention: Vec<crate::governance::retention::Due>,
+    /// dbt keys and configs the project uses that convlytics accepts and ignores.
+    pub warnings: crate::project::dbt_keys::Warnings,
 }
 
 impl Compiled {
@@ -112,14 +114,17 @@ pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> 
     let renderer = Renderer::new(project, target.clone(), options)?;
     let seeds: Vec<Seed> = project.seeds.values().filter(|s| s.enabled).cloned().collect();
     let all: Vec<&crate::project::Model> = project.models.values().collect();
-    let results: Vec<Result<CompiledModel>> = all.par_iter().map(|model| renderer.render_model(model)).collect();
-    let mut rendered = BTreeMap::new();
-    for compiled in results {
-        let compiled = compiled?;
-        if compiled.config.enabled {
-            rendered.insert(compiled.name.clone(), compiled);
-        }
+    let render_all = || -> Result<Vec<CompiledModel>> {
+        let results: Vec<Result<CompiledModel>> = all.par_iter().map(|model| renderer.render_model(model)).collect();
+        let rendered: Result<Vec<CompiledModel>> = results.into_iter().collect();
+        Ok(rendered?.into_iter().filter(|m| m.config.enabled).collect())
+    };
+    let mut first = render_all()?;
+    // A model built elsewhere than `"<target schema>"."<name>"` changes what `ref()` renders.
+    if renderer.place(&first)? {
+        first = render_all()?;
     }
+    let mut rendered: BTreeMap<String, CompiledModel> = first.into_iter().map(|m| (m.name.clone(), m)).collect();
     let seed_names: BTreeSet<&str> = seeds.iter().map(|s| s.name.as_str()).collect();
     for model in rendered.values() {
         if let Some(disabled) =
@@ -152,6 +157,10 @@ pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> 
     };
     let on_run_start = hooks(&project.config.on_run_start)?;
     let on_run_end = hooks(&project.config.on_run_end)?;
+    let mut warnings = project.warnings.clone();
+    for model in &models {
+        warnings.extend(&model.warnings);
+    }
     Ok(Compiled {
         seeds,
         models,
@@ -162,6 +171,7 @@ pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> 
         invocation_id: options.invocation_id.clone(),
         now: options.now,
         retention: due,
+        warnings,
     })
 }
 

@@ -16,7 +16,8 @@ use convlytics_core::catalog::{self, Function, EXPLAIN_COLUMNS};
 
 use crate::compile::CompileOptions;
 use crate::error::{Error, Result};
-use crate::project::profiles::{Target, TargetKind};
+use crate::project::dbt_keys::{Scope, Verdict, Warnings};
+use crate::project::profiles::Target;
 use crate::project::{Materialization, Model, ModelConfig, Project};
 
 /// A relation in the warehouse: renders as `"schema"."identifier"` on both engines.
@@ -88,6 +89,9 @@ pub struct CompiledModel {
     pub columns: Vec<crate::analysis::ColumnLineage>,
     /// Whether this build adds to an existing incremental relation (`is_incremental()` held).
     pub incremental: bool,
+    /// Configs of its `config()` call that convlytics accepts and ignores.
+    #[serde(skip)]
+    pub warnings: Warnings,
 }
 
 /// What one render records; reached from the Jinja functions through the context.
@@ -119,6 +123,26 @@ pub struct Renderer<'p> {
     target: Target,
     env: Environment<'static>,
     options: &'p CompileOptions,
+    relations: Relations,
+}
+
+/// Where each model is built: `"<target schema>"."<model>"` unless its `schema` or `alias`
+/// config, or the project's `generate_schema_name` / `generate_alias_name`, says otherwise.
+#[derive(Debug, Clone)]
+struct Relations {
+    schema: String,
+    custom: Arc<Mutex<BTreeMap<String, Relation>>>,
+}
+
+impl Relations {
+    /// The relation of the model or seed `name`.
+    fn of(&self, name: &str) -> Relation {
+        let custom = self.custom.lock().expect("relations lock");
+        custom
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Relation { schema: self.schema.clone(), identifier: name.to_owned() })
+    }
 }
 
 impl<'p> Renderer<'p> {
@@ -134,7 +158,8 @@ impl<'p> Renderer<'p> {
         env.add_function("var", move |name: String, default: Option<Value>| var(&vars, &name, default));
         let seeds = project.seeds.values().filter(|s| s.enabled).map(|s| s.name.clone());
         let models: Arc<BTreeSet<String>> = Arc::new(project.models.keys().cloned().chain(seeds).collect());
-        let schema = target.schema.clone();
+        let relations = Relations { schema: target.schema.clone(), custom: Arc::default() };
+        let resolved = relations.clone();
         env.add_function("ref", move |state: &State, a: String, b: Option<String>| {
             let name = b.unwrap_or(a);
             if !models.contains(&name) {
@@ -144,7 +169,7 @@ impl<'p> Renderer<'p> {
                 ));
             }
             capture(state)?.refs.lock().expect("capture lock").insert(name.clone());
-            Ok(Value::from_object(Relation { schema: schema.clone(), identifier: name }))
+            Ok(Value::from_object(resolved.of(&name)))
         });
         let sources: Arc<BTreeMap<(String, String), Relation>> = Arc::new(
             project
@@ -219,7 +244,7 @@ impl<'p> Renderer<'p> {
             Ok(exists && capture(state)?.incremental())
         });
         add_macros(&mut env, project)?;
-        let postgres = matches!(target.kind, TargetKind::Postgres { .. });
+        let postgres = target.kind.is_postgres();
         env.add_function("explain_intents", move |relation: Value, kwargs: Kwargs| {
             let sql = explain_intents_sql(postgres, &relation.to_string(), &kwargs)?;
             kwargs.assert_all_used()?;
@@ -232,7 +257,7 @@ impl<'p> Renderer<'p> {
                 Ok(sql)
             });
         }
-        Ok(Self { project, target, env, options })
+        Ok(Self { project, target, env, options, relations })
     }
 
     /// The target it renders for.
@@ -249,25 +274,108 @@ impl<'p> Renderer<'p> {
         ]))
     }
 
+    /// The config a model has before its own `config()` call: its folder and property-file
+    /// settings, string values rendered as Jinja (`+enabled: "{{ var('x', false) }}"`) and read
+    /// back as YAML, as dbt renders them.
+    fn settings_config(&self, model: &Model) -> Result<ModelConfig> {
+        let mut config = ModelConfig::default();
+        for (key, value) in &model.settings {
+            let value = match value.as_str().filter(|v| v.contains("{{") || v.contains("{%")) {
+                Some(text) => {
+                    let rendered = self.render_str(text, std::path::Path::new("dbt_project.yml"))?;
+                    serde_yaml::from_str(&rendered).unwrap_or(serde_yaml::Value::String(rendered))
+                }
+                None => value.clone(),
+            };
+            config.set(key, &value).map_err(|m| {
+                Error::Project(format!(
+                    "model config of {} (dbt_project.yml or its property file): {m}",
+                    model.path.display()
+                ))
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// Decides where each of `models` (rendered once) is built, through `generate_schema_name`
+    /// and `generate_alias_name` with its `schema` and `alias` configs, as dbt does; true when
+    /// any is not the default `"<target schema>"."<model>"` (the models must then be rendered
+    /// again, so that `ref()` and `this` name the relations).
+    pub fn place(&self, models: &[CompiledModel]) -> Result<bool> {
+        let overridden =
+            ["generate_schema_name", "generate_alias_name"].iter().any(|m| self.project.macros.contains_key(*m));
+        let mut custom = BTreeMap::new();
+        for model in models {
+            let config = &model.config;
+            if !overridden && config.schema.is_none() && config.alias.is_none() {
+                continue;
+            }
+            let node = Value::from_serialize(serde_json::json!({
+                "name": model.name,
+                "resource_type": "model",
+                "package_name": self.project.config.name,
+                "path": model.path,
+                "original_file_path": model.path,
+                "unique_id": format!("model.{}.{}", self.project.config.name, model.name),
+                "fqn": [self.project.config.name.clone(), model.name.clone()],
+                "config": config,
+                "version": null,
+            }));
+            let call = |function: &str, custom: &Option<String>| -> Result<String> {
+                let ctx = minijinja::context! {
+                    target => self.target_value(),
+                    custom => custom.clone().map_or(Value::from(()), Value::from),
+                    node => node.clone(),
+                };
+                let out = self
+                    .env
+                    .render_str(&format!("{{{{ {function}(custom, node) }}}}"), ctx)
+                    .map_err(|e| Error::template(&self.project.root, self.project.root.join(&model.path), &e))?;
+                let out = out.trim().to_owned();
+                if out.is_empty() {
+                    return Err(Error::Project(format!("{function} gave an empty name for model {}", model.name)));
+                }
+                Ok(out)
+            };
+            let relation = Relation {
+                schema: call("generate_schema_name", &config.schema)?,
+                identifier: call("generate_alias_name", &config.alias)?,
+            };
+            if relation != (Relation { schema: self.target.schema.clone(), identifier: model.name.clone() }) {
+                custom.insert(model.name.clone(), relation);
+            }
+        }
+        let moved = !custom.is_empty();
+        *self.relations.custom.lock().expect("relations lock") = custom;
+        Ok(moved)
+    }
+
     /// Renders one model.
     pub fn render_model(&self, model: &Model) -> Result<CompiledModel> {
-        let relation = Relation { schema: self.target.schema.clone(), identifier: model.name.clone() };
-        let exists = self.options.existing.contains(&model.name) && !self.options.full_refresh;
-        let (sql, capture) = self.render_capturing(
-            &model.path,
-            &model.raw_sql,
-            &relation,
-            exists,
-            Some(model.folder_config.materialized),
-        )?;
+        let relation = self.relations.of(&model.name);
+        let key = (relation.schema.clone(), relation.identifier.clone());
+        let exists = self.options.existing.contains(&key) && !self.options.full_refresh;
+        let mut config = self.settings_config(model)?;
+        let rendered = self.render_capturing(&model.path, &model.raw_sql, &relation, exists, Some(config.materialized));
+        let (sql, capture) = match rendered {
+            // A model its folder disables is not compiled, as in dbt: its SQL may not render.
+            Err(_) if !config.enabled => (String::new(), Arc::new(Capture::default())),
+            rendered => rendered?,
+        };
         let path = self.project.root.join(&model.path);
-        let mut config = model.folder_config.clone();
+        let mut warnings = Warnings::default();
         for (key, value) in capture.config.lock().expect("capture lock").iter() {
-            config.set(key, value).map_err(|message| {
-                let at = model.raw_sql.find("config(").unwrap_or(0);
+            let at = model.raw_sql.find("config(").unwrap_or(0);
+            let fail = |message: String| {
                 let (line, column) = crate::analysis::source_map::line_column(&model.raw_sql, at);
                 Error::Template { path: path.clone(), line, column, message }
-            })?;
+            };
+            match Scope::ModelConfig.judge(key) {
+                Verdict::Supported => config.set(key, value).map_err(fail)?,
+                Verdict::Quiet => {}
+                Verdict::Ignored => warnings.ignored(&model.path, Scope::ModelConfig, key),
+                Verdict::Unknown(near) => return Err(fail(Scope::ModelConfig.unknown(key, near))),
+            }
         }
         let refs = std::mem::take(&mut *capture.refs.lock().expect("capture lock"));
         let sources = std::mem::take(&mut *capture.sources.lock().expect("capture lock"));
@@ -286,6 +394,7 @@ impl<'p> Renderer<'p> {
             macros,
             columns: Vec::new(),
             incremental,
+            warnings,
         })
     }
 
@@ -366,7 +475,11 @@ pub const BUILTINS: [&str; 14] = [
     "contract_violation",
 ];
 
-/// Makes every macro of the project a global function: a call evaluates the macro's file with the
+/// dbt's own macros that projects override (`generate_schema_name`...): the template's name, as
+/// errors show it, and its text.
+const GLOBAL_MACROS: (&str, &str) = ("(dbt global macros)", include_str!("../macros/dbt_global.sql"));
+
+/// Makes every macro of the project, and every global one it does not replace, a global function: a call evaluates the macro's file with the
 /// caller's context (so `ref()`, `config()` and `this` inside it record for the calling model) and
 /// calls the macro there.
 fn add_macros(env: &mut Environment<'static>, project: &Project) -> Result<()> {
@@ -375,7 +488,14 @@ fn add_macros(env: &mut Environment<'static>, project: &Project) -> Result<()> {
         env.add_template_owned(name, text.clone())
             .map_err(|e| Error::template(&project.root, project.root.join(file), &e))?;
     }
-    for (name, file) in project.macros.iter().filter(|(name, _)| !BUILTINS.contains(&name.as_str())) {
+    env.add_template(GLOBAL_MACROS.0, GLOBAL_MACROS.1).expect("the global macros parse");
+    let global = crate::project::macro_names(GLOBAL_MACROS.1)
+        .into_iter()
+        .filter(|name| !project.macros.contains_key(name))
+        .map(|name| (name, std::path::PathBuf::from(GLOBAL_MACROS.0)));
+    let all: Vec<(String, std::path::PathBuf)> =
+        project.macros.iter().map(|(n, f)| (n.clone(), f.clone())).chain(global).collect();
+    for (name, file) in all.iter().filter(|(name, _)| !BUILTINS.contains(&name.as_str())) {
         let template = file.to_string_lossy().into_owned();
         let macro_name = name.clone();
         env.add_function(name.clone(), move |state: &State, args: Rest<Value>| -> Result<Value, minijinja::Error> {

@@ -28,6 +28,9 @@ fn describe(dir: &std::path::Path) -> String {
         Err(e) => e.report().replace(&root, ""),
         Ok(c) => {
             let mut out = String::new();
+            for w in c.warnings.lines() {
+                let _ = writeln!(out, "-- warning: {w}");
+            }
             for s in &c.seeds {
                 let _ = writeln!(out, "-- seed {} ({}, column_types {:?})", s.name, s.path.display(), s.column_types);
             }

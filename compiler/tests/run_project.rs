@@ -188,8 +188,7 @@ const QUARANTINE: &str = "select source_id, format, reason from analytics.quaran
 /// `convlytics build` does without the seeds (CRM data comes in as a source); incremental models
 /// that exist are built incrementally.
 async fn run_models(project: &Project, target: &Target, engine: &mut Engine) {
-    let names: Vec<&str> = project.models.keys().map(String::as_str).collect();
-    let existing = engine.existing(&target.schema, &names).await.expect("existing relations");
+    let existing = engine.relations().await.expect("existing relations");
     let compiled =
         compile(project, target, &CompileOptions { existing, ..CompileOptions::default() }).expect("compile");
     assert!(compiled.tests.len() >= 15, "the default project's data tests: {}", compiled.tests.len());

@@ -104,7 +104,6 @@ pub struct Known {
     relations: BTreeMap<Vec<String>, (String, Option<Vec<String>>)>,
     /// The class of each known column, by node id and column (lower case), and why.
     classes: BTreeMap<(String, String), (Option<DataClass>, Vec<String>)>,
-    schema: String,
     project: String,
 }
 
@@ -113,12 +112,7 @@ impl Known {
     /// as they are analysed.
     pub fn new(project: &Project, target: &Target) -> Self {
         let name = &project.config.name;
-        let mut known = Self {
-            relations: BTreeMap::new(),
-            classes: BTreeMap::new(),
-            schema: target.schema.clone(),
-            project: name.clone(),
-        };
+        let mut known = Self { relations: BTreeMap::new(), classes: BTreeMap::new(), project: name.clone() };
         for seed in project.seeds.values() {
             let node = format!("seed.{name}.{}", seed.name);
             known.add_declared(vec![target.schema.clone(), seed.name.clone()], node, &seed.columns, &seed.path);
@@ -167,7 +161,8 @@ impl Known {
         for c in &model.columns {
             self.classes.insert((id.clone(), c.name.to_lowercase()), (c.data_class, c.why.clone()));
         }
-        self.relations.insert(vec![self.schema.clone(), model.name.clone()], (id, columns));
+        let relation = vec![model.relation.schema.clone(), model.relation.identifier.clone()];
+        self.relations.insert(relation, (id, columns));
     }
 }
 

@@ -6,7 +6,7 @@
 pub mod lineage;
 pub mod source_map;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 use std::ops::ControlFlow;
@@ -17,7 +17,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::error::{Error, Result};
 use crate::governance::DataClass;
-use crate::project::profiles::{Target, TargetKind};
+use crate::project::profiles::Target;
 use crate::project::Project;
 use crate::render::CompiledModel;
 pub use lineage::{ColumnLineage, Origin};
@@ -26,12 +26,14 @@ use source_map::SourceMap;
 /// Parses each model of `models` (in build order; in parallel), checks the relations it reads and
 /// fills in its column lineage (in order, as a model's lineage reads its parents').
 pub fn analyze(project: &Project, target: &Target, models: &mut [CompiledModel]) -> Result<()> {
-    let dialect: Box<dyn Dialect + Send + Sync> = match target.kind {
-        TargetKind::Embedded => Box::new(GenericDialect {}),
-        TargetKind::Postgres { .. } => Box::new(PostgreSqlDialect {}),
-    };
+    let dialect: Box<dyn Dialect + Send + Sync> =
+        if target.kind.is_postgres() { Box::new(PostgreSqlDialect {}) } else { Box::new(GenericDialect {}) };
+    let placed: BTreeMap<String, Vec<String>> = models
+        .iter()
+        .map(|m| (m.name.clone(), vec![m.relation.schema.clone(), m.relation.identifier.clone()]))
+        .collect();
     let checked: Vec<Result<Box<Query>>> =
-        models.par_iter().map(|m| check(project, target, dialect.as_ref(), m)).collect();
+        models.par_iter().map(|m| check(project, target, &placed, dialect.as_ref(), m)).collect();
     let mut known = lineage::Known::new(project, target);
     for (model, query) in models.iter_mut().zip(checked) {
         model.columns = lineage::columns(&*query?, &known);
@@ -113,14 +115,20 @@ fn classify(project: &Project, model: &mut CompiledModel) -> Result<()> {
 }
 
 /// The parsed query of `model`, once it is known to read only what it may.
-fn check(project: &Project, target: &Target, dialect: &dyn Dialect, model: &CompiledModel) -> Result<Box<Query>> {
+fn check(
+    project: &Project,
+    target: &Target,
+    placed: &BTreeMap<String, Vec<String>>,
+    dialect: &dyn Dialect,
+    model: &CompiledModel,
+) -> Result<Box<Query>> {
     let raw = &project.models[&model.name].raw_sql;
     let locate = |line: u64, column: u64| SourceMap::new(raw, &model.sql).locate(line as usize, column as usize);
     let query = parse(dialect, &model.sql).map_err(|(line, column, message)| {
         let (line, column) = locate(line, column);
         Error::Sql { path: project.root.join(&model.path), line, column, message }
     })?;
-    let allowed = allowed_relations(project, target, model);
+    let allowed = allowed_relations(project, target, placed, model);
     if let Some((name, line, column)) = direct_read(&query, &allowed) {
         let (line, column) = locate(line, column);
         let hint = hint(project, &name);
@@ -196,9 +204,19 @@ pub(crate) fn normalize(name: &ObjectName) -> Vec<String> {
 
 /// The `[schema, identifier]` of every relation `model` reads through `ref()`, `source()` or
 /// `this` (an incremental model reads its own rows).
-fn allowed_relations(project: &Project, target: &Target, model: &CompiledModel) -> BTreeSet<Vec<String>> {
+fn allowed_relations(
+    project: &Project,
+    target: &Target,
+    placed: &BTreeMap<String, Vec<String>>,
+    model: &CompiledModel,
+) -> BTreeSet<Vec<String>> {
     let this = std::iter::once(model.name.clone());
-    let refs = model.refs.iter().cloned().chain(this).map(|r| vec![target.schema.clone(), r]);
+    let refs = model
+        .refs
+        .iter()
+        .cloned()
+        .chain(this)
+        .map(|r| placed.get(&r).cloned().unwrap_or_else(|| vec![target.schema.clone(), r]));
     let sources = model
         .sources
         .iter()

@@ -39,6 +39,24 @@ pub fn existing(warehouse: &Path, schema: &str, names: &[&str]) -> BTreeSet<Stri
     names.iter().filter(|n| output(warehouse, schema, n).is_file()).map(|n| n.to_string()).collect()
 }
 
+/// Every relation with an output in the `warehouse` directory, as `(schema, name)`.
+pub fn relations(warehouse: &Path) -> BTreeSet<(String, String)> {
+    let schemas = std::fs::read_dir(warehouse).into_iter().flatten().flatten().filter(|e| e.path().is_dir());
+    schemas
+        .flat_map(|schema| {
+            let name = schema.file_name().to_string_lossy().into_owned();
+            let files = std::fs::read_dir(schema.path()).into_iter().flatten().flatten();
+            let tables = files.filter_map(|f| {
+                let path = f.path();
+                (path.extension().is_some_and(|e| e == "parquet") && path.is_file())
+                    .then(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                    .flatten()
+            });
+            tables.map(move |t| (name.clone(), t)).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// SQL options for model and test queries: queries only.
 fn read_only() -> SQLOptions {
     SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
@@ -175,6 +193,11 @@ impl EmbeddedEngine {
         Ok(())
     }
 
+    /// The directory its outputs are written to.
+    pub fn warehouse(&self) -> &Path {
+        &self.warehouse
+    }
+
     /// The names among `names` with an output in `schema` of the warehouse.
     pub fn existing(&self, schema: &str, names: &[&str]) -> BTreeSet<String> {
         existing(&self.warehouse, schema, names)
@@ -203,8 +226,10 @@ impl EmbeddedEngine {
     /// The new rows `df` of an incremental model, then its existing rows whose unique key is not
     /// among them (all of them, when it has no unique key).
     async fn merge(&self, model: &CompiledModel, df: DataFrame) -> datafusion::error::Result<DataFrame> {
-        let existing =
-            self.ctx.table(TableReference::partial(model.relation.schema.as_str(), model.name.as_str())).await?;
+        let existing = self
+            .ctx
+            .table(TableReference::partial(model.relation.schema.as_str(), model.relation.identifier.as_str()))
+            .await?;
         let keys = &model.config.unique_key;
         if keys.is_empty() {
             return df.union_by_name(existing);

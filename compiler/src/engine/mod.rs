@@ -98,6 +98,7 @@ impl Engine {
                 engine.register_taxonomies(project).await?;
                 Ok(Self::Postgres(engine))
             }
+            TargetKind::Other { .. } => Err(crate::project::profiles::unsupported(target)),
         }
     }
 
@@ -156,6 +157,15 @@ impl Engine {
         match self {
             Self::Embedded(_) => Ok(()),
             Self::Postgres(p) => p.finish_run(publish).await,
+        }
+    }
+
+    /// Every relation of the warehouse, as `(schema, name)`: which models exist, whatever their
+    /// schema.
+    pub async fn relations(&self) -> Result<BTreeSet<(String, String)>> {
+        match self {
+            Self::Embedded(e) => Ok(embedded::relations(e.warehouse())),
+            Self::Postgres(p) => p.relations().await,
         }
     }
 

@@ -124,6 +124,21 @@ impl PostgresEngine {
         &self.client
     }
 
+    /// Every table and view outside PostgreSQL's own schemas, as `(schema, name)`.
+    pub async fn relations(&self) -> Result<BTreeSet<(String, String)>> {
+        let rows = self
+            .client
+            .query(
+                "select n.nspname::text, c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                 where c.relkind in ('r', 'v', 'm', 'p', 'f')
+                   and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_toast%'",
+                &[],
+            )
+            .await
+            .map_err(|e| Error::postgres("listing existing relations", &e))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     /// The names among `names` with a relation in `schema`.
     pub async fn existing(&self, schema: &str, names: &[&str]) -> Result<BTreeSet<String>> {
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
@@ -147,12 +162,20 @@ impl PostgresEngine {
         let context = format!("model {} ({})", model.name, model.path.display());
         let pg = |e: tokio_postgres::Error| Error::postgres(&context, &e);
         self.begin_unit().await.map_err(pg)?;
-        let built = if model.incremental {
-            merge(&self.client, model).await
-        } else {
-            let kind = if model.config.materialized == Materialization::View { "view" } else { "table" };
-            replace(&self.client, &model.relation, kind, &model.sql).await
-        };
+        let built = async {
+            // A model with a custom schema (`+schema`) may be the first in it.
+            if model.relation.schema != self.schema {
+                let create = format!("create schema if not exists {}", quote_ident(&model.relation.schema));
+                self.client.batch_execute(&create).await?;
+            }
+            if model.incremental {
+                merge(&self.client, model).await
+            } else {
+                let kind = if model.config.materialized == Materialization::View { "view" } else { "table" };
+                replace(&self.client, &model.relation, kind, &model.sql).await
+            }
+        }
+        .await;
         let rows = self.end_unit(built).await.map_err(pg)?;
         let rows = (model.config.materialized != Materialization::View).then_some(rows);
         Ok(Built { rows })

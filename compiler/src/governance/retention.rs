@@ -316,11 +316,13 @@ pub async fn apply(engine: &mut Engine, model: &CompiledModel, due: &Due, rows: 
 
 /// Counts what the compiled project's retention makes due in each stored model and prints it;
 /// with `apply`, applies each (see [`apply`]) and prints what it did. Stops at the first error.
-pub async fn run(engine: &mut Engine, compiled: &Compiled, schema: &str, apply: bool) -> Result<()> {
-    let names: Vec<&str> = compiled.retention.iter().map(|d| d.model.as_str()).collect();
-    let stored = engine.existing(schema, &names).await?;
-    for d in compiled.retention.iter().filter(|d| stored.contains(&d.model)) {
+pub async fn run(engine: &mut Engine, compiled: &Compiled, apply: bool) -> Result<()> {
+    let stored = engine.relations().await?;
+    for d in &compiled.retention {
         let model = compiled.models.iter().find(|m| m.name == d.model).expect("a compiled model");
+        if !stored.contains(&(model.relation.schema.clone(), model.relation.identifier.clone())) {
+            continue;
+        }
         let count = format!("select count(*) from {} where {}", d.relation, d.pending());
         let rows = engine.scalar(&count, &format!("retention of {}", d.model)).await?.unwrap_or(0.0) as u64;
         let verb = if apply {

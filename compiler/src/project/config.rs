@@ -6,11 +6,12 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::project::model::ModelConfig;
+use crate::project::dbt_keys::{self, Scope, Warnings};
 
-/// The parsed `dbt_project.yml`. Unknown keys are errors, as dbt's own schema makes them.
+/// The parsed `dbt_project.yml`. Its keys are screened first ([`dbt_keys`]): a key neither dbt
+/// nor convlytics knows is an error, one of dbt's that convlytics does not act on a warning.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub struct ProjectConfig {
     /// The project's name; the key of its folder configs under `models:`.
     pub name: String,
@@ -92,40 +93,40 @@ fn default_target_path() -> String {
 }
 
 impl ProjectConfig {
-    /// Reads and validates `dbt_project.yml` at `path`.
-    pub fn load(path: &Path) -> Result<Self> {
+    /// Reads and validates `dbt_project.yml` at `path`, adding a warning for each dbt key that
+    /// convlytics accepts and ignores.
+    pub fn load(path: &Path, warnings: &mut Warnings) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        dbt_keys::screen(path, Path::new("dbt_project.yml"), &text, Scope::Project, warnings)?;
         serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))
     }
 
-    /// The config of a model at `folders` (its folders below the model path), from the nested
-    /// `models:` block: outer folders first, inner ones override.
-    pub fn folder_config(&self, folders: &[String], file: &Path) -> Result<ModelConfig> {
-        let mut config = ModelConfig::default();
-        for (key, value) in folder_settings(&self.models, &self.name, folders, ModelConfig::is_key)
-            .map_err(|m| folder_error("models", file, &m))?
-        {
-            config.set(&key, &value).map_err(|m| folder_error("models", file, &m))?;
-        }
-        Ok(config)
+    /// The model configs that apply to a model at `folders` (its folders below the model path),
+    /// from the nested `models:` block, outer folders first; each is `(key, value)`, values not
+    /// yet rendered. Only configs convlytics acts on are kept (the others were warned about).
+    pub fn model_settings(&self, folders: &[String], file: &Path) -> Result<Vec<(String, serde_yaml::Value)>> {
+        folder_settings(&self.models, &self.name, folders, Scope::ModelConfig)
+            .map_err(|m| folder_error("models", file, &m))
     }
 
     /// The seed configs that apply to a seed at `folders` (its folders below the seed path, then
     /// its name), outer first; each is `(key, value)`.
     pub fn seed_settings(&self, folders: &[String], file: &Path) -> Result<Vec<(String, serde_yaml::Value)>> {
-        folder_settings(&self.seeds, &self.name, folders, |_| false).map_err(|m| folder_error("seeds", file, &m))
+        folder_settings(&self.seeds, &self.name, folders, Scope::SeedConfig)
+            .map_err(|m| folder_error("seeds", file, &m))
     }
 }
 
-/// The `+key: value` settings along `folders` in a nested block keyed by the project name, outer
-/// levels first; a key without `+` counts when `is_key` says it is a config and its value is not a
+/// The settings along `folders` in a nested block keyed by the project name, outer levels first,
+/// that `scope` supports: `+key: value`, and `key: value` for a config key whose value is not a
 /// mapping (a folder).
 fn folder_settings(
     block: &serde_yaml::Value,
     project: &str,
     folders: &[String],
-    is_key: impl Fn(&str) -> bool,
+    scope: Scope,
 ) -> Result<Vec<(String, serde_yaml::Value)>, String> {
+    let supported = |key: &str| scope.judge(key) == dbt_keys::Verdict::Supported;
     let mut settings = Vec::new();
     let Some(mut level) = block.get(project) else {
         return Ok(settings);
@@ -136,9 +137,9 @@ fn folder_settings(
         for (key, value) in map {
             let key = key.as_str().ok_or("config keys must be strings")?;
             match key.strip_prefix('+') {
-                Some(name) => settings.push((name.to_owned(), value.clone())),
-                None if is_key(key) && !value.is_mapping() => settings.push((key.to_owned(), value.clone())),
-                None => {}
+                Some(name) if supported(name) => settings.push((name.to_owned(), value.clone())),
+                None if supported(key) && !value.is_mapping() => settings.push((key.to_owned(), value.clone())),
+                _ => {}
             }
         }
         match folders.get(depth).and_then(|f| level.get(f.as_str())) {

@@ -1,6 +1,7 @@
 //! Loading a dbt-style project from disk: `dbt_project.yml`, models, property files, sources.
 
 pub mod config;
+pub mod dbt_keys;
 pub mod model;
 pub mod profiles;
 pub mod properties;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 pub use config::ProjectConfig;
+use dbt_keys::{Scope, Verdict, Warnings};
 pub use model::{Materialization, Model, ModelConfig};
 pub use properties::{ColumnSpec, IdentitySpec, PiiPolicySpec, SourceTable, TranscriptSpec};
 pub use seed::Seed;
@@ -52,6 +54,16 @@ pub struct Project {
     pub approvals: BTreeMap<String, (PathBuf, crate::taxonomy::approval::Approval)>,
     /// Monitors, with the file that declared each, in declaration order.
     pub monitors: Vec<(PathBuf, crate::monitor::MonitorSpec)>,
+    /// dbt keys the project uses that convlytics accepts and ignores, one line each.
+    pub warnings: Warnings,
+}
+
+/// The names of the macros a macro file defines, in order.
+pub(crate) fn macro_names(text: &str) -> Vec<String> {
+    static DEFINITION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\{%-?\s*macro\s+([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex")
+    });
+    DEFINITION.captures_iter(text).map(|c| c[1].to_owned()).collect()
 }
 
 /// A property file's model, seed and source declarations, kept until every taxonomy is known.
@@ -91,7 +103,8 @@ impl Project {
                 root.display()
             )));
         }
-        let config = ProjectConfig::load(&config_path)?;
+        let mut warnings = Warnings::default();
+        let config = ProjectConfig::load(&config_path, &mut warnings)?;
         let mut project = Project {
             root: root.to_path_buf(),
             config,
@@ -109,6 +122,7 @@ impl Project {
             retention: Vec::new(),
             approvals: BTreeMap::new(),
             monitors: Vec::new(),
+            warnings,
         };
         project.load_macros()?;
         project.load_seeds()?;
@@ -120,7 +134,7 @@ impl Project {
                 match file.extension().and_then(|e| e.to_str()) {
                     Some("sql") => project.add_model(&file, rel, &base)?,
                     Some("yml" | "yaml") => {
-                        let props = properties::load(&file)?;
+                        let props = properties::load(&file, &rel, &mut project.warnings)?;
                         check_monitors(&file, &rel, &props)?;
                         for source in &props.sources {
                             for table in source.resolve(&rel) {
@@ -234,6 +248,9 @@ impl Project {
         }
         for spec in &d.models {
             let model = self.models.get_mut(&spec.name).expect("checked above");
+            let config = spec.config.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone())));
+            let read = config.filter(|(k, _)| Scope::ModelConfig.judge(k) == Verdict::Supported);
+            model.settings.extend(read);
             model.description = spec.description.clone();
             model.columns = spec.columns.clone();
             model.contracts = spec.contracts.clone();
@@ -244,6 +261,9 @@ impl Project {
             })?;
             for (key, value) in &spec.config {
                 let key = key.as_str().unwrap_or_default();
+                if Scope::SeedConfig.judge(key) != Verdict::Supported {
+                    continue;
+                }
                 seed.set(key, value)
                     .map_err(|m| Error::Project(format!("{}: seed '{}': {m}", d.rel.display(), spec.name)))?;
             }
@@ -312,7 +332,6 @@ impl Project {
 
     /// Reads every `.sql` file under the macro paths and the names of the macros it defines.
     fn load_macros(&mut self) -> Result<()> {
-        let definition = regex::Regex::new(r"\{%-?\s*macro\s+([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex");
         for macro_path in self.config.macro_paths.clone() {
             for file in files_under(&self.root.join(&macro_path))? {
                 if file.extension().is_none_or(|e| e != "sql") {
@@ -320,7 +339,7 @@ impl Project {
                 }
                 let rel = file.strip_prefix(&self.root).unwrap_or(&file).to_path_buf();
                 let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-                for name in definition.captures_iter(&text).map(|c| c[1].to_owned()) {
+                for name in macro_names(&text) {
                     if let Some(prev) = self.macros.insert(name.clone(), rel.clone()) {
                         return Err(Error::Project(format!(
                             "{}: macro '{name}' is defined twice (also in {})",
@@ -339,7 +358,7 @@ impl Project {
         let name = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
         let folders = folders_below(file, base);
         let raw_sql = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
-        let folder_config = self.config.folder_config(&folders, &rel)?;
+        let settings = self.config.model_settings(&folders, &rel)?;
         if let Some(seed) = self.seeds.get(&name) {
             return Err(Error::Project(format!(
                 "a model and a seed are both named '{name}': {} and {}",
@@ -351,7 +370,7 @@ impl Project {
             name: name.clone(),
             path: rel,
             raw_sql,
-            folder_config,
+            settings,
             description: None,
             columns: Vec::new(),
             contracts: Vec::new(),

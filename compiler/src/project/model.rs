@@ -61,6 +61,11 @@ pub struct ModelConfig {
     pub allowed_data_classes: Option<Vec<DataClass>>,
     /// The column telling when a row happened, which retention ages rows by.
     pub event_time: Option<String>,
+    /// The custom schema `generate_schema_name` receives (dbt's default builds into
+    /// `<target schema>_<schema>`).
+    pub schema: Option<String>,
+    /// The relation's name when it differs from the model's, through `generate_alias_name`.
+    pub alias: Option<String>,
 }
 
 impl Default for ModelConfig {
@@ -72,18 +77,16 @@ impl Default for ModelConfig {
             unique_key: Vec::new(),
             allowed_data_classes: None,
             event_time: None,
+            schema: None,
+            alias: None,
         }
     }
 }
 
 impl ModelConfig {
-    const KEYS: [&'static str; 6] =
-        ["materialized", "tags", "enabled", "unique_key", "allowed_data_classes", "event_time"];
-
-    /// Whether `key` is a model config key.
-    pub fn is_key(key: &str) -> bool {
-        Self::KEYS.contains(&key)
-    }
+    /// The configs convlytics acts on.
+    pub(crate) const KEYS: &'static [&'static str] =
+        &["materialized", "tags", "enabled", "unique_key", "allowed_data_classes", "event_time", "schema", "alias"];
 
     /// Sets `key` to `value`; an unknown key or a value of the wrong type is an error.
     pub fn set(&mut self, key: &str, value: &serde_yaml::Value) -> Result<(), String> {
@@ -102,6 +105,19 @@ impl ModelConfig {
             }
             "event_time" => {
                 self.event_time = Some(value.as_str().ok_or("'event_time' must be a column name")?.to_owned())
+            }
+            "schema" | "alias" => {
+                let text = match value {
+                    serde_yaml::Value::Null => None,
+                    serde_yaml::Value::String(s) if s.trim().is_empty() => None,
+                    serde_yaml::Value::String(s) => Some(s.clone()),
+                    _ => return Err(format!("'{key}' must be a name")),
+                };
+                if key == "schema" {
+                    self.schema = text;
+                } else {
+                    self.alias = text;
+                }
             }
             other => return Err(format!("unknown model config '{other}': expected one of {}", Self::KEYS.join(", "))),
         }
@@ -130,8 +146,9 @@ pub struct Model {
     pub path: PathBuf,
     /// Its SQL before rendering.
     pub raw_sql: String,
-    /// Its config from `dbt_project.yml` folders (its own `config()` call applies on top).
-    pub folder_config: ModelConfig,
+    /// Its configs from `dbt_project.yml` folders, then from its property file's `config:`, as
+    /// `(key, value)` with Jinja not yet rendered (its own `config()` call applies on top).
+    pub settings: Vec<(String, serde_yaml::Value)>,
     /// Its description from a YAML property file.
     pub description: Option<String>,
     /// Its documented columns from a YAML property file.

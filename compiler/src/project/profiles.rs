@@ -31,23 +31,56 @@ pub enum TargetKind {
         /// A `postgres://` URL or a `key=value` connection string.
         connection: String,
     },
+    /// A target written for another dbt adapter (duckdb, snowflake, bigquery...): `compile` and
+    /// `ls` work (rendering as for the embedded engine, `{{ target.type }}` the adapter's name);
+    /// commands that connect say convlytics does not run on it.
+    Other {
+        /// The adapter `type:` names.
+        adapter: String,
+    },
 }
 
 impl TargetKind {
-    /// `embedded` or `postgres`, as `{{ target.type }}` gives it.
-    pub fn as_str(&self) -> &'static str {
+    /// `embedded`, `postgres` or the other adapter's name, as `{{ target.type }}` gives it.
+    pub fn as_str(&self) -> &str {
         match self {
             Self::Embedded => "embedded",
             Self::Postgres { .. } => "postgres",
+            Self::Other { adapter } => adapter,
         }
     }
+
+    /// Whether models are rendered and checked as PostgreSQL SQL (else as the embedded engine's).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres { .. })
+    }
+}
+
+/// The error for a command that connects to a target of another adapter.
+pub fn unsupported(target: &Target) -> crate::error::Error {
+    crate::error::Error::Project(format!(
+        "target '{}' is a {} target: convlytics builds on its embedded engine (type: embedded) and on \
+         PostgreSQL with pg_convlytics (type: postgres); add an output of one of those types to profiles.yml \
+         and pass --target, or pass --target-url (compile and ls work on any target)",
+        target.name,
+        target.kind.as_str()
+    ))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Profile {
     target: String,
-    outputs: BTreeMap<String, Output>,
+    outputs: BTreeMap<String, serde_yaml::Value>,
+}
+
+/// An output's `type`, read before its other keys, which depend on the adapter.
+#[derive(Debug, Deserialize)]
+struct Typed {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    schema: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,24 +140,39 @@ pub fn resolve(choice: &TargetChoice, project_dir: &Path, profile: &str) -> Resu
         Some((name, output)) => (name, Some(output)),
         None => (choice.target.clone().unwrap_or_else(|| "dev".into()), None),
     };
-    let schema = output.as_ref().and_then(|o| o.schema.clone()).unwrap_or_else(|| DEFAULT_SCHEMA.into());
+    let schema = match &output {
+        Some(Ok(o)) => o.schema.clone(),
+        Some(Err(other)) => other.schema.clone(),
+        None => None,
+    };
+    let schema = schema.unwrap_or_else(|| DEFAULT_SCHEMA.into());
     let kind = match (&choice.target_url, output) {
         (Some(url), _) => TargetKind::Postgres { connection: url.clone() },
         (None, None) => TargetKind::Embedded,
-        (None, Some(o)) => output_kind(o, file.as_deref().unwrap_or(project_dir))?,
+        (None, Some(Ok(o))) => output_kind(o, file.as_deref().unwrap_or(project_dir))?,
+        (None, Some(Err(other))) => TargetKind::Other { adapter: other.kind },
     };
     Ok(Target { name, schema, kind })
 }
 
-fn read_profile(path: &Path, profile: &str, target: Option<&str>) -> Result<Option<(String, Output)>> {
+/// The chosen output of `profile`: parsed when convlytics runs on its adapter, else its type and
+/// schema (its other keys are the adapter's).
+fn read_profile(
+    path: &Path,
+    profile: &str,
+    target: Option<&str>,
+) -> Result<Option<(String, std::result::Result<Output, Typed>)>> {
     let raw = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut env = minijinja::Environment::new();
     env.add_function("env_var", crate::render::env_var);
     let text = env.render_str(&raw, ()).map_err(|e| Error::template(Path::new(""), path, &e))?;
-    let mut profiles: BTreeMap<String, Profile> = serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))?;
-    let Some(mut p) = profiles.remove(profile) else {
+    // Other top-level keys (`config:` of older dbt versions) are not profiles.
+    let mut profiles: BTreeMap<String, serde_yaml::Value> =
+        serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))?;
+    let Some(p) = profiles.remove(profile) else {
         return Ok(None);
     };
+    let mut p: Profile = serde_yaml::from_value(p).map_err(|e| profile_error(path, profile, &e))?;
     let name = target.map_or(p.target.clone(), str::to_owned);
     let output = p.outputs.remove(&name).ok_or_else(|| {
         let known: Vec<_> = p.outputs.keys().cloned().collect();
@@ -134,7 +182,18 @@ fn read_profile(path: &Path, profile: &str, target: Option<&str>) -> Result<Opti
             known.join(", ")
         ))
     })?;
-    Ok(Some((name, output)))
+    let typed: Typed = serde_yaml::from_value(output.clone()).map_err(|e| profile_error(path, profile, &e))?;
+    let output = match typed.kind.as_str() {
+        "embedded" | "datafusion" | "postgres" => {
+            Some(serde_yaml::from_value(output).map_err(|e| profile_error(path, profile, &e))?)
+        }
+        _ => None,
+    };
+    Ok(Some((name, output.ok_or(typed))))
+}
+
+fn profile_error(path: &Path, profile: &str, e: &serde_yaml::Error) -> Error {
+    Error::Project(format!("{}: profile '{profile}': {e}", path.display()))
 }
 
 fn output_kind(o: Output, path: &Path) -> Result<TargetKind> {
@@ -180,6 +239,24 @@ mod tests {
             resolve(&TargetChoice { profiles_dir: Some(dir.path().into()), ..Default::default() }, dir.path(), "p")
                 .unwrap();
         assert_eq!((dev.name.as_str(), dev.kind), ("dev", TargetKind::Embedded));
+    }
+
+    #[test]
+    fn another_adapters_target_is_read_for_its_type_and_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "jaffle_shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: jaffle_shop.duckdb\n      schema: main\n      threads: 24\n      extensions: [httpfs]\n",
+        );
+        let t = resolve(
+            &TargetChoice { profiles_dir: Some(dir.path().into()), ..Default::default() },
+            dir.path(),
+            "jaffle_shop",
+        )
+        .unwrap();
+        assert_eq!((t.schema.as_str(), t.kind.as_str()), ("main", "duckdb"));
+        let err = unsupported(&t).to_string();
+        assert!(err.contains("target 'dev' is a duckdb target") && err.contains("type: embedded"), "{err}");
     }
 
     #[test]

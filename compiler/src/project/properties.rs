@@ -3,16 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::engine::files::CsvOptions;
 use crate::error::{Error, Result};
 use crate::governance::DataClass;
+use crate::project::dbt_keys;
 
-/// One property file. Unknown top-level keys are errors.
+/// One property file. Its keys (down to columns) are screened first ([`dbt_keys`]): a key
+/// neither dbt nor convlytics knows is an error, one of dbt's convlytics ignores a warning.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PropertiesFile {
     /// dbt's property file version (2).
     #[serde(default)]
@@ -52,9 +52,8 @@ pub struct PropertiesFile {
     pub monitors: Vec<crate::monitor::MonitorSpec>,
 }
 
-/// Documentation and config of a seed. Unknown keys are errors.
+/// Documentation and config of a seed.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SeedSpec {
     /// The seed's name: its CSV file name without `.csv`.
     pub name: String,
@@ -116,10 +115,8 @@ pub struct PiiPolicySpec {
     pub policy: convlytics_core::pii::Policy,
 }
 
-/// A source: a group of tables that exist outside the project. Unknown keys are errors; dbt's
-/// other source keys are accepted and not used yet.
+/// A source: a group of tables that exist outside the project.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SourceSpec {
     /// The first argument of `source()`.
     pub name: String,
@@ -135,22 +132,12 @@ pub struct SourceSpec {
     /// Its tables.
     #[serde(default)]
     pub tables: Vec<SourceTableSpec>,
-    #[serde(default, rename = "database")]
-    _database: IgnoredAny,
-    #[serde(default, rename = "loader")]
-    _loader: IgnoredAny,
     /// The column (or expression) telling when a row was loaded, for `source freshness`.
     #[serde(default)]
     pub loaded_at_field: Option<String>,
     /// How old the newest row may be; `null` on a table turns the source's off.
     #[serde(default, deserialize_with = "explicit")]
     pub freshness: Option<Option<Freshness>>,
-    #[serde(default, rename = "tags")]
-    _tags: IgnoredAny,
-    #[serde(default, rename = "config")]
-    _config: IgnoredAny,
-    #[serde(default, rename = "quoting")]
-    _quoting: IgnoredAny,
 }
 
 /// How old a source's newest row may be before `source freshness` warns or fails.
@@ -209,7 +196,6 @@ fn explicit<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resu
 
 /// A table of a source.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SourceTableSpec {
     /// The second argument of `source()`.
     pub name: String,
@@ -237,14 +223,6 @@ pub struct SourceTableSpec {
     /// The fields its records must carry (`docs/observability.md`).
     #[serde(default)]
     pub contract: Option<crate::monitor::contract::Contract>,
-    #[serde(default, rename = "tags")]
-    _tags: IgnoredAny,
-    #[serde(default, rename = "config")]
-    _config: IgnoredAny,
-    #[serde(default, rename = "quoting")]
-    _quoting: IgnoredAny,
-    #[serde(default, rename = "external")]
-    _external: IgnoredAny,
 }
 
 /// Where the embedded engine finds a source table's files (dbt-duckdb's `external_location`).
@@ -262,9 +240,8 @@ pub struct SourceMeta {
     pub csv: Option<CsvOptions>,
 }
 
-/// Documentation of a model. Unknown keys are errors.
+/// Documentation and config of a model.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     /// The model's name.
     pub name: String,
@@ -281,21 +258,13 @@ pub struct ModelSpec {
     /// (`docs/observability.md`).
     #[serde(default)]
     pub contracts: Vec<crate::monitor::contract::Contract>,
-    #[serde(default, rename = "config")]
-    _config: IgnoredAny,
-    #[serde(default, rename = "meta")]
-    _meta: IgnoredAny,
-    #[serde(default, rename = "docs")]
-    _docs: IgnoredAny,
-    #[serde(default, rename = "tags")]
-    _tags: IgnoredAny,
-    #[serde(default, rename = "constraints")]
-    _constraints: IgnoredAny,
+    /// Model configs, applied over the folder configs of `dbt_project.yml`.
+    #[serde(default)]
+    pub config: serde_yaml::Mapping,
 }
 
-/// Documentation of a column. Unknown keys are errors.
+/// Documentation of a column.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
     /// The column's name.
     pub name: String,
@@ -311,12 +280,6 @@ pub struct ColumnSpec {
     /// Metadata: `data_class` is read (`docs/governance.md`), other keys are kept for dbt.
     #[serde(default)]
     pub meta: ColumnMeta,
-    #[serde(default, rename = "quote", skip_serializing)]
-    _quote: IgnoredAny,
-    #[serde(default, rename = "tags", skip_serializing)]
-    _tags: IgnoredAny,
-    #[serde(default, rename = "constraints", skip_serializing)]
-    _constraints: IgnoredAny,
 }
 
 /// A column's `meta:`. Other keys are dbt's or the team's own, and not read.
@@ -328,12 +291,14 @@ pub struct ColumnMeta {
     pub data_class: Option<DataClass>,
 }
 
-/// Reads and validates one property file.
-pub fn load(path: &Path) -> Result<PropertiesFile> {
+/// Reads and validates one property file (`rel`, relative to the project, names it in messages),
+/// adding a warning for each dbt key convlytics accepts and ignores.
+pub fn load(path: &Path, rel: &Path, warnings: &mut dbt_keys::Warnings) -> Result<PropertiesFile> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     if text.trim().is_empty() {
         return Ok(PropertiesFile::default());
     }
+    dbt_keys::screen(path, rel, &text, dbt_keys::Scope::Properties, warnings)?;
     serde_yaml::from_str(&text).map_err(|e| Error::yaml(path, &e))
 }
 

@@ -27,7 +27,8 @@ pub struct Seed {
 }
 
 impl Seed {
-    const KEYS: [&'static str; 4] = ["column_types", "delimiter", "tags", "enabled"];
+    /// The configs convlytics acts on.
+    pub(crate) const KEYS: &'static [&'static str] = &["column_types", "delimiter", "tags", "enabled"];
 
     /// Sets the seed config `key`; an unknown key or a value of the wrong type is an error.
     pub fn set(&mut self, key: &str, value: &serde_yaml::Value) -> Result<(), String> {
