@@ -50,6 +50,13 @@ echo "cluster on port $PG_PORT, database convlytics_test, extension pg_convlytic
 
 step "core, compiler, .slt (DataFusion and PostgreSQL) and end-to-end tests"
 export CONVLYTICS_REQUIRE_PG=1 CONVLYTICS_REQUIRE_MODEL=1
+# dbt_utils, for the test that builds a project using it (test data beside the clone, not in it).
+if [ -f "$ROOT/../shared/third_party/dbt-utils/dbt_project.yml" ]; then
+    export CONVLYTICS_TEST_DBT_UTILS="$ROOT/../shared/third_party/dbt-utils"
+    echo "dbt_utils: $CONVLYTICS_TEST_DBT_UTILS"
+else
+    echo "dbt_utils: not beside the clone (../shared/third_party/dbt-utils); its tests will say they did not run"
+fi
 cargo test --no-fail-fast
 
 step "all tests passed in $((SECONDS - started))s"

@@ -23,9 +23,14 @@ pub enum Subject {
 impl Subject {
     /// The Jinja that renders the subject's relation (and records the dependency).
     fn jinja(&self) -> String {
+        format!("{{{{ {} }}}}", self.expression())
+    }
+
+    /// The Jinja expression of the subject's relation: `ref('m')`, `source('s', 't')`.
+    fn expression(&self) -> String {
         match self {
-            Self::Model(m) => format!("{{{{ ref('{m}') }}}}"),
-            Self::Source(s, t) => format!("{{{{ source('{s}', '{t}') }}}}"),
+            Self::Model(m) => format!("ref('{m}')"),
+            Self::Source(s, t) => format!("source('{s}', '{t}')"),
         }
     }
 
@@ -80,7 +85,13 @@ pub struct Declarations<'a> {
     pub text: &'a str,
     /// Labels of the project's taxonomies.
     pub taxonomies: TaxonomyLabels<'a>,
+    /// The macro a generic test defined with `{% test %}` is called as, by the name YAML uses
+    /// (`positive`, `dbt_utils.expression_is_true`): `test_positive`, `dbt_utils.test_...`.
+    pub generic: GenericTests<'a>,
 }
+
+/// Finds the macro of a generic test defined in the project or a package.
+pub type GenericTests<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 impl Declarations<'_> {
     /// The tests declared by `entries` on `subject` (and `column`, when a column's).
@@ -119,6 +130,20 @@ impl Declarations<'_> {
             }
         };
         let filter = args.take_str("where")?;
+        if !GENERIC_TESTS.contains(&kind) {
+            if let Some(callee) = (self.generic)(kind) {
+                return Ok(macro_test(
+                    self.file,
+                    subject,
+                    column,
+                    kind,
+                    &callee,
+                    severity,
+                    filter.as_deref(),
+                    args.map,
+                ));
+            }
+        }
         let column = match args.take_str("column_name")? {
             Some(c) => Some(c),
             None => column.map(str::to_owned),
@@ -182,7 +207,13 @@ impl Declarations<'_> {
                     subject,
                     Some(&col),
                     other,
-                    &format!("unknown data test '{other}': expected one of {}", GENERIC_TESTS.join(", ")),
+                    &match crate::project::dbt_keys::nearest(other, &GENERIC_TESTS) {
+                        Some(near) => format!("unknown data test '{other}'; did you mean '{near}'?"),
+                        None => format!(
+                            "unknown data test '{other}': expected one of {}, or a test a macro file or package defines",
+                            GENERIC_TESTS.join(", ")
+                        ),
+                    },
                 ))
             }
         };
@@ -281,6 +312,94 @@ impl Args<'_> {
             }
         }
     }
+}
+
+/// A generic test defined by a macro (`{% test name(model, column_name, ...) %}`): called with
+/// the subject as `model`, the column as `column_name` and the other arguments as keywords,
+/// each rendered as dbt renders test arguments.
+#[allow(clippy::too_many_arguments)]
+fn macro_test(
+    file: &Path,
+    subject: &Subject,
+    column: Option<&str>,
+    kind: &str,
+    callee: &str,
+    severity: Severity,
+    filter: Option<&str>,
+    mut args: serde_yaml::Mapping,
+) -> DataTest {
+    let relation = subject.expression();
+    let model = match filter {
+        Some(w) => format!("'(select * from ' ~ {relation} ~ ' where ' ~ {} ~ ') dbt_subquery'", jinja_string(w)),
+        None => relation,
+    };
+    let column = match args.remove("column_name") {
+        Some(Value::String(c)) => Some(c),
+        _ => column.map(str::to_owned),
+    };
+    let mut call = vec![format!("model={model}")];
+    call.extend(column.as_ref().map(|c| format!("column_name={}", jinja_string(c))));
+    for (key, value) in &args {
+        let Some(key) = key.as_str() else { continue };
+        if TEST_CONFIGS.contains(&key) {
+            continue;
+        }
+        call.push(format!("{key}={}", jinja_argument(value)));
+    }
+    let slug = kind.replace('.', "_");
+    let name = match &column {
+        Some(c) => format!("{slug}_{}_{c}", subject.slug()),
+        None => format!("{slug}_{}", subject.slug()),
+    };
+    DataTest {
+        name,
+        declared_in: file.to_path_buf(),
+        subject: Some(subject.clone()),
+        column,
+        severity,
+        template: format!("{{{{ {callee}({}) }}}}", call.join(", ")),
+    }
+}
+
+/// dbt's test configs, which are not arguments of the test's macro.
+const TEST_CONFIGS: [&str; 11] = [
+    "tags",
+    "meta",
+    "enabled",
+    "warn_if",
+    "error_if",
+    "store_failures",
+    "store_failures_as",
+    "limit",
+    "fail_calc",
+    "alias",
+    "name",
+];
+
+/// A YAML test argument as a Jinja expression, as dbt renders one: a string that looks like a
+/// call of `ref`, `source`, `var`, `env_var` or `doc` is that call; other strings are strings.
+fn jinja_argument(value: &Value) -> String {
+    static CALL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$").expect("valid regex")
+    });
+    match value {
+        Value::Null => "none".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if CALL.is_match(s) => s.trim().to_owned(),
+        Value::String(s) => jinja_string(s),
+        Value::Sequence(items) => format!("[{}]", items.iter().map(jinja_argument).collect::<Vec<_>>().join(", ")),
+        Value::Mapping(map) => {
+            let entries = map.iter().map(|(k, v)| format!("{}: {}", jinja_argument(k), jinja_argument(v)));
+            format!("{{{}}}", entries.collect::<Vec<_>>().join(", "))
+        }
+        Value::Tagged(t) => jinja_argument(&t.value),
+    }
+}
+
+/// `text` as a Jinja string literal.
+fn jinja_string(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// dbt's `arguments:` (1.10) and `config:` blocks merged into the test's top-level arguments.
@@ -398,7 +517,7 @@ mod tests {
     use super::*;
 
     fn decl<'a>(text: &'a str, labels: TaxonomyLabels<'a>) -> Declarations<'a> {
-        Declarations { file: Path::new("models/m.yml"), text, taxonomies: labels }
+        Declarations { file: Path::new("models/m.yml"), text, taxonomies: labels, generic: &|_| None }
     }
 
     fn entries(yaml: &str) -> Vec<Value> {
@@ -453,10 +572,7 @@ mod tests {
         let d = decl(text, &none);
         let s = Subject::Model("orders".into());
         let err = d.tests(&s, Some("id"), &entries("[uniqe]")).unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "models/m.yml:5:22: orders.id: test 'uniqe' unknown data test 'uniqe': expected one of not_null, unique, accepted_values, relationships, taxonomy_labels"
-        );
+        assert_eq!(err, "models/m.yml:5:22: orders.id: test 'uniqe' unknown data test 'uniqe'; did you mean 'unique'?");
         let err = d.tests(&s, Some("id"), &entries("[{unique: {colour: red}}]")).unwrap_err().to_string();
         assert!(err.ends_with("unknown argument 'colour'"), "{err}");
     }

@@ -106,7 +106,7 @@ impl Error {
 
     /// A minijinja error in the template rendered from `path`, with its line and column. An
     /// error inside another template of the project (a macro file, named relative to `root`) is
-    /// reported in that file.
+    /// reported in that file, naming the one being rendered.
     pub fn template(root: &std::path::Path, path: impl Into<PathBuf>, err: &minijinja::Error) -> Self {
         let mut message = err.kind().to_string();
         if let Some(detail) = err.detail() {
@@ -118,7 +118,9 @@ impl Error {
             source = inner.source();
         }
         let mut path = path.into();
-        if let Some(other) = err.name().map(|n| root.join(n)).filter(|p| p.is_file()) {
+        if let Some(other) = err.name().map(|n| root.join(n)).filter(|p| p.is_file() && *p != path) {
+            let rendering = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+            message = format!("{message} (rendering {rendering})");
             path = other;
         }
         let line = err.line().unwrap_or(0);

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use minijinja::value::{Kwargs, Object, Rest};
+use minijinja::value::{Kwargs, Object};
 use minijinja::{Environment, ErrorKind, State, UndefinedBehavior, Value};
 
 use convlytics_core::catalog::{self, Function, EXPLAIN_COLUMNS};
@@ -36,11 +36,40 @@ impl fmt::Display for Relation {
 }
 
 impl Object for Relation {
+    /// A mapping, as dbt's relations are to packages that check for one (`obj is mapping`).
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Map
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "schema" => Some(Value::from(self.schema.clone())),
             "identifier" | "name" | "table" => Some(Value::from(self.identifier.clone())),
+            "database" => Some(Value::from(())),
+            "is_cte" => Some(Value::from(false)),
+            "metadata" => Some(Value::from_serialize(BTreeMap::from([("type", "Relation")]))),
             _ => None,
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Str(&["database", "schema", "identifier"])
+    }
+
+    /// `relation.get(key, default)` and `relation.render()`, as packages call them.
+    fn call_method(
+        self: &Arc<Self>,
+        _: &State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, minijinja::Error> {
+        match method {
+            "get" => {
+                let found = args.first().and_then(|k| self.get_value(k));
+                Ok(found.or_else(|| args.get(1).cloned()).unwrap_or(Value::from(())))
+            }
+            "render" => Ok(Value::from(self.to_string())),
+            _ => Err(minijinja::Error::from(ErrorKind::UnknownMethod)),
         }
     }
 
@@ -152,7 +181,8 @@ impl<'p> Renderer<'p> {
         let mut vars = project.config.vars.clone();
         vars.extend(options.vars.clone());
         let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // As in dbt (Jinja2's default): an undefined value renders as nothing, its attributes fail.
+        env.set_undefined_behavior(UndefinedBehavior::Lenient);
         env.add_function("env_var", env_var);
         let vars = Arc::new(vars);
         env.add_function("var", move |name: String, default: Option<Value>| var(&vars, &name, default));
@@ -243,7 +273,7 @@ impl<'p> Renderer<'p> {
             let exists = state.lookup(EXISTS).is_some_and(|v| v.is_true());
             Ok(exists && capture(state)?.incremental())
         });
-        add_macros(&mut env, project)?;
+        add_macros(&mut env, project, &target)?;
         let postgres = target.kind.is_postgres();
         env.add_function("explain_intents", move |relation: Value, kwargs: Kwargs| {
             let sql = explain_intents_sql(postgres, &relation.to_string(), &kwargs)?;
@@ -417,9 +447,10 @@ impl<'p> Renderer<'p> {
             __convlytics_exists => exists,
         };
         let name = file.to_string_lossy();
+        let source = crate::jinja::preprocess(source);
         let sql = self
             .env
-            .template_from_named_str(&name, source)
+            .template_from_named_str(&name, &source)
             .and_then(|t| t.render(ctx))
             .map_err(|e| Error::template(&self.project.root, self.project.root.join(file), &e))?;
         Ok((sql.trim_end().trim_end_matches(';').trim_end().to_owned() + "\n", capture))
@@ -475,47 +506,46 @@ pub const BUILTINS: [&str; 14] = [
     "contract_violation",
 ];
 
-/// dbt's own macros that projects override (`generate_schema_name`...): the template's name, as
-/// errors show it, and its text.
+/// dbt's own macros (`generate_schema_name`, `dbt.concat`...): the template's name, as errors
+/// show it, and its text.
 const GLOBAL_MACROS: (&str, &str) = ("(dbt global macros)", include_str!("../macros/dbt_global.sql"));
 
-/// Makes every macro of the project, and every global one it does not replace, a global function: a call evaluates the macro's file with the
-/// caller's context (so `ref()`, `config()` and `this` inside it record for the calling model) and
-/// calls the macro there.
-fn add_macros(env: &mut Environment<'static>, project: &Project) -> Result<()> {
-    for (file, text) in &project.macro_files {
+/// convlytics' DataFusion versions of package macros ([`crate::jinja::SHIMS`]).
+const SHIM_MACROS: (&str, &str) = ("(convlytics shims)", include_str!("../macros/datafusion_shims.sql"));
+
+/// Registers every macro: the project's (also by bare name), dbt's global ones (by bare name
+/// unless the project replaces them, and as `dbt.name`) and each package's (as
+/// `package.name`). A call evaluates the macro's file with the caller's context, so `ref()`,
+/// `config()` and `this` inside it record for the calling model.
+fn add_macros(env: &mut Environment<'static>, project: &Project, target: &Target) -> Result<()> {
+    let mut registry = crate::jinja::Registry {
+        root: project.config.name.clone(),
+        dispatch: project.config.dispatch.iter().map(|d| (d.macro_namespace.clone(), d.search_order.clone())).collect(),
+        adapter: if target.kind.is_postgres() { "postgres" } else { "datafusion" }.into(),
+        ..Default::default()
+    };
+    let global = [
+        (crate::jinja::DBT, std::path::Path::new(GLOBAL_MACROS.0), GLOBAL_MACROS.1),
+        (crate::jinja::SHIMS, std::path::Path::new(SHIM_MACROS.0), SHIM_MACROS.1),
+    ];
+    let own = project.macro_files.iter().map(|(f, t)| (project.config.name.as_str(), f.as_path(), t.as_str()));
+    let packages = project
+        .packages
+        .iter()
+        .flat_map(|p| p.macro_files.iter().map(|(f, t)| (p.name.as_str(), f.as_path(), t.as_str())));
+    for (package, file, text) in global.into_iter().chain(own).chain(packages) {
         let name = file.to_string_lossy().into_owned();
-        env.add_template_owned(name, text.clone())
-            .map_err(|e| Error::template(&project.root, project.root.join(file), &e))?;
+        let text = crate::jinja::preprocess(text).into_owned();
+        for defined in crate::jinja::macro_names(&text) {
+            registry.packages.entry(package.to_owned()).or_default().insert(defined, name.clone());
+        }
+        env.add_template_owned(name, text).map_err(|e| Error::template(&project.root, project.root.join(file), &e))?;
     }
-    env.add_template(GLOBAL_MACROS.0, GLOBAL_MACROS.1).expect("the global macros parse");
-    let global = crate::project::macro_names(GLOBAL_MACROS.1)
-        .into_iter()
-        .filter(|name| !project.macros.contains_key(name))
-        .map(|name| (name, std::path::PathBuf::from(GLOBAL_MACROS.0)));
-    let all: Vec<(String, std::path::PathBuf)> =
-        project.macros.iter().map(|(n, f)| (n.clone(), f.clone())).chain(global).collect();
-    for (name, file) in all.iter().filter(|(name, _)| !BUILTINS.contains(&name.as_str())) {
-        let template = file.to_string_lossy().into_owned();
-        let macro_name = name.clone();
-        env.add_function(name.clone(), move |state: &State, args: Rest<Value>| -> Result<Value, minijinja::Error> {
-            let keys = [CAPTURE, EXISTS, "target", "this", "invocation_id"];
-            let ctx: BTreeMap<&str, Value> = keys.iter().filter_map(|k| state.lookup(k).map(|v| (*k, v))).collect();
-            if let Ok(capture) = capture(state) {
-                capture.macros.lock().expect("capture lock").insert(macro_name.clone());
-            }
-            let tmpl = state.env().get_template(&template)?;
-            let captured = tmpl.render_captured(ctx)?;
-            let module = captured.state();
-            let callable = module.lookup(&macro_name).ok_or_else(|| {
-                minijinja::Error::new(
-                    ErrorKind::UnknownFunction,
-                    format!("macro '{macro_name}' is not defined in {template}"),
-                )
-            })?;
-            callable.call(module, &args)
-        });
-    }
+    crate::jinja::install(env, registry, &BUILTINS, |state, name| {
+        if let Ok(capture) = capture(state) {
+            capture.macros.lock().expect("capture lock").insert(name.to_owned());
+        }
+    });
     Ok(())
 }
 

@@ -60,6 +60,26 @@ pub struct ProjectConfig {
     /// Per-folder and per-seed seed configs: `seeds: {project: {orders: {+column_types: {...}}}}`.
     #[serde(default)]
     pub seeds: serde_yaml::Value,
+    /// Where installed packages are (`dbt deps` puts them in `dbt_packages/`).
+    #[serde(default = "default_packages_install_path")]
+    pub packages_install_path: String,
+    /// The packages `adapter.dispatch` searches for a macro namespace, in order.
+    #[serde(default)]
+    pub dispatch: Vec<Dispatch>,
+}
+
+/// One `dispatch:` entry: `{macro_namespace: dbt_utils, search_order: [my_project, dbt_utils]}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dispatch {
+    /// The namespace a package's macros dispatch in (usually the package's name).
+    pub macro_namespace: String,
+    /// The packages searched, in order.
+    pub search_order: Vec<String>,
+}
+
+fn default_packages_install_path() -> String {
+    "dbt_packages".into()
 }
 
 /// A string or a list of strings.

@@ -143,6 +143,8 @@ impl Scope {
                 "seeds",
                 "on-run-start",
                 "on-run-end",
+                "packages-install-path",
+                "dispatch",
             ],
             Scope::Properties => &[
                 "version",
@@ -180,10 +182,8 @@ impl Scope {
                 "asset-paths",
                 "function-paths",
                 "log-path",
-                "packages-install-path",
                 "query-comment",
                 "quoting",
-                "dispatch",
                 "restrict-access",
                 "flags",
                 "dbt-cloud",
@@ -293,7 +293,7 @@ impl Scope {
 
 /// The known key nearest to `key` (dashes and underscores alike), when it is close enough to be a
 /// slip: at most two edits, and fewer than a third of the key.
-fn nearest(key: &str, known: &[&'static str]) -> Option<&'static str> {
+pub(crate) fn nearest(key: &str, known: &[&'static str]) -> Option<&'static str> {
     let norm = |k: &str| k.replace('-', "_");
     let key = norm(key);
     known

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod dbt_keys;
 pub mod model;
+pub mod packages;
 pub mod profiles;
 pub mod properties;
 pub mod seed;
@@ -56,14 +57,8 @@ pub struct Project {
     pub monitors: Vec<(PathBuf, crate::monitor::MonitorSpec)>,
     /// dbt keys the project uses that convlytics accepts and ignores, one line each.
     pub warnings: Warnings,
-}
-
-/// The names of the macros a macro file defines, in order.
-pub(crate) fn macro_names(text: &str) -> Vec<String> {
-    static DEFINITION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"\{%-?\s*macro\s+([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex")
-    });
-    DEFINITION.captures_iter(text).map(|c| c[1].to_owned()).collect()
+    /// Packages whose macros and generic tests the project calls (`docs/dbt.md`).
+    pub packages: Vec<packages::Package>,
 }
 
 /// A property file's model, seed and source declarations, kept until every taxonomy is known.
@@ -123,7 +118,9 @@ impl Project {
             approvals: BTreeMap::new(),
             monitors: Vec::new(),
             warnings,
+            packages: Vec::new(),
         };
+        project.packages = packages::load(root, &project.config.packages_install_path, &mut project.warnings)?;
         project.load_macros()?;
         project.load_seeds()?;
         let mut declared = Vec::new();
@@ -223,10 +220,26 @@ impl Project {
         })
     }
 
+    /// The macro a generic test named `kind` in YAML calls, when the project (`kind`) or a
+    /// package (`package.kind`) defines it with `{% test %}`.
+    fn generic_test(&self, kind: &str) -> Option<String> {
+        match kind.split_once('.') {
+            None => self.macros.contains_key(&format!("test_{kind}")).then(|| format!("test_{kind}")),
+            Some((package, name)) if package == self.config.name => {
+                self.macros.contains_key(&format!("test_{name}")).then(|| format!("{package}.test_{name}"))
+            }
+            Some((package, name)) => {
+                let found = self.packages.iter().find(|p| p.name == package)?;
+                found.defines(&format!("test_{name}")).then(|| format!("{package}.test_{name}"))
+            }
+        }
+    }
+
     /// Applies one property file's model and seed documentation and collects their tests.
     fn apply_declarations(&mut self, d: &Declared) -> Result<()> {
         let labels = |name: &str| self.taxonomy_labels(name);
-        let decl = Declarations { file: &d.rel, text: &d.text, taxonomies: &labels };
+        let generic = |kind: &str| self.generic_test(kind);
+        let decl = Declarations { file: &d.rel, text: &d.text, taxonomies: &labels, generic: &generic };
         for spec in &d.models {
             if !self.models.contains_key(&spec.name) {
                 return Err(Error::Project(format!(
@@ -280,7 +293,8 @@ impl Project {
         let mut tests = Vec::new();
         for table in self.sources.values() {
             let Some(d) = declared.iter().find(|d| d.rel == table.declared_in) else { continue };
-            let decl = Declarations { file: &d.rel, text: &d.text, taxonomies: &labels };
+            let generic = |kind: &str| self.generic_test(kind);
+            let decl = Declarations { file: &d.rel, text: &d.text, taxonomies: &labels, generic: &generic };
             let subject = Subject::Source(table.source.clone(), table.name.clone());
             tests.extend(decl.tests(&subject, None, &table.data_tests)?);
             for column in &table.columns {
@@ -339,7 +353,7 @@ impl Project {
                 }
                 let rel = file.strip_prefix(&self.root).unwrap_or(&file).to_path_buf();
                 let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-                for name in macro_names(&text) {
+                for name in crate::jinja::macro_names(&text) {
                     if let Some(prev) = self.macros.insert(name.clone(), rel.clone()) {
                         return Err(Error::Project(format!(
                             "{}: macro '{name}' is defined twice (also in {})",
@@ -416,7 +430,7 @@ fn folders_below(file: &Path, base: &Path) -> Vec<String> {
 }
 
 /// Every file below `dir`, sorted, skipping hidden entries; a missing `dir` has none.
-fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     if !dir.exists() {
         return Ok(Vec::new());
     }

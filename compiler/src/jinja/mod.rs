@@ -1,0 +1,331 @@
+//! dbt's Jinja on minijinja: macros by package (`dbt_utils.star(...)`), `adapter.dispatch` in
+//! the project's `dispatch:` search order, `return()`, changeable lists and dicts, and the
+//! context objects packages read at compile time (`adapter`, `exceptions`, `execute`, `flags`,
+//! `log`, `run_query`, `statement`).
+
+pub mod collections;
+pub mod preprocess;
+pub mod query;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::value::{Kwargs, Object, Rest};
+use minijinja::{Environment, Error, ErrorKind, State, Value};
+
+pub use preprocess::{macro_names, preprocess};
+
+/// The package of dbt's own macros (`dbt.concat`, `dbt.type_string`...).
+pub const DBT: &str = "dbt";
+
+/// The package of convlytics' engine versions of other packages' macros (`datafusion__...`),
+/// searched by `adapter.dispatch` right after the root project.
+pub const SHIMS: &str = "(convlytics shims)";
+
+/// Every macro the renderer can call: by package, then name, the template defining it.
+#[derive(Debug, Default)]
+pub struct Registry {
+    /// Package name to macro name to template name; the root project and [`DBT`] included.
+    pub packages: BTreeMap<String, BTreeMap<String, String>>,
+    /// The root project's name: its macros, and dbt's, are callable without a package.
+    pub root: String,
+    /// `dispatch:` of `dbt_project.yml`: a macro namespace and the packages searched for it.
+    pub dispatch: BTreeMap<String, Vec<String>>,
+    /// The adapter prefix tried first by `adapter.dispatch` (`postgres`, `datafusion`).
+    pub adapter: String,
+}
+
+impl Registry {
+    /// The template defining `name` in `package`.
+    fn find(&self, package: &str, name: &str) -> Option<&String> {
+        self.packages.get(package).and_then(|m| m.get(name))
+    }
+
+    /// The macro `adapter.dispatch(name, namespace)` calls: in each package of the search order,
+    /// `<adapter>__<name>`, then `default__<name>`, then `<name>` itself for a macro a project
+    /// overrides without prefix.
+    fn dispatch(&self, name: &str, namespace: Option<&str>) -> Option<(String, String)> {
+        let mut order: Vec<String> = match namespace.and_then(|ns| self.dispatch.get(ns)) {
+            Some(configured) => configured.clone(),
+            None => std::iter::once(self.root.clone()).chain(namespace.map(str::to_owned)).collect(),
+        };
+        order.insert(1.min(order.len()), SHIMS.to_owned());
+        order.push(DBT.to_owned());
+        let candidates = [format!("{}__{name}", self.adapter), format!("default__{name}")];
+        order
+            .iter()
+            .find_map(|package| candidates.iter().find_map(|c| self.find(package, c).map(|t| (t.clone(), c.clone()))))
+    }
+}
+
+thread_local! {
+    /// One slot per macro call in progress: what its `return()` gave.
+    static RETURNS: RefCell<Vec<Option<Value>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The context variables a macro sees from its caller.
+pub const INHERITED: [&str; 6] =
+    ["__convlytics_capture", "__convlytics_exists", "target", "this", "invocation_id", "model"];
+
+/// Calls the macro `name` defined in `template` with the caller's context: the value it
+/// `return()`ed, else what it rendered. Keyword arguments it does not declare go to its
+/// `kwargs` parameter when it has one (see [`preprocess`]).
+pub fn call(state: &State, template: &str, name: &str, args: &[Value]) -> Result<Value, Error> {
+    let ctx: BTreeMap<&str, Value> = INHERITED.iter().filter_map(|k| state.lookup(k).map(|v| (*k, v))).collect();
+    let tmpl = state.env().get_template(template)?;
+    let captured = tmpl.render_captured(ctx)?;
+    let module = captured.state();
+    let callable = module.lookup(name).ok_or_else(|| {
+        Error::new(ErrorKind::UnknownFunction, format!("macro '{name}' is not defined in {template}"))
+    })?;
+    let args = fold_kwargs(&callable, args)?;
+    RETURNS.with(|r| r.borrow_mut().push(None));
+    let result = callable.call(module, &args);
+    let returned = RETURNS.with(|r| r.borrow_mut().pop().flatten());
+    match returned {
+        Some(value) => Ok(value),
+        None => result,
+    }
+}
+
+/// `args` with the keyword arguments `callable` does not declare gathered into `kwargs`, when
+/// it declares `kwargs`.
+fn fold_kwargs(callable: &Value, args: &[Value]) -> Result<Vec<Value>, Error> {
+    let Some(last) = args.last().filter(|v| v.is_kwargs()) else { return Ok(args.to_vec()) };
+    let declared: Vec<String> = match callable.get_attr("arguments") {
+        Ok(list) if !list.is_undefined() => list.try_iter()?.filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        _ => return Ok(args.to_vec()),
+    };
+    if !declared.iter().any(|a| a == "kwargs") {
+        return Ok(args.to_vec());
+    }
+    let kwargs = Kwargs::try_from(last.clone())?;
+    let mut known = Vec::new();
+    let mut extra = Vec::new();
+    for key in kwargs.args() {
+        let value: Value = kwargs.peek(key)?;
+        if declared.iter().any(|a| a == key) {
+            known.push((key.to_owned(), value));
+        } else {
+            extra.push((Value::from(key), value));
+        }
+    }
+    let extra = Value::from_object(collections::Dict::from_pairs(extra));
+    known.push(("kwargs".to_owned(), extra));
+    let mut out = args[..args.len() - 1].to_vec();
+    out.push(Value::from(known.into_iter().collect::<Kwargs>()));
+    Ok(out)
+}
+
+/// `return(value)`: ends the macro being called, which gives `value`.
+fn give_back(value: Option<Value>) -> Result<Value, Error> {
+    let value = value.unwrap_or(Value::from(()));
+    let stored = RETURNS.with(|r| match r.borrow_mut().last_mut() {
+        Some(slot) => {
+            *slot = Some(value);
+            true
+        }
+        None => false,
+    });
+    Err(Error::new(
+        ErrorKind::InvalidOperation,
+        if stored { "return() ends the macro" } else { "return() is only for macros" },
+    ))
+}
+
+/// The macros of one package, as `package.name(...)`.
+#[derive(Debug)]
+struct Namespace {
+    package: String,
+    registry: Arc<Registry>,
+}
+
+impl Object for Namespace {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        let template = self.registry.find(&self.package, name)?.clone();
+        let name = name.to_owned();
+        Some(Value::from_function(move |state: &State, args: Rest<Value>| call(state, &template, &name, &args)))
+    }
+
+    fn call_method(self: &Arc<Self>, state: &State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        match self.registry.find(&self.package, method) {
+            Some(template) => call(state, template, method, args),
+            None => Err(Error::new(
+                ErrorKind::UnknownFunction,
+                format!("package '{}' has no macro named '{method}'", self.package),
+            )),
+        }
+    }
+}
+
+/// `adapter`: `dispatch`, `quote`, `type`; what needs the warehouse at compile time is an error
+/// naming the method.
+#[derive(Debug)]
+struct Adapter {
+    registry: Arc<Registry>,
+}
+
+impl Object for Adapter {
+    fn call_method(self: &Arc<Self>, _: &State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        match method {
+            "dispatch" => {
+                let (name, namespace) = match args {
+                    [name] => (name.clone(), None),
+                    [name, ns] if ns.is_kwargs() => {
+                        let kwargs = Kwargs::try_from(ns.clone())?;
+                        (name.clone(), kwargs.get::<Option<String>>("macro_namespace")?)
+                    }
+                    [name, ns, ..] => (name.clone(), ns.as_str().map(str::to_owned)),
+                    _ => {
+                        return Err(Error::new(
+                            ErrorKind::MissingArgument,
+                            "adapter.dispatch(macro_name, macro_namespace)",
+                        ))
+                    }
+                };
+                let name = name
+                    .as_str()
+                    .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "macro_name must be a string"))?;
+                let (template, found) = self.registry.dispatch(name, namespace.as_deref()).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::UnknownFunction,
+                        format!(
+                            "adapter.dispatch('{name}', '{}'): no {a}__{name} or default__{name} in the search order",
+                            namespace.as_deref().unwrap_or(&self.registry.root),
+                            a = self.registry.adapter
+                        ),
+                    )
+                })?;
+                Ok(Value::from_function(move |state: &State, args: Rest<Value>| call(state, &template, &found, &args)))
+            }
+            "quote" => {
+                let name = args.first().map(|v| v.to_string()).unwrap_or_default();
+                Ok(Value::from(crate::render::quote_ident(&name)))
+            }
+            "type" => Ok(Value::from(self.registry.adapter.clone())),
+            other => Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!(
+                    "adapter.{other}() reads the warehouse while compiling, which convlytics does not do yet \
+                     (docs/dbt.md lists the macros this rules out)"
+                ),
+            )),
+        }
+    }
+}
+
+/// `exceptions`: `raise_compiler_error(message)` fails the render; `warn(message)` prints.
+#[derive(Debug)]
+struct Exceptions;
+
+impl Object for Exceptions {
+    fn call_method(self: &Arc<Self>, _: &State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        let message = args.first().map(|v| v.to_string()).unwrap_or_default();
+        match method {
+            "raise_compiler_error" | "raise_not_implemented" => Err(Error::new(ErrorKind::InvalidOperation, message)),
+            "warn" => {
+                eprintln!("warning: {message}");
+                Ok(Value::from(""))
+            }
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+/// Registers the macros of `registry` and dbt's context objects in `env`: each package as a
+/// namespace, the root project's and dbt's macros also by bare name (except `skip`, which the
+/// renderer has built in).
+pub fn install(
+    env: &mut Environment<'static>,
+    registry: Registry,
+    skip: &[&str],
+    on_call: impl Fn(&State, &str) + Send + Sync + 'static,
+) {
+    let on_call = Arc::new(on_call);
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    let registry = Arc::new(registry);
+    let bare: BTreeMap<String, String> = registry
+        .packages
+        .get(DBT)
+        .into_iter()
+        .chain(registry.packages.get(&registry.root))
+        .flat_map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .collect();
+    for (name, template) in bare.into_iter().filter(|(n, _)| !skip.contains(&n.as_str())) {
+        let macro_name = name.clone();
+        let on_call = on_call.clone();
+        env.add_function(name, move |state: &State, args: Rest<Value>| {
+            on_call(state, &macro_name);
+            call(state, &template, &macro_name, &args)
+        });
+    }
+    for package in registry.packages.keys().filter(|p| *p != SHIMS) {
+        let namespace = Namespace { package: package.clone(), registry: registry.clone() };
+        env.add_global(package.clone(), Value::from_object(namespace));
+    }
+    env.add_global("adapter", Value::from_object(Adapter { registry: registry.clone() }));
+    env.add_global("exceptions", Value::from_object(Exceptions));
+    env.add_global("execute", Value::from(true));
+    env.add_global("flags", Value::from_serialize(serde_json::json!({"WHICH": "run", "FULL_REFRESH": false})));
+    env.add_function("return", give_back);
+    env.add_function("__list", collections::list);
+    env.add_function("__dict", collections::dict);
+    env.add_function("log", |message: Value, info: Option<bool>| {
+        if info == Some(true) {
+            eprintln!("{message}");
+        }
+        String::new()
+    });
+    env.add_function("should_store_failures", || false);
+    env.add_function("run_query", query::run_query);
+    env.add_function("statement", query::statement);
+    env.add_function("load_result", query::load_result);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(files: &[(&str, &str, &str)]) -> Environment<'static> {
+        let mut env = Environment::new();
+        let mut registry = Registry { root: "app".into(), adapter: "postgres".into(), ..Registry::default() };
+        for (package, file, text) in files {
+            let text = preprocess(text).into_owned();
+            for name in macro_names(&text) {
+                registry.packages.entry(package.to_string()).or_default().insert(name, file.to_string());
+            }
+            env.add_template_owned(file.to_string(), text).unwrap();
+        }
+        install(&mut env, registry, &[], |_, _| {});
+        env
+    }
+
+    #[test]
+    fn dispatch_return_and_changeable_lists() {
+        let env = env(&[
+            (
+                "pkg",
+                "pkg.sql",
+                "{% macro cols(n) %}{{ return(adapter.dispatch('cols', 'pkg')(n)) }}{% endmacro %}\
+                 {% macro default__cols(n) %}{% set out = [] %}{% for i in range(n) %}{% do out.append('c' ~ i) %}{% endfor %}{{ return(out) }}{% endmacro %}\
+                 {% macro postgres__cols(n) %}{% set out = [] %}{% do out.append('pg') %}{{ return(out) }}{% endmacro %}",
+            ),
+            ("app", "app.sql", "{% macro shout(x) %}{{ x | upper }}{% endmacro %}"),
+        ]);
+        let out = env.render_str("{{ pkg.cols(2) | join(',') }} {{ shout('a') }} {{ app.shout('b') }}", ()).unwrap();
+        assert_eq!(out, "pg A B");
+        let err = env.render_str("{{ exceptions.raise_compiler_error('nope') }}", ()).unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+        let err = env.render_str("{{ adapter.get_columns_in_relation('x') }}", ()).unwrap_err();
+        assert!(err.to_string().contains("reads the warehouse while compiling"), "{err}");
+    }
+
+    #[test]
+    fn undeclared_keyword_arguments_reach_kwargs() {
+        let env =
+            env(&[("app", "app.sql", "{% macro t(model) %}{{ model }}:{{ kwargs.get('at_least') }}{% endmacro %}")]);
+        assert_eq!(env.render_str("{{ t('m', at_least=0.9) }}", ()).unwrap(), "m:0.9");
+    }
+}

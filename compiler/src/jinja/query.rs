@@ -1,0 +1,173 @@
+//! Queries while compiling: `run_query(sql)`, `{% call statement(name, fetch_result=True) %}`
+//! and `load_result(name)`. The query runs on an in-memory DataFusion session that has no
+//! tables, so a query of constants (as `dbt_utils.date_spine` makes, through
+//! `get_intervals_between`) gives the same answer for either target; a query that reads a
+//! relation, or a statement that would change the warehouse, is an error that says so.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::json::writer::{JsonArray, WriterBuilder};
+use datafusion::prelude::SessionContext;
+use minijinja::value::{Kwargs, Object, Rest};
+use minijinja::{Error, ErrorKind, State, Value};
+
+thread_local! {
+    /// What each named `statement` fetched, for `load_result` in the same render.
+    static RESULTS: RefCell<BTreeMap<String, Value>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// A query's result as dbt's agate table: `rows`, `columns` (each with `name` and `values()`)
+/// and `column_names`.
+#[derive(Debug)]
+struct Table {
+    names: Vec<String>,
+    rows: Vec<Vec<Value>>,
+}
+
+/// One column of a [`Table`].
+#[derive(Debug)]
+struct Column {
+    name: String,
+    values: Vec<Value>,
+}
+
+impl Object for Table {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "rows" => Some(Value::from(self.rows.iter().map(|r| Value::from(r.clone())).collect::<Vec<_>>())),
+            "column_names" => Some(Value::from(self.names.clone())),
+            "columns" => Some(Value::from(
+                (0..self.names.len())
+                    .map(|i| {
+                        let values = self.rows.iter().map(|r| r[i].clone()).collect();
+                        Value::from_object(Column { name: self.names[i].clone(), values })
+                    })
+                    .collect::<Vec<_>>(),
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl Object for Column {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        (key.as_str()? == "name").then(|| Value::from(self.name.clone()))
+    }
+
+    fn call_method(self: &Arc<Self>, _: &State<'_, '_>, method: &str, _: &[Value]) -> Result<Value, Error> {
+        match method {
+            "values" => Ok(Value::from(self.values.clone())),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+/// Runs `sql` (one query) on a session without tables, on its own thread so that it never
+/// blocks the caller's runtime.
+fn execute(sql: &str) -> Result<Table, Error> {
+    let failed = |e: String| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "a query while compiling failed: {e}. convlytics runs compile-time queries without the warehouse, \
+                 so they may read no relation (docs/dbt.md)"
+            ),
+        )
+    };
+    let sql = sql.trim().trim_end_matches(';').to_owned();
+    let run = move || -> Result<(Vec<String>, Vec<u8>), String> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            let ctx = SessionContext::new();
+            let options = datafusion::execution::context::SQLOptions::new()
+                .with_allow_ddl(false)
+                .with_allow_dml(false)
+                .with_allow_statements(false);
+            let df = ctx.sql_with_options(&sql, options).await.map_err(|e| e.to_string())?;
+            let names = df.schema().fields().iter().map(|f| f.name().clone()).collect();
+            let batches = df.collect().await.map_err(|e| e.to_string())?;
+            let mut writer = WriterBuilder::new().with_explicit_nulls(true).build::<_, JsonArray>(Vec::new());
+            let refs: Vec<_> = batches.iter().collect();
+            writer.write_batches(&refs).map_err(|e| e.to_string())?;
+            writer.finish().map_err(|e| e.to_string())?;
+            Ok((names, writer.into_inner()))
+        })
+    };
+    let (names, json) =
+        std::thread::scope(|s| s.spawn(run).join()).map_err(|_| failed("it panicked".into()))?.map_err(failed)?;
+    let objects: Vec<serde_json::Map<String, serde_json::Value>> =
+        if json.is_empty() { Vec::new() } else { serde_json::from_slice(&json).map_err(|e| failed(e.to_string()))? };
+    let rows = objects
+        .iter()
+        .map(|o| names.iter().map(|n| Value::from_serialize(o.get(n).unwrap_or(&serde_json::Value::Null))).collect())
+        .collect();
+    Ok(Table { names, rows })
+}
+
+/// `run_query(sql)`: the result as a table.
+pub fn run_query(sql: String) -> Result<Value, Error> {
+    Ok(Value::from_object(execute(&sql)?))
+}
+
+/// `{% call statement(name, fetch_result=True) %}sql{% endcall %}`: runs the query and keeps
+/// its result for `load_result(name)`.
+pub fn statement(state: &State, args: Rest<Value>) -> Result<Value, Error> {
+    let (positional, kwargs) = match args.split_last() {
+        Some((last, rest)) if last.is_kwargs() => (rest.to_vec(), Kwargs::try_from(last.clone())?),
+        _ => (args.to_vec(), Kwargs::from_iter(std::iter::empty::<(String, Value)>())),
+    };
+    let name = match positional.first() {
+        Some(v) => v.to_string(),
+        None => kwargs.get::<Option<String>>("name")?.unwrap_or_else(|| "main".into()),
+    };
+    let fetch: bool = kwargs.get::<Option<bool>>("fetch_result")?.unwrap_or(false);
+    let caller: Value = kwargs.get("caller")?;
+    if !fetch {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "statement('{name}') without fetch_result=True changes the warehouse, which convlytics does not do \
+                 while compiling (use a model, or on-run-start)"
+            ),
+        ));
+    }
+    let sql = caller.call(state, &[])?.to_string();
+    let table = Value::from_object(execute(&sql)?);
+    let data = table.get_attr("rows")?;
+    let result =
+        Value::from_serialize(BTreeMap::from([("response", Value::from("OK")), ("data", data), ("table", table)]));
+    RESULTS.with(|r| r.borrow_mut().insert(name, result));
+    Ok(Value::from(""))
+}
+
+/// `load_result(name)`: what `statement(name)` fetched, or none.
+pub fn load_result(name: String) -> Value {
+    RESULTS.with(|r| r.borrow().get(&name).cloned()).unwrap_or(Value::from(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_of_constants_run_and_relations_are_refused() {
+        let mut env = minijinja::Environment::new();
+        env.add_function("run_query", run_query);
+        env.add_function("statement", statement);
+        env.add_function("load_result", load_result);
+        let out = env
+            .render_str(
+                "{% call statement('n', fetch_result=True) %}select cast('2024-03-01' as date) - cast('2024-01-01' as date) as d{% endcall %}\
+                 {{ load_result('n')['data'] | map(attribute=0) | list }} {{ run_query('select 1 as a, \\'x\\' as b').columns[1].values() }}",
+                (),
+            )
+            .unwrap();
+        assert_eq!(out, "[60] [\"x\"]");
+        let err = env.render_str("{{ run_query('select * from analytics.orders') }}", ()).unwrap_err();
+        assert!(format!("{err:#}").contains("may read no relation"), "{err:#}");
+        let err = env.render_str("{% call statement('x') %}drop table t{% endcall %}", ()).unwrap_err();
+        assert!(err.to_string().contains("without fetch_result=True"), "{err}");
+    }
+}

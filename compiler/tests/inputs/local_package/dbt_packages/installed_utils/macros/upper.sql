@@ -1,0 +1,1 @@
+{% macro shout(x) %}upper({{ x }}){% endmacro %}
