@@ -830,7 +830,8 @@ async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
     for (i, hook) in compiled.on_run_start.iter().enumerate() {
         engine.execute(hook, &format!("dbt_project.yml on-run-start hook {}", i + 1)).await?;
     }
-    let outcome = crate::run::execute(&project, &target, &steps, engine).await;
+    let refresher = crate::introspect::Refresher::new(&project, &target, &compiled)?;
+    let outcome = crate::run::execute(&project, &target, &steps, engine, Some(&refresher)).await;
     for (i, hook) in compiled.on_run_end.iter().enumerate() {
         engine.execute(hook, &format!("dbt_project.yml on-run-end hook {}", i + 1)).await?;
     }

@@ -97,6 +97,37 @@ pub struct Compiled {
     pub retention: Vec<crate::governance::retention::Due>,
     /// dbt keys and configs the project uses that convlytics accepts and ignores.
     pub warnings: crate::project::dbt_keys::Warnings,
+    /// The options it was compiled with, to render a model again.
+    pub options: CompileOptions,
+}
+
+/// Guards `model`'s SQL with the retention rules due in it.
+fn guard_retention(model: &mut CompiledModel, due: &[crate::governance::retention::Due]) {
+    let mine: Vec<_> = due.iter().filter(|d| d.model == model.name).collect();
+    if !mine.is_empty() {
+        model.sql = crate::governance::retention::guard(&model.sql, model, &mine);
+    }
+}
+
+/// Finishes `fresh`, a model of `compiled` rendered again with the warehouse's answers, as a
+/// compile finishes every model: analysed after the others, its retention guarded, the
+/// ephemeral models it reads inlined.
+pub fn finish_again(
+    project: &Project,
+    target: &Target,
+    compiled: &Compiled,
+    mut fresh: CompiledModel,
+) -> Result<CompiledModel> {
+    crate::analysis::analyze_after(project, target, &compiled.models, &mut fresh)?;
+    let mut all = compiled.models.clone();
+    if let Some(slot) = all.iter_mut().find(|m| m.name == fresh.name) {
+        *slot = fresh.clone();
+    }
+    let due = crate::governance::retention::plan(project, &all, compiled.now)?;
+    guard_retention(&mut fresh, &due);
+    let read = ephemeral_bodies(&compiled.models, &fresh.refs);
+    fresh.sql = with_ephemerals(&fresh.sql, &read);
+    Ok(fresh)
 }
 
 impl Compiled {
@@ -143,10 +174,7 @@ pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> 
     crate::analysis::analyze(project, target, &mut models)?;
     let due = crate::governance::retention::plan(project, &models, options.now)?;
     for model in &mut models {
-        let mine: Vec<_> = due.iter().filter(|d| d.model == model.name).collect();
-        if !mine.is_empty() {
-            model.sql = crate::governance::retention::guard(&model.sql, model, &mine);
-        }
+        guard_retention(model, &due);
     }
     inline_ephemerals(&mut models);
     let tests = compile_tests(project, &renderer, &models, &seeds)?;
@@ -172,6 +200,7 @@ pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> 
         now: options.now,
         retention: due,
         warnings,
+        options: options.clone(),
     })
 }
 
@@ -186,7 +215,6 @@ fn compile_tests(
     let relations: BTreeMap<&str, &CompiledModel> = models.iter().map(|m| (m.name.as_str(), m)).collect();
     let seed_names: BTreeSet<&str> = seeds.iter().map(|s| s.name.as_str()).collect();
     let enabled = |name: &str| relations.contains_key(name) || seed_names.contains(name);
-    let schema = &renderer.target().schema;
     let compile_one = |test: &crate::data_tests::DataTest| -> Result<Option<CompiledTest>> {
         if let Some(Subject::Model(m)) = &test.subject {
             if !enabled(m) {
@@ -202,14 +230,7 @@ fn compile_tests(
         if rendered.refs.iter().any(|r| !enabled(r)) {
             return Ok(None);
         }
-        let ephemerals: Vec<(String, String)> = rendered
-            .refs
-            .iter()
-            .filter_map(|r| relations.get(r.as_str()).copied())
-            .filter(|m| m.config.materialized == Materialization::Ephemeral)
-            .map(|m| (m.name.clone(), m.sql.clone()))
-            .collect();
-        let sql = with_ephemerals(&rendered.sql, schema, &ephemerals);
+        let sql = with_ephemerals(&rendered.sql, &ephemeral_bodies(models, &rendered.refs));
         Ok(Some(CompiledTest {
             name: test.name.clone(),
             declared_in: test.declared_in.clone(),
@@ -234,28 +255,31 @@ fn cte_name(model: &str) -> String {
 /// ephemeral model reading others carries their CTEs itself; `models` is in build order, so it is
 /// complete before its readers.
 fn inline_ephemerals(models: &mut [CompiledModel]) {
-    let mut bodies: BTreeMap<String, String> = BTreeMap::new();
-    for model in models.iter_mut() {
-        let read: Vec<(String, String)> =
-            model.refs.iter().filter_map(|r| bodies.get(r).map(|b| (r.clone(), b.clone()))).collect();
-        model.sql = with_ephemerals(&model.sql, &model.relation.schema, &read);
-        if model.config.materialized == Materialization::Ephemeral {
-            bodies.insert(model.name.clone(), model.sql.clone());
-        }
+    for i in 0..models.len() {
+        let read = ephemeral_bodies(&models[..i], &models[i].refs);
+        models[i].sql = with_ephemerals(&models[i].sql, &read);
     }
 }
 
-/// `sql` with the ephemeral models it reads (`(name, SQL)` in `bodies`, their relations in
-/// `schema`) replaced by common table expressions of their SQL.
-fn with_ephemerals(sql: &str, schema: &str, bodies: &[(String, String)]) -> String {
+/// The ephemeral models among `models` that `refs` names: `(name, relation, SQL)`.
+fn ephemeral_bodies(models: &[CompiledModel], refs: &BTreeSet<String>) -> Vec<(String, String, String)> {
+    models
+        .iter()
+        .filter(|m| m.config.materialized == Materialization::Ephemeral && refs.contains(&m.name))
+        .map(|m| (m.name.clone(), m.relation.to_string(), m.sql.clone()))
+        .collect()
+}
+
+/// `sql` with the ephemeral models it reads (`(name, relation, SQL)` in `bodies`) replaced by
+/// common table expressions of their SQL.
+fn with_ephemerals(sql: &str, bodies: &[(String, String, String)]) -> String {
     if bodies.is_empty() {
         return sql.to_owned();
     }
-    let replaced = bodies.iter().fold(sql.to_owned(), |sql, (name, _)| {
-        let relation = Relation { schema: schema.to_owned(), identifier: name.clone() }.to_string();
-        sql.replace(&relation, &cte_name(name))
-    });
-    prepend_ctes(&replaced, bodies)
+    let replaced =
+        bodies.iter().fold(sql.to_owned(), |sql, (name, relation, _)| sql.replace(relation, &cte_name(name)));
+    let bodies: Vec<(String, String)> = bodies.iter().map(|(n, _, b)| (n.clone(), b.clone())).collect();
+    prepend_ctes(&replaced, &bodies)
 }
 
 /// `sql` with `bodies` as common table expressions: joined to its own `with` when it starts with

@@ -16,6 +16,7 @@ pub mod error;
 pub mod eval;
 pub mod freshness;
 pub mod governance;
+pub mod introspect;
 pub mod jinja;
 pub mod manifest;
 pub mod monitor;

@@ -59,7 +59,7 @@ impl Object for Relation {
     /// `relation.get(key, default)` and `relation.render()`, as packages call them.
     fn call_method(
         self: &Arc<Self>,
-        _: &State<'_, '_>,
+        state: &State<'_, '_>,
         method: &str,
         args: &[Value],
     ) -> Result<Value, minijinja::Error> {
@@ -68,7 +68,15 @@ impl Object for Relation {
                 let found = args.first().and_then(|k| self.get_value(k));
                 Ok(found.or_else(|| args.get(1).cloned()).unwrap_or(Value::from(())))
             }
-            "render" => Ok(Value::from(self.to_string())),
+            // dbt's render() names the database too, when the target has one.
+            "render" => {
+                let database =
+                    state.lookup("target").and_then(|t| t.get_attr("database").ok()).filter(|d| !d.is_none());
+                Ok(Value::from(match database.and_then(|d| d.as_str().map(quote_ident)) {
+                    Some(db) => format!("{db}.{self}"),
+                    None => self.to_string(),
+                }))
+            }
             _ => Err(minijinja::Error::from(ErrorKind::UnknownMethod)),
         }
     }
@@ -121,6 +129,12 @@ pub struct CompiledModel {
     /// Configs of its `config()` call that convlytics accepts and ignores.
     #[serde(skip)]
     pub warnings: Warnings,
+    /// Whether its macros asked the warehouse (it is rendered again right before it is built).
+    pub introspects: bool,
+    /// What they asked that was not known when it was rendered: its SQL is a placeholder until
+    /// it is rendered again with the answers.
+    #[serde(skip)]
+    pub questions: Vec<crate::introspect::Question>,
 }
 
 /// What one render records; reached from the Jinja functions through the context.
@@ -131,6 +145,10 @@ struct Capture {
     config: Mutex<Vec<(String, serde_yaml::Value)>>,
     settings: Mutex<BTreeSet<(String, String)>>,
     macros: Mutex<BTreeSet<String>>,
+    /// What its macros asked the warehouse and could not be told yet.
+    questions: Mutex<BTreeSet<crate::introspect::Question>>,
+    /// Whether its macros asked the warehouse anything.
+    introspects: std::sync::atomic::AtomicBool,
     /// The folder config's materialization, before the model's own `config()`.
     folder_materialized: Option<Materialization>,
 }
@@ -153,6 +171,7 @@ pub struct Renderer<'p> {
     env: Environment<'static>,
     options: &'p CompileOptions,
     relations: Relations,
+    known: Arc<crate::introspect::Known>,
 }
 
 /// Where each model is built: `"<target schema>"."<model>"` unless its `schema` or `alias`
@@ -216,14 +235,17 @@ impl<'p> Renderer<'p> {
                 .collect(),
         );
         let present = Arc::new(options.existing_sources.clone());
+        let known = Arc::new(crate::introspect::Known { answers: Mutex::default(), ask: record_question });
+        let warehouse = known.clone();
         env.add_function("load_relation", move |state: &State, relation: Value| {
             let declared = relation.downcast_object_ref::<Relation>().and_then(|r| located.get(r).map(|k| (r, k)));
             let Some((found, key)) = declared else {
-                return Err(minijinja::Error::new(
-                    ErrorKind::InvalidOperation,
-                    "load_relation() takes a declared source: load_relation(source('name', 'table')) \
-                     (a model's relation exists once the run builds it: use ref())",
-                ));
+                // Another relation (a model's, as packages pass): whether the warehouse has it.
+                use crate::jinja::Warehouse;
+                return Ok(match warehouse.columns(state, &relation)? {
+                    Some(None) => Value::from(()),
+                    _ => relation,
+                });
             };
             if present.contains(&(found.schema.clone(), found.identifier.clone())) {
                 return Ok(relation);
@@ -273,7 +295,7 @@ impl<'p> Renderer<'p> {
             let exists = state.lookup(EXISTS).is_some_and(|v| v.is_true());
             Ok(exists && capture(state)?.incremental())
         });
-        add_macros(&mut env, project, &target)?;
+        add_macros(&mut env, project, &target, known.clone())?;
         let postgres = target.kind.is_postgres();
         env.add_function("explain_intents", move |relation: Value, kwargs: Kwargs| {
             let sql = explain_intents_sql(postgres, &relation.to_string(), &kwargs)?;
@@ -287,7 +309,24 @@ impl<'p> Renderer<'p> {
                 Ok(sql)
             });
         }
-        Ok(Self { project, target, env, options, relations })
+        Ok(Self { project, target, env, options, relations, known })
+    }
+
+    /// What it knows of the warehouse, taken out (to add answers to; see [`Renderer::learn`]).
+    pub fn answers(&self) -> crate::introspect::Answers {
+        std::mem::take(&mut *self.known.answers.lock().expect("answers lock"))
+    }
+
+    /// Renders with `answers` from now on.
+    pub fn learn(&self, answers: crate::introspect::Answers) {
+        *self.known.answers.lock().expect("answers lock") = answers;
+    }
+
+    /// Builds models where `relations` says (as [`Renderer::place`] decided for a compile).
+    pub fn place_as(&self, relations: impl Iterator<Item = (String, Relation)>) {
+        let default = |name: &str| Relation { schema: self.relations.schema.clone(), identifier: name.to_owned() };
+        let moved = relations.filter(|(name, r)| *r != default(name)).collect();
+        *self.relations.custom.lock().expect("relations lock") = moved;
     }
 
     /// The target it renders for.
@@ -297,11 +336,13 @@ impl<'p> Renderer<'p> {
 
     /// The `target` object of the Jinja context.
     fn target_value(&self) -> Value {
-        Value::from_serialize(BTreeMap::from([
-            ("name", self.target.name.as_str()),
-            ("schema", self.target.schema.as_str()),
-            ("type", self.target.kind.as_str()),
-        ]))
+        let database = self.target.kind.database();
+        Value::from_serialize(serde_json::json!({
+            "name": self.target.name,
+            "schema": self.target.schema,
+            "type": self.target.kind.as_str(),
+            "database": database,
+        }))
     }
 
     /// The config a model has before its own `config()` call: its folder and property-file
@@ -386,11 +427,23 @@ impl<'p> Renderer<'p> {
         let key = (relation.schema.clone(), relation.identifier.clone());
         let exists = self.options.existing.contains(&key) && !self.options.full_refresh;
         let mut config = self.settings_config(model)?;
-        let rendered = self.render_capturing(&model.path, &model.raw_sql, &relation, exists, Some(config.materialized));
+        let render = |execute| {
+            self.render_capturing(&model.path, &model.raw_sql, &relation, exists, Some(config.materialized), execute)
+        };
+        let (mut rendered, mut capture) = render(true);
+        if !capture.questions.lock().expect("capture lock").is_empty() {
+            // Its macros asked what the warehouse has not answered yet: rendered as dbt parses
+            // (`execute` false) until it is rendered again with the answers.
+            let (parsed, parse_capture) = render(false);
+            let questions = std::mem::take(&mut *capture.questions.lock().expect("capture lock"));
+            *parse_capture.questions.lock().expect("capture lock") = questions;
+            parse_capture.introspects.store(true, std::sync::atomic::Ordering::Relaxed);
+            (rendered, capture) = (parsed, parse_capture);
+        }
         let (sql, capture) = match rendered {
             // A model its folder disables is not compiled, as in dbt: its SQL may not render.
             Err(_) if !config.enabled => (String::new(), Arc::new(Capture::default())),
-            rendered => rendered?,
+            rendered => (rendered?, capture),
         };
         let path = self.project.root.join(&model.path);
         let mut warnings = Warnings::default();
@@ -411,6 +464,7 @@ impl<'p> Renderer<'p> {
         let sources = std::mem::take(&mut *capture.sources.lock().expect("capture lock"));
         let settings = std::mem::take(&mut *capture.settings.lock().expect("capture lock"));
         let macros = std::mem::take(&mut *capture.macros.lock().expect("capture lock"));
+        let questions = std::mem::take(&mut *capture.questions.lock().expect("capture lock")).into_iter().collect();
         let incremental = exists && config.materialized == Materialization::Incremental;
         Ok(CompiledModel {
             name: model.name.clone(),
@@ -425,6 +479,8 @@ impl<'p> Renderer<'p> {
             columns: Vec::new(),
             incremental,
             warnings,
+            introspects: capture.introspects.load(std::sync::atomic::Ordering::Relaxed),
+            questions,
         })
     }
 
@@ -437,9 +493,11 @@ impl<'p> Renderer<'p> {
         this: &Relation,
         exists: bool,
         folder_materialized: Option<Materialization>,
-    ) -> Result<(String, Arc<Capture>)> {
+        execute: bool,
+    ) -> (Result<String>, Arc<Capture>) {
         let capture = Arc::new(Capture { folder_materialized, ..Capture::default() });
         let ctx = minijinja::context! {
+            execute => execute,
             target => self.target_value(),
             invocation_id => self.options.invocation_id.clone(),
             this => Value::from_object(this.clone()),
@@ -452,13 +510,15 @@ impl<'p> Renderer<'p> {
             .env
             .template_from_named_str(&name, &source)
             .and_then(|t| t.render(ctx))
-            .map_err(|e| Error::template(&self.project.root, self.project.root.join(file), &e))?;
-        Ok((sql.trim_end().trim_end_matches(';').trim_end().to_owned() + "\n", capture))
+            .map(|sql| sql.trim_end().trim_end_matches(';').trim_end().to_owned() + "\n")
+            .map_err(|e| Error::template(&self.project.root, self.project.root.join(file), &e));
+        (sql, capture)
     }
 
     /// Renders a data test's SQL template declared in `file`, for the model or source `this`.
     pub fn render_test(&self, file: &std::path::Path, source: &str, this: &Relation) -> Result<RenderedTest> {
-        let (sql, capture) = self.render_capturing(file, source, this, false, None)?;
+        let (sql, capture) = self.render_capturing(file, source, this, false, None, true);
+        let sql = sql?;
         let refs = std::mem::take(&mut *capture.refs.lock().expect("capture lock"));
         let sources = std::mem::take(&mut *capture.sources.lock().expect("capture lock"));
         Ok(RenderedTest { sql, refs, sources })
@@ -517,7 +577,12 @@ const SHIM_MACROS: (&str, &str) = ("(convlytics shims)", include_str!("../macros
 /// unless the project replaces them, and as `dbt.name`) and each package's (as
 /// `package.name`). A call evaluates the macro's file with the caller's context, so `ref()`,
 /// `config()` and `this` inside it record for the calling model.
-fn add_macros(env: &mut Environment<'static>, project: &Project, target: &Target) -> Result<()> {
+fn add_macros(
+    env: &mut Environment<'static>,
+    project: &Project,
+    target: &Target,
+    known: Arc<crate::introspect::Known>,
+) -> Result<()> {
     let mut registry = crate::jinja::Registry {
         root: project.config.name.clone(),
         dispatch: project.config.dispatch.iter().map(|d| (d.macro_namespace.clone(), d.search_order.clone())).collect(),
@@ -541,12 +606,24 @@ fn add_macros(env: &mut Environment<'static>, project: &Project, target: &Target
         }
         env.add_template_owned(name, text).map_err(|e| Error::template(&project.root, project.root.join(file), &e))?;
     }
-    crate::jinja::install(env, registry, &BUILTINS, |state, name| {
+    let record_macro = |state: &State, name: &str| {
         if let Ok(capture) = capture(state) {
             capture.macros.lock().expect("capture lock").insert(name.to_owned());
         }
-    });
+    };
+    crate::jinja::install(env, registry, &BUILTINS, record_macro, known);
     Ok(())
+}
+
+/// Records, for the model rendering, that its macros asked the warehouse, and what they could
+/// not be told yet.
+fn record_question(state: &State, question: Option<crate::introspect::Question>) {
+    if let Ok(capture) = capture(state) {
+        capture.introspects.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(q) = question {
+            capture.questions.lock().expect("capture lock").insert(q);
+        }
+    }
 }
 
 fn capture(state: &State) -> Result<Arc<Capture>, minijinja::Error> {

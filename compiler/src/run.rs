@@ -133,6 +133,7 @@ pub async fn execute(
     target: &Target,
     steps: &[Step<'_>],
     engine: &mut Engine,
+    refresher: Option<&crate::introspect::Refresher<'_>>,
 ) -> Result<Vec<NodeResult>> {
     let started = Instant::now();
     let total = steps.len();
@@ -177,7 +178,7 @@ pub async fn execute(
             continue;
         }
         let t = Instant::now();
-        let outcome = perform(project, target, step, engine).await;
+        let outcome = perform(project, target, step, engine, refresher).await;
         let secs = t.elapsed().as_secs_f64();
         let word = match outcome.status {
             "success" => "OK",
@@ -257,8 +258,15 @@ struct Outcome {
     message: Option<String>,
 }
 
-/// Loads a seed, builds a model or runs a test.
-async fn perform(project: &Project, target: &Target, step: &Step<'_>, engine: &mut Engine) -> Outcome {
+/// Loads a seed, builds a model (rendered again first when its macros ask the warehouse) or
+/// runs a test.
+async fn perform(
+    project: &Project,
+    target: &Target,
+    step: &Step<'_>,
+    engine: &mut Engine,
+    refresher: Option<&crate::introspect::Refresher<'_>>,
+) -> Outcome {
     let built = match step {
         Step::Test(test) => {
             let context = format!("test {} ({})", test.name, test.declared_in.display());
@@ -273,7 +281,13 @@ async fn perform(project: &Project, target: &Target, step: &Step<'_>, engine: &m
                 Err(e) => Outcome { status: "error", rows: None, failures: None, message: Some(e.to_string()) },
             };
         }
-        Step::Model(model) => engine.build(model).await,
+        Step::Model(model) => match refresher.filter(|_| model.introspects) {
+            Some(refresher) => match refresher.render(model, engine).await {
+                Ok(fresh) => engine.build(&fresh).await,
+                Err(e) => Err(e),
+            },
+            None => engine.build(model).await,
+        },
         Step::Seed(seed) => match SeedData::read(&project.root, seed) {
             Ok(data) => engine.load_seed(&crate::compile::Compiled::seed_relation(target, seed), &data).await,
             Err(e) => Err(e),

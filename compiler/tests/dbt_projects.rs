@@ -47,7 +47,7 @@ fn project(dbt_utils: &Path, url: Option<&str>) -> tempfile::TempDir {
 }
 
 /// Each model's rows, every column as text that prints the same on both engines.
-const MODELS: [&str; 4] = [
+const MODELS: [&str; 7] = [
     "select order_key, cast(order_id as varchar), coalesce(cast(customer_id as varchar), '-'),
         cast(cast(round(amount * 100) as bigint) as varchar), cast(cast(ordered_at as date) as varchar)
      from shop.order_keys order by 2, 5",
@@ -56,6 +56,15 @@ const MODELS: [&str; 4] = [
      from shop.status_pivot order by 1",
     "select cast(order_id as varchar), cast(cast(ordered_at as date) as varchar) from shop.latest_orders order by 1",
     "select cast(cast(date_day as date) as varchar) from shop.calendar order by 1",
+    "select cast(o_order_id as varchar), coalesce(cast(o_customer_id as varchar), '-'),
+        cast(cast(round(o_amount * 100) as bigint) as varchar), cast(cast(o_ordered_at as date) as varchar)
+     from shop.wide",
+    "select case when _dbt_source_relation like '%\"customers\"' then 'customers' else 'order_keys' end,
+        coalesce(cast(customer_id as varchar), '-'), coalesce(cast(cast(round(amount * 100) as bigint) as varchar), '-')
+     from shop.all_people",
+    "select coalesce(cast(customer_id as varchar), '-'), cast(placed as varchar), cast(returned as varchar),
+        cast(shipped as varchar)
+     from shop.status_counts",
 ];
 
 /// `sql`'s rows on the embedded engine of `project`, as sorted CSV lines without the header.
@@ -84,7 +93,7 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
     let project = project(&dbt_utils, url.as_deref());
     let (ok, out, err) = cli::convlytics(project.path(), &["build"]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("2 seeds loaded, 4 models built, 9 tests passed, 0 errors"), "{out}");
+    assert!(out.contains("2 seeds loaded, 7 models built, 9 tests passed, 0 errors"), "{out}");
     let embedded: Vec<Vec<String>> = MODELS.iter().map(|sql| embedded_rows(project.path(), sql)).collect();
     let first = "dd56b78777e20754464527f860399711,1,10,2050,2024-01-01";
     assert!(embedded[0].iter().any(|r| r == first), "md5('1-10') keys order 1: {:?}", embedded[0]);
@@ -95,6 +104,10 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
         "the latest row of each order"
     );
     assert_eq!(embedded[3].len(), 7, "one row a day from 2024-01-01, before 2024-01-08: {:?}", embedded[3]);
+    assert_eq!(embedded[4][0], "1,10,2050,2024-01-01", "star: every column but status, prefixed");
+    assert_eq!(embedded[5].len(), 7, "union_relations: 2 customers and 5 order keys: {:?}", embedded[5]);
+    assert!(embedded[5].contains(&"customers,10,-".to_owned()), "customers have no amount: {:?}", embedded[5]);
+    assert_eq!(embedded[6], ["-,1,0,0", "10,1,0,2", "11,0,1,0"], "a column for each status the data has");
 
     let Some(url) = url else { return };
     let (ok, out, err) = cli::convlytics(project.path(), &["build", "--target", "pg"]);
@@ -112,7 +125,7 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
         }
         if let Some(dbt) = common::required("CONVLYTICS_TEST_DBT", "dbt_utils under dbt-core") {
             dbt::run(&dbt, project.path(), &["deps", "--profiles-dir", "."], &[], "Installed from <local");
-            dbt::run(&dbt, project.path(), &["build", "--profiles-dir", ".", "--target", "dbt"], &[], "PASS=15");
+            dbt::run(&dbt, project.path(), &["build", "--profiles-dir", ".", "--target", "dbt"], &[], "PASS=18");
             for (sql, expected) in MODELS.iter().zip(&embedded) {
                 assert_eq!(&postgres_rows(&client, "shop_dbt", sql).await, expected, "dbt-core built another {sql}");
             }
@@ -123,21 +136,25 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
 }
 
 #[test]
-fn macros_that_read_the_warehouse_while_compiling_fail_saying_so() {
+fn what_convlytics_cannot_do_while_compiling_fails_saying_so() {
     let Some(dbt_utils) = dbt_utils() else { return };
     let project = project(&dbt_utils, None);
-    std::fs::write(
-        project.path().join("models/wide.sql"),
-        "select {{ dbt_utils.star(ref('orders')) }} from {{ ref('orders') }}\n",
-    )
-    .expect("model");
+    let model = "{% call statement('drop') %}drop table analytics.orders{% endcall %}select 1 as one\n";
+    std::fs::write(project.path().join("models/drops.sql"), model).expect("model");
     let (ok, out, err) = cli::convlytics(project.path(), &["compile"]);
     assert!(!ok, "{out}");
     assert!(
-        err.contains("models/wide.sql")
-            && err.contains("adapter.get_columns_in_relation() reads the warehouse while compiling"),
+        err.contains("models/drops.sql")
+            && err.contains("statement('drop') without fetch_result=True changes the warehouse"),
         "{err}"
     );
+    std::fs::write(
+        project.path().join("models/drops.sql"),
+        "select {{ adapter.get_missing_columns(ref('orders'), ref('customers')) }}\n",
+    )
+    .expect("model");
+    let (ok, out, err) = cli::convlytics(project.path(), &["compile"]);
+    assert!(!ok && err.contains("adapter.get_missing_columns() is not supported"), "{out}{err}");
 }
 
 #[test]

@@ -152,6 +152,12 @@ impl Known {
         }
     }
 
+    /// Makes a model whose columns are not known yet readable (its columns unknown).
+    pub fn add_unknown(&mut self, model: &CompiledModel) {
+        let relation = vec![model.relation.schema.clone(), model.relation.identifier.clone()];
+        self.relations.insert(relation, (format!("model.{}.{}", self.project, model.name), None));
+    }
+
     /// Makes an analysed model readable, with its output columns (unless one is a `*` that could
     /// not be expanded).
     pub fn add_model(&mut self, model: &CompiledModel) {

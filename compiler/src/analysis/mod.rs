@@ -32,15 +32,51 @@ pub fn analyze(project: &Project, target: &Target, models: &mut [CompiledModel])
         .iter()
         .map(|m| (m.name.clone(), vec![m.relation.schema.clone(), m.relation.identifier.clone()]))
         .collect();
-    let checked: Vec<Result<Box<Query>>> =
-        models.par_iter().map(|m| check(project, target, &placed, dialect.as_ref(), m)).collect();
+    let checked: Vec<Option<Result<Box<Query>>>> = models
+        .par_iter()
+        .map(|m| m.questions.is_empty().then(|| check(project, target, &placed, dialect.as_ref(), m)))
+        .collect();
     let mut known = lineage::Known::new(project, target);
     for (model, query) in models.iter_mut().zip(checked) {
+        // A model whose SQL waits for the warehouse's answers is analysed when it is rendered
+        // again with them, right before it is built (see `analyze_after`).
+        let Some(query) = query else {
+            known.add_unknown(model);
+            continue;
+        };
         model.columns = lineage::columns(&*query?, &known);
         classify(project, model)?;
         known.add_model(model);
     }
     Ok(())
+}
+
+/// Analyses `model`, rendered again, as [`analyze`] would after `earlier` (the compiled models,
+/// analysed).
+pub fn analyze_after(
+    project: &Project,
+    target: &Target,
+    earlier: &[CompiledModel],
+    model: &mut CompiledModel,
+) -> Result<()> {
+    let dialect: Box<dyn Dialect + Send + Sync> =
+        if target.kind.is_postgres() { Box::new(PostgreSqlDialect {}) } else { Box::new(GenericDialect {}) };
+    let placed: BTreeMap<String, Vec<String>> = earlier
+        .iter()
+        .chain(std::iter::once(&*model))
+        .map(|m| (m.name.clone(), vec![m.relation.schema.clone(), m.relation.identifier.clone()]))
+        .collect();
+    let query = check(project, target, &placed, dialect.as_ref(), model)?;
+    let mut known = lineage::Known::new(project, target);
+    for m in earlier.iter().filter(|m| m.name != model.name) {
+        if m.questions.is_empty() {
+            known.add_model(m);
+        } else {
+            known.add_unknown(m);
+        }
+    }
+    model.columns = lineage::columns(&query, &known);
+    classify(project, model)
 }
 
 /// Settles each column's data class: a declared `meta.data_class` classes what lineage could not

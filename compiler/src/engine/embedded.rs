@@ -57,6 +57,24 @@ pub fn relations(warehouse: &Path) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// The SQL name of an Arrow type, as a cast in a model would write it.
+fn sql_type(data_type: &DataType) -> String {
+    match data_type {
+        DataType::Boolean => "boolean".into(),
+        DataType::Int8 | DataType::Int16 => "smallint".into(),
+        DataType::Int32 | DataType::UInt16 | DataType::UInt8 => "integer".into(),
+        DataType::Int64 | DataType::UInt32 | DataType::UInt64 => "bigint".into(),
+        DataType::Float16 | DataType::Float32 => "real".into(),
+        DataType::Float64 => "double".into(),
+        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => format!("decimal({p},{s})"),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "varchar".into(),
+        DataType::Date32 | DataType::Date64 => "date".into(),
+        DataType::Timestamp(_, None) => "timestamp".into(),
+        DataType::Timestamp(_, Some(_)) => "timestamptz".into(),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
 /// SQL options for model and test queries: queries only.
 fn read_only() -> SQLOptions {
     SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
@@ -318,6 +336,27 @@ impl EmbeddedEngine {
             df.collect().await.map_err(|e| Error::datafusion(context, e))?;
         }
         Ok(())
+    }
+
+    /// The columns `(name, SQL type)` of `relation`, or `None` when it is not registered.
+    pub async fn columns(&self, relation: &Relation) -> Result<Option<Vec<(String, String)>>> {
+        let reference = TableReference::partial(relation.schema.as_str(), relation.identifier.as_str());
+        let Ok(table) = self.ctx.table(reference).await else { return Ok(None) };
+        Ok(Some(table.schema().fields().iter().map(|f| (f.name().clone(), sql_type(f.data_type()))).collect()))
+    }
+
+    /// The column names and rows (as JSON values) of the query `sql`.
+    pub async fn query_rows(&self, sql: &str) -> Result<crate::introspect::Rows> {
+        use datafusion::arrow::json::writer::{JsonArray, WriterBuilder};
+        let context = "a query while compiling";
+        let df = self.ctx.sql_with_options(sql, read_only()).await.map_err(|e| Error::datafusion(context, e))?;
+        let names: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let batches = df.collect().await.map_err(|e| Error::datafusion(context, e))?;
+        let mut writer = WriterBuilder::new().with_explicit_nulls(true).build::<_, JsonArray>(Vec::new());
+        let refs: Vec<_> = batches.iter().collect();
+        writer.write_batches(&refs).and_then(|()| writer.finish()).map_err(|e| Error::datafusion(context, e.into()))?;
+        let rows = crate::jinja::query::json_rows(&names, &writer.into_inner()).map_err(Error::Project)?;
+        Ok((names, rows))
     }
 
     /// Every row `sql` selects, each value cast to text (`None` for NULL).

@@ -169,6 +169,22 @@ impl Engine {
         }
     }
 
+    /// The columns `(name, type)` of `relation`, or `None` when it does not exist.
+    pub async fn columns(&self, relation: &Relation) -> Result<Option<Vec<(String, String)>>> {
+        match self {
+            Self::Embedded(e) => e.columns(relation).await,
+            Self::Postgres(p) => p.columns(relation).await,
+        }
+    }
+
+    /// The column names and rows of the query `sql`.
+    pub async fn query_rows(&self, sql: &str) -> Result<crate::introspect::Rows> {
+        match self {
+            Self::Embedded(e) => e.query_rows(sql).await,
+            Self::Postgres(p) => p.query_rows(sql).await,
+        }
+    }
+
     /// The models and seeds among `names` whose relation already exists in `schema`.
     pub async fn existing(&self, schema: &str, names: &[&str]) -> Result<BTreeSet<String>> {
         match self {

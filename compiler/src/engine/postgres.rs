@@ -139,6 +139,56 @@ impl PostgresEngine {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    /// The columns `(name, type)` of `relation`, as dbt-postgres gives them (`character
+    /// varying(n)`, `numeric(p,s)`), or `None` when it does not exist.
+    pub async fn columns(&self, relation: &Relation) -> Result<Option<Vec<(String, String)>>> {
+        let rows = self
+            .client
+            .query(
+                "select column_name::text, data_type::text, character_maximum_length, numeric_precision, numeric_scale
+                 from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position",
+                &[&relation.schema, &relation.identifier],
+            )
+            .await
+            .map_err(|e| Error::postgres("reading a relation's columns", &e))?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let columns = rows.iter().map(|r| {
+            let (name, kind): (String, String) = (r.get(0), r.get(1));
+            let kind = match (
+                kind.as_str(),
+                r.get::<_, Option<i32>>(2),
+                r.get::<_, Option<i32>>(3),
+                r.get::<_, Option<i32>>(4),
+            ) {
+                ("character varying" | "character", Some(n), _, _) => format!("{kind}({n})"),
+                ("numeric", _, Some(p), Some(s)) => format!("numeric({p},{s})"),
+                _ => kind,
+            };
+            (name, kind)
+        });
+        Ok(Some(columns.collect()))
+    }
+
+    /// The column names and rows (as JSON values, typed as `row_to_json` types them) of `sql`.
+    pub async fn query_rows(&self, sql: &str) -> Result<crate::introspect::Rows> {
+        let pg = |e: tokio_postgres::Error| Error::postgres("a query while compiling", &e);
+        let statement = self.client.prepare(sql).await.map_err(pg)?;
+        let names: Vec<String> = statement.columns().iter().map(|c| c.name().to_owned()).collect();
+        let wrapped = format!("select row_to_json(__q)::text from ({sql}) as __q");
+        let rows = self.client.query(&wrapped, &[]).await.map_err(pg)?;
+        let rows = rows
+            .iter()
+            .map(|r| {
+                let object: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(r.get::<_, &str>(0)).unwrap_or_default();
+                names.iter().map(|n| object.get(n).cloned().unwrap_or(serde_json::Value::Null)).collect()
+            })
+            .collect();
+        Ok((names, rows))
+    }
+
     /// The names among `names` with a relation in `schema`.
     pub async fn existing(&self, schema: &str, names: &[&str]) -> Result<BTreeSet<String>> {
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();

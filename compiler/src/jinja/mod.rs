@@ -59,14 +59,72 @@ impl Registry {
     }
 }
 
+/// What macros may ask the warehouse while compiling; `None` is "not known yet" (the question
+/// is recorded, see [`crate::introspect`]) and is answered as empty for now.
+pub trait Warehouse: Send + Sync {
+    /// The columns `(name, type)` of `relation`, `Some(None)` when it does not exist.
+    #[allow(clippy::type_complexity)]
+    fn columns(&self, state: &State, relation: &Value) -> Result<Option<Option<Vec<(String, String)>>>, Error>;
+    /// The column names and rows of `sql`.
+    fn query(&self, state: &State, sql: &str) -> Option<crate::introspect::Rows>;
+}
+
+/// A column as `adapter.get_columns_in_relation` gives it (dbt's `Column`).
+#[derive(Debug)]
+struct Column {
+    name: String,
+    data_type: String,
+}
+
+impl Column {
+    fn is_string(&self) -> bool {
+        let t = self.data_type.to_lowercase();
+        ["char", "text", "string", "varchar"].iter().any(|s| t.contains(s))
+    }
+
+    fn is_number(&self) -> bool {
+        let t = self.data_type.to_lowercase();
+        ["int", "numeric", "decimal", "double", "float", "real"].iter().any(|s| t.contains(s))
+    }
+
+    /// The length in `character varying(n)`, when given.
+    fn string_size(&self) -> Option<u64> {
+        let (_, rest) = self.data_type.split_once('(')?;
+        rest.trim_end_matches(')').parse().ok()
+    }
+}
+
+impl Object for Column {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "name" | "column" => Some(Value::from(self.name.clone())),
+            "data_type" | "dtype" => Some(Value::from(self.data_type.clone())),
+            "quoted" => Some(Value::from(crate::render::quote_ident(&self.name))),
+            "char_size" => Some(self.string_size().map_or(Value::from(()), Value::from)),
+            _ => None,
+        }
+    }
+
+    fn call_method(self: &Arc<Self>, _: &State<'_, '_>, method: &str, _: &[Value]) -> Result<Value, Error> {
+        match method {
+            "is_string" => Ok(Value::from(self.is_string())),
+            "is_number" | "is_numeric" => Ok(Value::from(self.is_number())),
+            "is_integer" => Ok(Value::from(self.data_type.to_lowercase().contains("int"))),
+            "is_float" => Ok(Value::from(self.is_number() && !self.data_type.to_lowercase().contains("int"))),
+            "string_size" => Ok(Value::from(self.string_size().unwrap_or(256))),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
 thread_local! {
     /// One slot per macro call in progress: what its `return()` gave.
     static RETURNS: RefCell<Vec<Option<Value>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The context variables a macro sees from its caller.
-pub const INHERITED: [&str; 6] =
-    ["__convlytics_capture", "__convlytics_exists", "target", "this", "invocation_id", "model"];
+pub const INHERITED: [&str; 7] =
+    ["__convlytics_capture", "__convlytics_exists", "target", "this", "invocation_id", "model", "execute"];
 
 /// Calls the macro `name` defined in `template` with the caller's context: the value it
 /// `return()`ed, else what it rendered. Keyword arguments it does not declare go to its
@@ -160,16 +218,29 @@ impl Object for Namespace {
     }
 }
 
-/// `adapter`: `dispatch`, `quote`, `type`; what needs the warehouse at compile time is an error
-/// naming the method.
-#[derive(Debug)]
+/// `adapter`: `dispatch`, `quote`, `type` and `get_columns_in_relation`; its other methods are
+/// errors naming the method.
 struct Adapter {
     registry: Arc<Registry>,
+    warehouse: Arc<dyn Warehouse>,
+}
+
+impl std::fmt::Debug for Adapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("adapter")
+    }
 }
 
 impl Object for Adapter {
-    fn call_method(self: &Arc<Self>, _: &State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+    fn call_method(self: &Arc<Self>, state: &State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         match method {
+            "get_columns_in_relation" => {
+                let relation = args.first().ok_or_else(|| Error::new(ErrorKind::MissingArgument, "a relation"))?;
+                let columns = self.warehouse.columns(state, relation)?.flatten().unwrap_or_default();
+                let columns =
+                    columns.into_iter().map(|(name, data_type)| Value::from_object(Column { name, data_type }));
+                Ok(Value::from(columns.collect::<Vec<_>>()))
+            }
             "dispatch" => {
                 let (name, namespace) = match args {
                     [name] => (name.clone(), None),
@@ -200,6 +271,13 @@ impl Object for Adapter {
                 })?;
                 Ok(Value::from_function(move |state: &State, args: Rest<Value>| call(state, &template, &found, &args)))
             }
+            "get_relation" => {
+                let relation = relation_arg(args)?;
+                Ok(match self.warehouse.columns(state, &relation)? {
+                    Some(None) => Value::from(()),
+                    _ => relation,
+                })
+            }
             "quote" => {
                 let name = args.first().map(|v| v.to_string()).unwrap_or_default();
                 Ok(Value::from(crate::render::quote_ident(&name)))
@@ -207,11 +285,47 @@ impl Object for Adapter {
             "type" => Ok(Value::from(self.registry.adapter.clone())),
             other => Err(Error::new(
                 ErrorKind::InvalidOperation,
-                format!(
-                    "adapter.{other}() reads the warehouse while compiling, which convlytics does not do yet \
-                     (docs/dbt.md lists the macros this rules out)"
-                ),
+                format!("adapter.{other}() is not supported (docs/dbt.md lists what is)"),
             )),
+        }
+    }
+}
+
+/// The relation named by `(database, schema, identifier)`, positional or keyword arguments.
+fn relation_arg(args: &[Value]) -> Result<Value, Error> {
+    let (positional, kwargs) = match args.split_last() {
+        Some((last, rest)) if last.is_kwargs() => (rest, Some(Kwargs::try_from(last.clone())?)),
+        _ => (args, None),
+    };
+    let part = |i: usize, key: &str| -> Result<Option<String>, Error> {
+        if let Some(v) = positional.get(i).filter(|v| !v.is_none()) {
+            return Ok(Some(v.to_string()));
+        }
+        Ok(match &kwargs {
+            Some(k) => k.get::<Option<String>>(key)?,
+            None => None,
+        })
+    };
+    let (schema, identifier) = (part(1, "schema")?, part(2, "identifier")?);
+    match (schema, identifier) {
+        (Some(schema), Some(identifier)) => Ok(Value::from_object(crate::render::Relation { schema, identifier })),
+        _ => Err(Error::new(ErrorKind::MissingArgument, "a relation needs a schema and an identifier")),
+    }
+}
+
+/// `api`: `api.Relation.create(database=, schema=, identifier=)`.
+#[derive(Debug)]
+struct Api;
+
+impl Object for Api {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        (key.as_str()? == "Relation").then(|| Value::from_object(Api))
+    }
+
+    fn call_method(self: &Arc<Self>, _: &State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        match method {
+            "create" => relation_arg(args),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
         }
     }
 }
@@ -242,6 +356,7 @@ pub fn install(
     registry: Registry,
     skip: &[&str],
     on_call: impl Fn(&State, &str) + Send + Sync + 'static,
+    warehouse: Arc<dyn Warehouse>,
 ) {
     let on_call = Arc::new(on_call);
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
@@ -265,9 +380,9 @@ pub fn install(
         let namespace = Namespace { package: package.clone(), registry: registry.clone() };
         env.add_global(package.clone(), Value::from_object(namespace));
     }
-    env.add_global("adapter", Value::from_object(Adapter { registry: registry.clone() }));
+    env.add_global("adapter", Value::from_object(Adapter { registry: registry.clone(), warehouse: warehouse.clone() }));
     env.add_global("exceptions", Value::from_object(Exceptions));
-    env.add_global("execute", Value::from(true));
+    env.add_global("api", Value::from_object(Api));
     env.add_global("flags", Value::from_serialize(serde_json::json!({"WHICH": "run", "FULL_REFRESH": false})));
     env.add_function("return", give_back);
     env.add_function("__list", collections::list);
@@ -279,8 +394,11 @@ pub fn install(
         String::new()
     });
     env.add_function("should_store_failures", || false);
-    env.add_function("run_query", query::run_query);
-    env.add_function("statement", query::statement);
+    let asked = warehouse.clone();
+    env.add_function("run_query", move |state: &State, sql: String| query::run_query(state, asked.as_ref(), &sql));
+    env.add_function("statement", move |state: &State, args: Rest<Value>| {
+        query::statement(state, warehouse.as_ref(), &args)
+    });
     env.add_function("load_result", query::load_result);
 }
 
@@ -298,8 +416,21 @@ mod tests {
             }
             env.add_template_owned(file.to_string(), text).unwrap();
         }
-        install(&mut env, registry, &[], |_, _| {});
+        install(&mut env, registry, &[], |_, _| {}, Arc::new(Nothing));
         env
+    }
+
+    /// A warehouse that knows one relation's columns and no query.
+    struct Nothing;
+
+    impl Warehouse for Nothing {
+        fn columns(&self, _: &State, _: &Value) -> Result<Option<Option<Vec<(String, String)>>>, Error> {
+            Ok(Some(Some(vec![("id".into(), "character varying(20)".into())])))
+        }
+
+        fn query(&self, _: &State, _: &str) -> Option<crate::introspect::Rows> {
+            None
+        }
     }
 
     #[test]
@@ -318,8 +449,8 @@ mod tests {
         assert_eq!(out, "pg A B");
         let err = env.render_str("{{ exceptions.raise_compiler_error('nope') }}", ()).unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
-        let err = env.render_str("{{ adapter.get_columns_in_relation('x') }}", ()).unwrap_err();
-        assert!(err.to_string().contains("reads the warehouse while compiling"), "{err}");
+        let cols = env.render_str("{% for c in adapter.get_columns_in_relation('x') %}{{ c.quoted }} {{ c.is_string() }} {{ c.string_size() }}{% endfor %}", ()).unwrap();
+        assert_eq!(cols, "\"id\" True 20");
     }
 
     #[test]

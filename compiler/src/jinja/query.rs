@@ -1,8 +1,8 @@
 //! Queries while compiling: `run_query(sql)`, `{% call statement(name, fetch_result=True) %}`
-//! and `load_result(name)`. The query runs on an in-memory DataFusion session that has no
-//! tables, so a query of constants (as `dbt_utils.date_spine` makes, through
-//! `get_intervals_between`) gives the same answer for either target; a query that reads a
-//! relation, or a statement that would change the warehouse, is an error that says so.
+//! and `load_result(name)`. A query of constants (as `dbt_utils.date_spine` makes, through
+//! `get_intervals_between`) runs on an in-memory DataFusion session with no tables, so it gives
+//! the same answer for either target; one that reads a relation is asked of the warehouse
+//! ([`super::Warehouse`]); a statement that would change the warehouse is an error.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::json::writer::{JsonArray, WriterBuilder};
 use datafusion::prelude::SessionContext;
-use minijinja::value::{Kwargs, Object, Rest};
+use minijinja::value::{Kwargs, Object};
 use minijinja::{Error, ErrorKind, State, Value};
 
 thread_local! {
@@ -64,18 +64,24 @@ impl Object for Column {
     }
 }
 
+/// Runs `sql`: on a session without tables when it reads none, else through `warehouse` (an
+/// empty table while its answer is not known).
+fn execute(state: &State, warehouse: &dyn super::Warehouse, sql: &str) -> Result<Table, Error> {
+    match constant(sql) {
+        Ok(table) => Ok(table),
+        Err(_) => Ok(match warehouse.query(state, sql.trim().trim_end_matches(';')) {
+            Some((names, rows)) => {
+                Table { names, rows: rows.iter().map(|r| r.iter().map(Value::from_serialize).collect()).collect() }
+            }
+            None => Table { names: Vec::new(), rows: Vec::new() },
+        }),
+    }
+}
+
 /// Runs `sql` (one query) on a session without tables, on its own thread so that it never
 /// blocks the caller's runtime.
-fn execute(sql: &str) -> Result<Table, Error> {
-    let failed = |e: String| {
-        Error::new(
-            ErrorKind::InvalidOperation,
-            format!(
-                "a query while compiling failed: {e}. convlytics runs compile-time queries without the warehouse, \
-                 so they may read no relation (docs/dbt.md)"
-            ),
-        )
-    };
+fn constant(sql: &str) -> Result<Table, Error> {
+    let failed = |e: String| Error::new(ErrorKind::InvalidOperation, format!("a query while compiling failed: {e}"));
     let sql = sql.trim().trim_end_matches(';').to_owned();
     let run = move || -> Result<(Vec<String>, Vec<u8>), String> {
         let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
@@ -97,23 +103,29 @@ fn execute(sql: &str) -> Result<Table, Error> {
     };
     let (names, json) =
         std::thread::scope(|s| s.spawn(run).join()).map_err(|_| failed("it panicked".into()))?.map_err(failed)?;
-    let objects: Vec<serde_json::Map<String, serde_json::Value>> =
-        if json.is_empty() { Vec::new() } else { serde_json::from_slice(&json).map_err(|e| failed(e.to_string()))? };
-    let rows = objects
-        .iter()
-        .map(|o| names.iter().map(|n| Value::from_serialize(o.get(n).unwrap_or(&serde_json::Value::Null))).collect())
-        .collect();
+    let rows = json_rows(&names, &json).map_err(failed)?;
+    let rows = rows.iter().map(|r| r.iter().map(Value::from_serialize).collect()).collect();
     Ok(Table { names, rows })
 }
 
+/// The rows of Arrow's JSON-array output, in the order of `names`.
+pub fn json_rows(names: &[String], json: &[u8]) -> Result<Vec<Vec<serde_json::Value>>, String> {
+    let objects: Vec<serde_json::Map<String, serde_json::Value>> =
+        if json.is_empty() { Vec::new() } else { serde_json::from_slice(json).map_err(|e| e.to_string())? };
+    Ok(objects
+        .iter()
+        .map(|o| names.iter().map(|n| o.get(n).cloned().unwrap_or(serde_json::Value::Null)).collect())
+        .collect())
+}
+
 /// `run_query(sql)`: the result as a table.
-pub fn run_query(sql: String) -> Result<Value, Error> {
-    Ok(Value::from_object(execute(&sql)?))
+pub fn run_query(state: &State, warehouse: &dyn super::Warehouse, sql: &str) -> Result<Value, Error> {
+    Ok(Value::from_object(execute(state, warehouse, sql)?))
 }
 
 /// `{% call statement(name, fetch_result=True) %}sql{% endcall %}`: runs the query and keeps
 /// its result for `load_result(name)`.
-pub fn statement(state: &State, args: Rest<Value>) -> Result<Value, Error> {
+pub fn statement(state: &State, warehouse: &dyn super::Warehouse, args: &[Value]) -> Result<Value, Error> {
     let (positional, kwargs) = match args.split_last() {
         Some((last, rest)) if last.is_kwargs() => (rest.to_vec(), Kwargs::try_from(last.clone())?),
         _ => (args.to_vec(), Kwargs::from_iter(std::iter::empty::<(String, Value)>())),
@@ -134,7 +146,7 @@ pub fn statement(state: &State, args: Rest<Value>) -> Result<Value, Error> {
         ));
     }
     let sql = caller.call(state, &[])?.to_string();
-    let table = Value::from_object(execute(&sql)?);
+    let table = Value::from_object(execute(state, warehouse, &sql)?);
     let data = table.get_attr("rows")?;
     let result =
         Value::from_serialize(BTreeMap::from([("response", Value::from("OK")), ("data", data), ("table", table)]));
@@ -152,10 +164,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn queries_of_constants_run_and_relations_are_refused() {
+    fn queries_of_constants_run_and_others_go_to_the_warehouse() {
+        struct Unknown;
+        impl super::super::Warehouse for Unknown {
+            fn columns(&self, _: &State, _: &Value) -> Result<Option<Option<Vec<(String, String)>>>, Error> {
+                Ok(None)
+            }
+            fn query(&self, _: &State, sql: &str) -> Option<crate::introspect::Rows> {
+                sql.contains("analytics.orders").then(|| (vec!["n".into()], vec![vec![serde_json::json!(3)]]))
+            }
+        }
         let mut env = minijinja::Environment::new();
-        env.add_function("run_query", run_query);
-        env.add_function("statement", statement);
+        env.add_function("run_query", |state: &State, sql: String| run_query(state, &Unknown, &sql));
+        env.add_function("statement", |state: &State, args: minijinja::value::Rest<Value>| {
+            statement(state, &Unknown, &args)
+        });
         env.add_function("load_result", load_result);
         let out = env
             .render_str(
@@ -165,8 +188,10 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out, "[60] [\"x\"]");
-        let err = env.render_str("{{ run_query('select * from analytics.orders') }}", ()).unwrap_err();
-        assert!(format!("{err:#}").contains("may read no relation"), "{err:#}");
+        let out = env.render_str("{{ run_query('select count(*) as n from analytics.orders').rows }}", ()).unwrap();
+        assert_eq!(out, "[[3]]", "a query of a relation is the warehouse's to answer");
+        let out = env.render_str("{{ run_query('select * from analytics.customers').rows }}", ()).unwrap();
+        assert_eq!(out, "[]", "empty while not known");
         let err = env.render_str("{% call statement('x') %}drop table t{% endcall %}", ()).unwrap_err();
         assert!(err.to_string().contains("without fetch_result=True"), "{err}");
     }

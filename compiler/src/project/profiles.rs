@@ -50,6 +50,13 @@ impl TargetKind {
         }
     }
 
+    /// The database a PostgreSQL target connects to (`{{ target.database }}`), when it names one.
+    pub fn database(&self) -> Option<String> {
+        let Self::Postgres { connection } = self else { return None };
+        let config: tokio_postgres::Config = connection.parse().ok()?;
+        config.get_dbname().map(str::to_owned)
+    }
+
     /// Whether models are rendered and checked as PostgreSQL SQL (else as the embedded engine's).
     pub fn is_postgres(&self) -> bool {
         matches!(self, Self::Postgres { .. })

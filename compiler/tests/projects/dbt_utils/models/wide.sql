@@ -1,0 +1,1 @@
+select {{ dbt_utils.star(from=ref('orders'), except=['status'], prefix='o_') }} from {{ ref('orders') }}
