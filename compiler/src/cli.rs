@@ -830,8 +830,23 @@ async fn execute(args: &ProjectArgs, phase: Phase) -> Result<()> {
     for (i, hook) in compiled.on_run_start.iter().enumerate() {
         engine.execute(hook, &format!("dbt_project.yml on-run-start hook {}", i + 1)).await?;
     }
+    let unit =
+        if phase.tests { crate::unit_tests::run(&project, &compiled.options.vars, &nodes).await? } else { Vec::new() };
+    for test in &unit {
+        match &test.failure {
+            None => println!("      PASS  unit  {} ({})", test.name, test.model),
+            Some(diff) => println!("      FAIL  unit  {} ({})\n{}", test.name, test.model, indent(diff)),
+        }
+    }
+    let blocked: std::collections::BTreeSet<String> =
+        unit.iter().filter(|t| t.failure.is_some()).map(|t| t.model.clone()).collect();
     let refresher = crate::introspect::Refresher::new(&project, &target, &compiled)?;
-    let outcome = crate::run::execute(&project, &target, &steps, engine, Some(&refresher)).await;
+    let outcome = crate::run::execute(&project, &target, &steps, engine, Some(&refresher), &blocked).await;
+    let failed_units = unit.iter().filter(|t| t.failure.is_some()).count();
+    let outcome = match outcome {
+        Ok(_) if failed_units > 0 => Err(Error::Project(format!("{failed_units} unit test(s) failed"))),
+        other => other,
+    };
     for (i, hook) in compiled.on_run_end.iter().enumerate() {
         engine.execute(hook, &format!("dbt_project.yml on-run-end hook {}", i + 1)).await?;
     }
@@ -1190,6 +1205,11 @@ fn settings_source(file: Option<PathBuf>, name: Option<String>, project_dir: Pat
 /// Where `compile` wrote a model's SQL, relative to the project root.
 fn compiled_path(project: &Project, model_path: &std::path::Path) -> PathBuf {
     PathBuf::from(&project.config.target_path).join("compiled").join(&project.config.name).join(model_path)
+}
+
+/// `text` with every line indented for a result's detail.
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("        {l}")).collect::<Vec<_>>().join("\n")
 }
 
 fn parse_vars(vars: Option<&str>) -> Result<BTreeMap<String, serde_yaml::Value>> {

@@ -246,11 +246,6 @@ fn compile_tests(
     results.into_iter().filter_map(Result::transpose).collect()
 }
 
-/// The name of an ephemeral model's common table expression.
-fn cte_name(model: &str) -> String {
-    quote_ident(&format!("__cte_{model}"))
-}
-
 /// Replaces each `ref()` of an ephemeral model by a common table expression holding its SQL. An
 /// ephemeral model reading others carries their CTEs itself; `models` is in build order, so it is
 /// complete before its readers.
@@ -273,12 +268,20 @@ fn ephemeral_bodies(models: &[CompiledModel], refs: &BTreeSet<String>) -> Vec<(S
 /// `sql` with the ephemeral models it reads (`(name, relation, SQL)` in `bodies`) replaced by
 /// common table expressions of their SQL.
 fn with_ephemerals(sql: &str, bodies: &[(String, String, String)]) -> String {
-    if bodies.is_empty() {
+    let named: Vec<(String, String, String)> =
+        bodies.iter().map(|(n, relation, body)| (format!("__cte_{n}"), relation.clone(), body.clone())).collect();
+    with_inputs(sql, &named)
+}
+
+/// `sql` with each relation of `inputs` (`(CTE name, relation as the SQL names it, SQL)`)
+/// replaced by a common table expression of that name holding its SQL.
+pub(crate) fn with_inputs(sql: &str, inputs: &[(String, String, String)]) -> String {
+    if inputs.is_empty() {
         return sql.to_owned();
     }
     let replaced =
-        bodies.iter().fold(sql.to_owned(), |sql, (name, relation, _)| sql.replace(relation, &cte_name(name)));
-    let bodies: Vec<(String, String)> = bodies.iter().map(|(n, _, b)| (n.clone(), b.clone())).collect();
+        inputs.iter().fold(sql.to_owned(), |sql, (name, relation, _)| sql.replace(relation, &quote_ident(name)));
+    let bodies: Vec<(String, String)> = inputs.iter().map(|(n, _, b)| (n.clone(), b.clone())).collect();
     prepend_ctes(&replaced, &bodies)
 }
 
@@ -286,7 +289,7 @@ fn with_ephemerals(sql: &str, bodies: &[(String, String, String)]) -> String {
 /// one, else in a `with` before it.
 fn prepend_ctes(sql: &str, bodies: &[(String, String)]) -> String {
     let ctes: Vec<String> =
-        bodies.iter().map(|(name, body)| format!("{} as (\n{}\n)", cte_name(name), body.trim_end())).collect();
+        bodies.iter().map(|(name, body)| format!("{} as (\n{}\n)", quote_ident(name), body.trim_end())).collect();
     let ctes = ctes.join(",\n");
     let start = leading_comments_end(sql);
     let rest = &sql[start..];

@@ -28,5 +28,6 @@ pub mod run;
 pub mod seed;
 pub mod select;
 pub mod taxonomy;
+pub mod unit_tests;
 
 pub use error::{Error, Result};

@@ -128,12 +128,14 @@ pub fn plan<'c>(
 
 /// Executes `steps` on `engine`, printing one line each (a progress bar on a terminal), then a
 /// summary; writes `target/run_results.json`. Any error, failed test or skip makes it fail.
+/// Models in `blocked` (their unit tests failed) are skipped, and what depends on them.
 pub async fn execute(
     project: &Project,
     target: &Target,
     steps: &[Step<'_>],
     engine: &mut Engine,
     refresher: Option<&crate::introspect::Refresher<'_>>,
+    blocked: &BTreeSet<String>,
 ) -> Result<Vec<NodeResult>> {
     let started = Instant::now();
     let total = steps.len();
@@ -166,6 +168,15 @@ pub async fn execute(
             seconds: 0.0,
             message: None,
         };
+        if matches!(step, Step::Model(m) if blocked.contains(&m.name)) {
+            failed.insert(step.name().to_owned());
+            bar.suspend(|| println!("{head} SKIP  {kind:<5} {shown} (its unit tests failed)"));
+            result.message = Some("its unit tests failed".into());
+            results.push(result);
+            run.write(project, "running", &results)?;
+            bar.inc(1);
+            continue;
+        }
         if let Some(upstream) = step.reads().into_iter().find(|r| failed.contains(*r)) {
             if !matches!(step, Step::Test(_)) {
                 failed.insert(step.name().to_owned());

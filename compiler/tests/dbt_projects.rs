@@ -94,6 +94,10 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
     let (ok, out, err) = cli::convlytics(project.path(), &["build"]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("2 seeds loaded, 7 models built, 9 tests passed, 0 errors"), "{out}");
+    assert!(
+        out.contains("PASS  unit  pivot_sums_amounts_by_status") && out.contains("PASS  unit  latest_row_wins"),
+        "{out}"
+    );
     let embedded: Vec<Vec<String>> = MODELS.iter().map(|sql| embedded_rows(project.path(), sql)).collect();
     let first = "dd56b78777e20754464527f860399711,1,10,2050,2024-01-01";
     assert!(embedded[0].iter().any(|r| r == first), "md5('1-10') keys order 1: {:?}", embedded[0]);
@@ -125,7 +129,7 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
         }
         if let Some(dbt) = common::required("CONVLYTICS_TEST_DBT", "dbt_utils under dbt-core") {
             dbt::run(&dbt, project.path(), &["deps", "--profiles-dir", "."], &[], "Installed from <local");
-            dbt::run(&dbt, project.path(), &["build", "--profiles-dir", ".", "--target", "dbt"], &[], "PASS=18");
+            dbt::run(&dbt, project.path(), &["build", "--profiles-dir", ".", "--target", "dbt"], &[], "PASS=20");
             for (sql, expected) in MODELS.iter().zip(&embedded) {
                 assert_eq!(&postgres_rows(&client, "shop_dbt", sql).await, expected, "dbt-core built another {sql}");
             }
@@ -133,6 +137,20 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
         }
         client.batch_execute("drop schema shop_convlytics cascade").await.expect("clean up");
     });
+}
+
+#[test]
+fn a_failing_unit_test_shows_the_difference_and_skips_its_model() {
+    let Some(dbt_utils) = dbt_utils() else { return };
+    let project = project(&dbt_utils, None);
+    let wrong = "unit_tests:\n  - name: wrong_on_purpose\n    model: status_pivot\n    given:\n      - input: ref('orders')\n        rows: [{customer_id: 1, status: placed, amount: 3}]\n    expect:\n      rows: [{customer_id: 1, placed: 4}]\n";
+    std::fs::write(project.path().join("models/wrong.yml"), wrong).expect("unit test");
+    let (ok, out, err) = cli::convlytics(project.path(), &["build"]);
+    assert!(!ok, "{out}{err}");
+    assert!(out.contains("FAIL  unit  wrong_on_purpose (status_pivot)\n        (customer_id, placed)\n        + got:      (1, 3)\n        - expected: (1, 4)"), "{out}");
+    assert!(out.contains("SKIP  table \"analytics\".\"status_pivot\" (its unit tests failed)"), "{out}");
+    let (ok, out, _) = cli::convlytics(project.path(), &["test"]);
+    assert!(!ok && out.contains("FAIL  unit  wrong_on_purpose"), "`test` runs unit tests too: {out}");
 }
 
 #[test]

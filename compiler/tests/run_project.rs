@@ -196,7 +196,7 @@ async fn run_models(project: &Project, target: &Target, engine: &mut Engine) {
     let nodes = convlytics::select::select(&compiled, &[], &[]).expect("select");
     let tests: Vec<_> = compiled.tests.iter().collect();
     let steps = convlytics::run::plan(&compiled, &nodes, true, false, &tests);
-    convlytics::run::execute(project, target, &steps, engine, None).await.expect("build");
+    convlytics::run::execute(project, target, &steps, engine, None, &Default::default()).await.expect("build");
 }
 
 /// The rows of `sql` after building the project on the embedded engine, as text.

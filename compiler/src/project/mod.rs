@@ -59,6 +59,8 @@ pub struct Project {
     pub warnings: Warnings,
     /// Packages whose macros and generic tests the project calls (`docs/dbt.md`).
     pub packages: Vec<packages::Package>,
+    /// dbt's unit tests, in declaration order.
+    pub unit_tests: Vec<crate::unit_tests::UnitTest>,
 }
 
 /// A property file's model, seed and source declarations, kept until every taxonomy is known.
@@ -119,6 +121,7 @@ impl Project {
             monitors: Vec::new(),
             warnings,
             packages: Vec::new(),
+            unit_tests: Vec::new(),
         };
         project.packages = packages::load(root, &project.config.packages_install_path, &mut project.warnings)?;
         project.load_macros()?;
@@ -170,6 +173,10 @@ impl Project {
                             project.retention.push((rel.clone(), rule));
                         }
                         project.monitors.extend(props.monitors.into_iter().map(|m| (rel.clone(), m)));
+                        let unit = props.unit_tests.into_iter();
+                        project
+                            .unit_tests
+                            .extend(unit.map(|spec| crate::unit_tests::UnitTest { spec, declared_in: rel.clone() }));
                         for approval in props.taxonomy_approvals {
                             let name = approval.taxonomy.clone();
                             insert_named(&mut project.approvals, "taxonomy approval", name, &rel, approval)?;
@@ -209,6 +216,7 @@ impl Project {
             singular.extend(files_under(&root.join(test_path))?);
         }
         project.tests.extend(data_tests::singular(root, &singular)?);
+        project.check_unit_tests()?;
         data_tests::dedupe_names(&mut project.tests);
         Ok(project)
     }
@@ -218,6 +226,29 @@ impl Project {
         self.taxonomies.get(name).map(|(_, t)| {
             (t.intents.iter().map(|l| l.name.clone()).collect(), t.topics.iter().map(|l| l.name.clone()).collect())
         })
+    }
+
+    /// Each unit test names a model of the project, and one name is used once.
+    fn check_unit_tests(&self) -> Result<()> {
+        let mut seen = std::collections::BTreeSet::new();
+        for test in &self.unit_tests {
+            let text = std::fs::read_to_string(self.root.join(&test.declared_in)).unwrap_or_default();
+            let line = text.lines().position(|l| l.contains(&test.spec.name)).map_or(0, |i| i + 1);
+            let problem = if seen.insert(test.spec.name.clone()) {
+                test.check(self).err()
+            } else {
+                Some("the name is used by another unit test".into())
+            };
+            if let Some(message) = problem {
+                return Err(Error::Yaml {
+                    path: test.declared_in.clone(),
+                    line,
+                    column: 0,
+                    message: format!("unit test '{}': {message}", test.spec.name),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The macro a generic test named `kind` in YAML calls, when the project (`kind`) or a

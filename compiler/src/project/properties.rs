@@ -50,6 +50,9 @@ pub struct PropertiesFile {
     /// Monitors: metrics compared with their history, drift, PII scans (`docs/observability.md`).
     #[serde(default)]
     pub monitors: Vec<crate::monitor::MonitorSpec>,
+    /// dbt's unit tests: a model run on given rows (`docs/dbt.md`).
+    #[serde(default)]
+    pub unit_tests: Vec<crate::unit_tests::UnitTestSpec>,
 }
 
 /// Documentation and config of a seed.
