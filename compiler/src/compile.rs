@@ -386,7 +386,7 @@ mod tests {
 
     #[test]
     fn ctes_join_a_leading_with_or_start_one() {
-        let bodies = vec![("e".to_string(), "select 1 as x".to_string())];
+        let bodies = vec![("__cte_e".to_string(), "select 1 as x".to_string())];
         assert_eq!(
             prepend_ctes("-- note\nselect * from \"__cte_e\"", &bodies),
             "-- note\nwith \"__cte_e\" as (\nselect 1 as x\n)\nselect * from \"__cte_e\""
