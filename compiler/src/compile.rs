@@ -71,6 +71,14 @@ pub struct CompiledTest {
     pub refs: BTreeSet<String>,
     /// Source tables it reads.
     pub sources: BTreeSet<(String, String)>,
+    /// Whether its macros asked the warehouse: it is rendered again right before it runs.
+    pub introspects: bool,
+    /// Its SQL template, to render it again.
+    #[serde(skip)]
+    pub template: String,
+    /// The relation `this` names while it renders.
+    #[serde(skip)]
+    pub this: Relation,
 }
 
 /// A compiled project: seeds, models in build order, tests, and sources with their files located.
@@ -107,6 +115,11 @@ fn guard_retention(model: &mut CompiledModel, due: &[crate::governance::retentio
     if !mine.is_empty() {
         model.sql = crate::governance::retention::guard(&model.sql, model, &mine);
     }
+}
+
+/// The SQL of `test` rendered again (its ephemeral reads inlined).
+pub fn finish_test_again(compiled: &Compiled, rendered: &crate::render::RenderedTest) -> String {
+    with_ephemerals(&rendered.sql, &ephemeral_bodies(&compiled.models, &rendered.refs))
 }
 
 /// Finishes `fresh`, a model of `compiled` rendered again with the warehouse's answers, as a
@@ -231,6 +244,7 @@ fn compile_tests(
             return Ok(None);
         }
         let sql = with_ephemerals(&rendered.sql, &ephemeral_bodies(models, &rendered.refs));
+        let this = this.clone();
         Ok(Some(CompiledTest {
             name: test.name.clone(),
             declared_in: test.declared_in.clone(),
@@ -240,6 +254,9 @@ fn compile_tests(
             sql,
             refs: rendered.refs,
             sources: rendered.sources,
+            introspects: rendered.introspects,
+            template: test.template.clone(),
+            this,
         }))
     };
     let results: Vec<Result<Option<CompiledTest>>> = project.tests.par_iter().map(compile_one).collect();

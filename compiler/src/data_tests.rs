@@ -388,10 +388,13 @@ fn jinja_argument(value: &Value) -> String {
         Value::Number(n) => n.to_string(),
         Value::String(s) if CALL.is_match(s) => s.trim().to_owned(),
         Value::String(s) => jinja_string(s),
-        Value::Sequence(items) => format!("[{}]", items.iter().map(jinja_argument).collect::<Vec<_>>().join(", ")),
+        // Changeable, as Python's lists and dicts are: test macros append to their arguments.
+        Value::Sequence(items) => {
+            format!("__list([{}])", items.iter().map(jinja_argument).collect::<Vec<_>>().join(", "))
+        }
         Value::Mapping(map) => {
             let entries = map.iter().map(|(k, v)| format!("{}: {}", jinja_argument(k), jinja_argument(v)));
-            format!("{{{}}}", entries.collect::<Vec<_>>().join(", "))
+            format!("__dict({{{}}})", entries.collect::<Vec<_>>().join(", "))
         }
         Value::Tagged(t) => jinja_argument(&t.value),
     }

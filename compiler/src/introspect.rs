@@ -98,10 +98,10 @@ impl Answers {
 /// questions depend on earlier answers needs more than one).
 pub const ROUNDS: usize = 8;
 
-/// The error when a model still asks after [`ROUNDS`] renders.
-pub fn unsettled(model: &str, questions: &[Question]) -> Error {
+/// The error when a model or test still asks after [`ROUNDS`] renders.
+pub fn unsettled(node: &str, questions: &[Question]) -> Error {
     Error::Project(format!(
-        "model {model} asked the warehouse new questions {ROUNDS} times while compiling (last: {questions:?})"
+        "{node} asked the warehouse new questions {ROUNDS} times while compiling (last: {questions:?})"
     ))
 }
 
@@ -146,5 +146,22 @@ impl<'p> Refresher<'p> {
             asked = fresh.questions;
         }
         Err(unsettled(&model.name, &asked))
+    }
+
+    /// `test`'s SQL rendered again, as [`Refresher::render`] renders a model.
+    pub async fn render_test(&self, test: &crate::compile::CompiledTest, engine: &Engine) -> Result<String> {
+        let mut asked = Vec::new();
+        for _ in 0..ROUNDS {
+            let fresh = self.renderer.render_test(&test.declared_in, &test.template, &test.this)?;
+            if fresh.questions.is_empty() {
+                return Ok(crate::compile::finish_test_again(self.compiled, &fresh));
+            }
+            let mut answers = self.renderer.answers();
+            let fetched = answers.fetch(engine, &fresh.questions).await;
+            self.renderer.learn(answers);
+            fetched?;
+            asked = fresh.questions;
+        }
+        Err(unsettled(&test.name, &asked))
     }
 }

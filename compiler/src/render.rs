@@ -427,19 +427,8 @@ impl<'p> Renderer<'p> {
         let key = (relation.schema.clone(), relation.identifier.clone());
         let exists = self.options.existing.contains(&key) && !self.options.full_refresh;
         let mut config = self.settings_config(model)?;
-        let render = |execute| {
-            self.render_capturing(&model.path, &model.raw_sql, &relation, exists, Some(config.materialized), execute)
-        };
-        let (mut rendered, mut capture) = render(true);
-        if !capture.questions.lock().expect("capture lock").is_empty() {
-            // Its macros asked what the warehouse has not answered yet: rendered as dbt parses
-            // (`execute` false) until it is rendered again with the answers.
-            let (parsed, parse_capture) = render(false);
-            let questions = std::mem::take(&mut *capture.questions.lock().expect("capture lock"));
-            *parse_capture.questions.lock().expect("capture lock") = questions;
-            parse_capture.introspects.store(true, std::sync::atomic::Ordering::Relaxed);
-            (rendered, capture) = (parsed, parse_capture);
-        }
+        let (rendered, capture) =
+            self.render_settled(&model.path, &model.raw_sql, &relation, exists, Some(config.materialized));
         let (sql, capture) = match rendered {
             // A model its folder disables is not compiled, as in dbt: its SQL may not render.
             Err(_) if !config.enabled => (String::new(), Arc::new(Capture::default())),
@@ -517,11 +506,35 @@ impl<'p> Renderer<'p> {
 
     /// Renders a data test's SQL template declared in `file`, for the model or source `this`.
     pub fn render_test(&self, file: &std::path::Path, source: &str, this: &Relation) -> Result<RenderedTest> {
-        let (sql, capture) = self.render_capturing(file, source, this, false, None, true);
+        let (sql, capture) = self.render_settled(file, source, this, false, None);
         let sql = sql?;
         let refs = std::mem::take(&mut *capture.refs.lock().expect("capture lock"));
         let sources = std::mem::take(&mut *capture.sources.lock().expect("capture lock"));
-        Ok(RenderedTest { sql, refs, sources })
+        let introspects = capture.introspects.load(std::sync::atomic::Ordering::Relaxed);
+        let questions = std::mem::take(&mut *capture.questions.lock().expect("capture lock")).into_iter().collect();
+        Ok(RenderedTest { sql, refs, sources, introspects, questions })
+    }
+
+    /// Renders as [`Renderer::render_capturing`] with `execute` true; when its macros asked
+    /// what the warehouse has not answered yet, renders again as dbt parses (`execute` false),
+    /// keeping the questions: the SQL waits for the answers.
+    fn render_settled(
+        &self,
+        file: &std::path::Path,
+        source: &str,
+        this: &Relation,
+        exists: bool,
+        folder_materialized: Option<Materialization>,
+    ) -> (Result<String>, Arc<Capture>) {
+        let (rendered, capture) = self.render_capturing(file, source, this, exists, folder_materialized, true);
+        if capture.questions.lock().expect("capture lock").is_empty() {
+            return (rendered, capture);
+        }
+        let (parsed, parse_capture) = self.render_capturing(file, source, this, exists, folder_materialized, false);
+        let questions = std::mem::take(&mut *capture.questions.lock().expect("capture lock"));
+        *parse_capture.questions.lock().expect("capture lock") = questions;
+        parse_capture.introspects.store(true, std::sync::atomic::Ordering::Relaxed);
+        (parsed, parse_capture)
     }
 
     /// Renders a string from YAML (e.g. a source's `external_location`) with `var` and `env_var`.
@@ -542,6 +555,10 @@ pub struct RenderedTest {
     pub refs: BTreeSet<String>,
     /// Source tables it reads.
     pub sources: BTreeSet<(String, String)>,
+    /// Whether its macros asked the warehouse (it is rendered again right before it runs).
+    pub introspects: bool,
+    /// What they asked that was not known yet.
+    pub questions: Vec<crate::introspect::Question>,
 }
 
 const EXISTS: &str = "__convlytics_exists";

@@ -281,7 +281,16 @@ async fn perform(
     let built = match step {
         Step::Test(test) => {
             let context = format!("test {} ({})", test.name, test.declared_in.display());
-            return match engine.count(&test.sql, &context).await {
+            let sql = match refresher.filter(|_| test.introspects) {
+                Some(refresher) => match refresher.render_test(test, engine).await {
+                    Ok(sql) => sql,
+                    Err(e) => {
+                        return Outcome { status: "error", rows: None, failures: None, message: Some(e.to_string()) }
+                    }
+                },
+                None => test.sql.clone(),
+            };
+            return match engine.count(&sql, &context).await {
                 Ok(0) => Outcome { status: "pass", rows: None, failures: Some(0), message: None },
                 Ok(n) => Outcome {
                     status: if test.severity == Severity::Warn { "warn" } else { "fail" },

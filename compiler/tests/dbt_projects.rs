@@ -46,7 +46,8 @@ fn project(dbt_utils: &Path, url: Option<&str>) -> tempfile::TempDir {
     dir
 }
 
-/// Each model's rows, every column as text that prints the same on both engines.
+/// Each model's rows, every column as text that prints the same on both engines (`shop` is the
+/// target's schema, `shop_staging` the staging folder's `+schema`).
 const MODELS: [&str; 7] = [
     "select order_key, cast(order_id as varchar), coalesce(cast(customer_id as varchar), '-'),
         cast(cast(round(amount * 100) as bigint) as varchar), cast(cast(ordered_at as date) as varchar)
@@ -54,7 +55,7 @@ const MODELS: [&str; 7] = [
     "select coalesce(cast(customer_id as varchar), '-'), cast(cast(round(placed * 100) as bigint) as varchar),
         cast(cast(round(shipped * 100) as bigint) as varchar), cast(cast(round(returned * 100) as bigint) as varchar)
      from shop.status_pivot order by 1",
-    "select cast(order_id as varchar), cast(cast(ordered_at as date) as varchar) from shop.latest_orders order by 1",
+    "select cast(order_id as varchar), cast(cast(ordered_at as date) as varchar) from shop_staging.latest_orders",
     "select cast(cast(date_day as date) as varchar) from shop.calendar order by 1",
     "select cast(o_order_id as varchar), coalesce(cast(o_customer_id as varchar), '-'),
         cast(cast(round(o_amount * 100) as bigint) as varchar), cast(cast(o_ordered_at as date) as varchar)
@@ -69,7 +70,8 @@ const MODELS: [&str; 7] = [
 
 /// `sql`'s rows on the embedded engine of `project`, as sorted CSV lines without the header.
 fn embedded_rows(project: &Path, sql: &str) -> Vec<String> {
-    let (ok, out, err) = cli::convlytics(project, &["sql", "--format", "csv", &sql.replace("shop.", "analytics.")]);
+    let sql = sql.replace("shop_staging.", "analytics_staging.").replace("shop.", "analytics.");
+    let (ok, out, err) = cli::convlytics(project, &["sql", "--format", "csv", &sql]);
     assert!(ok, "{sql}: {out}{err}");
     let mut rows: Vec<String> = out.lines().skip(1).map(str::to_owned).collect();
     rows.sort();
@@ -78,7 +80,8 @@ fn embedded_rows(project: &Path, sql: &str) -> Vec<String> {
 
 /// `sql`'s rows in `schema` of the database, as sorted CSV lines.
 async fn postgres_rows(client: &tokio_postgres::Client, schema: &str, sql: &str) -> Vec<String> {
-    let rows = client.query(&sql.replace("shop.", &format!("{schema}.")), &[]).await.expect(sql);
+    let sql = sql.replace("shop_staging.", &format!("{schema}_staging.")).replace("shop.", &format!("{schema}."));
+    let rows = client.query(&sql, &[]).await.expect(&sql);
     let mut rows: Vec<String> =
         rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect::<Vec<_>>().join(",")).collect();
     rows.sort();
@@ -93,7 +96,7 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
     let project = project(&dbt_utils, url.as_deref());
     let (ok, out, err) = cli::convlytics(project.path(), &["build"]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("2 seeds loaded, 7 models built, 9 tests passed, 0 errors"), "{out}");
+    assert!(out.contains("2 seeds loaded, 7 models built, 10 tests passed, 0 errors"), "{out}");
     assert!(
         out.contains("PASS  unit  pivot_sums_amounts_by_status") && out.contains("PASS  unit  latest_row_wins"),
         "{out}"
@@ -129,13 +132,19 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
         }
         if let Some(dbt) = common::required("CONVLYTICS_TEST_DBT", "dbt_utils under dbt-core") {
             dbt::run(&dbt, project.path(), &["deps", "--profiles-dir", "."], &[], "Installed from <local");
-            dbt::run(&dbt, project.path(), &["build", "--profiles-dir", ".", "--target", "dbt"], &[], "PASS=20");
+            dbt::run(&dbt, project.path(), &["build", "--profiles-dir", ".", "--target", "dbt"], &[], "PASS=21");
             for (sql, expected) in MODELS.iter().zip(&embedded) {
                 assert_eq!(&postgres_rows(&client, "shop_dbt", sql).await, expected, "dbt-core built another {sql}");
             }
-            client.batch_execute("drop schema shop_dbt cascade").await.expect("clean up dbt");
+            client
+                .batch_execute("drop schema shop_dbt cascade; drop schema shop_dbt_staging cascade")
+                .await
+                .expect("clean up dbt");
         }
-        client.batch_execute("drop schema shop_convlytics cascade").await.expect("clean up");
+        client
+            .batch_execute("drop schema shop_convlytics cascade; drop schema shop_convlytics_staging cascade")
+            .await
+            .expect("clean up");
     });
 }
 

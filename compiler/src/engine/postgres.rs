@@ -323,11 +323,28 @@ async fn load(client: &Client, relation: &Relation, data: &SeedData) -> Result<u
     replace(client, relation, "table", &data.select("pg_temp.__convlytics_seed")).await
 }
 
+/// The temporary name a relation is built under: `<name>__convlytics_building`, or, past
+/// PostgreSQL's 63 bytes, the name cut short with a hash of it.
+fn aside_name(name: &str) -> String {
+    let full = format!("{name}__convlytics_building");
+    if full.len() <= 63 {
+        return full;
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let tag: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let mut cut = 63 - "__building_".len() - tag.len();
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}__building_{tag}", &name[..cut])
+}
+
 /// Creates `relation` as a `kind` (view or table) of `sql` under a temporary name, drops the old
 /// relation and renames the new one in; returns the rows written.
 async fn replace(client: &Client, relation: &Relation, kind: &str, sql: &str) -> Result<u64, tokio_postgres::Error> {
     let (schema, name) = (&relation.schema, &relation.identifier);
-    let aside_name = format!("{name}__convlytics_building");
+    let aside_name = aside_name(name);
     let aside = format!("{}.{}", quote_ident(schema), quote_ident(&aside_name));
     let existing = relkind(client, schema, name).await?;
     if let Some(old) = relkind(client, schema, &aside_name).await? {
@@ -390,4 +407,16 @@ async fn relkind(client: &Client, schema: &str, name: &str) -> Result<Option<&'s
         "m" => "materialized view",
         _ => "table",
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn aside_names_fit_postgres_identifiers() {
+        assert_eq!(super::aside_name("orders"), "orders__convlytics_building");
+        let long = "data_test_mutually_exclusive_ranges_with_gaps_zero_length";
+        let aside = super::aside_name(long);
+        assert!(aside.len() <= 63 && aside.starts_with("data_test_mutually"), "{aside}");
+        assert_ne!(aside, super::aside_name(&format!("{long}_2")));
+    }
 }

@@ -330,6 +330,83 @@ impl Object for Api {
     }
 }
 
+/// `modules`: `modules.re` (`sub`, `search`, `match`, `findall`, `split`) and
+/// `modules.datetime.datetime.now()`, the Python modules packages use at compile time.
+#[derive(Debug)]
+struct Modules;
+
+/// Python's `re`, on the `regex` crate (`\1` in a replacement is a group, as in Python).
+#[derive(Debug)]
+struct Re;
+
+impl Object for Modules {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "re" => Some(Value::from_object(Re)),
+            "datetime" => Some(Value::from_object(DateTime(None))),
+            _ => None,
+        }
+    }
+}
+
+/// Python's `datetime` module and its `datetime` class (`now()`, `utcnow()`), and an instant
+/// (`strftime(format)`, `isoformat()`).
+#[derive(Debug)]
+struct DateTime(Option<chrono::NaiveDateTime>);
+
+impl Object for DateTime {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        (self.0.is_none() && key.as_str()? == "datetime").then(|| Value::from_object(DateTime(None)))
+    }
+
+    fn call_method(self: &Arc<Self>, _: &State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        match (self.0, method) {
+            (None, "now") => Ok(Value::from_object(DateTime(Some(chrono::Local::now().naive_local())))),
+            (None, "utcnow") => Ok(Value::from_object(DateTime(Some(chrono::Utc::now().naive_utc())))),
+            (Some(at), "strftime") => {
+                let format = args.first().and_then(|v| v.as_str()).unwrap_or("%Y-%m-%d %H:%M:%S");
+                Ok(Value::from(at.format(format).to_string()))
+            }
+            (Some(at), "isoformat") => Ok(Value::from(at.format("%Y-%m-%dT%H:%M:%S%.f").to_string())),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(at) => write!(f, "{}", at.format("%Y-%m-%d %H:%M:%S%.f")),
+            None => f.write_str("<module 'datetime'>"),
+        }
+    }
+}
+
+impl Object for Re {
+    fn call_method(self: &Arc<Self>, _: &State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        let text = |i: usize| args.get(i).and_then(|v| v.as_str()).map(str::to_owned);
+        let pattern = text(0).ok_or_else(|| Error::new(ErrorKind::MissingArgument, "a pattern"))?;
+        let re = regex::Regex::new(&pattern)
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("modules.re: pattern {pattern:?}: {e}")))?;
+        let arg = |i: usize| {
+            text(i).ok_or_else(|| Error::new(ErrorKind::MissingArgument, format!("modules.re.{method}: a string")))
+        };
+        match method {
+            "sub" => {
+                let group = regex::Regex::new(r"\\(\d+)").expect("valid regex");
+                let replacement = group.replace_all(&arg(1)?, "$${$1}").into_owned();
+                Ok(Value::from(re.replace_all(&arg(2)?, replacement.as_str()).into_owned()))
+            }
+            "search" => Ok(re.find(&arg(1)?).map_or(Value::from(()), |m| Value::from(m.as_str()))),
+            "match" => {
+                let subject = arg(1)?;
+                Ok(re.find(&subject).filter(|m| m.start() == 0).map_or(Value::from(()), |m| Value::from(m.as_str())))
+            }
+            "findall" => Ok(Value::from(re.find_iter(&arg(1)?).map(|m| m.as_str().to_owned()).collect::<Vec<_>>())),
+            "split" => Ok(Value::from(re.split(&arg(1)?).map(str::to_owned).collect::<Vec<_>>())),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
 /// `exceptions`: `raise_compiler_error(message)` fails the render; `warn(message)` prints.
 #[derive(Debug)]
 struct Exceptions;
@@ -383,14 +460,33 @@ pub fn install(
     env.add_global("adapter", Value::from_object(Adapter { registry: registry.clone(), warehouse: warehouse.clone() }));
     env.add_global("exceptions", Value::from_object(Exceptions));
     env.add_global("api", Value::from_object(Api));
+    env.add_global("modules", Value::from_object(Modules));
     env.add_global("flags", Value::from_serialize(serde_json::json!({"WHICH": "run", "FULL_REFRESH": false})));
     env.add_function("return", give_back);
     env.add_function("__list", collections::list);
     env.add_function("__dict", collections::dict);
-    env.add_function("log", |message: Value, info: Option<bool>| {
-        if info == Some(true) {
+    env.add_function("log", |message: Value, info: Option<Value>, kwargs: Kwargs| -> Result<String, Error> {
+        let info = match kwargs.get::<Option<bool>>("info")? {
+            Some(i) => i,
+            None => info.is_some_and(|v| v.is_true()),
+        };
+        if info {
             eprintln!("{message}");
         }
+        Ok(String::new())
+    });
+    // Python's set(), as a sorted list without repeats (so that two sets compare equal).
+    env.add_function("set", |items: Option<Value>| -> Result<Value, Error> {
+        let mut values: Vec<Value> = match items {
+            Some(items) => items.try_iter()?.collect(),
+            None => Vec::new(),
+        };
+        values.sort();
+        values.dedup();
+        collections::list(Value::from(values))
+    });
+    env.add_function("print", |message: Value| {
+        eprintln!("{message}");
         String::new()
     });
     env.add_function("should_store_failures", || false);
@@ -447,6 +543,9 @@ mod tests {
         ]);
         let out = env.render_str("{{ pkg.cols(2) | join(',') }} {{ shout('a') }} {{ app.shout('b') }}", ()).unwrap();
         assert_eq!(out, "pg A B");
+        let out = env.render_str(r"{{ modules.re.sub('([a-z]+)-(\\d)', '\\2_\\1', 'ab-1 cd-2') }}", ()).unwrap();
+        assert_eq!(out, "1_ab 2_cd");
+        assert_eq!(env.render_str("{{ set(['b', 'a', 'b']) == set(['a', 'b']) }}", ()).unwrap(), "True");
         let err = env.render_str("{{ exceptions.raise_compiler_error('nope') }}", ()).unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
         let cols = env.render_str("{% for c in adapter.get_columns_in_relation('x') %}{{ c.quoted }} {{ c.is_string() }} {{ c.string_size() }}{% endfor %}", ()).unwrap();

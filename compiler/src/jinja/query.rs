@@ -26,6 +26,38 @@ struct Table {
     rows: Vec<Vec<Value>>,
 }
 
+/// A table's columns, as agate's mapped sequence: by position or by name, and `items()`,
+/// `keys()`, `values()`.
+#[derive(Debug)]
+struct Columns(Vec<(String, Value)>);
+
+impl Object for Columns {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str() {
+            Some(name) => self.0.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone()),
+            None => self.0.get(usize::try_from(key.clone()).ok()?).map(|(_, c)| c.clone()),
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(self.0.iter().map(|(_, c)| c.clone()).collect())
+    }
+
+    fn call_method(self: &Arc<Self>, _: &State<'_, '_>, method: &str, _: &[Value]) -> Result<Value, Error> {
+        let pairs = || self.0.iter().map(|(n, c)| Value::from(vec![Value::from(n.clone()), c.clone()]));
+        match method {
+            "items" => Ok(Value::from(pairs().collect::<Vec<_>>())),
+            "keys" => Ok(Value::from(self.0.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>())),
+            "values" => Ok(Value::from(self.0.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>())),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
 /// One column of a [`Table`].
 #[derive(Debug)]
 struct Column {
@@ -38,14 +70,14 @@ impl Object for Table {
         match key.as_str()? {
             "rows" => Some(Value::from(self.rows.iter().map(|r| Value::from(r.clone())).collect::<Vec<_>>())),
             "column_names" => Some(Value::from(self.names.clone())),
-            "columns" => Some(Value::from(
+            "columns" => Some(Value::from_object(Columns(
                 (0..self.names.len())
                     .map(|i| {
                         let values = self.rows.iter().map(|r| r[i].clone()).collect();
-                        Value::from_object(Column { name: self.names[i].clone(), values })
+                        (self.names[i].clone(), Value::from_object(Column { name: self.names[i].clone(), values }))
                     })
-                    .collect::<Vec<_>>(),
-            )),
+                    .collect(),
+            ))),
             _ => None,
         }
     }

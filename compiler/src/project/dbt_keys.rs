@@ -323,6 +323,13 @@ impl Warnings {
         }
     }
 
+    /// Records another warning about `file`, once.
+    pub fn note(&mut self, file: &Path, message: String) {
+        if self.seen.insert((file.to_path_buf(), message.clone())) {
+            self.lines.push(format!("{}: {message}", file.display()));
+        }
+    }
+
     /// The warnings, in the order first seen.
     pub fn lines(&self) -> &[String] {
         &self.lines

@@ -213,7 +213,9 @@ impl Project {
         project.add_source_tests(&declared)?;
         let mut singular = Vec::new();
         for test_path in &project.config.test_paths {
-            singular.extend(files_under(&root.join(test_path))?);
+            // `<test path>/generic/` holds generic tests, read as macros (see `load_macros`).
+            let generic = root.join(test_path).join("generic");
+            singular.extend(files_under(&root.join(test_path))?.into_iter().filter(|f| !f.starts_with(&generic)));
         }
         project.tests.extend(data_tests::singular(root, &singular)?);
         project.check_unit_tests()?;
@@ -268,19 +270,17 @@ impl Project {
 
     /// Applies one property file's model and seed documentation and collects their tests.
     fn apply_declarations(&mut self, d: &Declared) -> Result<()> {
+        // As dbt does, a property of a model that does not exist is a warning, and is not used.
+        let absent: Vec<&String> = d.models.iter().map(|s| &s.name).filter(|n| !self.models.contains_key(*n)).collect();
+        for name in absent {
+            self.warnings.note(&d.rel, format!("documents model '{name}', which is not in this project: ignored"));
+        }
         let labels = |name: &str| self.taxonomy_labels(name);
         let generic = |kind: &str| self.generic_test(kind);
         let decl = Declarations { file: &d.rel, text: &d.text, taxonomies: &labels, generic: &generic };
-        for spec in &d.models {
-            if !self.models.contains_key(&spec.name) {
-                return Err(Error::Project(format!(
-                    "{}: documents model '{}', which is not in this project",
-                    d.rel.display(),
-                    spec.name
-                )));
-            }
-        }
-        let documented = d.models.iter().map(|m| (&m.name, &m.data_tests, &m.columns));
+        let models: Vec<&properties::ModelSpec> =
+            d.models.iter().filter(|s| self.models.contains_key(&s.name)).collect();
+        let documented = models.iter().map(|m| (&m.name, &m.data_tests, &m.columns));
         let documented = documented.chain(d.seeds.iter().map(|s| (&s.name, &s.data_tests, &s.columns)));
         let mut tests = Vec::new();
         for (name, own, columns) in documented {
@@ -290,7 +290,7 @@ impl Project {
                 tests.extend(decl.tests(&subject, Some(&column.name), &column.data_tests)?);
             }
         }
-        for spec in &d.models {
+        for spec in models {
             let model = self.models.get_mut(&spec.name).expect("checked above");
             let config = spec.config.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone())));
             let read = config.filter(|(k, _)| Scope::ModelConfig.judge(k) == Verdict::Supported);
@@ -375,9 +375,11 @@ impl Project {
         Ok(())
     }
 
-    /// Reads every `.sql` file under the macro paths and the names of the macros it defines.
+    /// Reads every `.sql` file under the macro paths (and the generic tests under
+    /// `<test path>/generic/`, as dbt does) and the names of the macros it defines.
     fn load_macros(&mut self) -> Result<()> {
-        for macro_path in self.config.macro_paths.clone() {
+        let generic_tests = self.config.test_paths.iter().map(|t| format!("{t}/generic"));
+        for macro_path in self.config.macro_paths.clone().into_iter().chain(generic_tests) {
             for file in files_under(&self.root.join(&macro_path))? {
                 if file.extension().is_none_or(|e| e != "sql") {
                     continue;

@@ -38,6 +38,12 @@ struct PackageProject {
     macro_paths: Vec<String>,
     #[serde(default = "default_model_paths")]
     model_paths: Vec<String>,
+    #[serde(default = "default_test_paths")]
+    test_paths: Vec<String>,
+}
+
+fn default_test_paths() -> Vec<String> {
+    vec!["tests".into()]
 }
 
 fn default_macro_paths() -> Vec<String> {
@@ -113,7 +119,8 @@ fn read(root: &Path, dir: &Path, warnings: &mut Warnings) -> Result<Package> {
     let project: PackageProject = serde_yaml::from_str(&text).map_err(|e| Error::yaml(&config, &e))?;
     let name_of = |path: &Path| path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf());
     let mut macro_files = BTreeMap::new();
-    for macro_path in &project.macro_paths {
+    let generic_tests = project.test_paths.iter().map(|t| format!("{t}/generic"));
+    for macro_path in project.macro_paths.iter().cloned().chain(generic_tests) {
         for file in crate::project::files_under(&dir.join(macro_path))? {
             if file.extension().is_some_and(|e| e == "sql") {
                 let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
