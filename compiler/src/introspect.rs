@@ -133,35 +133,50 @@ impl<'p> Refresher<'p> {
         engine: &Engine,
     ) -> Result<crate::render::CompiledModel> {
         let source = &self.project.models[&model.name];
-        let mut asked = Vec::new();
-        for _ in 0..ROUNDS {
-            let fresh = self.renderer.render_model(source)?;
-            if fresh.questions.is_empty() {
-                return crate::compile::finish_again(self.project, self.target, self.compiled, fresh);
-            }
-            let mut answers = self.renderer.answers();
-            let fetched = answers.fetch(engine, &fresh.questions).await;
-            self.renderer.learn(answers);
-            fetched?;
-            asked = fresh.questions;
-        }
-        Err(unsettled(&model.name, &asked))
+        let fresh = self
+            .settle(&model.name, engine, || {
+                self.renderer.render_model(source).map(|m| {
+                    let questions = m.questions.clone();
+                    (m, questions)
+                })
+            })
+            .await?;
+        crate::compile::finish_again(self.project, self.target, self.compiled, fresh)
     }
 
     /// `test`'s SQL rendered again, as [`Refresher::render`] renders a model.
     pub async fn render_test(&self, test: &crate::compile::CompiledTest, engine: &Engine) -> Result<String> {
+        let fresh = self
+            .settle(&test.name, engine, || {
+                self.renderer.render_test(&test.declared_in, &test.template, &test.this).map(|t| {
+                    let questions = t.questions.clone();
+                    (t, questions)
+                })
+            })
+            .await?;
+        Ok(crate::compile::finish_test_again(self.compiled, &fresh))
+    }
+
+    /// What `render` gives once it asks nothing new, asking `engine` its questions between
+    /// renders; `node` names it in the error when it never settles.
+    async fn settle<T>(
+        &self,
+        node: &str,
+        engine: &Engine,
+        render: impl Fn() -> Result<(T, Vec<Question>)>,
+    ) -> Result<T> {
         let mut asked = Vec::new();
         for _ in 0..ROUNDS {
-            let fresh = self.renderer.render_test(&test.declared_in, &test.template, &test.this)?;
-            if fresh.questions.is_empty() {
-                return Ok(crate::compile::finish_test_again(self.compiled, &fresh));
+            let (fresh, questions) = render()?;
+            if questions.is_empty() {
+                return Ok(fresh);
             }
             let mut answers = self.renderer.answers();
-            let fetched = answers.fetch(engine, &fresh.questions).await;
+            let fetched = answers.fetch(engine, &questions).await;
             self.renderer.learn(answers);
             fetched?;
-            asked = fresh.questions;
+            asked = questions;
         }
-        Err(unsettled(&test.name, &asked))
+        Err(unsettled(node, &asked))
     }
 }

@@ -375,21 +375,8 @@ impl Screen<'_> {
         for (key, child) in map {
             let Some(key) = key.as_str() else { continue };
             let line = self.locate(key);
-            match scope.judge(key) {
-                Verdict::Supported | Verdict::Quiet => {}
-                Verdict::Ignored => {
-                    self.warnings.ignored(self.file, scope, key);
-                    continue;
-                }
-                Verdict::Unknown(near) => {
-                    let (line, column) = line.unwrap_or((0, 0));
-                    return Err(Error::Yaml {
-                        path: self.path.to_path_buf(),
-                        line,
-                        column,
-                        message: scope.unknown(key, near),
-                    });
-                }
+            if !self.admit(scope, key, line)? {
+                continue;
             }
             match (scope, key) {
                 (Scope::Project, "models") => self.folders(child, Scope::ModelConfig)?,
@@ -405,6 +392,22 @@ impl Screen<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Judges `key` (found at `line`) in `scope`: true when it is read, false (with a warning)
+    /// when it is ignored, an error at its line when neither dbt nor convlytics knows it.
+    fn admit(&mut self, scope: Scope, key: &str, line: Option<(usize, usize)>) -> Result<bool> {
+        match scope.judge(key) {
+            Verdict::Supported | Verdict::Quiet => Ok(true),
+            Verdict::Ignored => {
+                self.warnings.ignored(self.file, scope, key);
+                Ok(false)
+            }
+            Verdict::Unknown(near) => {
+                let (line, column) = line.unwrap_or((0, 0));
+                Err(Error::Yaml { path: self.path.to_path_buf(), line, column, message: scope.unknown(key, near) })
+            }
+        }
     }
 
     fn items(&mut self, value: &serde_yaml::Value, scope: Scope) -> Result<()> {
@@ -423,19 +426,7 @@ impl Screen<'_> {
             match key.strip_prefix('+') {
                 Some(config) => {
                     let line = self.locate(key);
-                    match scope.judge(config) {
-                        Verdict::Supported | Verdict::Quiet => {}
-                        Verdict::Ignored => self.warnings.ignored(self.file, scope, config),
-                        Verdict::Unknown(near) => {
-                            let (line, column) = line.unwrap_or((0, 0));
-                            return Err(Error::Yaml {
-                                path: self.path.to_path_buf(),
-                                line,
-                                column,
-                                message: scope.unknown(config, near),
-                            });
-                        }
-                    }
+                    self.admit(scope, config, line)?;
                 }
                 None if !child.is_mapping() && scope.judge(key) == Verdict::Ignored => {
                     self.locate(key);
