@@ -65,6 +65,8 @@ pub struct CompiledTest {
     pub column: Option<String>,
     /// Error or warn.
     pub severity: Severity,
+    /// When its failures fail or warn.
+    pub thresholds: crate::data_tests::Thresholds,
     /// The SQL selecting the failing rows.
     pub sql: String,
     /// Models and seeds it reads.
@@ -251,6 +253,10 @@ fn compile_tests(
             subject: test.subject.clone(),
             column: test.column.clone(),
             severity: test.severity,
+            thresholds: test
+                .thresholds
+                .with_defaults(&rendered.config)
+                .map_err(|m| Error::Project(format!("{}: test {}: {m}", test.declared_in.display(), test.name)))?,
             sql,
             refs: rendered.refs,
             sources: rendered.sources,

@@ -54,6 +54,92 @@ pub enum Severity {
     Warn,
 }
 
+/// When a test's failures fail or warn (dbt's `fail_calc`, `warn_if`, `error_if`): the failures
+/// are `fail_calc` over the failing rows (`count(*)`), compared with each condition (`!= 0`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Thresholds {
+    /// The SQL aggregate over the failing rows, when not `count(*)`.
+    pub fail_calc: Option<String>,
+    /// Warn when the failures meet it.
+    pub warn_if: Condition,
+    /// Fail (at severity error) when the failures meet it.
+    pub error_if: Condition,
+}
+
+/// A comparison of the failures with a number: `>10`, `!= 0`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Condition {
+    /// `>`, `>=`, `<`, `<=`, `=`, `!=`.
+    pub op: String,
+    /// The number compared with.
+    pub value: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        let any = Condition { op: "!=".into(), value: 0.0 };
+        Self { fail_calc: None, warn_if: any.clone(), error_if: any }
+    }
+}
+
+impl Condition {
+    /// Reads `>10`, `!= 0`, `>=5`.
+    fn parse(text: &str) -> std::result::Result<Self, String> {
+        static CONDITION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"^\s*(>=|<=|!=|<>|==|=|>|<)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$").expect("valid regex")
+        });
+        let c = CONDITION
+            .captures(text)
+            .ok_or_else(|| format!("'{text}': expected a comparison with a number, such as '>10' or '!= 0'"))?;
+        let op = match &c[1] {
+            "<>" => "!=",
+            "==" => "=",
+            other => other,
+        };
+        Ok(Self { op: op.to_owned(), value: c[2].parse().map_err(|_| format!("'{text}': not a number"))? })
+    }
+
+    /// Whether `failures` meets the condition.
+    pub fn holds(&self, failures: f64) -> bool {
+        match self.op.as_str() {
+            ">" => failures > self.value,
+            ">=" => failures >= self.value,
+            "<" => failures < self.value,
+            "<=" => failures <= self.value,
+            "=" => failures == self.value,
+            _ => failures != self.value,
+        }
+    }
+}
+
+impl Thresholds {
+    /// These thresholds with a test macro's own `config(fail_calc=..., warn_if=..., error_if=...)`
+    /// for what its YAML did not set.
+    pub fn with_defaults(&self, config: &[(String, serde_yaml::Value)]) -> std::result::Result<Self, String> {
+        let mut out = self.clone();
+        let default = Thresholds::default();
+        for (key, value) in config {
+            let Some(text) = value.as_str() else { continue };
+            match key.as_str() {
+                "fail_calc" if out.fail_calc.is_none() => out.fail_calc = Some(text.to_owned()),
+                "warn_if" if out.warn_if == default.warn_if => out.warn_if = Condition::parse(text)?,
+                "error_if" if out.error_if == default.error_if => out.error_if = Condition::parse(text)?,
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// `fail`, `warn` or `pass` for `failures` at `severity`.
+    pub fn status(&self, severity: Severity, failures: f64) -> &'static str {
+        match severity {
+            Severity::Error if self.error_if.holds(failures) => "fail",
+            _ if self.warn_if.holds(failures) => "warn",
+            _ => "pass",
+        }
+    }
+}
+
 /// One data test, before rendering.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DataTest {
@@ -67,6 +153,8 @@ pub struct DataTest {
     pub column: Option<String>,
     /// Error or warn.
     pub severity: Severity,
+    /// When its failures fail or warn.
+    pub thresholds: Thresholds,
     /// The SQL template selecting the failing rows (Jinja: `ref`, `source`, macros).
     pub template: String,
 }
@@ -130,6 +218,13 @@ impl Declarations<'_> {
             }
         };
         let filter = args.take_str("where")?;
+        let mut thresholds = Thresholds { fail_calc: args.take_str("fail_calc")?, ..Thresholds::default() };
+        for (key, slot) in [("warn_if", &mut thresholds.warn_if), ("error_if", &mut thresholds.error_if)] {
+            if let Some(text) = args.take_str(key)? {
+                *slot =
+                    Condition::parse(&text).map_err(|m| self.error(subject, column, kind, &format!("{key} {m}")))?;
+            }
+        }
         if !GENERIC_TESTS.contains(&kind) {
             if let Some(callee) = (self.generic)(kind) {
                 return Ok(macro_test(
@@ -138,7 +233,7 @@ impl Declarations<'_> {
                     column,
                     kind,
                     &callee,
-                    severity,
+                    (severity, thresholds),
                     filter.as_deref(),
                     args.map,
                 ));
@@ -224,6 +319,7 @@ impl Declarations<'_> {
             subject: Some(subject.clone()),
             column: Some(col),
             severity,
+            thresholds,
             template,
         })
     }
@@ -324,7 +420,7 @@ fn macro_test(
     column: Option<&str>,
     kind: &str,
     callee: &str,
-    severity: Severity,
+    (severity, thresholds): (Severity, Thresholds),
     filter: Option<&str>,
     mut args: serde_yaml::Mapping,
 ) -> DataTest {
@@ -357,6 +453,7 @@ fn macro_test(
         subject: Some(subject.clone()),
         column,
         severity,
+        thresholds,
         template: format!("{{{{ {callee}({}) }}}}", call.join(", ")),
     }
 }
@@ -496,6 +593,7 @@ pub fn singular(root: &Path, files: &[PathBuf]) -> Result<Vec<DataTest>> {
                 subject: None,
                 column: None,
                 severity: Severity::Error,
+                thresholds: Thresholds::default(),
                 template,
             })
         })
@@ -566,6 +664,26 @@ mod tests {
         assert!(t[0].template.contains("unnest(topics)") && t[0].template.ends_with("not in ('app')"));
         let err = d.tests(&s, Some("intent"), &entries("[{taxonomy_labels: {taxonomy: sales}}]")).unwrap_err();
         assert!(err.to_string().contains("no taxonomy named 'sales'"), "{err}");
+    }
+
+    #[test]
+    fn thresholds_decide_fail_warn_and_pass() {
+        let none = |_: &str| None;
+        let text = "models:\n  - name: orders\n";
+        let d = decl(text, &none);
+        let s = Subject::Model("orders".into());
+        let t =
+            d.tests(&s, Some("id"), &entries("[{not_null: {config: {warn_if: '>2', error_if: '>= 10'}}}]")).unwrap();
+        let th = &t[0].thresholds;
+        assert_eq!(
+            (th.status(Severity::Error, 1.0), th.status(Severity::Error, 3.0), th.status(Severity::Error, 10.0)),
+            ("pass", "warn", "fail")
+        );
+        assert_eq!(th.status(Severity::Warn, 10.0), "warn");
+        assert_eq!(Thresholds::default().status(Severity::Error, 1.0), "fail");
+        let err =
+            d.tests(&s, Some("id"), &entries("[{not_null: {config: {error_if: 'lots'}}}]")).unwrap_err().to_string();
+        assert!(err.contains("error_if 'lots': expected a comparison with a number"), "{err}");
     }
 
     #[test]

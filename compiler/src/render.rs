@@ -512,7 +512,8 @@ impl<'p> Renderer<'p> {
         let sources = std::mem::take(&mut *capture.sources.lock().expect("capture lock"));
         let introspects = capture.introspects.load(std::sync::atomic::Ordering::Relaxed);
         let questions = std::mem::take(&mut *capture.questions.lock().expect("capture lock")).into_iter().collect();
-        Ok(RenderedTest { sql, refs, sources, introspects, questions })
+        let config = std::mem::take(&mut *capture.config.lock().expect("capture lock"));
+        Ok(RenderedTest { sql, refs, sources, introspects, questions, config })
     }
 
     /// Renders as [`Renderer::render_capturing`] with `execute` true; when its macros asked
@@ -559,6 +560,8 @@ pub struct RenderedTest {
     pub introspects: bool,
     /// What they asked that was not known yet.
     pub questions: Vec<crate::introspect::Question>,
+    /// Its `config(...)` call's settings (a test macro's `fail_calc`, `warn_if`...).
+    pub config: Vec<(String, serde_yaml::Value)>,
 }
 
 const EXISTS: &str = "__convlytics_exists";

@@ -8,7 +8,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::compile::{Compiled, CompiledTest};
-use crate::data_tests::{Severity, Subject};
+use crate::data_tests::Subject;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::project::profiles::Target;
@@ -290,14 +290,19 @@ async fn perform(
                 },
                 None => test.sql.clone(),
             };
-            return match engine.count(&sql, &context).await {
-                Ok(0) => Outcome { status: "pass", rows: None, failures: Some(0), message: None },
-                Ok(n) => Outcome {
-                    status: if test.severity == Severity::Warn { "warn" } else { "fail" },
-                    rows: None,
-                    failures: Some(n),
-                    message: Some(format!("{n} failing row(s)")),
-                },
+            let failures = match &test.thresholds.fail_calc {
+                Some(calc) => {
+                    let sql = format!("select {calc} from ({}) as __failures", sql.trim_end());
+                    engine.scalar(&sql, &context).await.map(|v| v.unwrap_or(0.0))
+                }
+                None => engine.count(&sql, &context).await.map(|n| n as f64),
+            };
+            return match failures {
+                Ok(n) => {
+                    let status = test.thresholds.status(test.severity, n);
+                    let message = (status != "pass").then(|| format!("{n} failing row(s)"));
+                    Outcome { status, rows: None, failures: Some(n as u64), message }
+                }
                 Err(e) => Outcome { status: "error", rows: None, failures: None, message: Some(e.to_string()) },
             };
         }

@@ -96,7 +96,7 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
     let project = project(&dbt_utils, url.as_deref());
     let (ok, out, err) = cli::convlytics(project.path(), &["build"]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("2 seeds loaded, 7 models built, 10 tests passed, 0 errors"), "{out}");
+    assert!(out.contains("2 seeds loaded, 7 models built, 11 tests passed, 0 errors"), "{out}");
     assert!(
         out.contains("PASS  unit  pivot_sums_amounts_by_status") && out.contains("PASS  unit  latest_row_wins"),
         "{out}"
@@ -132,7 +132,7 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
         }
         if let Some(dbt) = common::required("CONVLYTICS_TEST_DBT", "dbt_utils under dbt-core") {
             dbt::run(&dbt, project.path(), &["deps", "--profiles-dir", "."], &[], "Installed from <local");
-            dbt::run(&dbt, project.path(), &["build", "--profiles-dir", ".", "--target", "dbt"], &[], "PASS=21");
+            dbt::run(&dbt, project.path(), &["build", "--profiles-dir", ".", "--target", "dbt"], &[], "PASS=22");
             for (sql, expected) in MODELS.iter().zip(&embedded) {
                 assert_eq!(&postgres_rows(&client, "shop_dbt", sql).await, expected, "dbt-core built another {sql}");
             }
