@@ -158,7 +158,19 @@ impl Compiled {
 pub fn compile(project: &Project, target: &Target, options: &CompileOptions) -> Result<Compiled> {
     crate::taxonomy::approval::check(project)?;
     let renderer = Renderer::new(project, target.clone(), options)?;
-    let seeds: Vec<Seed> = project.seeds.values().filter(|s| s.enabled).cloned().collect();
+    let mut seeds: Vec<Seed> = Vec::new();
+    for seed in project.seeds.values() {
+        let mut seed = seed.clone();
+        for (key, value) in std::mem::take(&mut seed.templated) {
+            let text = renderer.render_str(value.as_str().unwrap_or_default(), &seed.path)?;
+            let value = serde_yaml::from_str(&text).unwrap_or(serde_yaml::Value::String(text));
+            seed.set(&key, &value)
+                .map_err(|m| Error::Project(format!("seed config of {}: {m}", seed.path.display())))?;
+        }
+        if seed.enabled {
+            seeds.push(seed);
+        }
+    }
     let all: Vec<&crate::project::Model> = project.models.values().collect();
     let render_all = || -> Result<Vec<CompiledModel>> {
         let results: Vec<Result<CompiledModel>> = all.par_iter().map(|model| renderer.render_model(model)).collect();

@@ -112,6 +112,7 @@ mod tests {
             delimiter: b',',
             description: None,
             columns: Vec::new(),
+            templated: Vec::new(),
         };
         seed.set("delimiter", &serde_yaml::Value::from(";")).unwrap();
         let data = SeedData::read(dir.path(), &seed).unwrap();

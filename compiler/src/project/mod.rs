@@ -357,6 +357,7 @@ impl Project {
                     delimiter: b',',
                     description: None,
                     columns: Vec::new(),
+                    templated: Vec::new(),
                 };
                 for (key, value) in self.config.seed_settings(&folders, &rel)? {
                     seed.set(&key, &value).map_err(|m| {

@@ -24,14 +24,23 @@ pub struct Seed {
     pub description: Option<String>,
     /// Its documented columns.
     pub columns: Vec<ColumnSpec>,
+    /// Configs whose values are Jinja (`+enabled: "{{ var('x', false) }}"`), applied when the
+    /// project compiles, with its vars.
+    #[serde(skip)]
+    pub templated: Vec<(String, serde_yaml::Value)>,
 }
 
 impl Seed {
     /// The configs convlytics acts on.
     pub(crate) const KEYS: &'static [&'static str] = &["column_types", "delimiter", "tags", "enabled"];
 
-    /// Sets the seed config `key`; an unknown key or a value of the wrong type is an error.
+    /// Sets the seed config `key`; an unknown key or a value of the wrong type is an error. A
+    /// string value with Jinja is kept for [`Seed::templated`].
     pub fn set(&mut self, key: &str, value: &serde_yaml::Value) -> Result<(), String> {
+        if value.as_str().is_some_and(|v| v.contains("{{") || v.contains("{%")) {
+            self.templated.push((key.to_owned(), value.clone()));
+            return Ok(());
+        }
         match key {
             "column_types" => {
                 let map = value.as_mapping().ok_or("'column_types' must map column names to SQL types")?;
