@@ -254,7 +254,9 @@ fn compile_tests(
             None => Relation { schema: String::new(), identifier: test.name.clone() },
         };
         let rendered = renderer.render_test(&test.declared_in, &test.template, &this)?;
-        if rendered.refs.iter().any(|r| !enabled(r)) {
+        // A test whose reads are disabled, or that disables itself (`config(enabled=false)`), is left out.
+        let disabled = rendered.config.iter().any(|(k, v)| k == "enabled" && v.as_bool() == Some(false));
+        if disabled || rendered.refs.iter().any(|r| !enabled(r)) {
             return Ok(None);
         }
         let sql = with_ephemerals(&rendered.sql, &ephemeral_bodies(models, &rendered.refs));

@@ -149,6 +149,31 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
 }
 
 #[test]
+fn dbt_utils_own_integration_tests_pass_on_postgres() {
+    let Some(dbt_utils) = dbt_utils() else { return };
+    let Some(url) = common::postgres_url("dbt_utils_own_integration_tests_pass_on_postgres") else { return };
+    let project = cli::copy_project(&dbt_utils.join("integration_tests"), |top| top != "target");
+    let packages = format!("packages:\n  - local: {}\n", dbt_utils.display());
+    std::fs::write(project.path().join("packages.yml"), packages).expect("packages.yml");
+    let env: std::collections::BTreeMap<&str, String> = dbt::libpq_env(&url).into_iter().collect();
+    let profile = format!(
+        "integration_tests:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: {}\n      port: {}\n      user: {}\n      password: \"{}\"\n      dbname: {}\n      schema: dbt_utils_it\n",
+        env["PGHOST"], env["PGPORT"], env["PGUSER"], env["PGPASSWORD"], env["PGDATABASE"]
+    );
+    std::fs::write(project.path().join("profiles.yml"), profile).expect("profiles.yml");
+    let (ok, out, err) = cli::convlytics(project.path(), &["build"]);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+        tokio::spawn(connection);
+        let drop = "drop schema if exists dbt_utils_it cascade; drop schema if exists dbt_utils_it_events cascade";
+        client.batch_execute(drop).await.expect("clean up");
+    });
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("75 seeds loaded, 50 models built, 109 tests passed, 0 errors, 0 skipped"), "{out}");
+}
+
+#[test]
 fn a_failing_unit_test_shows_the_difference_and_skips_its_model() {
     let Some(dbt_utils) = dbt_utils() else { return };
     let project = project(&dbt_utils, None);

@@ -18,8 +18,8 @@ thread_local! {
     static RESULTS: RefCell<BTreeMap<String, Value>> = const { RefCell::new(BTreeMap::new()) };
 }
 
-/// A query's result as dbt's agate table: `rows`, `columns` (each with `name` and `values()`)
-/// and `column_names`.
+/// A query's result as dbt's agate table: its rows (iterated, or `rows`), `columns` (each with
+/// `name` and `values()`) and `column_names`.
 #[derive(Debug)]
 struct Table {
     names: Vec<String>,
@@ -65,10 +65,58 @@ struct Column {
     values: Vec<Value>,
 }
 
-impl Object for Table {
+impl Table {
+    /// Its rows as agate's: by position (`row[0]`) and by column name (`row.table_name`).
+    fn row_values(&self) -> Vec<Value> {
+        let names: Arc<[String]> = self.names.clone().into();
+        self.rows.iter().map(|r| Value::from_object(Row { names: names.clone(), values: r.clone() })).collect()
+    }
+}
+
+/// One row of a [`Table`].
+#[derive(Debug)]
+struct Row {
+    names: Arc<[String]>,
+    values: Vec<Value>,
+}
+
+impl Object for Row {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Seq
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str() {
+            Some(name) => self.names.iter().position(|n| n == name).map(|i| self.values[i].clone()),
+            None => self.values.get(usize::try_from(key.clone()).ok()?).cloned(),
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(self.values.clone())
+    }
+}
+
+impl Object for Table {
+    /// A sequence of its rows, as an agate table iterates.
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Seq
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(self.row_values())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.rows.len())
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        if let Ok(i) = usize::try_from(key.clone()) {
+            return self.row_values().get(i).cloned();
+        }
         match key.as_str()? {
-            "rows" => Some(Value::from(self.rows.iter().map(|r| Value::from(r.clone())).collect::<Vec<_>>())),
+            "rows" => Some(Value::from(self.row_values())),
             "column_names" => Some(Value::from(self.names.clone())),
             "columns" => Some(Value::from_object(Columns(
                 (0..self.names.len())
@@ -222,6 +270,8 @@ mod tests {
         assert_eq!(out, "[60] [\"x\"]");
         let out = env.render_str("{{ run_query('select count(*) as n from analytics.orders').rows }}", ()).unwrap();
         assert_eq!(out, "[[3]]", "a query of a relation is the warehouse's to answer");
+        let out = env.render_str("{% for row in run_query('select count(*) as n from analytics.orders') %}{{ row.n }}/{{ row[0] }}{% endfor %}", ()).unwrap();
+        assert_eq!(out, "3/3", "rows by name and by position");
         let out = env.render_str("{{ run_query('select * from analytics.customers').rows }}", ()).unwrap();
         assert_eq!(out, "[]", "empty while not known");
         let err = env.render_str("{% call statement('x') %}drop table t{% endcall %}", ()).unwrap_err();
