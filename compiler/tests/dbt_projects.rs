@@ -117,6 +117,13 @@ fn a_project_using_dbt_utils_builds_the_same_tables_on_both_engines_and_under_db
     assert_eq!(embedded[6], ["-,1,0,0", "10,1,0,2", "11,0,1,0"], "a column for each status the data has");
 
     let Some(url) = url else { return };
+    // A compile-time query that fails fails its model only, not the run's transaction.
+    let bad = "{% set r = run_query('select no_such_column from ' ~ ref('orders')) %}select 1 as one\n";
+    std::fs::write(project.path().join("models/bad_query.sql"), bad).expect("model");
+    let (ok, out, err) = cli::convlytics(project.path(), &["build", "--target", "pg"]);
+    assert!(!ok && out.contains("7 models built, 11 tests passed, 1 errors"), "{out}{err}");
+    assert!(out.contains("ERROR table \"shop_convlytics\".\"bad_query\""), "{out}");
+    std::fs::remove_file(project.path().join("models/bad_query.sql")).expect("remove");
     let (ok, out, err) = cli::convlytics(project.path(), &["build", "--target", "pg"]);
     assert!(ok, "{out}{err}");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

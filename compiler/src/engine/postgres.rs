@@ -174,10 +174,16 @@ impl PostgresEngine {
     /// The column names and rows (as JSON values, typed as `row_to_json` types them) of `sql`.
     pub async fn query_rows(&self, sql: &str) -> Result<crate::introspect::Rows> {
         let pg = |e: tokio_postgres::Error| Error::postgres("a query while compiling", &e);
-        let statement = self.client.prepare(sql).await.map_err(pg)?;
-        let names: Vec<String> = statement.columns().iter().map(|c| c.name().to_owned()).collect();
-        let wrapped = format!("select row_to_json(__q)::text from ({sql}) as __q");
-        let rows = self.client.query(&wrapped, &[]).await.map_err(pg)?;
+        // In a unit of its own, so a failing query fails its node, not the run's transaction.
+        self.begin_unit().await.map_err(pg)?;
+        let queried = async {
+            let statement = self.client.prepare(sql).await?;
+            let names: Vec<String> = statement.columns().iter().map(|c| c.name().to_owned()).collect();
+            let wrapped = format!("select row_to_json(__q)::text from ({sql}) as __q");
+            Ok((names, self.client.query(&wrapped, &[]).await?))
+        }
+        .await;
+        let (names, rows) = self.end_unit(queried).await.map_err(pg)?;
         let rows = rows
             .iter()
             .map(|r| {
