@@ -117,68 +117,86 @@ impl UnitTest {
     }
 }
 
-/// Runs the unit tests of the models in `selected` (all when empty), each on a fresh embedded
-/// engine with the project's taxonomies.
+/// Runs the unit tests of the models in `selected` (all when empty) on one embedded engine with
+/// the project's taxonomies; the project is compiled once for each set of `overrides.vars`.
 pub async fn run(
     project: &Project,
     vars: &BTreeMap<String, serde_yaml::Value>,
     selected: &BTreeSet<String>,
 ) -> Result<Vec<Outcome>> {
-    let mut outcomes = Vec::new();
-    let tests =
-        project.unit_tests.iter().filter(|t| t.enabled() && (selected.is_empty() || selected.contains(&t.spec.model)));
-    for test in tests {
-        let failure = match run_one(project, vars, test).await {
-            Ok(failure) => failure,
-            Err(e) => Some(e.to_string()),
-        };
-        outcomes.push(Outcome { name: test.spec.name.clone(), model: test.spec.model.clone(), failure });
-    }
-    Ok(outcomes)
-}
-
-/// Runs one unit test: `None` when the model gave the expected rows.
-async fn run_one(
-    project: &Project,
-    vars: &BTreeMap<String, serde_yaml::Value>,
-    test: &UnitTest,
-) -> Result<Option<String>> {
-    let spec = &test.spec;
     let target = Target {
         name: "unit_test".into(),
         schema: crate::project::profiles::DEFAULT_SCHEMA.into(),
         kind: TargetKind::Embedded,
     };
-    let mut options = CompileOptions::with_vars(vars.clone());
-    options.vars.extend(spec.overrides.vars.clone());
-    let compiled = compile(project, &target, &options)?;
-    let incremental = spec.overrides.macros.get("is_incremental").and_then(|v| v.as_bool()).unwrap_or(false);
-    let compiled = if incremental {
-        let relation = compiled
-            .models
-            .iter()
-            .find(|m| m.name == spec.model)
-            .map(|m| (m.relation.schema.clone(), m.relation.identifier.clone()));
-        options.existing.extend(relation);
-        compile(project, &target, &options)?
-    } else {
-        compiled
-    };
-    let fail = |m: String| Error::Project(format!("{}: unit test '{}': {m}", test.declared_in.display(), spec.name));
-    let model = compiled
-        .models
+    let tests: Vec<&UnitTest> = project
+        .unit_tests
         .iter()
-        .find(|m| m.name == spec.model)
-        .ok_or_else(|| fail(format!("model '{}' is disabled", spec.model)))?;
+        .filter(|t| t.enabled() && (selected.is_empty() || selected.contains(&t.spec.model)))
+        .collect();
+    if tests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let scratch = tempfile_dir()?;
+    let engine = EmbeddedEngine::new(scratch.clone());
+    engine.register_taxonomies(project);
+    let mut compiles: BTreeMap<String, Result<Compiled>> = BTreeMap::new();
+    let mut outcomes = Vec::new();
+    for test in tests {
+        let mut options = CompileOptions::with_vars(vars.clone());
+        options.vars.extend(test.spec.overrides.vars.clone());
+        let key = serde_yaml::to_string(&test.spec.overrides.vars).unwrap_or_default();
+        let compiled = compiles.entry(key).or_insert_with(|| compile(project, &target, &options));
+        let failure = match compiled {
+            Ok(compiled) => run_one(project, &target, &engine, compiled, options, test).await,
+            Err(e) => Err(Error::Project(e.to_string())),
+        };
+        let failure = failure.unwrap_or_else(|e| Some(e.to_string()));
+        outcomes.push(Outcome { name: test.spec.name.clone(), model: test.spec.model.clone(), failure });
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(outcomes)
+}
+
+/// An empty directory of this process for the unit tests' engine (which writes nothing there).
+fn tempfile_dir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("convlytics-unit-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    Ok(dir)
+}
+
+/// Runs one unit test on `compiled` (compiled with `options`; compiled again with the model's
+/// relation existing when it overrides `is_incremental`): `None` when the model gave the expected
+/// rows.
+async fn run_one(
+    project: &Project,
+    target: &Target,
+    engine: &EmbeddedEngine,
+    compiled: &Compiled,
+    mut options: CompileOptions,
+    test: &UnitTest,
+) -> Result<Option<String>> {
+    let spec = &test.spec;
+    let fail = |m: String| Error::Project(format!("{}: unit test '{}': {m}", test.declared_in.display(), spec.name));
+    let find = |compiled: &Compiled| compiled.models.iter().find(|m| m.name == spec.model).cloned();
+    let incremental = spec.overrides.macros.get("is_incremental").and_then(|v| v.as_bool()).unwrap_or(false);
+    let again;
+    let compiled = match find(compiled) {
+        Some(model) if incremental => {
+            options.existing.insert((model.relation.schema.clone(), model.relation.identifier.clone()));
+            again = compile(project, target, &options)?;
+            &again
+        }
+        _ => compiled,
+    };
+    let model = find(compiled).ok_or_else(|| fail(format!("model '{}' is disabled", spec.model)))?;
     if !model.questions.is_empty() {
         return Err(fail(format!(
             "model '{}' asks the warehouse while compiling, which a unit test has no data for",
             spec.model
         )));
     }
-    let sql = test_sql(project, &target, &compiled, model, test)?;
-    let engine = EmbeddedEngine::new(std::env::temp_dir().join("convlytics-unit-tests"));
-    engine.register_taxonomies(project);
+    let sql = test_sql(project, target, compiled, &model, test)?;
     let rows = engine.rows(&sql, &format!("unit test {} ({})", spec.name, test.declared_in.display())).await?;
     Ok(compare(&rows)
         .map(|diff| format!("({})\n{diff}", expected_columns(&spec.expect).unwrap_or_default().join(", "))))
@@ -224,8 +242,10 @@ fn test_sql(
 
 /// `input` written as `ref('m')` / `source('s', 't')` with single quotes and one space.
 fn normalized(input: &str) -> String {
-    let re = regex::Regex::new(r#"^\s*(ref|source)\s*\(\s*(.*?)\s*\)\s*$"#).expect("valid regex");
-    let Some(c) = re.captures(input) else { return input.trim().to_owned() };
+    static CALL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"^\s*(ref|source)\s*\(\s*(.*?)\s*\)\s*$"#).expect("valid regex")
+    });
+    let Some(c) = CALL.captures(input) else { return input.trim().to_owned() };
     let args: Vec<String> =
         c[2].split(',').map(|a| format!("'{}'", a.trim().trim_matches(|q| q == '\'' || q == '"'))).collect();
     format!("{}({})", &c[1], args.join(", "))

@@ -76,7 +76,7 @@ fn sql_type(data_type: &DataType) -> String {
 }
 
 /// SQL options for model and test queries: queries only.
-fn read_only() -> SQLOptions {
+pub(crate) fn read_only() -> SQLOptions {
     SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
 }
 
@@ -347,16 +347,9 @@ impl EmbeddedEngine {
 
     /// The column names and rows (as JSON values) of the query `sql`.
     pub async fn query_rows(&self, sql: &str) -> Result<crate::introspect::Rows> {
-        use datafusion::arrow::json::writer::{JsonArray, WriterBuilder};
         let context = "a query while compiling";
         let df = self.ctx.sql_with_options(sql, read_only()).await.map_err(|e| Error::datafusion(context, e))?;
-        let names: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
-        let batches = df.collect().await.map_err(|e| Error::datafusion(context, e))?;
-        let mut writer = WriterBuilder::new().with_explicit_nulls(true).build::<_, JsonArray>(Vec::new());
-        let refs: Vec<_> = batches.iter().collect();
-        writer.write_batches(&refs).and_then(|()| writer.finish()).map_err(|e| Error::datafusion(context, e.into()))?;
-        let rows = crate::jinja::query::json_rows(&names, &writer.into_inner()).map_err(Error::Project)?;
-        Ok((names, rows))
+        crate::jinja::query::dataframe_rows(df).await.map_err(|e| Error::Project(format!("{context}: {e}")))
     }
 
     /// Every row `sql` selects, each value cast to text (`None` for NULL).

@@ -163,33 +163,34 @@ fn execute(state: &State, warehouse: &dyn super::Warehouse, sql: &str) -> Result
 fn constant(sql: &str) -> Result<Table, Error> {
     let failed = |e: String| Error::new(ErrorKind::InvalidOperation, format!("a query while compiling failed: {e}"));
     let sql = sql.trim().trim_end_matches(';').to_owned();
-    let run = move || -> Result<(Vec<String>, Vec<u8>), String> {
+    let run = move || -> Result<crate::introspect::Rows, String> {
         let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
         runtime.block_on(async {
             let ctx = SessionContext::new();
-            let options = datafusion::execution::context::SQLOptions::new()
-                .with_allow_ddl(false)
-                .with_allow_dml(false)
-                .with_allow_statements(false);
-            let df = ctx.sql_with_options(&sql, options).await.map_err(|e| e.to_string())?;
-            let names = df.schema().fields().iter().map(|f| f.name().clone()).collect();
-            let batches = df.collect().await.map_err(|e| e.to_string())?;
-            let mut writer = WriterBuilder::new().with_explicit_nulls(true).build::<_, JsonArray>(Vec::new());
-            let refs: Vec<_> = batches.iter().collect();
-            writer.write_batches(&refs).map_err(|e| e.to_string())?;
-            writer.finish().map_err(|e| e.to_string())?;
-            Ok((names, writer.into_inner()))
+            let df =
+                ctx.sql_with_options(&sql, crate::engine::embedded::read_only()).await.map_err(|e| e.to_string())?;
+            dataframe_rows(df).await
         })
     };
-    let (names, json) =
+    let (names, rows) =
         std::thread::scope(|s| s.spawn(run).join()).map_err(|_| failed("it panicked".into()))?.map_err(failed)?;
-    let rows = json_rows(&names, &json).map_err(failed)?;
     let rows = rows.iter().map(|r| r.iter().map(Value::from_serialize).collect()).collect();
     Ok(Table { names, rows })
 }
 
+/// The column names and rows (as JSON values, typed as Arrow's JSON writer types them) of `df`.
+pub async fn dataframe_rows(df: datafusion::dataframe::DataFrame) -> Result<crate::introspect::Rows, String> {
+    let names: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let batches = df.collect().await.map_err(|e| e.to_string())?;
+    let mut writer = WriterBuilder::new().with_explicit_nulls(true).build::<_, JsonArray>(Vec::new());
+    let refs: Vec<_> = batches.iter().collect();
+    writer.write_batches(&refs).and_then(|()| writer.finish()).map_err(|e| e.to_string())?;
+    let rows = json_rows(&names, &writer.into_inner())?;
+    Ok((names, rows))
+}
+
 /// The rows of Arrow's JSON-array output, in the order of `names`.
-pub fn json_rows(names: &[String], json: &[u8]) -> Result<Vec<Vec<serde_json::Value>>, String> {
+fn json_rows(names: &[String], json: &[u8]) -> Result<Vec<Vec<serde_json::Value>>, String> {
     let objects: Vec<serde_json::Map<String, serde_json::Value>> =
         if json.is_empty() { Vec::new() } else { serde_json::from_slice(json).map_err(|e| e.to_string())? };
     Ok(objects

@@ -96,16 +96,16 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
     })
 }
 
-fn default_model_paths() -> Vec<String> {
+pub(crate) fn default_model_paths() -> Vec<String> {
     vec!["models".into()]
 }
-fn default_macro_paths() -> Vec<String> {
+pub(crate) fn default_macro_paths() -> Vec<String> {
     vec!["macros".into()]
 }
 fn default_seed_paths() -> Vec<String> {
     vec!["seeds".into()]
 }
-fn default_test_paths() -> Vec<String> {
+pub(crate) fn default_test_paths() -> Vec<String> {
     vec!["tests".into()]
 }
 fn default_target_path() -> String {

@@ -304,43 +304,46 @@ pub(crate) fn nearest(key: &str, known: &[&'static str]) -> Option<&'static str>
         .map(|(_, k)| k)
 }
 
-/// The warnings of one project load: each key once per file.
+/// The warnings of one project load: each once per file, in the order first seen.
 #[derive(Debug, Default, Clone)]
 pub struct Warnings {
     seen: BTreeSet<(PathBuf, String)>,
-    lines: Vec<String>,
+    /// Each warning with the key it was recorded under.
+    entries: Vec<((PathBuf, String), String)>,
 }
 
 impl Warnings {
     /// Records that `key` (of `scope`) in `file` is accepted and not acted on.
     pub fn ignored(&mut self, file: &Path, scope: Scope, key: &str) {
-        if self.seen.insert((file.to_path_buf(), format!("{scope:?}.{key}"))) {
-            self.lines.push(format!(
-                "{}: {} '{key}' is accepted and ignored: convlytics does not support it (docs/dbt.md)",
-                file.display(),
-                scope.noun()
-            ));
-        }
+        let line = format!(
+            "{}: {} '{key}' is accepted and ignored: convlytics does not support it (docs/dbt.md)",
+            file.display(),
+            scope.noun()
+        );
+        self.add((file.to_path_buf(), format!("{scope:?}.{key}")), line);
     }
 
     /// Records another warning about `file`, once.
     pub fn note(&mut self, file: &Path, message: String) {
-        if self.seen.insert((file.to_path_buf(), message.clone())) {
-            self.lines.push(format!("{}: {message}", file.display()));
+        let line = format!("{}: {message}", file.display());
+        self.add((file.to_path_buf(), message), line);
+    }
+
+    fn add(&mut self, key: (PathBuf, String), line: String) {
+        if self.seen.insert(key.clone()) {
+            self.entries.push((key, line));
         }
     }
 
     /// The warnings, in the order first seen.
-    pub fn lines(&self) -> &[String] {
-        &self.lines
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(_, line)| line.as_str())
     }
 
     /// Adds `other`'s warnings not yet seen.
     pub fn extend(&mut self, other: &Warnings) {
-        for (key, line) in other.seen.iter().zip(&other.lines) {
-            if self.seen.insert(key.clone()) {
-                self.lines.push(line.clone());
-            }
+        for (key, line) in &other.entries {
+            self.add(key.clone(), line.clone());
         }
     }
 }
@@ -355,7 +358,7 @@ pub fn screen(path: &Path, file: &Path, text: &str, scope: Scope, warnings: &mut
         // The typed parse that follows reports a malformed file with its position.
         Err(_) => return Ok(()),
     };
-    let mut screen = Screen { path, file, text, warnings, cursor: 0 };
+    let mut screen = Screen { path, file, lines: text.lines().collect(), warnings, cursor: 0 };
     screen.mapping(&value, scope)
 }
 
@@ -364,7 +367,7 @@ pub fn screen(path: &Path, file: &Path, text: &str, scope: Scope, warnings: &mut
 struct Screen<'a> {
     path: &'a Path,
     file: &'a Path,
-    text: &'a str,
+    lines: Vec<&'a str>,
     warnings: &'a mut Warnings,
     cursor: usize,
 }
@@ -443,13 +446,11 @@ impl Screen<'_> {
 
     /// The 1-based line and column of `key:` at or after the cursor, which moves to it.
     fn locate(&mut self, key: &str) -> Option<(usize, usize)> {
-        let lines: Vec<&str> = self.text.lines().collect();
-        let found = (self.cursor..lines.len()).find_map(|i| {
-            let line = lines[i];
+        let quoted = [key.to_owned(), format!("\"{key}\""), format!("'{key}'")];
+        let found = (self.cursor..self.lines.len()).find_map(|i| {
+            let line = self.lines[i];
             let body = line.trim_start().trim_start_matches("- ").trim_start();
-            let rest = body.strip_prefix(key).or_else(|| {
-                body.strip_prefix(&format!("\"{key}\"")).or_else(|| body.strip_prefix(&format!("'{key}'")))
-            })?;
+            let rest = quoted.iter().find_map(|q| body.strip_prefix(q.as_str()))?;
             rest.trim_start().starts_with(':').then(|| (i, line.len() - body.len() + 1))
         })?;
         self.cursor = found.0;
@@ -464,7 +465,7 @@ mod tests {
     fn screened(scope: Scope, text: &str) -> (Result<()>, Vec<String>) {
         let mut warnings = Warnings::default();
         let result = screen(Path::new("f.yml"), Path::new("f.yml"), text, scope, &mut warnings);
-        (result, warnings.lines().to_vec())
+        (result, warnings.lines().map(str::to_owned).collect())
     }
 
     #[test]
@@ -483,6 +484,19 @@ mod tests {
         let (result, _) = screened(Scope::Project, "name: p\nwhatever: 1\n");
         let err = result.unwrap_err().to_string();
         assert!(err.contains("unknown dbt_project.yml key 'whatever'") && !err.contains("did you mean"), "{err}");
+    }
+
+    #[test]
+    fn merged_warnings_keep_each_line_with_its_key() {
+        let mut model = Warnings::default();
+        model.ignored(Path::new("m.sql"), Scope::ModelConfig, "sql_header");
+        model.ignored(Path::new("m.sql"), Scope::ModelConfig, "grants");
+        let mut all = Warnings::default();
+        all.ignored(Path::new("m.sql"), Scope::ModelConfig, "grants");
+        all.extend(&model);
+        let lines: Vec<&str> = all.lines().collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].contains("'grants'") && lines[1].contains("'sql_header'"), "{lines:?}");
     }
 
     #[test]

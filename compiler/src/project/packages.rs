@@ -16,11 +16,11 @@ use crate::project::dbt_keys::{Scope, Warnings};
 pub struct Package {
     /// The package's name (its `dbt_project.yml` `name:`), the namespace of its macros.
     pub name: String,
-    /// Its directory.
-    pub dir: PathBuf,
     /// Its macro files: a path naming each (relative to the project root when inside it), and
     /// its text.
     pub macro_files: BTreeMap<PathBuf, String>,
+    /// The macros (and `test_` generic tests) its files define.
+    pub macros: std::collections::BTreeSet<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,30 +34,18 @@ struct PackagesFile {
 #[serde(rename_all = "kebab-case")]
 struct PackageProject {
     name: String,
-    #[serde(default = "default_macro_paths")]
+    #[serde(default = "crate::project::config::default_macro_paths")]
     macro_paths: Vec<String>,
-    #[serde(default = "default_model_paths")]
+    #[serde(default = "crate::project::config::default_model_paths")]
     model_paths: Vec<String>,
-    #[serde(default = "default_test_paths")]
+    #[serde(default = "crate::project::config::default_test_paths")]
     test_paths: Vec<String>,
-}
-
-fn default_test_paths() -> Vec<String> {
-    vec!["tests".into()]
-}
-
-fn default_macro_paths() -> Vec<String> {
-    vec!["macros".into()]
-}
-
-fn default_model_paths() -> Vec<String> {
-    vec!["models".into()]
 }
 
 impl Package {
     /// Whether one of its macro files defines the macro (or `test_` generic test) `name`.
     pub fn defines(&self, name: &str) -> bool {
-        self.macro_files.values().any(|text| crate::jinja::macro_names(text).iter().any(|n| n == name))
+        self.macros.contains(name)
     }
 }
 
@@ -138,5 +126,6 @@ fn read(root: &Path, dir: &Path, warnings: &mut Warnings) -> Result<Package> {
             );
         }
     }
-    Ok(Package { name: project.name, dir: dir.to_path_buf(), macro_files })
+    let macros = macro_files.values().flat_map(|text| crate::jinja::macro_names(text)).collect();
+    Ok(Package { name: project.name, macro_files, macros })
 }
