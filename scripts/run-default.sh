@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: builds convlytics, generates a demo support inbox (10,000 conversations, or
 # $CONVERSATIONS) with its ground truth, runs the default project (models/ at the repository root)
-# on it on the embedded engine, and prints what the marts found and how right the labels are.
+# on it on the embedded engine, prints what the marts found and how right the labels are, and
+# writes the documentation site (target/docs/index.html).
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 require_cargo
@@ -34,10 +35,14 @@ else
     echo "  review in the page, then convlytics review import review-reviewed.csv --reviewer NAME (docs/validation.md)"
 fi
 
+step "the documentation site: models, columns, lineage, test and monitor results, the KPI charts"
+"$CONVLYTICS" docs generate --vars '{data_dir: target/demo, crm_dir: target/demo}' "$@"
+
 step "query it yourself"
 cat <<EOF
   $CONVLYTICS sql "select * from analytics.mart_resolution order by conversations desc limit 10"
   $CONVLYTICS sql "select * from analytics.mart_topic_trends where is_spike"
   $CONVLYTICS sql "select agent, check_name, pass_rate from analytics.mart_agent_qa order by pass_rate limit 10"
   The marts as Parquet files, for a BI tool: target/warehouse/analytics/*.parquet
+  The documentation site (open it in a browser, or: $CONVLYTICS docs serve): $ROOT/target/docs/index.html
 EOF

@@ -86,6 +86,26 @@ enum Command {
     /// into the taxonomy.
     #[command(subcommand)]
     Review(ReviewCommand),
+    /// The project's documentation site: a page per model, seed, source and taxonomy, lineage,
+    /// test, monitor and label-quality results, and the KPI charts.
+    #[command(subcommand)]
+    Docs(DocsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DocsCommand {
+    /// Write the site into target/docs (static files, no network needed to view them); after a
+    /// build it shows column types, row counts, test and monitor results and the charts.
+    Generate(ProjectArgs),
+    /// Serve target/docs on 127.0.0.1 (only this machine can connect) until stopped.
+    Serve {
+        /// The project's directory (holding dbt_project.yml).
+        #[arg(long, default_value = ".", env = "CONVLYTICS_PROJECT_DIR")]
+        project_dir: PathBuf,
+        /// The port (0: any free one, printed).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -714,6 +734,38 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Retention(args) => retention(&args).await,
         Command::Monitor(args) => monitor(&args).await,
         Command::Review(command) => review(command).await,
+        Command::Docs(DocsCommand::Generate(args)) => {
+            let (project, target, _) = open(&args)?;
+            let engine = Engine::open(&project, &target).await?;
+            let (project, target, compiled) = prepare(&args, Some(&engine)).await?;
+            let inputs = crate::docs::collect(&project, &target, &compiled, &engine).await?;
+            let written = crate::docs::write(&inputs, &project.target_dir().join(crate::docs::SITE_DIR))?;
+            println!(
+                "Wrote the docs site: {} files, {:.1} MB (largest {}, {:.1} MB){}",
+                written.files,
+                written.bytes as f64 / 1e6,
+                written.largest.0,
+                written.largest.1 as f64 / 1e6,
+                if inputs.warehouse.is_some() { "" } else { "; not built yet, so no column types, results or charts" }
+            );
+            println!("Open {}", written.dir.join("index.html").display());
+            Ok(())
+        }
+        Command::Docs(DocsCommand::Serve { project_dir, port }) => {
+            let project = Project::load(&project_dir)?;
+            let dir = project.target_dir().join(crate::docs::SITE_DIR);
+            if !dir.join("index.html").is_file() {
+                return Err(Error::Project(format!(
+                    "docs serve: {} has no site yet: run `convlytics docs generate` first",
+                    dir.display()
+                )));
+            }
+            let listener = crate::docs::serve::bind(port)?;
+            let address = listener.local_addr().map_err(|e| Error::Project(format!("docs serve: {e}")))?;
+            println!("Serving {} on http://{address}/ (only this machine can connect; Ctrl-C stops)", dir.display());
+            std::io::stdout().flush().map_err(|e| Error::io("stdout", e))?;
+            crate::docs::serve::run(&listener, &dir)
+        }
         Command::Labels(LabelsCommand::History { project, conversation_id, format }) => {
             let (project_, target, _) = open(&project)?;
             let engine = Engine::open(&project_, &target).await?;

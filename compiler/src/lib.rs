@@ -11,6 +11,7 @@ pub mod data_tests;
 pub mod dbt;
 pub mod demo;
 pub mod diagnostic;
+pub mod docs;
 pub mod engine;
 pub mod error;
 pub mod eval;

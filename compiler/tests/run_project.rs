@@ -1585,3 +1585,136 @@ fn contract_breaks_are_quarantined_with_the_reason() {
     let (ok, out, _) = cli::convlytics(dir, &["sql", "--format", "csv", sql]);
     assert!(ok && out == "lost\n0\n", "{out}");
 }
+
+/// The marts the docs site charts, one chart each.
+const CHARTED_MARTS: [&str; 8] = [
+    "mart_intent_daily",
+    "mart_topic_trends",
+    "mart_resolution",
+    "mart_sentiment_trajectory",
+    "mart_repeat_contacts",
+    "mart_campaign_friction",
+    "mart_agent_qa",
+    "mart_label_quality",
+];
+
+/// The docs site of a built demo project, read in headless Chromium (tests/browser/docs_site.mjs):
+/// no console errors and no requests outside the site, the lineage graph is the manifest's,
+/// each chart draws one mark per row of its mart (counted here with `convlytics sql`), the
+/// search finds a column, column lineage reaches the raw source. Screenshots are kept in
+/// `$CARGO_TARGET_TMPDIR/docs-site`.
+#[test]
+fn the_docs_site_reads_in_chromium() {
+    let Some(playwright) = common::required("CONVLYTICS_TEST_PLAYWRIGHT", "the_docs_site_reads_in_chromium") else {
+        return;
+    };
+    let project = generated_project(300);
+    let dir = project.path();
+    let (ok, out, err) = cli::convlytics(dir, &["build"]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = cli::convlytics(dir, &["docs", "generate"]);
+    assert!(ok && out.contains("Open ") && !out.contains("not built yet"), "{out}{err}");
+    let site = dir.join("target/docs");
+    let mut total = 0;
+    for entry in walkdir::WalkDir::new(&site).into_iter().map(|e| e.expect("walk")).filter(|e| e.file_type().is_file())
+    {
+        let size = entry.metadata().expect("size").len();
+        assert!(size < 1_000_000, "{} is {size} bytes", entry.path().display());
+        total += size;
+    }
+    assert!(total < 4_000_000, "the site is {total} bytes");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("target/manifest.json")).expect("manifest"))
+            .expect("json");
+    let mut nodes: Vec<String> = manifest["nodes"]
+        .as_object()
+        .expect("nodes")
+        .iter()
+        .filter(|(_, n)| n["resource_type"] == "model" || n["resource_type"] == "seed")
+        .map(|(id, _)| id.clone())
+        .collect();
+    nodes.extend(manifest["sources"].as_object().expect("sources").keys().cloned());
+    let mut edges = Vec::new();
+    for (child, parents) in manifest["parent_map"].as_object().expect("parent_map") {
+        for parent in parents.as_array().expect("parents") {
+            let parent = parent.as_str().expect("id").to_owned();
+            if nodes.contains(child) && nodes.contains(&parent) {
+                edges.push([parent, child.clone()]);
+            }
+        }
+    }
+    let mut marts = serde_json::Map::new();
+    for mart in CHARTED_MARTS {
+        let sql = format!("select count(*) as n from analytics.{mart}");
+        let (ok, out, err) = cli::convlytics(dir, &["sql", "--format", "csv", &sql]);
+        assert!(ok, "{out}{err}");
+        let rows: u64 = out.lines().nth(1).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{out}"));
+        marts.insert(mart.to_owned(), rows.into());
+    }
+    assert!(marts["mart_intent_daily"].as_u64() > Some(100), "{marts:?}");
+    let expect = serde_json::json!({
+        "nodes": nodes, "edges": edges, "marts": marts,
+        "click": "model.convlytics.mart_conversations",
+        "search": {
+            "query": "avg_sentiment_end", "column": "avg_sentiment_end",
+            "href": "model.mart_sentiment_trajectory.html#column-avg_sentiment_end",
+        },
+        "lineage": {
+            "page": "model.mart_sentiment_trajectory.html", "column": "avg_sentiment_end",
+            "from": ["mart_conversations.sentiment_end", "conversation_signals.sentiment_end"],
+            "lit": ["model.convlytics.conversation_signals", "model.convlytics.turns", "source.convlytics.raw.raw_interactions"],
+        },
+        "taxonomy": "taxonomy.support.html",
+    });
+    std::fs::write(dir.join("expect.json"), expect.to_string()).expect("expect.json");
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("docs-site");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/docs_site.mjs");
+    let run = std::process::Command::new("node")
+        .arg(&script)
+        .args([Path::new(&playwright), &site, &dir.join("expect.json"), &shots])
+        .output()
+        .expect("run node");
+    let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("8 charts checked"), "{stdout}");
+}
+
+/// Before a build the site still has every page (and says the warehouse is not built);
+/// `docs serve` shows it over HTTP on the loopback interface, and nothing outside it.
+#[test]
+fn docs_generate_before_a_build_and_serve_it() {
+    use std::io::{BufRead, Read, Write};
+    let project = default_project();
+    let dir = project.path();
+    let (ok, out, err) = cli::convlytics(dir, &["docs", "serve", "--port", "0"]);
+    assert!(!ok && err.contains("run `convlytics docs generate` first"), "{out}{err}");
+    let (ok, out, err) = cli::convlytics(dir, &["docs", "generate"]);
+    assert!(ok && out.contains("not built yet"), "{out}{err}");
+    let index = std::fs::read_to_string(dir.join("target/docs/index.html")).expect("index.html");
+    assert!(index.contains("The warehouse is not built yet"), "{index}");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_convlytics"))
+        .args(["docs", "serve", "--port", "0"])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("docs serve");
+    let mut banner = String::new();
+    std::io::BufReader::new(server.stdout.take().expect("stdout")).read_line(&mut banner).expect("banner");
+    let address = banner.split("http://").nth(1).and_then(|a| a.split('/').next()).expect("address").to_owned();
+    assert!(address.starts_with("127.0.0.1:"), "{banner}");
+    let get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        response
+    };
+    let home = get("/");
+    let model = get("/model.mart_resolution.html");
+    let outside = get("/../dbt_project.yml");
+    server.kill().expect("stop");
+    let _ = server.wait();
+    assert!(home.starts_with("HTTP/1.1 200") && home.contains("<h1>convlytics</h1>"), "{home}");
+    assert!(model.starts_with("HTTP/1.1 200") && model.contains("mart_resolution"), "{model}");
+    assert!(outside.starts_with("HTTP/1.1 404") && !outside.contains("name:"), "{outside}");
+}

@@ -20,8 +20,7 @@ pub fn html(sample: &Sample, file_stem: &str) -> String {
         "items": items,
         "export_name": format!("{file_stem}-reviewed.csv"),
     });
-    // Inside <script> only `</script` could end the element: `<` never appears raw.
-    let json = data.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
+    let json = crate::docs::script_json(&data);
     PAGE.replace("{{title}}", &format!("Review: {} labels, sample {}", sample.field.as_str(), sample.sample_id))
         .replace("{{data}}", &json)
 }
