@@ -222,9 +222,48 @@ fn legend(out: &mut String, x: f64, y: f64, entries: &[(String, String)]) {
     }
 }
 
-/// A panel of a small-multiples grid: its top-left corner.
-fn panel(index: usize, columns: usize, width: f64, height: f64, top: f64) -> (f64, f64) {
-    ((index % columns) as f64 * width, top + (index / columns) as f64 * height)
+/// A grid of small multiples: `columns` panels a row, each `width` × `height` from `top`, its
+/// plot `plot_w` × `plot_h` inset by `left` and `inset` from the panel's corner.
+struct Panels {
+    columns: usize,
+    width: f64,
+    height: f64,
+    top: f64,
+    left: f64,
+    inset: f64,
+    plot_w: f64,
+    plot_h: f64,
+}
+
+impl Panels {
+    /// The height of a grid of `count` panels.
+    fn total_height(&self, count: usize) -> f64 {
+        self.top + count.div_ceil(self.columns) as f64 * self.height + 10.0
+    }
+
+    /// Draws panel `index`'s name and y axis; gives its plot's top-left corner.
+    fn start(&self, out: &mut String, index: usize, name: &str, scale: &[f64]) -> (f64, f64) {
+        let (px, py) =
+            ((index % self.columns) as f64 * self.width, self.top + (index / self.columns) as f64 * self.height);
+        let (x0, y0) = (px + self.left, py + self.inset);
+        let _ = write!(out, r#"<text class="panel" x="{x0:.1}" y="{:.1}">{}</text>"#, py + 16.0, escape(name));
+        y_axis(out, x0, y0, self.plot_w, self.plot_h, scale);
+        (x0, y0)
+    }
+
+    /// Labels the x axis of the plot at `(x0, y0)` with its first and last values.
+    fn x_ends(&self, out: &mut String, (x0, y0): (f64, f64), ends: &[String]) {
+        if let (Some(first), Some(last)) = (ends.first(), ends.last()) {
+            let _ = write!(
+                out,
+                r#"<text class="tick" x="{x0:.1}" y="{ly:.1}">{}</text><text class="tick" x="{:.1}" y="{ly:.1}" text-anchor="end">{}</text>"#,
+                escape(first),
+                x0 + self.plot_w,
+                escape(last),
+                ly = y0 + self.plot_h + 13.0
+            );
+        }
+    }
 }
 
 /// The y axis of a panel: ticks from 0 to `max` over `height` pixels, lines across `width`.
@@ -259,10 +298,18 @@ fn intent_mix(rows: &[Vec<Option<String>>]) -> String {
         *day_totals.entry((text(row, 2), text(row, 0))).or_default() += number(row, 3).unwrap_or(0.0);
     }
     let scale = ticks(day_totals.values().copied().fold(0.0, f64::max));
-    let (columns, pw, ph, plot_w, plot_h, left) = (3, 330.0, 150.0, 280.0, 96.0, 40.0);
-    let top = 36.0;
-    let height = top + intents.len().div_ceil(columns) as f64 * ph + 10.0;
-    let mut out = open(pw * columns as f64, height, "Intent mix over time");
+    let grid = Panels {
+        columns: 3,
+        width: 330.0,
+        height: 150.0,
+        top: 36.0,
+        left: 40.0,
+        inset: 24.0,
+        plot_w: 280.0,
+        plot_h: 96.0,
+    };
+    let (left, plot_w, plot_h) = (grid.left, grid.plot_w, grid.plot_h);
+    let mut out = open(grid.width * grid.columns as f64, grid.total_height(intents.len()), "Intent mix over time");
     let used: Vec<(String, String)> = channels
         .iter()
         .enumerate()
@@ -277,10 +324,7 @@ fn intent_mix(rows: &[Vec<Option<String>>]) -> String {
     let bar = plot_w / days.len().max(1) as f64;
     let max = scale.last().copied().unwrap_or(1.0);
     for (p, intent) in intents.iter().enumerate() {
-        let (px, py) = panel(p, columns, pw, ph, top);
-        let (x0, y0) = (px + left, py + 24.0);
-        let _ = write!(out, r#"<text class="panel" x="{x0:.1}" y="{:.1}">{}</text>"#, py + 16.0, escape(intent));
-        y_axis(&mut out, x0, y0, plot_w, plot_h, &scale);
+        let (x0, y0) = grid.start(&mut out, p, intent, &scale);
         let mut stacked: BTreeMap<&str, f64> = BTreeMap::new();
         let mut panel_rows: Vec<(usize, &Vec<Option<String>>)> =
             rows.iter().enumerate().filter(|(_, r)| text(r, 2) == intent.as_str()).collect();
@@ -303,16 +347,7 @@ fn intent_mix(rows: &[Vec<Option<String>>]) -> String {
                 label(value)
             );
         }
-        if let (Some(first), Some(last)) = (days.first(), days.last()) {
-            let _ = write!(
-                out,
-                r#"<text class="tick" x="{x0:.1}" y="{ly:.1}">{}</text><text class="tick" x="{:.1}" y="{ly:.1}" text-anchor="end">{}</text>"#,
-                escape(first),
-                x0 + plot_w,
-                escape(last),
-                ly = y0 + plot_h + 13.0
-            );
-        }
+        grid.x_ends(&mut out, (x0, y0), &days);
     }
     out.push_str("</svg>");
     out
@@ -326,20 +361,25 @@ fn topic_trends(rows: &[Vec<Option<String>>]) -> String {
     weeks.sort();
     let scale = ticks(rows.iter().filter_map(|r| number(r, 2)).fold(0.0, f64::max));
     let max = scale.last().copied().unwrap_or(1.0);
-    let (columns, pw, ph, plot_w, plot_h, left) = (3, 330.0, 160.0, 270.0, 100.0, 40.0);
-    let top = 24.0;
-    let height = top + topics.len().div_ceil(columns) as f64 * ph + 10.0;
-    let mut out = open(pw * columns as f64, height, "Topic trends");
+    let grid = Panels {
+        columns: 3,
+        width: 330.0,
+        height: 160.0,
+        top: 24.0,
+        left: 40.0,
+        inset: 26.0,
+        plot_w: 270.0,
+        plot_h: 100.0,
+    };
+    let (left, plot_w, plot_h) = (grid.left, grid.plot_w, grid.plot_h);
+    let mut out = open(grid.width * grid.columns as f64, grid.total_height(topics.len()), "Topic trends");
     let _ = write!(
         out,
         r#"<text class="note" x="{left}" y="14">conversations per week; ▲ spike = more than the spike threshold above the trailing weeks</text>"#
     );
     let step = plot_w / (weeks.len().max(2) - 1) as f64;
     for (p, topic) in topics.iter().enumerate() {
-        let (px, py) = panel(p, columns, pw, ph, top);
-        let (x0, y0) = (px + left, py + 26.0);
-        let _ = write!(out, r#"<text class="panel" x="{x0:.1}" y="{:.1}">{}</text>"#, py + 16.0, escape(topic));
-        y_axis(&mut out, x0, y0, plot_w, plot_h, &scale);
+        let (x0, y0) = grid.start(&mut out, p, topic, &scale);
         let points: Vec<(usize, f64, f64, bool, &str)> = rows
             .iter()
             .enumerate()
@@ -369,16 +409,7 @@ fn topic_trends(rows: &[Vec<Option<String>>]) -> String {
                 );
             }
         }
-        if let (Some(first), Some(last)) = (weeks.first(), weeks.last()) {
-            let _ = write!(
-                out,
-                r#"<text class="tick" x="{x0:.1}" y="{ly:.1}">{}</text><text class="tick" x="{:.1}" y="{ly:.1}" text-anchor="end">{}</text>"#,
-                escape(first),
-                x0 + plot_w,
-                escape(last),
-                ly = y0 + plot_h + 13.0
-            );
-        }
+        grid.x_ends(&mut out, (x0, y0), &weeks);
     }
     out.push_str("</svg>");
     out
@@ -535,7 +566,8 @@ fn heatmap(
     note: &str,
 ) -> String {
     let (left, top, cw, ch) = (190.0, 96.0, 52.0, 24.0);
-    let width = left + keys.len() as f64 * cw + 20.0;
+    // Wide enough for the note above the cells too.
+    let width = (left + keys.len() as f64 * cw + 20.0).max(left + 6.2 * note.chars().count() as f64 + 20.0);
     let height = top + groups.len() as f64 * ch + 30.0;
     let mut out = open(width, height, title);
     let _ = write!(out, r#"<text class="note" x="{left}" y="14">{}</text>"#, escape(note));
