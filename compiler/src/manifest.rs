@@ -17,7 +17,8 @@ pub fn node_id(project: &Project, name: &str) -> String {
     format!("{kind}.{}.{name}", project.config.name)
 }
 
-fn source_id(project: &Project, (source, table): &(String, String)) -> String {
+/// The unique id of a source table (`source.<project>.<source>.<table>`).
+pub fn source_id(project: &Project, (source, table): &(String, String)) -> String {
     format!("source.{}.{source}.{table}", project.config.name)
 }
 

@@ -1314,6 +1314,15 @@ async fn postgres_imports_reviews_append_only() {
     assert_eq!(counted, rows.len() as i64, "every verdict counts");
     let unsure = count(&client, "select cast(sum(unsure) as bigint) from analytics.mart_label_quality").await;
     assert_eq!(unsure, 1);
+    // The docs site of the PostgreSQL warehouse: types from its catalog, the reviews' precision.
+    let (ok, out, err) = cli::convlytics(dir, &["docs", "generate", "--target-url", &db_url]);
+    assert!(ok && !out.contains("not built yet"), "{out}{err}");
+    let page = std::fs::read_to_string(dir.join("target/docs/model.mart_label_quality.html")).expect("page");
+    assert!(page.contains("<td>double precision</td>") && page.contains("in the last run"), "{page}");
+    let quality = std::fs::read_to_string(dir.join("target/docs/quality.html")).expect("quality.html");
+    assert!(quality.contains("Label quality") && !quality.contains("No reviews yet"), "{quality}");
+    let charts = std::fs::read_to_string(dir.join("target/docs/charts.html")).expect("charts.html");
+    assert!(charts.contains(r#"data-mart="mart_label_quality" data-rows="#), "{charts}");
     // Reviews are governed like every relation: an analyst counts verdicts but cannot read the
     // reviewers' notes (redacted text) nor change a verdict; a support lead reads the notes.
     let (ok, out, err) = cli::convlytics(dir, &["grants", "--create-roles", "--target-url", &db_url]);

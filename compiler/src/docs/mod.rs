@@ -127,7 +127,7 @@ pub async fn collect(project: &Project, target: &Target, compiled: &Compiled, en
         )
         .collect();
     relations.extend(compiled.sources.iter().map(|(t, _)| {
-        let id = format!("source.{}.{}.{}", project.config.name, t.source, t.name);
+        let id = crate::manifest::source_id(project, &(t.source.clone(), t.name.clone()));
         (id, Relation { schema: t.schema.clone(), identifier: t.identifier.clone() })
     }));
     let mut columns = BTreeMap::new();
