@@ -1318,7 +1318,8 @@ async fn postgres_imports_reviews_append_only() {
     let (ok, out, err) = cli::convlytics(dir, &["docs", "generate", "--target-url", &db_url]);
     assert!(ok && !out.contains("not built yet"), "{out}{err}");
     let page = std::fs::read_to_string(dir.join("target/docs/model.mart_label_quality.html")).expect("page");
-    assert!(page.contains("<td>double precision</td>") && page.contains("in the last run"), "{page}");
+    let counted_column = r#"<td><code>reviews</code></td><td>bigint</td>"#;
+    assert!(page.contains(counted_column) && page.contains("in the last run"), "{page}");
     let quality = std::fs::read_to_string(dir.join("target/docs/quality.html")).expect("quality.html");
     assert!(quality.contains("Label quality") && !quality.contains("No reviews yet"), "{quality}");
     let charts = std::fs::read_to_string(dir.join("target/docs/charts.html")).expect("charts.html");
