@@ -14,6 +14,7 @@ mod columns;
 mod eval;
 mod model;
 pub(crate) mod normalize;
+mod phone;
 mod records;
 mod settings;
 mod similarity;

@@ -123,7 +123,7 @@ fn email(value: &str, provider_rules: bool) -> Option<String> {
 
 fn phone(value: &str, region: Option<Region>) -> Option<String> {
     let number = phonenumber::parse(region.map(|r| r.0), value.trim()).ok()?;
-    number.is_valid().then(|| number.format().mode(phonenumber::Mode::E164).to_string())
+    super::phone::is_valid(&number).then(|| number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
 fn id(value: &str) -> Option<String> {

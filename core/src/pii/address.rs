@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use super::patterns::{Gate, Open};
 use super::{Method, Span};
 
 struct Patterns {
@@ -43,7 +44,7 @@ fn patterns() -> &'static Patterns {
 }
 
 /// Finds street addresses and, reported below the default threshold, units alone.
-pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
+pub(super) fn scan<'a>(text: &'a str, open: Open, out: &mut Vec<Span<'a>>) {
     let p = patterns();
     let mut last_end = 0;
     for m in p.street.find_iter(text) {
@@ -61,7 +62,7 @@ pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
             evidence: "street",
         });
     }
-    for m in p.unit.find_iter(text) {
+    for m in open.has(Gate::Unit).then(|| p.unit.find_iter(text)).into_iter().flatten() {
         if !out.iter().any(|s| s.entity == "STREET_ADDRESS" && s.start <= m.start() && m.end() <= s.end) {
             out.push(Span {
                 entity: "STREET_ADDRESS",
@@ -109,7 +110,7 @@ mod tests {
 
     fn found(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        scan(text, &mut out);
+        scan(text, Open::of(text), &mut out);
         out.iter().filter(|s| s.score >= 0.5).map(|s| &text[s.start..s.end]).collect()
     }
 

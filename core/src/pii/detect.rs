@@ -3,6 +3,7 @@
 //! time, cut at line breaks, so the work is linear in its length and a cancel is noticed between
 //! segments.
 
+use super::patterns::Open;
 use super::policy::{CompiledPolicy, Operator};
 use super::{address, context, numbers, patterns, person, Method, Span};
 use crate::{interrupt, Result};
@@ -112,25 +113,30 @@ fn segment_end(text: &str, start: usize) -> usize {
 /// Every span of one segment, offsets within it.
 fn find_in<'a>(text: &'a str, policy: &'a CompiledPolicy, redacting: bool) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
-    let bytes = text.as_bytes();
-    // Cheap checks first: most chat turns have no digit, no @ and no URL, and the detectors
-    // that need one are skipped.
-    if bytes.contains(&b'@') {
+    // Cheap checks first: one pass over the bytes for the shapes, one for the gate words. Most
+    // chat turns have no digit, no @ and no URL, and the detectors that need one are skipped.
+    let shapes = Shapes::of(text.as_bytes());
+    let open = Open::of(text);
+    if shapes.at {
         patterns::email(text, &mut spans);
     }
     if text.contains("://") || text.contains("www.") {
         patterns::url(text, &mut spans);
     }
-    patterns::credential(text, &mut spans);
-    if bytes.iter().any(u8::is_ascii_digit) {
+    patterns::credential(text, open, &mut spans);
+    if shapes.digit {
         patterns::ipv6(text, &mut spans);
-        patterns::iban_code(text, &mut spans);
-        patterns::written_date(text, &mut spans);
-        patterns::postcode(text, &mut spans);
+        if shapes.letter_digit {
+            patterns::iban_code(text, &mut spans);
+        }
+        patterns::written_date(text, open, &mut spans);
+        if shapes.upper_digit {
+            patterns::postcode(text, &mut spans);
+        }
         numbers::scan(text, policy.region, &mut spans);
-        address::scan(text, &mut spans);
+        address::scan(text, open, &mut spans);
     }
-    person::scan(text, &mut spans);
+    person::scan(text, open, &mut spans);
     patterns::declared(text, policy, &mut spans);
     context::adjust(text, policy, &mut spans);
     spans.retain(|s| {
@@ -140,6 +146,39 @@ fn find_in<'a>(text: &'a str, policy: &'a CompiledPolicy, redacting: bool) -> Ve
             && !policy.allowed(&text[s.start..s.end])
     });
     resolve(spans)
+}
+
+/// What one pass over a segment's bytes finds, for the detectors that need it. A byte at or
+/// above 0x80 counts as a possible letter or digit, so text in other scripts is never skipped.
+#[derive(Default)]
+struct Shapes {
+    /// An `@`: emails.
+    at: bool,
+    /// An ASCII digit: every number-shaped detector.
+    digit: bool,
+    /// A digit right after a letter: IBANs (`DE89…`).
+    letter_digit: bool,
+    /// An upper-case letter right before a digit: UK and Canadian postcodes (`SW1A 1AA`).
+    upper_digit: bool,
+}
+
+impl Shapes {
+    fn of(bytes: &[u8]) -> Self {
+        let mut shapes = Self::default();
+        let letter = |b: u8| b.is_ascii_alphabetic() || b >= 0x80;
+        let digit = |b: u8| b.is_ascii_digit() || b >= 0x80;
+        for (i, &b) in bytes.iter().enumerate() {
+            shapes.at |= b == b'@';
+            if b.is_ascii_digit() {
+                shapes.digit = true;
+            }
+            if i > 0 && digit(b) && letter(bytes[i - 1]) {
+                shapes.letter_digit = true;
+                shapes.upper_digit |= bytes[i - 1].is_ascii_uppercase();
+            }
+        }
+        shapes
+    }
 }
 
 /// One span per stretch of text. Spans that overlap form a group; a span containing the whole
@@ -214,6 +253,16 @@ mod tests {
             assert_eq!(found(role), [], "{role}");
         }
         assert_eq!(found("jane@example.com"), [("EMAIL_ADDRESS".to_owned(), 0, 16)]);
+    }
+
+    #[test]
+    fn shapes_are_what_the_number_detectors_need() {
+        let shapes = Shapes::of(b"IBAN DE89 3704 at SW1A 1AA, mail a@b.io");
+        assert!(shapes.at && shapes.digit && shapes.letter_digit && shapes.upper_digit);
+        let shapes = Shapes::of(b"call 555 0134 or 12-34");
+        assert!(shapes.digit && !shapes.letter_digit && !shapes.upper_digit && !shapes.at);
+        // Any byte of another script may be a letter or a digit.
+        assert!(Shapes::of("Straße 12".as_bytes()).letter_digit);
     }
 
     #[test]

@@ -12,26 +12,93 @@ use super::context::is_whole_word;
 use super::policy::CompiledPolicy;
 use super::{Method, Span};
 
-/// A regex behind a cheap case-insensitive search for the words any match must contain: the
-/// regex runs only on texts where one of them occurs as (the start of) a word. Case-insensitive
-/// alternations defeat the regex engine's own literal prefilter, and most texts hold none of
-/// the words.
-pub(super) struct Gated {
-    words: AhoCorasick,
-    /// The regex, for texts that pass the gate.
-    pub(super) regex: Regex,
+/// Detectors that run only on texts holding one of their words at the start of a word: every
+/// match of their regex contains one. Case-insensitive alternations defeat the regex engine's
+/// own literal prefilter, and most texts hold none of the words.
+#[derive(Clone, Copy)]
+pub(super) enum Gate {
+    /// A value after "password is", "PIN:" and the like.
+    Credential,
+    /// Tokens with a recognisable shape (cloud keys, JWTs, bearer tokens).
+    Token,
+    /// The cues after which a person's name follows (`person::CUE`).
+    NameCue,
+    /// Dates written with a month name.
+    Month,
+    /// A flat, suite or unit number (`address::UNIT`).
+    Unit,
 }
 
-impl Gated {
-    /// `regex`, gated on `words`.
-    pub(super) fn new(words: &[&str], regex: &str) -> Self {
-        let words = AhoCorasickBuilder::new().ascii_case_insensitive(true).build(words).expect("gate words build");
-        Self { words, regex: Regex::new(regex).expect("built-in PII pattern compiles") }
+const CREDENTIAL_WORDS: [&str; 14] = [
+    "pass",
+    "pwd",
+    "pin",
+    "api",
+    "secret",
+    "access",
+    "auth",
+    "token",
+    "otp",
+    "one",
+    "verification",
+    "security",
+    "cvv",
+    "cvc",
+];
+
+const TOKEN_WORDS: [&str; 12] =
+    ["sk_", "pk_", "rk_", "akia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "eyj", "bearer"];
+
+const MONTH_WORDS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+const UNIT_WORDS: [&str; 12] =
+    ["apt", "apartment", "suite", "ste", "unit", "flat", "floor", "fl", "room", "rm", "building", "bldg"];
+
+/// The gates a text opens, found in one case-insensitive pass for the words of every gate.
+#[derive(Clone, Copy)]
+pub(super) struct Open(u8);
+
+impl Open {
+    /// The gates `text` opens.
+    pub(super) fn of(text: &str) -> Self {
+        struct Words {
+            matcher: AhoCorasick,
+            gate: Vec<Gate>,
+        }
+        static WORDS: OnceLock<Words> = OnceLock::new();
+        let words = WORDS.get_or_init(|| {
+            let lists: [(Gate, &[&str]); 5] = [
+                (Gate::Credential, &CREDENTIAL_WORDS),
+                (Gate::Token, &TOKEN_WORDS),
+                (Gate::NameCue, &super::person::CUE_WORDS),
+                (Gate::Month, &MONTH_WORDS),
+                (Gate::Unit, &UNIT_WORDS),
+            ];
+            let (gate, all): (Vec<Gate>, Vec<&str>) =
+                lists.iter().flat_map(|(gate, list)| list.iter().map(move |w| (*gate, *w))).unzip();
+            let matcher = AhoCorasickBuilder::new().ascii_case_insensitive(true).build(all).expect("gate words build");
+            Words { matcher, gate }
+        });
+        const ALL: u8 = 0b1_1111;
+        let mut open = 0;
+        for m in words.matcher.find_overlapping_iter(text) {
+            let bit = 1 << words.gate[m.pattern().as_usize()] as u8;
+            // The regexes start at an ASCII word boundary, `(?-u:\b)`.
+            let inside_word =
+                text.as_bytes()[..m.start()].last().is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+            if open & bit == 0 && !inside_word {
+                open |= bit;
+                if open == ALL {
+                    break;
+                }
+            }
+        }
+        Self(open)
     }
 
-    /// Whether one of the words starts a word of `text`.
-    pub(super) fn open(&self, text: &str) -> bool {
-        self.words.find_iter(text).any(|m| !text[..m.start()].ends_with(|c: char| c.is_alphanumeric()))
+    /// Whether `gate` is open.
+    pub(super) fn has(self, gate: Gate) -> bool {
+        self.0 & (1 << gate as u8) != 0
     }
 }
 
@@ -39,8 +106,8 @@ struct Patterns {
     email: Regex,
     url: Regex,
     url_secret: Regex,
-    credential: Gated,
-    token: Gated,
+    credential: Regex,
+    token: Regex,
     ipv6: Regex,
     iban: Regex,
     written_date: Regex,
@@ -55,8 +122,8 @@ fn patterns() -> &'static Patterns {
             email: re(r"(?-u:\b)[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?-u:\b)"),
             url: re(r"(?i)(?-u:\b)(?:https?://|ftp://|www\.)[^\s<>\x22'`]+"),
             url_secret: re(r"(?i)(?:[?&#;](?:access_token|id_token|refresh_token|token|api_key|apikey|key|secret|client_secret|password|passwd|pwd|sig|signature|auth|session|sessionid|sid|code)=([^&#\s]+))|(?://[^/\s:@]+:([^/\s@]+)@)"),
-            credential: Gated::new(&["pass", "pwd", "pin", "api", "secret", "access", "auth", "token", "otp", "one", "verification", "security", "cvv", "cvc"], r"(?i)(?-u:\b)(?:password|passcode|passwd|pass\s?word|pwd|pin(?:\s?(?:code|number))?|api[\s_-]?key|secret(?:\s?key)?|access\s?token|auth\s?token|token|otp|one[\s-]time\s(?:code|password)|verification\s?code|security\s?code|cvv2?|cvc)(?:\s+(?:is|was|would\sbe|will\sbe|=|:)|\s*[:=])\s*[\x22'“]?([^\s\x22'”,;]{3,64})"),
-            token: Gated::new(&["sk_", "pk_", "rk_", "akia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "eyj", "bearer"], r"(?-u:\b)(?:(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|xox[baprs]-[A-Za-z0-9-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})(?-u:\b)|(?i:bearer)\s+([A-Za-z0-9._~+/-]{16,}=*)"),
+            credential: re(r"(?i)(?-u:\b)(?:password|passcode|passwd|pass\s?word|pwd|pin(?:\s?(?:code|number))?|api[\s_-]?key|secret(?:\s?key)?|access\s?token|auth\s?token|token|otp|one[\s-]time\s(?:code|password)|verification\s?code|security\s?code|cvv2?|cvc)(?:\s+(?:is|was|would\sbe|will\sbe|=|:)|\s*[:=])\s*[\x22'“]?([^\s\x22'”,;]{3,64})"),
+            token: re(r"(?-u:\b)(?:(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|xox[baprs]-[A-Za-z0-9-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})(?-u:\b)|(?i:bearer)\s+([A-Za-z0-9._~+/-]{16,}=*)"),
             ipv6: re(r"(?:[0-9A-Fa-f]{1,4}|:)?(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}"),
             iban: re(r"(?i)(?-u:\b)[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?-u:\b)"),
             written_date: re(r"(?i)(?-u:\b)(?:(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?)?(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+(?:19|20)\d{2}|(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+\d{1,2}(?:st|nd|rd|th)?|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?))(?-u:\b)"),
@@ -93,9 +160,9 @@ pub(super) fn url<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
 
 /// Credentials: a value after "password is", "PIN:", "api key =" and the like, and tokens with
 /// a recognisable shape (cloud keys, JWTs, bearer tokens).
-pub(super) fn credential<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
+pub(super) fn credential<'a>(text: &'a str, open: Open, out: &mut Vec<Span<'a>>) {
     let p = patterns();
-    for c in p.credential.open(text).then(|| p.credential.regex.captures_iter(text)).into_iter().flatten() {
+    for c in open.has(Gate::Credential).then(|| p.credential.captures_iter(text)).into_iter().flatten() {
         let value = c.get(1).expect("the credential pattern captures its value");
         let trimmed = value.as_str().trim_end_matches(['.', ',', '!', '?', ';', ':', ')']);
         if trimmed.len() >= 3 && !super::person::is_common_word(trimmed) {
@@ -103,7 +170,7 @@ pub(super) fn credential<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
             out.push(span("CREDENTIAL", value.start(), end, 0.8, Method::Context, "credential cue"));
         }
     }
-    for c in p.token.open(text).then(|| p.token.regex.captures_iter(text)).into_iter().flatten() {
+    for c in open.has(Gate::Token).then(|| p.token.captures_iter(text)).into_iter().flatten() {
         let m = c.get(1).unwrap_or_else(|| c.get(0).expect("whole match"));
         out.push(span("CREDENTIAL", m.start(), m.end(), 0.9, Method::Pattern, "token shape"));
     }
@@ -111,7 +178,7 @@ pub(super) fn credential<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
 
 /// IPv6 addresses, validated by parsing.
 pub(super) fn ipv6<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
-    if !text.contains("::") && text.bytes().filter(|&b| b == b':').count() < 7 {
+    if !could_hold_ipv6(text.as_bytes()) {
         return;
     }
     for m in patterns().ipv6.find_iter(text) {
@@ -122,6 +189,24 @@ pub(super) fn ipv6<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
             out.push(span("IP_ADDRESS", m.start(), m.end(), 0.9, Method::Checksum, "ipv6"));
         }
     }
+}
+
+/// Whether a run of hex digits, colons and dots holds `::` or at least six colons: every IPv6
+/// address does (eight groups, or six and an IPv4 tail), and "Agent: at 10:30" does not.
+fn could_hold_ipv6(bytes: &[u8]) -> bool {
+    let (mut colons, mut previous) = (0, 0u8);
+    for &b in bytes {
+        if b == b':' {
+            colons += 1;
+            if previous == b':' || colons >= 6 {
+                return true;
+            }
+        } else if !(b.is_ascii_hexdigit() || b == b'.') {
+            colons = 0;
+        }
+        previous = b;
+    }
+    false
 }
 
 /// IBANs: the longest prefix of the match, ending on a group boundary, that passes mod-97.
@@ -142,8 +227,8 @@ pub(super) fn iban_code<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
 
 /// Dates written with a month name ("March 3, 1985", "3rd of March"): `DATE_TIME` at a low score,
 /// which context raises (or turns into `DATE_OF_BIRTH`).
-pub(super) fn written_date<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
-    for m in patterns().written_date.find_iter(text) {
+pub(super) fn written_date<'a>(text: &'a str, open: Open, out: &mut Vec<Span<'a>>) {
+    for m in open.has(Gate::Month).then(|| patterns().written_date.find_iter(text)).into_iter().flatten() {
         out.push(span("DATE_TIME", m.start(), m.end(), 0.3, Method::Pattern, "date"));
     }
 }
@@ -174,4 +259,35 @@ pub(super) fn declared<'a>(text: &'a str, policy: &'a CompiledPolicy, out: &mut 
 
 fn span<'a>(entity: &'a str, start: usize, end: usize, score: f64, method: Method, evidence: &'a str) -> Span<'a> {
     Span { entity, start, end, score, method, evidence }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gates_open_on_their_words_at_a_word_start() {
+        let open = Open::of("Hi there, my PIN is 4471; see you on 3 March");
+        assert!(open.has(Gate::NameCue) && open.has(Gate::Credential) && open.has(Gate::Month));
+        assert!(!open.has(Gate::Token) && !open.has(Gate::Unit));
+        let closed = Open::of("shipping options: express, standard");
+        assert!([Gate::Credential, Gate::Token, Gate::NameCue, Gate::Month, Gate::Unit]
+            .iter()
+            .all(|g| !closed.has(*g)));
+        // Inside a word the gate stays shut; after a non-ASCII letter it opens, as `(?-u:\b)` does.
+        assert!(!Open::of("happiness").has(Gate::Credential));
+        assert!(Open::of("épin: 1234").has(Gate::Credential));
+        assert!(Open::of("Flat 4, Bearer abcdefghijklmnopq").has(Gate::Unit));
+    }
+
+    #[test]
+    fn only_a_run_of_hex_and_colons_could_be_ipv6() {
+        for text in ["fe80::1", "2001:db8:0:0:0:0:2:1", "::ffff:10.0.0.1", "1:2:3:4:5:6:1.2.3.4"] {
+            assert!(could_hold_ipv6(text.as_bytes()), "{text}");
+            assert!(text.parse::<Ipv6Addr>().is_ok(), "{text}");
+        }
+        for text in ["Agent: at 10:30\nCustomer: ok\nAgent: 11:15 then 12:45:10", "a: b: c: d: e: f: g: h"] {
+            assert!(!could_hold_ipv6(text.as_bytes()), "{text}");
+        }
+    }
 }

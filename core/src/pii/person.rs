@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
-use super::patterns::Gated;
+use regex::Regex;
+
+use super::patterns::{Gate, Open};
 use super::{Method, Span};
 
 /// FNV-1a: the word lists are looked up once per word of every text, and SipHash's DoS
@@ -34,7 +36,7 @@ struct Lexicon {
     first: WordSet,
     last: WordSet,
     common: WordSet,
-    cue: Gated,
+    cue: Regex,
 }
 
 fn lexicon() -> &'static Lexicon {
@@ -45,7 +47,7 @@ fn lexicon() -> &'static Lexicon {
             first: set(FIRST_NAMES),
             last: set(LAST_NAMES),
             common: set(include_str!("data/common_words.txt")),
-            cue: Gated::new(&CUE_WORDS, CUE),
+            cue: Regex::new(CUE).expect("the name cue pattern compiles"),
         }
     })
 }
@@ -54,7 +56,7 @@ static FIRST_NAMES: &str = include_str!("data/first_names.txt");
 static LAST_NAMES: &str = include_str!("data/last_names.txt");
 
 /// Words one of which starts every cue.
-const CUE_WORDS: [&str; 31] = [
+pub(super) const CUE_WORDS: [&str; 31] = [
     "name",
     "call",
     "signed",
@@ -230,11 +232,11 @@ impl std::ops::Deref for NameWords {
 }
 
 /// Finds person names in `text`.
-pub(super) fn scan<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
+pub(super) fn scan<'a>(text: &'a str, open: Open, out: &mut Vec<Span<'a>>) {
     let lexicon = lexicon();
     let first_found = out.len();
     let mut cued_until = 0;
-    for m in lexicon.cue.open(text).then(|| lexicon.cue.regex.captures_iter(text)).into_iter().flatten() {
+    for m in open.has(Gate::NameCue).then(|| lexicon.cue.captures_iter(text)).into_iter().flatten() {
         let whole = m.get(0).expect("whole match");
         if whole.end() < cued_until {
             continue;
@@ -554,7 +556,7 @@ mod tests {
 
     fn names(text: &str) -> Vec<(&str, &str)> {
         let mut out = Vec::new();
-        scan(text, &mut out);
+        scan(text, Open::of(text), &mut out);
         out.sort_by_key(|s| s.start);
         out.iter().map(|s| (&text[s.start..s.end], s.method.as_str())).collect()
     }

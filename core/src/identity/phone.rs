@@ -1,0 +1,152 @@
+//! Phone number validity from libphonenumber's metadata, with every pattern compiled once per
+//! process, the first time it is needed, and kept.
+//!
+//! The `phonenumber` crate answers the same question, but its patterns live in one
+//! process-wide least-recently-used cache of 100 compiled regexes behind a mutex: numbers from
+//! a few countries (the 25 regions sharing +1 alone) evict each other's patterns and every call
+//! compiles them again, about 20 times the cost of the match itself. This module follows the
+//! crate's own rules (`validator::is_valid_with`: the region from the country code and leading
+//! digits, then the general pattern and one of the number types) on its metadata, so the
+//! answer is the crate's; the unit test below compares the two on every region's examples.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use phonenumber::metadata::{Descriptor, Metadata, DATABASE};
+use phonenumber::{PhoneNumber, Type};
+use regex::{Regex, RegexBuilder};
+
+/// The number types a valid number must match one of, in the crate's order.
+const TYPES: [Type; 10] = [
+    Type::PremiumRate,
+    Type::TollFree,
+    Type::SharedCost,
+    Type::Voip,
+    Type::PersonalNumber,
+    Type::Pager,
+    Type::Uan,
+    Type::Voicemail,
+    Type::FixedLine,
+    Type::Mobile,
+];
+
+/// One descriptor: its lengths, and its national number pattern (matched from the first digit),
+/// compiled the first time a number of one of those lengths is tried.
+struct Pattern {
+    lengths: &'static [u16],
+    source: &'static str,
+    regex: OnceLock<Regex>,
+}
+
+impl Pattern {
+    fn new(descriptor: &'static Descriptor) -> Self {
+        Self {
+            lengths: descriptor.possible_length(),
+            source: descriptor.national_number().as_str(),
+            regex: OnceLock::new(),
+        }
+    }
+
+    fn matches(&self, national: &str) -> bool {
+        (self.lengths.is_empty() || self.lengths.contains(&(national.len() as u16)))
+            && self.regex.get_or_init(|| anchored(self.source)).is_match(national)
+    }
+}
+
+/// One region's patterns.
+struct Region {
+    general: Pattern,
+    types: Vec<Pattern>,
+    leading_digits: Option<(&'static str, OnceLock<Regex>)>,
+}
+
+impl Region {
+    fn new(meta: &'static Metadata) -> Self {
+        let descriptors = meta.descriptors();
+        Self {
+            general: Pattern::new(descriptors.general()),
+            types: TYPES.iter().filter_map(|t| descriptors.get(*t)).map(Pattern::new).collect(),
+            leading_digits: meta.leading_digits().map(|p| (p.as_str(), OnceLock::new())),
+        }
+    }
+
+    fn valid(&self, national: &str) -> bool {
+        self.general.matches(national) && self.types.iter().any(|p| p.matches(national))
+    }
+}
+
+/// A metadata pattern matched at the start of the text, as the crate matches it (whitespace in
+/// the pattern is layout).
+fn anchored(pattern: &str) -> Regex {
+    RegexBuilder::new(&format!("^(?:{pattern})"))
+        .ignore_whitespace(true)
+        .build()
+        .expect("libphonenumber metadata patterns compile (the phonenumber crate compiles them too)")
+}
+
+/// The patterns of a region.
+fn region(meta: &'static Metadata) -> &'static Region {
+    static REGIONS: OnceLock<HashMap<usize, Region>> = OnceLock::new();
+    let regions =
+        REGIONS.get_or_init(|| DATABASE.iter().map(|m| (m as *const Metadata as usize, Region::new(m))).collect());
+    &regions[&(meta as *const Metadata as usize)]
+}
+
+/// Whether libphonenumber's metadata takes `number` as a valid number (what
+/// `PhoneNumber::is_valid` answers).
+pub(crate) fn is_valid(number: &PhoneNumber) -> bool {
+    let code = number.code().value();
+    let national = number.national().to_string();
+    let Some(regions) = DATABASE.region(&code) else { return false };
+    let meta: Option<&'static Metadata> = match regions.as_slice() {
+        ["001"] => DATABASE.by_code(&code).and_then(|all| all.into_iter().next()),
+        [only] => DATABASE.by_id(*only),
+        shared => shared.iter().filter_map(|r| DATABASE.by_id(*r)).find(|meta| {
+            let region = region(meta);
+            match &region.leading_digits {
+                Some((source, regex)) => regex.get_or_init(|| anchored(source)).is_match(&national),
+                None => region.valid(&national),
+            }
+        }),
+    };
+    meta.is_some_and(|meta| region(meta).valid(&national))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every region's example numbers, in international and national form, one digit longer,
+    /// one shorter and with a digit changed, parsed in five default regions: the answers are
+    /// the crate's.
+    #[test]
+    fn the_same_answers_as_the_crate() {
+        let mut inputs = vec!["+1 917-409-0800".to_owned(), "(415) 555-2671".to_owned(), "1 40 62 05 00".to_owned()];
+        for meta in DATABASE.iter() {
+            let code = meta.country_code();
+            for example in TYPES.iter().chain([&Type::Unknown]).filter_map(|t| meta.descriptors().get(*t)?.example()) {
+                let mut changed: Vec<char> = example.chars().collect();
+                if let Some(c) = changed.get_mut(2) {
+                    *c = if *c == '9' { '0' } else { '9' };
+                }
+                inputs.push(format!("+{code} {example}"));
+                inputs.push(example.to_owned());
+                inputs.push(format!("+{code} {example}7"));
+                inputs.push(format!("+{code} {}", &example[..example.len().saturating_sub(1)]));
+                inputs.push(format!("+{code} {}", changed.into_iter().collect::<String>()));
+            }
+        }
+        let regions: Vec<phonenumber::country::Id> =
+            ["US", "GB", "DE", "FR", "IN"].iter().map(|r| r.parse().unwrap()).collect();
+        let (mut checked, mut valid) = (0, 0);
+        for input in &inputs {
+            for region in &regions {
+                let Ok(number) = phonenumber::parse(Some(*region), input) else { continue };
+                assert_eq!(is_valid(&number), number.is_valid(), "{input} in {region:?}");
+                checked += 1;
+                valid += usize::from(number.is_valid());
+            }
+        }
+        assert!(checked > 20_000 && valid > 5_000 && checked - valid > 5_000, "{checked} checked, {valid} valid");
+    }
+}
