@@ -479,6 +479,10 @@ struct ProjectArgs {
     /// Rebuild incremental models from scratch.
     #[arg(long)]
     full_refresh: bool,
+    /// On the embedded engine, the memory DataFusion's operators may hold (e.g. 2GiB): past it
+    /// sorts, joins and aggregates spill to disk (default: the output's memory_limit, else none).
+    #[arg(long, value_parser = profiles::parse_size)]
+    memory_limit: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -1277,6 +1281,7 @@ fn open(args: &ProjectArgs) -> Result<(Project, Target, BTreeMap<String, serde_y
         profiles_dir: args.profiles_dir.clone(),
         target: args.target.clone(),
         target_url: args.target_url.clone(),
+        memory_limit: args.memory_limit,
     };
     let target = profiles::resolve(&choice, &args.project_dir, project.profile_name())?;
     Ok((project, target, parse_vars(args.vars.as_deref())?))
@@ -1294,8 +1299,7 @@ async fn sql_engine(args: &SqlArgs) -> Result<EmbeddedEngine> {
         return Ok(EmbeddedEngine::new(args.project_dir.join("target").join("warehouse")));
     }
     let project = Project::load(&args.project_dir)?;
-    let target =
-        Target { name: "sql".into(), schema: profiles::DEFAULT_SCHEMA.into(), kind: profiles::TargetKind::Embedded };
+    let target = Target::embedded("sql", profiles::DEFAULT_SCHEMA);
     let options = CompileOptions::with_vars(parse_vars(args.vars.as_deref())?);
     let sources = locate_sources(&project, &target, &options)?;
     let engine = EmbeddedEngine::new(project.target_dir().join("warehouse"));

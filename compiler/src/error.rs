@@ -72,6 +72,17 @@ pub enum Error {
         /// DataFusion's error.
         source: datafusion::error::DataFusionError,
     },
+    /// A query needed more memory than the embedded engine's limit, even spilling to disk.
+    #[error(
+        "{context}: {source}\nThe embedded engine's memory limit was reached, even spilling to disk: raise \
+         --memory-limit (or memory_limit: of the profile's output)"
+    )]
+    MemoryLimit {
+        /// The model or statement.
+        context: String,
+        /// DataFusion's error.
+        source: datafusion::error::DataFusionError,
+    },
     /// PostgreSQL rejected or failed a statement.
     #[error("{context}: {message}")]
     Postgres {
@@ -155,6 +166,9 @@ impl Error {
 
     /// A DataFusion error while working on `context`.
     pub fn datafusion(context: impl Into<String>, source: datafusion::error::DataFusionError) -> Self {
+        if matches!(source.find_root(), datafusion::error::DataFusionError::ResourcesExhausted(_)) {
+            return Self::MemoryLimit { context: context.into(), source };
+        }
         Self::DataFusion { context: context.into(), source }
     }
 

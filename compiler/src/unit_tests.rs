@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::compile::{compile, CompileOptions, Compiled};
 use crate::engine::EmbeddedEngine;
 use crate::error::{Error, Result};
-use crate::project::profiles::{Target, TargetKind};
+use crate::project::profiles::Target;
 use crate::project::Project;
 use crate::render::{quote_ident, quote_literal, CompiledModel};
 
@@ -124,11 +124,7 @@ pub async fn run(
     vars: &BTreeMap<String, serde_yaml::Value>,
     selected: &BTreeSet<String>,
 ) -> Result<Vec<Outcome>> {
-    let target = Target {
-        name: "unit_test".into(),
-        schema: crate::project::profiles::DEFAULT_SCHEMA.into(),
-        kind: TargetKind::Embedded,
-    };
+    let target = Target::embedded("unit_test", crate::project::profiles::DEFAULT_SCHEMA);
     let tests: Vec<&UnitTest> = project
         .unit_tests
         .iter()

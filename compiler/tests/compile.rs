@@ -4,11 +4,11 @@
 use std::fmt::Write;
 
 use convlytics::compile::{compile, CompileOptions};
-use convlytics::project::profiles::{Target, TargetKind};
+use convlytics::project::profiles::Target;
 use convlytics::project::Project;
 
 fn target() -> Target {
-    Target { name: "dev".into(), schema: "analytics".into(), kind: TargetKind::Embedded }
+    Target::embedded("dev", "analytics")
 }
 
 /// Options that compile the same SQL every time: a fixed run id, and retention aging rows

@@ -144,6 +144,21 @@ fn a_failed_build_leaves_the_previous_output() {
     assert!(project.path().join("target/warehouse/analytics/conversations.parquet").is_file());
 }
 
+#[test]
+fn a_memory_limit_bounds_the_build_and_a_too_small_one_says_what_to_change() {
+    let project = default_project();
+    let (ok, out, err) = cli::convlytics(project.path(), &["run", "--memory-limit", "256MiB"]);
+    assert!(ok && out.contains("mart_language_mix"), "{out}{err}");
+    let mart = project.path().join("target/warehouse/analytics/mart_language_mix.parquet");
+    let before = std::fs::read(&mart).expect("mart written");
+    let (ok, out, err) = cli::convlytics(project.path(), &["run", "--memory-limit", "4KiB"]);
+    assert!(!ok, "4 KiB holds no batch: {out}{err}");
+    assert!(out.contains("Resources exhausted") && out.contains("raise --memory-limit"), "{out}{err}");
+    assert_eq!(std::fs::read(&mart).expect("mart kept"), before, "a failed run publishes nothing");
+    let (ok, out, err) = cli::convlytics(project.path(), &["run", "--memory-limit", "2parsecs"]);
+    assert!(!ok && err.contains("'2parsecs' is not a size"), "{out}{err}");
+}
+
 /// identity_map with every column as text that prints the same on both engines.
 const IDENTITY_MAP: &str = "select cast(conversation_id as varchar) as conversation_id, customer_key,
     coalesce(account_id, '-') as account_id, cast(accounts_in_cluster as varchar) as accounts,
@@ -202,7 +217,7 @@ async fn run_models(project: &Project, target: &Target, engine: &mut Engine) {
 /// The rows of `sql` after building the project on the embedded engine, as text.
 async fn embedded_mart(dir: &Path, sql: &str) -> Vec<Vec<String>> {
     let project = Project::load(dir).expect("load");
-    let target = Target { name: "dev".into(), schema: "analytics".into(), kind: TargetKind::Embedded };
+    let target = Target::embedded("dev", "analytics");
     let mut engine = Engine::open(&project, &target).await.expect("connect");
     run_models(&project, &target, &mut engine).await;
     let Engine::Embedded(e) = engine else { unreachable!("embedded target") };
@@ -220,8 +235,7 @@ async fn embedded_mart(dir: &Path, sql: &str) -> Vec<Vec<String>> {
 /// and the connected engine, for further runs.
 async fn build_on_postgres(dir: &Path, schema: &str, url: &str, raw: &Path, crm: &Path) -> (Project, Target, Engine) {
     let project = Project::load(dir).expect("load");
-    let target =
-        Target { name: "pg".into(), schema: schema.into(), kind: TargetKind::Postgres { connection: url.to_owned() } };
+    let target = Target { kind: TargetKind::Postgres { connection: url.to_owned() }, ..Target::embedded("pg", schema) };
     let mut engine = Engine::open(&project, &target).await.expect("connect");
     let Engine::Postgres(pg) = &engine else { unreachable!("postgres target") };
     load_raw_interactions(pg.client(), raw).await;

@@ -1,6 +1,7 @@
 //! The embedded engine: DataFusion in process, sources from files, models written as Parquet.
 
 use std::collections::BTreeSet;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,7 +13,9 @@ use datafusion::common::{JoinType, TableReference};
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::datasource::listing::ListingOptions;
 use datafusion::execution::context::SQLOptions;
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::options::{JsonReadOptions, ParquetReadOptions};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{col, SessionConfig, SessionContext};
 
 use crate::engine::files::{self, CsvOptions, FileFormat};
@@ -83,8 +86,32 @@ pub(crate) fn read_only() -> SQLOptions {
 impl EmbeddedEngine {
     /// A session whose model outputs go under `warehouse/<schema>/<model>.parquet`.
     pub fn new(warehouse: PathBuf) -> Self {
-        let config = SessionConfig::new().with_information_schema(true);
-        let mut ctx = SessionContext::new_with_config(config).enable_url_table();
+        Self::in_context(SessionContext::new_with_config(Self::config()), warehouse)
+    }
+
+    /// As [`EmbeddedEngine::new`], with DataFusion's operators held to `limit` bytes: sorts,
+    /// joins and aggregates spill to files in the OS temporary directory past it, and a query
+    /// that cannot stay under it fails with DataFusion's "Resources exhausted" error, naming
+    /// the operators that hold the most. The convlytics functions' own memory (the embedding
+    /// model, an identity stitching's records) is outside the limit.
+    pub fn with_memory_limit(warehouse: PathBuf, limit: u64) -> Result<Self> {
+        let pool = TrackConsumersPool::new(
+            FairSpillPool::new(usize::try_from(limit).unwrap_or(usize::MAX)),
+            NonZeroUsize::new(5).expect("five is not zero"),
+        );
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(pool))
+            .build_arc()
+            .map_err(|e| Error::datafusion("setting up the memory pool and its spill directory", e))?;
+        Ok(Self::in_context(SessionContext::new_with_config_rt(Self::config(), runtime), warehouse))
+    }
+
+    fn config() -> SessionConfig {
+        SessionConfig::new().with_information_schema(true)
+    }
+
+    fn in_context(ctx: SessionContext, warehouse: PathBuf) -> Self {
+        let mut ctx = ctx.enable_url_table();
         // These two rules push a struct field access (`f['label']`) down into the projection
         // that computes `f`, so `f = classify_intent_explain(...)` would run once per field read;
         // every per-row function of the project (transcript_info, parse_transcript, the explain
@@ -401,5 +428,38 @@ mod tests {
         let plan = datafusion::arrow::util::pretty::pretty_format_batches(&batches).expect("format").to_string();
         let physical = plan.split("physical_plan").nth(1).expect("a physical plan");
         assert_eq!(physical.matches("named_struct(").count(), 1, "{plan}");
+    }
+
+    /// Under a memory limit an aggregate of 300,000 groups spills to disk and gives the same
+    /// answer; a limit too small for
+    /// any batch fails with an error that says what to change.
+    #[tokio::test]
+    async fn a_memory_limit_spills_and_then_says_so() {
+        let sql = "select count(*) as groups, sum(n) as rows from \
+                   (select md5(cast(v as varchar)) as h, count(*) as n from generate_series(1, 300000) as t(v) group by h) as g";
+        let run = |engine: EmbeddedEngine| async move {
+            let df = engine.context().sql(sql).await.map_err(|e| Error::datafusion(sql, e))?;
+            df.collect().await.map_err(|e| Error::datafusion(sql, e))
+        };
+        let unlimited = run(EmbeddedEngine::new(PathBuf::from("unused"))).await.expect("aggregated");
+        let limited = EmbeddedEngine::with_memory_limit(PathBuf::from("unused"), 8 << 20).expect("a pool");
+        let analyzed = limited.context().sql(&format!("explain analyze {sql}")).await.expect("plan");
+        let plan = datafusion::arrow::util::pretty::pretty_format_batches(&analyzed.collect().await.expect("analyze"))
+            .expect("format")
+            .to_string();
+        let spills: usize = plan
+            .split("spill_count=")
+            .skip(1)
+            .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next()?.parse::<usize>().ok())
+            .sum();
+        assert!(spills > 0, "the aggregate spilled: {plan}");
+        let spilled = run(limited).await.expect("aggregated within 8 MiB");
+        let rows = |batches: &[RecordBatch]| {
+            datafusion::arrow::util::pretty::pretty_format_batches(batches).unwrap().to_string()
+        };
+        assert_eq!(rows(&spilled), rows(&unlimited));
+        let tiny = EmbeddedEngine::with_memory_limit(PathBuf::from("unused"), 4 << 10).expect("a pool");
+        let err = run(tiny).await.expect_err("4 KiB holds no batch").to_string();
+        assert!(err.contains("Resources exhausted") && err.contains("raise --memory-limit"), "{err}");
     }
 }

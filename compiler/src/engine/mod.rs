@@ -88,7 +88,10 @@ impl Engine {
     pub async fn open_in(project: &Project, target: &Target, warehouse: PathBuf) -> Result<Self> {
         match &target.kind {
             TargetKind::Embedded => {
-                let engine = EmbeddedEngine::new(warehouse);
+                let engine = match target.memory_limit {
+                    Some(limit) => EmbeddedEngine::with_memory_limit(warehouse, limit)?,
+                    None => EmbeddedEngine::new(warehouse),
+                };
                 engine.register_taxonomies(project);
                 engine.register_warehouse().await?;
                 Ok(Self::Embedded(engine))

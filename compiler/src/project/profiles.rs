@@ -19,6 +19,43 @@ pub struct Target {
     pub schema: String,
     /// The engine.
     pub kind: TargetKind,
+    /// On the embedded engine, the bytes DataFusion's operators may hold before sorts, joins
+    /// and aggregates spill to disk (`memory_limit:` of the output, or `--memory-limit`).
+    pub memory_limit: Option<u64>,
+}
+
+impl Target {
+    /// An embedded target with no memory limit.
+    pub fn embedded(name: &str, schema: &str) -> Self {
+        Self { name: name.into(), schema: schema.into(), kind: TargetKind::Embedded, memory_limit: None }
+    }
+}
+
+/// Bytes from a size as people write it: `2GiB`, `512MiB`, `1.5GB`, `800kB` or a plain number
+/// of bytes; binary (KiB, MiB, GiB, TiB) and decimal (kB, MB, GB, TB) units, any case.
+pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let trimmed = text.trim();
+    let split = trimmed.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        "t" | "tb" => 1_000_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        _ => return Err(format!("'{text}' is not a size: expected a number with a unit such as 512MiB or 2GiB")),
+    };
+    let value: f64 =
+        number.parse().map_err(|_| format!("'{text}' is not a size: expected a number first, as in 2GiB"))?;
+    let bytes = value * factor as f64;
+    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("'{text}' is not a usable size: expected at least one byte"));
+    }
+    Ok(bytes as u64)
 }
 
 /// The engine of a target.
@@ -111,6 +148,8 @@ struct Output {
     sslmode: Option<String>,
     #[serde(default, rename = "threads")]
     _threads: Option<u32>,
+    #[serde(default)]
+    memory_limit: Option<String>,
 }
 
 /// How the caller chose the target.
@@ -122,6 +161,8 @@ pub struct TargetChoice {
     pub target: Option<String>,
     /// `--target-url`: PostgreSQL at this URL, whatever the profile says.
     pub target_url: Option<String>,
+    /// `--memory-limit`, over the output's `memory_limit:`.
+    pub memory_limit: Option<u64>,
 }
 
 /// The directories searched for `profiles.yml`, in order: `--profiles-dir`, `$DBT_PROFILES_DIR`,
@@ -153,13 +194,26 @@ pub fn resolve(choice: &TargetChoice, project_dir: &Path, profile: &str) -> Resu
         None => None,
     };
     let schema = schema.unwrap_or_else(|| DEFAULT_SCHEMA.into());
+    let path = file.as_deref().unwrap_or(project_dir);
+    let configured = match &output {
+        Some(Ok(o)) => o.memory_limit.as_deref().map(|m| memory_limit(m, &o.kind, path)).transpose()?,
+        _ => None,
+    };
     let kind = match (&choice.target_url, output) {
         (Some(url), _) => TargetKind::Postgres { connection: url.clone() },
         (None, None) => TargetKind::Embedded,
-        (None, Some(Ok(o))) => output_kind(o, file.as_deref().unwrap_or(project_dir))?,
+        (None, Some(Ok(o))) => output_kind(o, path)?,
         (None, Some(Err(other))) => TargetKind::Other { adapter: other.kind },
     };
-    Ok(Target { name, schema, kind })
+    let memory_limit = choice.memory_limit.or(configured);
+    if memory_limit.is_some() && kind != TargetKind::Embedded {
+        return Err(Error::Project(format!(
+            "a memory limit bounds the embedded engine; target '{name}' is a {} target (PostgreSQL bounds \
+             its own memory with work_mem)",
+            kind.as_str()
+        )));
+    }
+    Ok(Target { name, schema, kind, memory_limit })
 }
 
 /// The chosen output of `profile`: parsed when convlytics runs on its adapter, else its type and
@@ -199,6 +253,17 @@ fn read_profile(
     Ok(Some((name, output.ok_or(typed))))
 }
 
+/// An output's `memory_limit:`, in bytes.
+fn memory_limit(text: &str, kind: &str, path: &Path) -> Result<u64> {
+    if !matches!(kind, "embedded" | "datafusion") {
+        return Err(Error::Project(format!(
+            "{}: memory_limit bounds the embedded engine, not a {kind} output",
+            path.display()
+        )));
+    }
+    parse_size(text).map_err(|e| Error::Project(format!("{}: memory_limit: {e}", path.display())))
+}
+
 fn profile_error(path: &Path, profile: &str, e: &serde_yaml::Error) -> Error {
     Error::Project(format!("{}: profile '{profile}': {e}", path.display()))
 }
@@ -228,6 +293,33 @@ mod tests {
 
     fn write(dir: &Path, text: &str) {
         std::fs::write(dir.join("profiles.yml"), text).unwrap();
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("512 mib"), Ok(512 << 20));
+        assert_eq!(parse_size("1.5GB"), Ok(1_500_000_000));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        for bad in ["", "GiB", "2 parsecs", "0", "-1GiB", "1e9"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_embedded_output_sets_a_memory_limit_that_the_flag_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "p:\n  target: dev\n  outputs:\n    dev: {type: embedded, memory_limit: 2GiB}\n    pg: {type: postgres, memory_limit: 1GiB}\n");
+        let choice = TargetChoice { profiles_dir: Some(dir.path().into()), ..Default::default() };
+        assert_eq!(resolve(&choice, dir.path(), "p").unwrap().memory_limit, Some(2 << 30));
+        let flag = TargetChoice { memory_limit: Some(1 << 20), ..choice.clone() };
+        assert_eq!(resolve(&flag, dir.path(), "p").unwrap().memory_limit, Some(1 << 20));
+        let pg = TargetChoice { target: Some("pg".into()), ..choice.clone() };
+        let err = resolve(&pg, dir.path(), "p").unwrap_err().to_string();
+        assert!(err.contains("memory_limit bounds the embedded engine"), "{err}");
+        let url = TargetChoice { target_url: Some("postgres://x@localhost/db".into()), ..flag };
+        let err = resolve(&url, dir.path(), "p").unwrap_err().to_string();
+        assert!(err.contains("work_mem"), "{err}");
     }
 
     #[test]
