@@ -730,6 +730,22 @@ fn cli_builds_a_taxonomy_from_a_csv_and_evaluates_it() {
     assert!(m["out_of_scope_recall"].as_f64().unwrap() >= 0.6, "{m}");
     assert_eq!(m["by_threshold"].as_array().map(Vec::len), Some(9));
     assert_eq!(report["rules_only"], serde_json::Value::Null);
+    // The reliability bins hold every text once, and the calibration error is their gap.
+    let bins = m["reliability"].as_array().expect("reliability bins");
+    assert_eq!(bins.len(), 10);
+    assert_eq!(bins.iter().map(|b| b["texts"].as_u64().unwrap()).sum::<u64>(), 15);
+    let gap: f64 = bins
+        .iter()
+        .map(|b| {
+            b["texts"].as_f64().unwrap() / 15.0
+                * (b["accuracy"].as_f64().unwrap() - b["confidence"].as_f64().unwrap()).abs()
+        })
+        .sum();
+    assert!((m["calibration_error"].as_f64().unwrap() - gap).abs() < 1e-9, "{m}");
+    let args = ["eval", "intent", "--taxonomy-file", yaml.to_str().unwrap(), "--labels", "labels.csv"];
+    let (ok, out, err) = cli::convlytics(&data, &args);
+    assert!(ok && out.contains("reliability (best label, before the threshold)"), "{out}{err}");
+    assert!(out.contains("expected calibration error"), "{out}");
 
     let (ok, _, err) =
         cli::convlytics(&data, &["eval", "intent", "--taxonomy-file", "labels.csv", "--labels", "labels.csv"]);

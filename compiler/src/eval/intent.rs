@@ -176,7 +176,13 @@ fn as_text(report: &IntentReport) -> String {
             .map(|p| format!("{:>6.3}", p.out_of_scope_recall.unwrap_or(0.0)))
             .collect::<String>();
     }
-    text += "\n";
+    text += "\n\n  reliability (best label, before the threshold)\n";
+    text += &format!("    {:<12} {:>7} {:>11} {:>9}\n", "confidence", "texts", "mean conf.", "accuracy");
+    for bin in m.reliability.iter().filter(|b| b.texts > 0) {
+        let range = format!("{:.1}-{:.1}", bin.low, bin.low + 0.1);
+        text += &format!("    {range:<12} {:>7} {:>11.3} {:>9.3}\n", bin.texts, bin.confidence, bin.accuracy);
+    }
+    text += &format!("    expected calibration error {:.3}\n", m.calibration_error);
     if !m.confused.is_empty() {
         text += "\n  most confused (labelled -> predicted)\n";
         for (gold, predicted, n) in &m.confused {

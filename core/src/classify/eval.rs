@@ -51,6 +51,46 @@ pub struct ThresholdPoint {
     pub out_of_scope_recall: Option<f64>,
 }
 
+/// How often a best label with confidence in `[low, low + 0.1)` was right: a calibrated
+/// classifier's accuracy there is close to its mean confidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReliabilityBin {
+    /// The bin's lower edge (0.0, 0.1, ... 0.9; the last bin holds 1.0 too).
+    pub low: f64,
+    /// Texts whose best label's confidence fell in the bin.
+    pub texts: usize,
+    /// Their mean confidence.
+    pub confidence: f64,
+    /// The share of them whose best label was the gold one (an out-of-scope text's never is).
+    pub accuracy: f64,
+}
+
+/// The bins of [`ReliabilityBin`], and the expected calibration error: the texts-weighted mean
+/// of `|accuracy - confidence|` over the bins.
+fn reliability(gold: &[LabelledText], predicted: &[Explanation]) -> (Vec<ReliabilityBin>, f64) {
+    let mut bins: Vec<(usize, f64, usize)> = vec![(0, 0.0, 0); 10];
+    for (g, p) in gold.iter().zip(predicted) {
+        let (label, confidence) = best(p);
+        let bin = &mut bins[((confidence * 10.0).floor().max(0.0) as usize).min(9)];
+        bin.0 += 1;
+        bin.1 += confidence;
+        bin.2 += usize::from(label == g.label);
+    }
+    let total = gold.len().max(1) as f64;
+    let mut error = 0.0;
+    let bins = bins
+        .into_iter()
+        .enumerate()
+        .map(|(i, (texts, confidence_sum, right))| {
+            let confidence = if texts > 0 { confidence_sum / texts as f64 } else { 0.0 };
+            let accuracy = ratio(right, texts);
+            error += texts as f64 / total * (accuracy - confidence).abs();
+            ReliabilityBin { low: i as f64 / 10.0, texts, confidence, accuracy }
+        })
+        .collect();
+    (bins, error)
+}
+
 /// The thresholds the sweep tries.
 const SWEEP: [f64; 9] = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7];
 
@@ -81,6 +121,10 @@ pub struct IntentMetrics {
     pub confused: Vec<(String, String, usize)>,
     /// Accuracy and out-of-scope recall at other thresholds, to choose one.
     pub by_threshold: Vec<ThresholdPoint>,
+    /// How right the best label is at each confidence, before the threshold.
+    pub reliability: Vec<ReliabilityBin>,
+    /// The expected calibration error of those bins (0 is perfectly calibrated).
+    pub calibration_error: f64,
 }
 
 /// The best label of a prediction and its confidence, before the threshold.
@@ -150,6 +194,7 @@ pub fn score(
             }
         })
         .collect();
+    let (reliability, calibration_error) = reliability(gold, predicted);
     IntentMetrics {
         texts: gold.len(),
         in_scope,
@@ -163,6 +208,8 @@ pub fn score(
         labels,
         confused,
         by_threshold,
+        reliability,
+        calibration_error,
     }
 }
 
@@ -207,6 +254,12 @@ mod tests {
         let at_half = m.by_threshold.iter().find(|p| p.threshold == 0.5).unwrap();
         assert!((at_half.accuracy - 2.0 / 3.0).abs() < 1e-9, "the unknown x had confidence 0.9 under its runner-up");
         assert!((m.labels["x"].precision - 0.5).abs() < 1e-9);
+        // Every best label had confidence 0.9 and two of the five were right (x, and x as the
+        // runner-up under the threshold): the 0.9 bin is 0.4 accurate, 0.5 off.
+        let bin = &m.reliability[9];
+        assert_eq!((bin.texts, m.reliability.iter().map(|b| b.texts).sum::<usize>()), (5, 5));
+        assert!((bin.accuracy - 0.4).abs() < 1e-9 && (bin.confidence - 0.9).abs() < 1e-9);
+        assert!((m.calibration_error - 0.5).abs() < 1e-9);
     }
 
     #[test]
