@@ -4,10 +4,15 @@
 with interactions as (
     select * from {{ ref('interactions') }} where quarantine_reason is null
 ),
+-- One detection per conversation: when the customer turns whose language is known all agree,
+-- that is the conversation's language; otherwise its whole text decides.
 languages as (
     select
         conversation_id,
-        detect_language(string_agg(text_redacted, ' ' order by turn_index)) as language
+        case
+            when count(distinct language) = 1 then min(language)
+            else detect_language(string_agg(text_redacted, ' ' order by turn_index))
+        end as language
     from {{ ref('turns') }}
     where not is_boilerplate
     group by conversation_id

@@ -431,8 +431,7 @@ mod tests {
     }
 
     /// Under a memory limit an aggregate of 300,000 groups spills to disk and gives the same
-    /// answer; a limit too small for
-    /// any batch fails with an error that says what to change.
+    /// answer; a limit too small for any batch fails with an error that says what to change.
     #[tokio::test]
     async fn a_memory_limit_spills_and_then_says_so() {
         let sql = "select count(*) as groups, sum(n) as rows from \

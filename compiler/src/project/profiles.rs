@@ -205,8 +205,9 @@ pub fn resolve(choice: &TargetChoice, project_dir: &Path, profile: &str) -> Resu
         (None, Some(Ok(o))) => output_kind(o, path)?,
         (None, Some(Err(other))) => TargetKind::Other { adapter: other.kind },
     };
-    let memory_limit = choice.memory_limit.or(configured);
-    if memory_limit.is_some() && kind != TargetKind::Embedded {
+    // The output's limit is for its embedded engine; `--target-url` builds elsewhere.
+    let memory_limit = if kind == TargetKind::Embedded { choice.memory_limit.or(configured) } else { None };
+    if choice.memory_limit.is_some() && kind != TargetKind::Embedded {
         return Err(Error::Project(format!(
             "a memory limit bounds the embedded engine; target '{name}' is a {} target (PostgreSQL bounds \
              its own memory with work_mem)",
@@ -317,8 +318,10 @@ mod tests {
         let pg = TargetChoice { target: Some("pg".into()), ..choice.clone() };
         let err = resolve(&pg, dir.path(), "p").unwrap_err().to_string();
         assert!(err.contains("memory_limit bounds the embedded engine"), "{err}");
-        let url = TargetChoice { target_url: Some("postgres://x@localhost/db".into()), ..flag };
-        let err = resolve(&url, dir.path(), "p").unwrap_err().to_string();
+        let url = TargetChoice { target_url: Some("postgres://x@localhost/db".into()), ..choice.clone() };
+        assert_eq!(resolve(&url, dir.path(), "p").unwrap().memory_limit, None, "the output's limit is its engine's");
+        let url_and_flag = TargetChoice { memory_limit: Some(1 << 20), ..url };
+        let err = resolve(&url_and_flag, dir.path(), "p").unwrap_err().to_string();
         assert!(err.contains("work_mem"), "{err}");
     }
 
