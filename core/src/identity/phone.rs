@@ -30,26 +30,43 @@ const TYPES: [Type; 10] = [
     Type::Mobile,
 ];
 
-/// One descriptor: its lengths, and its national number pattern (matched from the first digit),
-/// compiled the first time a number of one of those lengths is tried.
-struct Pattern {
-    lengths: &'static [u16],
+/// A metadata pattern, matched from the first digit as the crate matches it (whitespace in the
+/// pattern is layout), compiled the first time it is tried and kept.
+struct Lazy {
     source: &'static str,
     regex: OnceLock<Regex>,
 }
 
+impl Lazy {
+    fn new(source: &'static str) -> Self {
+        Self { source, regex: OnceLock::new() }
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        let regex = self.regex.get_or_init(|| {
+            RegexBuilder::new(&format!("^(?:{})", self.source))
+                .ignore_whitespace(true)
+                .build()
+                .expect("libphonenumber metadata patterns compile (the phonenumber crate compiles them too)")
+        });
+        regex.is_match(text)
+    }
+}
+
+/// One descriptor: its lengths, and its national number pattern, tried only on numbers of one
+/// of those lengths.
+struct Pattern {
+    lengths: &'static [u16],
+    regex: Lazy,
+}
+
 impl Pattern {
     fn new(descriptor: &'static Descriptor) -> Self {
-        Self {
-            lengths: descriptor.possible_length(),
-            source: descriptor.national_number().as_str(),
-            regex: OnceLock::new(),
-        }
+        Self { lengths: descriptor.possible_length(), regex: Lazy::new(descriptor.national_number().as_str()) }
     }
 
     fn matches(&self, national: &str) -> bool {
-        (self.lengths.is_empty() || self.lengths.contains(&(national.len() as u16)))
-            && self.regex.get_or_init(|| anchored(self.source)).is_match(national)
+        (self.lengths.is_empty() || self.lengths.contains(&(national.len() as u16))) && self.regex.is_match(national)
     }
 }
 
@@ -57,7 +74,7 @@ impl Pattern {
 struct Region {
     general: Pattern,
     types: Vec<Pattern>,
-    leading_digits: Option<(&'static str, OnceLock<Regex>)>,
+    leading_digits: Option<Lazy>,
 }
 
 impl Region {
@@ -66,7 +83,7 @@ impl Region {
         Self {
             general: Pattern::new(descriptors.general()),
             types: TYPES.iter().filter_map(|t| descriptors.get(*t)).map(Pattern::new).collect(),
-            leading_digits: meta.leading_digits().map(|p| (p.as_str(), OnceLock::new())),
+            leading_digits: meta.leading_digits().map(|p| Lazy::new(p.as_str())),
         }
     }
 
@@ -75,41 +92,35 @@ impl Region {
     }
 }
 
-/// A metadata pattern matched at the start of the text, as the crate matches it (whitespace in
-/// the pattern is layout).
-fn anchored(pattern: &str) -> Regex {
-    RegexBuilder::new(&format!("^(?:{pattern})"))
-        .ignore_whitespace(true)
-        .build()
-        .expect("libphonenumber metadata patterns compile (the phonenumber crate compiles them too)")
-}
-
-/// The patterns of a region.
-fn region(meta: &'static Metadata) -> &'static Region {
-    static REGIONS: OnceLock<HashMap<usize, Region>> = OnceLock::new();
-    let regions =
-        REGIONS.get_or_init(|| DATABASE.iter().map(|m| (m as *const Metadata as usize, Region::new(m))).collect());
-    &regions[&(meta as *const Metadata as usize)]
+/// The regions of a country code, in the order the crate tries them (a non-geographic code,
+/// `001`, has its one entity), built once per process without compiling a pattern.
+fn regions(code: u16) -> &'static [Region] {
+    static BY_CODE: OnceLock<HashMap<u16, Vec<Region>>> = OnceLock::new();
+    let by_code = BY_CODE.get_or_init(|| {
+        let codes: std::collections::BTreeSet<u16> = DATABASE.iter().map(Metadata::country_code).collect();
+        let of = |code: u16| -> Vec<&'static Metadata> {
+            match DATABASE.region(&code).unwrap_or_default().as_slice() {
+                ["001"] => DATABASE.by_code(&code).and_then(|all| all.into_iter().next()).into_iter().collect(),
+                ids => ids.iter().filter_map(|id| DATABASE.by_id(*id)).collect(),
+            }
+        };
+        codes.into_iter().map(|code| (code, of(code).into_iter().map(Region::new).collect())).collect()
+    });
+    by_code.get(&code).map_or(&[], Vec::as_slice)
 }
 
 /// Whether libphonenumber's metadata takes `number` as a valid number (what
 /// `PhoneNumber::is_valid` answers).
 pub(crate) fn is_valid(number: &PhoneNumber) -> bool {
-    let code = number.code().value();
     let national = number.national().to_string();
-    let Some(regions) = DATABASE.region(&code) else { return false };
-    let meta: Option<&'static Metadata> = match regions.as_slice() {
-        ["001"] => DATABASE.by_code(&code).and_then(|all| all.into_iter().next()),
-        [only] => DATABASE.by_id(*only),
-        shared => shared.iter().filter_map(|r| DATABASE.by_id(*r)).find(|meta| {
-            let region = region(meta);
-            match &region.leading_digits {
-                Some((source, regex)) => regex.get_or_init(|| anchored(source)).is_match(&national),
-                None => region.valid(&national),
-            }
+    let region = match regions(number.code().value()) {
+        [only] => Some(only),
+        shared => shared.iter().find(|region| match &region.leading_digits {
+            Some(leading) => leading.is_match(&national),
+            None => region.valid(&national),
         }),
     };
-    meta.is_some_and(|meta| region(meta).valid(&national))
+    region.is_some_and(|region| region.valid(&national))
 }
 
 #[cfg(test)]

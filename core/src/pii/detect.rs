@@ -113,13 +113,12 @@ fn segment_end(text: &str, start: usize) -> usize {
 /// Every span of one segment, offsets within it.
 fn find_in<'a>(text: &'a str, policy: &'a CompiledPolicy, redacting: bool) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
-    // Cheap checks first: one pass over the bytes for the shapes, one for the gate words. Most
-    // chat turns have no digit, no @ and no URL, and the detectors that need one are skipped.
+    // Cheap checks first: one pass over the bytes for the shapes, one for the gate words (email
+    // looks for its @ itself). Most chat turns have no digit, no @ and no URL, and the detectors
+    // that need one are skipped.
     let shapes = Shapes::of(text.as_bytes());
     let open = Open::of(text);
-    if shapes.at {
-        patterns::email(text, &mut spans);
-    }
+    patterns::email(text, &mut spans);
     if text.contains("://") || text.contains("www.") {
         patterns::url(text, &mut spans);
     }
@@ -152,8 +151,6 @@ fn find_in<'a>(text: &'a str, policy: &'a CompiledPolicy, redacting: bool) -> Ve
 /// above 0x80 counts as a possible letter or digit, so text in other scripts is never skipped.
 #[derive(Default)]
 struct Shapes {
-    /// An `@`: emails.
-    at: bool,
     /// An ASCII digit: every number-shaped detector.
     digit: bool,
     /// A digit right after a letter: IBANs (`DE89…`).
@@ -168,7 +165,6 @@ impl Shapes {
         let letter = |b: u8| b.is_ascii_alphabetic() || b >= 0x80;
         let digit = |b: u8| b.is_ascii_digit() || b >= 0x80;
         for (i, &b) in bytes.iter().enumerate() {
-            shapes.at |= b == b'@';
             if b.is_ascii_digit() {
                 shapes.digit = true;
             }
@@ -258,9 +254,9 @@ mod tests {
     #[test]
     fn shapes_are_what_the_number_detectors_need() {
         let shapes = Shapes::of(b"IBAN DE89 3704 at SW1A 1AA, mail a@b.io");
-        assert!(shapes.at && shapes.digit && shapes.letter_digit && shapes.upper_digit);
+        assert!(shapes.digit && shapes.letter_digit && shapes.upper_digit);
         let shapes = Shapes::of(b"call 555 0134 or 12-34");
-        assert!(shapes.digit && !shapes.letter_digit && !shapes.upper_digit && !shapes.at);
+        assert!(shapes.digit && !shapes.letter_digit && !shapes.upper_digit);
         // Any byte of another script may be a letter or a digit.
         assert!(Shapes::of("Straße 12".as_bytes()).letter_digit);
     }
