@@ -90,6 +90,56 @@ enum Command {
     /// test, monitor and label-quality results, and the KPI charts.
     #[command(subcommand)]
     Docs(DocsCommand),
+    /// On PostgreSQL, enrich raw records as they are inserted (a trigger on the raw source table)
+    /// and fire the project's alert rules.
+    #[command(subcommand)]
+    Realtime(RealtimeCommand),
+    /// Alerts the realtime rules fire.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// On the embedded engine, follow the raw data directory: new files and lines appended to
+    /// JSON-lines files are enriched in micro-batches, the marts refreshed and alerts written,
+    /// until Ctrl-C.
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum RealtimeCommand {
+    /// Install (or replace) the trigger that enriches each insert into the raw source table, in
+    /// the inserting transaction; the project must have been built once.
+    Enable(ProjectArgs),
+    /// Remove the trigger (enriched rows and alerts stay).
+    Disable(ProjectArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum AlertsCommand {
+    /// Print alerts as they fire on PostgreSQL (LISTEN), until stopped.
+    Listen(ListenArgs),
+}
+
+#[derive(Debug, Args)]
+struct ListenArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Stop after this many alerts.
+    #[arg(long)]
+    count: Option<usize>,
+    /// How to print each alert.
+    #[arg(long, value_enum, default_value = "text")]
+    format: crate::eval::ReportFormat,
+}
+
+#[derive(Debug, Args)]
+struct WatchArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// The directory to follow (default: the directory of the raw source's files).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// How often to look for new lines, in milliseconds.
+    #[arg(long, default_value_t = 250)]
+    interval_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -737,6 +787,9 @@ async fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Retention(args) => retention(&args).await,
         Command::Monitor(args) => monitor(&args).await,
+        Command::Realtime(command) => realtime(command).await,
+        Command::Alerts(AlertsCommand::Listen(args)) => listen(&args).await,
+        Command::Watch(args) => watch(&args).await,
         Command::Review(command) => review(command).await,
         Command::Docs(DocsCommand::Generate(args)) => {
             let (project, target, _) = open(&args)?;
@@ -834,7 +887,7 @@ async fn prepare(args: &ProjectArgs, engine: Option<&Engine>) -> Result<(Project
 /// The project's source tables that exist on the target, for `load_relation()`: on PostgreSQL
 /// the tables found; on the embedded engine those with files, and the others found among the
 /// warehouse's relations (what convlytics itself writes, e.g. `reviews.label_reviews`).
-async fn existing_sources(
+pub(crate) async fn existing_sources(
     project: &Project,
     target: &Target,
     engine: Option<&Engine>,
@@ -946,6 +999,157 @@ async fn observe(
 }
 
 /// `convlytics monitor`: the contracts and monitors on the built warehouse, stored as a change.
+/// `realtime enable | disable`.
+async fn realtime(command: RealtimeCommand) -> Result<()> {
+    let args = match &command {
+        RealtimeCommand::Enable(args) | RealtimeCommand::Disable(args) => args,
+    };
+    let (project, target, _) = open(args)?;
+    let mut engine = Engine::open(&project, &target).await?;
+    let Engine::Postgres(_) = &engine else {
+        return Err(Error::Project(
+            "realtime enable puts a trigger on PostgreSQL: pass --target-url or a postgres target (on the embedded \
+             engine, convlytics watch follows the raw files)"
+                .into(),
+        ));
+    };
+    let (project, target, compiled) = prepare(args, Some(&engine)).await?;
+    let chain = crate::realtime::Chain::new(&project, &target, &compiled, &crate::realtime::postgres::TempScope)?;
+    match command {
+        RealtimeCommand::Enable(_) => {
+            let Engine::Postgres(pg) = &engine else { unreachable!("checked above") };
+            let enabled = crate::realtime::postgres::enable(pg.client(), &chain, &target.schema).await?;
+            // The rows the trigger writes carry this compile's run id: its label_runs row says
+            // which models, taxonomy versions and model files they come from.
+            crate::governance::audit::record(&mut engine, &project, &compiled, &target.schema, &enabled.models).await?;
+            println!(
+                "Real time enabled: inserts into {} are enriched into {} in the inserting transaction; {} alert rule(s) ({}) write to {} and NOTIFY {}",
+                enabled.source,
+                enabled.models.join(", "),
+                enabled.alerts.len(),
+                enabled.alerts.join(", "),
+                enabled.alerts_relation,
+                crate::realtime::alerts::CHANNEL,
+            );
+        }
+        RealtimeCommand::Disable(_) => {
+            let Engine::Postgres(pg) = &engine else { unreachable!("checked above") };
+            match crate::realtime::postgres::disable(pg.client(), &chain.source, &target.schema).await? {
+                true => println!("Real time disabled: inserts into {} are no longer enriched", chain.source),
+                false => println!("Real time was not enabled on {}: nothing to do", chain.source),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `alerts listen`.
+async fn listen(args: &ListenArgs) -> Result<()> {
+    let (_, target, _) = open(&args.project)?;
+    let profiles::TargetKind::Postgres { connection } = &target.kind else {
+        return Err(Error::Project(
+            "alerts listen reads PostgreSQL's NOTIFY: pass --target-url or a postgres target (convlytics watch prints \
+             the embedded engine's alerts)"
+                .into(),
+        ));
+    };
+    let mut seen = 0;
+    let format = args.format;
+    let count = args.count;
+    eprintln!("Listening for alerts of schema {} (Ctrl-C to stop)", target.schema);
+    crate::realtime::postgres::listen(connection, &target.schema, |fired| {
+        match format {
+            ReportFormat::Json => println!("{}", serde_json::to_string(&fired).expect("an alert serializes")),
+            ReportFormat::Text => println!(
+                "ALERT {} [{}] conversation {} {}{}",
+                fired.rule,
+                fired.severity.as_deref().unwrap_or("-"),
+                fired.conversation_id.as_deref().unwrap_or("-"),
+                fired.detail.as_deref().unwrap_or(""),
+                fired.fired_at.map(|t| format!(" at {t}")).unwrap_or_default(),
+            ),
+        }
+        let _ = std::io::stdout().flush();
+        seen += 1;
+        count.is_none_or(|n| seen < n)
+    })
+    .await
+}
+
+/// `watch`: micro-batches until Ctrl-C or SIGTERM (the batch under way finishes first).
+async fn watch(args: &WatchArgs) -> Result<()> {
+    let (project, target, vars) = open(&args.project)?;
+    if target.kind != profiles::TargetKind::Embedded {
+        return Err(Error::Project(
+            "convlytics watch runs on the embedded engine; on PostgreSQL, convlytics realtime enable".into(),
+        ));
+    }
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => {
+            let (_, spec) = project
+                .realtime
+                .as_ref()
+                .ok_or_else(|| Error::Project("the project declares no `realtime:` (docs/realtime.md)".into()))?;
+            let options = CompileOptions::with_vars(vars.clone());
+            let compiled = compile(&project, &target, &options)?;
+            let raw = compiled.models.iter().find(|m| m.name == spec.raw);
+            let key = raw.and_then(|m| m.sources.iter().next());
+            let location = compiled.sources.iter().find(|(t, _)| Some(&(t.source.clone(), t.name.clone())) == key);
+            let location = location.and_then(|(_, l)| l.clone()).ok_or_else(|| {
+                Error::Project("the raw source has no files (meta.external_location): pass --dir".into())
+            })?;
+            if location.is_dir() {
+                location
+            } else {
+                location.parent().map(PathBuf::from).unwrap_or_default()
+            }
+        }
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let terminated = async {
+            match term.as_mut() {
+                Some(term) => term.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminated => {}
+        }
+        eprintln!("Stopping after the batch under way");
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    println!("Watching {} (every {} ms; Ctrl-C to stop)", dir.display(), args.interval_ms);
+    let _ = std::io::stdout().flush();
+    let interval = std::time::Duration::from_millis(args.interval_ms);
+    crate::realtime::watch::watch(&project, &target, &vars, &dir, interval, stop, |batch| {
+        println!(
+            "Batch {}: {} record(s){}{}, {} alert(s) in {:.2}s",
+            batch.number,
+            batch.records,
+            if batch.full { ", the whole project built" } else { "" },
+            if batch.rejected.is_empty() {
+                String::new()
+            } else {
+                format!(", {} line(s) quarantined", batch.rejected.len())
+            },
+            batch.alerts.len(),
+            batch.seconds
+        );
+        for [rule, severity, conversation, detail] in &batch.alerts {
+            println!("ALERT {rule} [{severity}] conversation {conversation} {detail}");
+        }
+        let _ = std::io::stdout().flush();
+    })
+    .await?;
+    println!("Stopped: everything read is published");
+    Ok(())
+}
+
 async fn monitor(args: &MonitorArgs) -> Result<()> {
     let (project, target, _) = open(&args.project)?;
     let mut writer = Writer::open(&project, &target, true).await?;

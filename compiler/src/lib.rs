@@ -23,6 +23,7 @@ pub mod manifest;
 pub mod monitor;
 pub mod project;
 pub mod query;
+pub mod realtime;
 pub mod render;
 pub mod review;
 pub mod run;

@@ -1,8 +1,8 @@
 -- One row per turn, numbered within its conversation (an email thread's messages in date
 -- order), with its role, the language of customer turns, and PII-redacted text. Lines that
 -- agents, bots or the system say word for word in a large share of a source's conversations
--- (disclaimers, footers) are removed; a turn that was nothing else is kept, empty, and flagged as
--- boilerplate.
+-- (disclaimers, footers: boilerplate_lines) are removed; a turn that was nothing else is kept,
+-- empty, and flagged as boilerplate.
 with raw as (
     select source, source_id, payload, format
     from {{ ref('raw_interactions') }}
@@ -33,28 +33,10 @@ placed as (
     join {{ ref('interactions') }} i on i.interaction_id = p.interaction_id
     where i.quarantine_reason is null
 ),
-business_lines as (
-    select source, conversation_id, unnest(string_to_array(text, chr(10))) as line
-    from placed
-    where role in ('agent', 'bot', 'system')
-),
-source_conversations as (
-    select source, count(distinct conversation_id) as conversations from placed group by source
-),
--- Boilerplate: a line said word for word in at least var('boilerplate_min_conversations')
--- conversations and in at least var('boilerplate_min_share') of its source's conversations
--- (a disclaimer on every call, a footer on every email), not a canned reply some agents use.
-repeated as (
-    select l.source, trim(l.line) as line
-    from business_lines l
-    join source_conversations s on s.source = l.source
-    where length(trim(l.line)) >= 20
-    group by l.source, trim(l.line), s.conversations
-    having count(distinct l.conversation_id) >= {{ var('boilerplate_min_conversations') }}
-       and count(distinct l.conversation_id) >= {{ var('boilerplate_min_share') }} * s.conversations
-),
+-- The lines said word for word in a large share of the source's conversations
+-- (models/normalized/boilerplate_lines.sql).
 boilerplate as (
-    select source, string_agg(line, chr(10)) as lines from repeated group by source
+    select source, string_agg(line, chr(10)) as lines from {{ ref('boilerplate_lines') }} group by source
 ),
 cleaned as (
     select

@@ -271,11 +271,19 @@ impl EmbeddedEngine {
     /// The new rows `df` of an incremental model, then its existing rows whose unique key is not
     /// among them (all of them, when it has no unique key).
     async fn merge(&self, model: &CompiledModel, df: DataFrame) -> datafusion::error::Result<DataFrame> {
-        let existing = self
-            .ctx
-            .table(TableReference::partial(model.relation.schema.as_str(), model.relation.identifier.as_str()))
-            .await?;
-        let keys = &model.config.unique_key;
+        self.merged(&model.relation, &model.config.unique_key, df).await
+    }
+
+    /// `df`'s rows, then the rows of the stored `relation` whose `keys` are not among them (all
+    /// of them, without keys).
+    pub async fn merged(
+        &self,
+        relation: &Relation,
+        keys: &[String],
+        df: DataFrame,
+    ) -> datafusion::error::Result<DataFrame> {
+        let existing =
+            self.ctx.table(TableReference::partial(relation.schema.as_str(), relation.identifier.as_str())).await?;
         if keys.is_empty() {
             return df.union_by_name(existing);
         }

@@ -160,6 +160,7 @@ impl Scope {
                 "taxonomy_approvals",
                 "monitors",
                 "unit_tests",
+                "realtime",
             ],
             Scope::Model => &["name", "columns", "data_tests", "tests", "config", "contracts"],
             Scope::Column => &["name", "data_type", "data_tests", "tests"],

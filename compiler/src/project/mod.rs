@@ -61,6 +61,8 @@ pub struct Project {
     pub packages: Vec<packages::Package>,
     /// dbt's unit tests, in declaration order.
     pub unit_tests: Vec<crate::unit_tests::UnitTest>,
+    /// What runs as records arrive (`realtime:`), with the file that declares it.
+    pub realtime: Option<(PathBuf, crate::realtime::RealtimeSpec)>,
 }
 
 /// A property file's model, seed and source declarations, kept until every taxonomy is known.
@@ -122,6 +124,7 @@ impl Project {
             warnings,
             packages: Vec::new(),
             unit_tests: Vec::new(),
+            realtime: None,
         };
         project.packages = packages::load(root, &project.config.packages_install_path, &mut project.warnings)?;
         project.load_macros()?;
@@ -173,6 +176,11 @@ impl Project {
                             project.retention.push((rel.clone(), rule));
                         }
                         project.monitors.extend(props.monitors.into_iter().map(|m| (rel.clone(), m)));
+                        if let Some(spec) = props.realtime {
+                            crate::realtime::alerts::check(&spec.alerts)
+                                .map_err(|m| Error::Project(format!("{}: realtime: {m}", rel.display())))?;
+                            crate::realtime::insert(&mut project.realtime, &rel, spec)?;
+                        }
                         let unit = props.unit_tests.into_iter();
                         project
                             .unit_tests

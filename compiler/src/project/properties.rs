@@ -53,6 +53,9 @@ pub struct PropertiesFile {
     /// dbt's unit tests: a model run on given rows (`docs/dbt.md`).
     #[serde(default)]
     pub unit_tests: Vec<crate::unit_tests::UnitTestSpec>,
+    /// The models kept current as records arrive, and alert rules (`docs/realtime.md`).
+    #[serde(default)]
+    pub realtime: Option<crate::realtime::RealtimeSpec>,
 }
 
 /// Documentation and config of a seed.

@@ -1,0 +1,152 @@
+//! Alert rules: a condition on the rows an arrival enriches, each firing written once per rule
+//! and conversation to the `alerts` relation (and, on PostgreSQL, sent with NOTIFY).
+
+use serde::Deserialize;
+
+use crate::compile::Compiled;
+use crate::error::{Error, Result};
+use crate::project::profiles::Target;
+use crate::project::Project;
+use crate::realtime::Step;
+use crate::render::{quote_ident, quote_literal, Relation};
+
+/// The NOTIFY channel of alerts on PostgreSQL.
+pub const CHANNEL: &str = "convlytics_alerts";
+
+/// The columns of the alerts relation, with their PostgreSQL types.
+pub const COLUMNS: [(&str, &str); 7] = [
+    ("alert_id", "text"),
+    ("rule", "text"),
+    ("severity", "text"),
+    ("conversation_id", "text"),
+    ("model", "text"),
+    ("detail", "text"),
+    ("fired_at", "timestamptz"),
+];
+
+/// One rule under `realtime: alerts:`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRule {
+    /// The rule's name, unique in the project.
+    pub name: String,
+    /// What it means and who acts on it.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The realtime model whose newly enriched rows it reads.
+    pub model: String,
+    /// A SQL condition on those rows (Jinja: `ref()` names stored relations, `var()`).
+    #[serde(rename = "where")]
+    pub condition: String,
+    /// A SQL expression recorded with the firing (e.g. `intent`); at most a label, never text.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// `info`, `warn` (the default) or `error`.
+    #[serde(default = "default_severity")]
+    pub severity: String,
+    /// The column naming the conversation (default `conversation_id`).
+    #[serde(default = "default_conversation")]
+    pub conversation: String,
+}
+
+fn default_severity() -> String {
+    "warn".into()
+}
+
+fn default_conversation() -> String {
+    "conversation_id".into()
+}
+
+/// A rule rendered for one chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// The rule's name.
+    pub rule: String,
+    /// Its severity.
+    pub severity: String,
+    /// Its model.
+    pub model: String,
+    /// The arrival's rows of the model.
+    pub scoped: Relation,
+    /// The condition, rendered.
+    pub condition: String,
+    /// The detail expression, rendered.
+    pub detail: String,
+    /// The conversation column.
+    pub conversation: String,
+    /// Where firings are written.
+    pub relation: Relation,
+}
+
+impl Alert {
+    /// `rule` on `step`'s rows, its Jinja rendered for `target`.
+    pub fn new(
+        project: &Project,
+        target: &Target,
+        compiled: &Compiled,
+        rule: &AlertRule,
+        step: &Step,
+        relation: &Relation,
+    ) -> Result<Self> {
+        if !["info", "warn", "error"].contains(&rule.severity.as_str()) {
+            return Err(Error::Project(format!(
+                "realtime: alert '{}': severity '{}' is not one of info, warn, error",
+                rule.name, rule.severity
+            )));
+        }
+        let renderer = crate::render::Renderer::new(project, target.clone(), &compiled.options)?;
+        let origin = project.realtime.as_ref().map(|(f, _)| f.clone()).unwrap_or_default();
+        let render = |text: &str| renderer.render_str(text, &origin);
+        Ok(Self {
+            rule: rule.name.clone(),
+            severity: rule.severity.clone(),
+            model: rule.model.clone(),
+            scoped: step.scoped.clone(),
+            condition: render(&rule.condition)?,
+            detail: match &rule.detail {
+                Some(detail) => render(detail)?,
+                None => "null".into(),
+            },
+            conversation: rule.conversation.clone(),
+            relation: relation.clone(),
+        })
+    }
+
+    /// The firings of an arrival not yet recorded: one row per conversation, in the columns of
+    /// [`COLUMNS`] (the same SQL on both engines).
+    pub fn select(&self) -> String {
+        let rule = quote_literal(&self.rule);
+        let conversation = quote_ident(&self.conversation);
+        format!(
+            "select conversation_id({alert_source}, f.conversation_id) as alert_id, {rule} as rule,
+                    {severity} as severity, f.conversation_id, {model} as model, f.detail, now() as fired_at
+             from (
+                 select cast(n.{conversation} as varchar) as conversation_id, min(cast(({detail}) as varchar)) as detail
+                 from {scoped} as n
+                 where n.{conversation} is not null and ({condition})
+                 group by cast(n.{conversation} as varchar)
+             ) as f
+             where not exists (
+                 select 1 from {alerts} as a where a.rule = {rule} and a.conversation_id = f.conversation_id
+             )",
+            alert_source = quote_literal(&format!("alert:{}", self.rule)),
+            severity = quote_literal(&self.severity),
+            model = quote_literal(&self.model),
+            detail = self.detail,
+            scoped = self.scoped,
+            condition = self.condition,
+            alerts = self.relation,
+        )
+    }
+}
+
+/// Checks that alert names are unique.
+pub fn check(rules: &[AlertRule]) -> std::result::Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for rule in rules {
+        if !seen.insert(rule.name.as_str()) {
+            return Err(format!("alert '{}' is declared twice", rule.name));
+        }
+    }
+    Ok(())
+}

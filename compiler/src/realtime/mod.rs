@@ -1,0 +1,306 @@
+//! Real time: new raw records enriched as they arrive, by the same compiled models as the batch
+//! run, and alert rules fired on what they produce.
+//!
+//! A project's `realtime:` (one property file) names the raw model, the key of a raw record, the
+//! model and column that group records into a conversation, and the normalized and enriched
+//! models to keep current. [`Chain`] takes those models' compiled SQL and points it at the
+//! records of one arrival: the new records and the earlier records of the conversations they
+//! continue (an email reply re-reads its thread), each table model's rows of those conversations
+//! replacing the stored ones, each incremental model reading and merging into its stored table
+//! as a batch run does. The same [`Plan`] runs in a PostgreSQL trigger ([`postgres`]) and in the
+//! embedded engine's watcher ([`watch`]).
+
+pub mod alerts;
+pub mod postgres;
+pub mod watch;
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::compile::Compiled;
+use crate::error::{Error, Result};
+use crate::project::profiles::Target;
+use crate::project::{Materialization, Project};
+use crate::render::{quote_ident, Relation};
+
+/// The `realtime:` key of a property file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealtimeSpec {
+    /// The model over the raw records (a view of the one source table records arrive in).
+    pub raw: String,
+    /// The columns that identify a raw record.
+    pub key: Vec<String>,
+    /// The model and column that group records into one conversation.
+    pub conversation: Grouping,
+    /// The models kept current, each with the key its rows are replaced by.
+    pub models: Vec<RealtimeModel>,
+    /// Where a record that cannot be enriched goes, with the reason.
+    pub quarantine: Grouping,
+    /// Rules fired on newly enriched rows.
+    #[serde(default)]
+    pub alerts: Vec<alerts::AlertRule>,
+}
+
+/// A model and one of its columns.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grouping {
+    /// The model.
+    pub model: String,
+    /// The column.
+    pub column: String,
+}
+
+/// One model kept current.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealtimeModel {
+    /// The model.
+    pub name: String,
+    /// The columns whose stored rows an arrival's rows replace (an incremental model's
+    /// `unique_key` when left out).
+    #[serde(default)]
+    pub key: Vec<String>,
+}
+
+/// One model of the chain, compiled for an arrival.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The model.
+    pub name: String,
+    /// Its stored relation.
+    pub stored: Relation,
+    /// Where an arrival's rows of it are kept while the chain runs.
+    pub scoped: Relation,
+    /// Its SQL, reading the arrival's rows of the chain models before it.
+    pub sql: String,
+    /// The columns whose stored rows its rows replace.
+    pub key: Vec<String>,
+}
+
+/// Where an engine keeps an arrival's relations while the chain runs.
+pub trait Scope {
+    /// The relation holding the arrival's rows of `name`.
+    fn relation(&self, name: &str) -> Relation;
+}
+
+/// The chain of one project, compiled for an engine.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// The source table records arrive in.
+    pub source: Relation,
+    /// The columns that identify a raw record.
+    pub key: Vec<String>,
+    /// The raw model's SQL, reading [`Chain::records`] instead of the source table.
+    pub raw: Step,
+    /// The new records of an arrival (the engine fills it).
+    pub new: Relation,
+    /// The records an arrival reads: the new ones and the earlier ones of their conversations.
+    pub records: Relation,
+    /// The keys of the earlier records of the conversations an arrival continues.
+    pub earlier: Relation,
+    /// The models kept current, in build order.
+    pub steps: Vec<Step>,
+    /// The index in `steps` of the model that groups records into conversations.
+    pub grouping: usize,
+    /// The grouping column.
+    pub group_column: String,
+    /// The quarantine model's stored relation and its reason column.
+    pub quarantine: (Relation, String),
+    /// The alert rules, rendered.
+    pub alerts: Vec<alerts::Alert>,
+    /// The relation alerts are written to.
+    pub alerts_relation: Relation,
+}
+
+/// One statement of an arrival's processing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Keep the rows of `sql` as `relation` (replacing what it held).
+    Create {
+        /// The arrival's relation.
+        relation: Relation,
+        /// What it holds.
+        sql: String,
+    },
+    /// Replace the rows of `stored` whose `key` is among `scoped`'s with `scoped`'s rows.
+    Merge {
+        /// The stored model.
+        stored: Relation,
+        /// The arrival's rows of it.
+        scoped: Relation,
+        /// The key columns.
+        key: Vec<String>,
+    },
+    /// Add the firings of an alert rule to the alerts relation (folding repeats).
+    Alert(alerts::Alert),
+}
+
+impl Chain {
+    /// The chain of `project` (its `realtime:`) from `compiled`, a compile on `target` whose
+    /// chain models already exist, with the arrival's relations where `scope` keeps them.
+    pub fn new(project: &Project, target: &Target, compiled: &Compiled, scope: &dyn Scope) -> Result<Self> {
+        let (file, spec) = project
+            .realtime
+            .as_ref()
+            .ok_or_else(|| Error::Project("the project declares no `realtime:` (docs/realtime.md)".into()))?;
+        let fail = |message: String| Error::Project(format!("{}: realtime: {message}", file.display()));
+        let model = |name: &str| {
+            compiled.models.iter().find(|m| m.name == name).ok_or_else(|| fail(format!("no enabled model '{name}'")))
+        };
+        let raw = model(&spec.raw)?;
+        let [(source_name, table_name)] = raw.sources.iter().collect::<Vec<_>>()[..] else {
+            return Err(fail(format!("raw model '{}' must read exactly one source table", raw.name)));
+        };
+        let table = &project.sources[&(source_name.clone(), table_name.clone())];
+        let source = Relation { schema: table.schema.clone(), identifier: table.identifier.clone() };
+        let records = scope.relation("__records");
+        let mut replaced: Vec<(String, String)> =
+            vec![(raw.relation.to_string(), scope.relation(&raw.name).to_string())];
+        let raw_step = Step {
+            name: raw.name.clone(),
+            stored: raw.relation.clone(),
+            scoped: scope.relation(&raw.name),
+            sql: raw.sql.replace(&source.to_string(), &records.to_string()),
+            key: spec.key.clone(),
+        };
+        let chosen: Vec<&RealtimeModel> = spec.models.iter().collect();
+        for wanted in &chosen {
+            model(&wanted.name)?;
+        }
+        let mut steps = Vec::new();
+        for compiled_model in compiled.models.iter().filter(|m| chosen.iter().any(|c| c.name == m.name)) {
+            let wanted = chosen.iter().find(|c| c.name == compiled_model.name).expect("chosen");
+            let name = &compiled_model.name;
+            let key = match (compiled_model.config.materialized, wanted.key.is_empty()) {
+                (Materialization::Incremental, true) => compiled_model.config.unique_key.clone(),
+                (Materialization::Table | Materialization::Incremental, _) => wanted.key.clone(),
+                (other, _) => {
+                    return Err(fail(format!(
+                        "model '{name}' is materialized as {}: only tables and incremental models are kept current",
+                        other.as_str()
+                    )))
+                }
+            };
+            if key.is_empty() {
+                return Err(fail(format!("model '{name}' needs a key: the columns its rows are replaced by")));
+            }
+            if compiled_model.config.materialized == Materialization::Incremental && !compiled_model.incremental {
+                return Err(Error::Project(format!(
+                    "{} does not exist yet: build the project once (convlytics build) before it runs in real time",
+                    compiled_model.relation
+                )));
+            }
+            let mut sql = compiled_model.sql.clone();
+            for (stored, scoped) in &replaced {
+                sql = sql.replace(stored, scoped);
+            }
+            let scoped = scope.relation(name);
+            // An incremental model reads and merges into its stored table, as a batch run does;
+            // later models read that table, already merged.
+            if compiled_model.config.materialized == Materialization::Table {
+                replaced.push((compiled_model.relation.to_string(), scoped.to_string()));
+            }
+            steps.push(Step { name: name.clone(), stored: compiled_model.relation.clone(), scoped, sql, key });
+        }
+        let grouping = steps
+            .iter()
+            .position(|s| s.name == spec.conversation.model)
+            .ok_or_else(|| fail(format!("conversation.model '{}' is not among models:", spec.conversation.model)))?;
+        let quarantine = model(&spec.quarantine.model)?.relation.clone();
+        let alerts_relation = Relation { schema: raw.relation.schema.clone(), identifier: "alerts".into() };
+        let alerts = spec
+            .alerts
+            .iter()
+            .map(|rule| {
+                let step = steps.iter().find(|s| s.name == rule.model).ok_or_else(|| {
+                    fail(format!("alert '{}': model '{}' is not among models:", rule.name, rule.model))
+                })?;
+                alerts::Alert::new(project, target, compiled, rule, step, &alerts_relation)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            source,
+            key: spec.key.clone(),
+            raw: raw_step,
+            new: scope.relation("__new"),
+            records,
+            earlier: scope.relation("__earlier"),
+            steps,
+            grouping,
+            group_column: spec.conversation.column.clone(),
+            quarantine: (quarantine, spec.quarantine.column.clone()),
+            alerts,
+            alerts_relation,
+        })
+    }
+
+    /// What one arrival runs, once [`Chain::new`] holds its new records: the models up to the
+    /// grouping one on the new records, to find their conversations; then every model on the new
+    /// records and the earlier ones of those conversations, each merged into its stored table;
+    /// then the alert rules.
+    pub fn plan(&self) -> Vec<Action> {
+        let grouping = &self.steps[self.grouping];
+        let column = quote_ident(&self.group_column);
+        let matches = |a: &str, b: &str| {
+            self.key.iter().map(|k| format!("{a}.{k} = {b}.{k}", k = quote_ident(k))).collect::<Vec<_>>().join(" and ")
+        };
+        let mut actions =
+            vec![Action::Create { relation: self.records.clone(), sql: format!("select * from {}", self.new) }];
+        actions.push(Action::Create { relation: self.raw.scoped.clone(), sql: self.raw.sql.clone() });
+        for step in &self.steps[..=self.grouping] {
+            actions.push(Action::Create { relation: step.scoped.clone(), sql: step.sql.clone() });
+        }
+        // The records of those conversations stored before: read again with the new ones.
+        actions.push(Action::Create {
+            relation: self.earlier.clone(),
+            sql: format!(
+                "select distinct {keys} from {stored} where {column} in (select {column} from {scoped})",
+                keys = self.key.iter().map(|k| format!("g.{}", quote_ident(k))).collect::<Vec<_>>().join(", "),
+                stored = format_args!("{} as g", grouping.stored),
+                scoped = grouping.scoped,
+            ),
+        });
+        actions.push(Action::Create {
+            relation: self.records.clone(),
+            sql: format!(
+                "select n.* from {new} as n
+                 union all
+                 select s.* from {source} as s
+                 where exists (select 1 from {earlier} as e where {earlier_match})
+                   and not exists (select 1 from {new} as n where {new_match})",
+                new = self.new,
+                source = self.source,
+                earlier = self.earlier,
+                earlier_match = matches("e", "s"),
+                new_match = matches("n", "s"),
+            ),
+        });
+        actions.push(Action::Create { relation: self.raw.scoped.clone(), sql: self.raw.sql.clone() });
+        for step in &self.steps {
+            actions.push(Action::Create { relation: step.scoped.clone(), sql: step.sql.clone() });
+            actions.push(Action::Merge {
+                stored: step.stored.clone(),
+                scoped: step.scoped.clone(),
+                key: step.key.clone(),
+            });
+        }
+        actions.extend(self.alerts.iter().cloned().map(Action::Alert));
+        actions
+    }
+}
+
+/// The realtime spec of a project, with the file that declares it; a second one is an error.
+pub fn insert(slot: &mut Option<(PathBuf, RealtimeSpec)>, file: &std::path::Path, spec: RealtimeSpec) -> Result<()> {
+    if let Some((first, _)) = slot {
+        return Err(Error::Project(format!(
+            "{}: realtime: is declared twice (also in {}): a project has one",
+            file.display(),
+            first.display()
+        )));
+    }
+    *slot = Some((file.to_path_buf(), spec));
+    Ok(())
+}

@@ -1,0 +1,415 @@
+//! Real time on the embedded engine: `convlytics watch` follows the raw data directory in
+//! micro-batches. Each batch takes the complete lines that appeared in its JSON-lines files (a
+//! half-written last line waits for the next batch), lands them in the warehouse, runs the
+//! chain's [`Plan`](super::Chain::plan) on them, rebuilds the models downstream (marts), writes
+//! the alerts, and records how far it read, all in one [`Generation`]: a batch is published
+//! whole or not at all, so a killed watcher reads nothing twice and misses nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::common::TableReference;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{JsonReadOptions, SessionContext};
+
+use crate::compile::{compile, CompileOptions};
+use crate::engine::generation::{BuildLock, Generation};
+use crate::engine::{EmbeddedEngine, Engine};
+use crate::error::{Error, Result};
+use crate::project::profiles::Target;
+use crate::project::Project;
+use crate::realtime::{Action, Chain, Scope};
+use crate::render::Relation;
+
+/// The schema an arrival's relations are kept under in the session.
+const SCOPE_SCHEMA: &str = "convlytics_realtime";
+/// The warehouse directory of the watcher's own state.
+const STATE_DIR: &str = "_realtime";
+
+/// In-memory tables of the session hold an arrival's relations.
+pub struct MemoryScope;
+
+impl Scope for MemoryScope {
+    fn relation(&self, name: &str) -> Relation {
+        Relation { schema: SCOPE_SCHEMA.into(), identifier: name.to_owned() }
+    }
+}
+
+/// How far the watcher has read: each file's byte offset after its last complete line taken.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    /// Batches published.
+    pub batches: u64,
+    /// Byte offsets by file name.
+    pub files: BTreeMap<String, u64>,
+}
+
+impl Checkpoint {
+    fn path(warehouse: &Path) -> PathBuf {
+        warehouse.join(STATE_DIR).join("checkpoint.json")
+    }
+
+    /// The checkpoint published in `warehouse`, if any.
+    pub fn read(warehouse: &Path) -> Result<Option<Self>> {
+        let path = Self::path(warehouse);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| Error::Input { path, message: format!("not a watcher checkpoint: {e}") }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    fn write(&self, warehouse: &Path) -> Result<()> {
+        let path = Self::path(warehouse);
+        let text = serde_json::to_string_pretty(self).expect("a checkpoint serializes");
+        let aside = path.with_extension("json.part");
+        std::fs::write(&aside, text).map_err(|e| Error::io(&aside, e))?;
+        std::fs::rename(&aside, &path).map_err(|e| Error::io(&path, e))
+    }
+}
+
+/// The complete lines new since `checkpoint` in the JSON-lines files of `dir` (sorted by name),
+/// with the offsets they reach. A file shorter than its checkpoint (truncated or replaced) is
+/// left alone, with a warning: raw files are appended to, never rewritten.
+pub fn scan(dir: &Path, checkpoint: &Checkpoint) -> Result<(Vec<u8>, BTreeMap<String, u64>)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "jsonl" || e == "json"))
+        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .collect();
+    files.sort();
+    let mut chunk = Vec::new();
+    let mut offsets = checkpoint.files.clone();
+    for file in files {
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let from = checkpoint.files.get(&name).copied().unwrap_or(0);
+        let len = std::fs::metadata(&file).map_err(|e| Error::io(&file, e))?.len();
+        if len < from {
+            eprintln!(
+                "warning: {} is shorter than when it was last read ({len} < {from} bytes): left alone",
+                file.display()
+            );
+            continue;
+        }
+        if len == from {
+            continue;
+        }
+        let mut reader = std::fs::File::open(&file).map_err(|e| Error::io(&file, e))?;
+        reader.seek(SeekFrom::Start(from)).map_err(|e| Error::io(&file, e))?;
+        let mut bytes = Vec::with_capacity((len - from) as usize);
+        reader.take(len - from).read_to_end(&mut bytes).map_err(|e| Error::io(&file, e))?;
+        let Some(end) = bytes.iter().rposition(|b| *b == b'\n') else { continue };
+        chunk.extend_from_slice(&bytes[..=end]);
+        offsets.insert(name, from + end as u64 + 1);
+    }
+    Ok((chunk, offsets))
+}
+
+/// What one batch did.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The batch's number.
+    pub number: u64,
+    /// Raw records taken.
+    pub records: usize,
+    /// Lines that were not JSON objects, with the reason (quarantined; the lines are kept under
+    /// the warehouse's `_realtime/rejected/`).
+    pub rejected: Vec<(String, String)>,
+    /// Whether it built the whole project (the first batch).
+    pub full: bool,
+    /// Alerts fired: rule, severity, conversation and detail.
+    pub alerts: Vec<[String; 4]>,
+    /// Seconds from the batch's start to its publication.
+    pub seconds: f64,
+}
+
+/// Follows `dir` until `stop` is set, running a batch whenever complete lines arrive (checking
+/// every `interval`), and reports each batch to `report`.
+pub async fn watch(
+    project: &Project,
+    target: &Target,
+    vars: &BTreeMap<String, serde_yaml::Value>,
+    dir: &Path,
+    interval: Duration,
+    stop: Arc<AtomicBool>,
+    mut report: impl FnMut(&Batch),
+) -> Result<()> {
+    if project.realtime.is_none() {
+        return Err(Error::Project("the project declares no `realtime:` (docs/realtime.md)".into()));
+    }
+    let target_dir = project.target_dir();
+    let lock = BuildLock::acquire(&target_dir)?;
+    while !stop.load(Ordering::Relaxed) {
+        let warehouse = target_dir.join("warehouse");
+        let checkpoint = Checkpoint::read(&warehouse)?;
+        let (chunk, offsets) = scan(dir, checkpoint.as_ref().unwrap_or(&Checkpoint::default()))?;
+        if chunk.is_empty() {
+            tokio::time::sleep(interval).await;
+            continue;
+        }
+        let started = Instant::now();
+        let generation = Generation::start(&target_dir, &lock)?;
+        let mut batch = Batch { full: checkpoint.is_none(), ..Batch::default() };
+        let next = Checkpoint { batches: checkpoint.as_ref().map_or(0, |c| c.batches) + 1, files: offsets };
+        batch.number = next.batches;
+        run_batch(project, target, vars, &generation.dir(), &chunk, &mut batch).await?;
+        next.write(&generation.dir())?;
+        generation.publish()?;
+        batch.seconds = started.elapsed().as_secs_f64();
+        report(&batch);
+    }
+    Ok(())
+}
+
+/// Lands `chunk` in the generation at `warehouse` and processes it.
+async fn run_batch(
+    project: &Project,
+    target: &Target,
+    vars: &BTreeMap<String, serde_yaml::Value>,
+    warehouse: &Path,
+    chunk: &[u8],
+    batch: &mut Batch,
+) -> Result<()> {
+    let landed = warehouse.join(STATE_DIR).join("landed");
+    std::fs::create_dir_all(&landed).map_err(|e| Error::io(&landed, e))?;
+    let (records, rejected) = split_lines(chunk);
+    batch.records = records.len();
+    batch.rejected = rejected;
+    let file = landed.join(format!("{:010}.jsonl", batch.number));
+    if !records.is_empty() {
+        let mut text = records.join("\n");
+        text.push('\n');
+        std::fs::write(&file, text).map_err(|e| Error::io(&file, e))?;
+    }
+    let mut engine = Engine::open_in(project, target, warehouse.to_path_buf()).await?;
+    let existing = engine.relations().await?;
+    let existing_sources = crate::cli::existing_sources(project, target, Some(&engine)).await?;
+    let options = CompileOptions { vars: vars.clone(), existing, existing_sources, ..CompileOptions::default() };
+    let compiled = compile(project, target, &options)?;
+    engine.register_sources(&compiled).await?;
+    let Engine::Embedded(embedded) = &engine else {
+        return Err(Error::Project("convlytics watch runs on the embedded engine".into()));
+    };
+    let (_, spec) = project.realtime.as_ref().expect("checked by watch");
+    let raw = compiled.models.iter().find(|m| m.name == spec.raw);
+    let source = raw
+        .and_then(|m| m.sources.iter().next())
+        .map(|k| &project.sources[k])
+        .ok_or_else(|| Error::Project(format!("realtime: raw model '{}' reads no source", spec.raw)))?;
+    let source = Relation { schema: source.schema.clone(), identifier: source.identifier.clone() };
+    if landed.read_dir().map_err(|e| Error::io(&landed, e))?.next().is_some() {
+        register_json(embedded, &source, &landed, None).await?;
+    }
+    let mut audited: Vec<String> = Vec::new();
+    let nodes: BTreeSet<String> = if batch.full {
+        let models = compiled.models.iter().map(|m| m.name.clone());
+        models.chain(compiled.seeds.iter().map(|s| s.name.clone())).collect()
+    } else {
+        let chain = Chain::new(project, target, &compiled, &MemoryScope)?;
+        if records.is_empty() {
+            BTreeSet::new()
+        } else {
+            let reference = TableReference::partial(source.schema.as_str(), source.identifier.as_str());
+            let table = embedded.context().table(reference).await;
+            let schema =
+                table.map_err(|e| Error::datafusion("reading the landed records", e))?.schema().as_arrow().clone();
+            register_json(embedded, &chain.new, &file, Some(schema)).await?;
+            batch.alerts = run_plan(embedded, &chain).await?;
+            audited = chain.steps.iter().map(|s| s.name.clone()).collect();
+            downstream(&compiled, &chain)
+        }
+    };
+    if !nodes.is_empty() {
+        let steps = crate::run::plan(&compiled, &nodes, true, batch.full, &[]);
+        let results = crate::run::execute(project, target, &steps, &mut engine, None, &BTreeSet::new()).await?;
+        audited.extend(results.into_iter().filter(|r| r.resource_type == "model").map(|r| r.name));
+    }
+    // Each batch is a run of the audit trail: label_runs and label_history say what it labelled.
+    crate::governance::audit::record(&mut engine, project, &compiled, &target.schema, &audited).await?;
+    if !batch.rejected.is_empty() {
+        let Engine::Embedded(embedded) = &engine else { unreachable!("embedded above") };
+        let rejected = warehouse.join(STATE_DIR).join("rejected");
+        std::fs::create_dir_all(&rejected).map_err(|e| Error::io(&rejected, e))?;
+        let lines: Vec<&str> = batch.rejected.iter().map(|(line, _)| line.as_str()).collect();
+        let path = rejected.join(format!("{:010}.jsonl", batch.number));
+        std::fs::write(&path, lines.join("\n") + "\n").map_err(|e| Error::io(&path, e))?;
+        let quarantine = compiled
+            .models
+            .iter()
+            .find(|m| m.name == spec.quarantine.model)
+            .ok_or_else(|| Error::Project(format!("realtime: no quarantine model '{}'", spec.quarantine.model)))?;
+        let reasons: Vec<String> = batch.rejected.iter().map(|(_, reason)| reason.clone()).collect();
+        quarantine_reasons(embedded, &quarantine.relation, &spec.quarantine.column, &reasons).await?;
+    }
+    Ok(())
+}
+
+/// The lines of `chunk` that are JSON objects, and the others (blank lines aside) with the reason.
+fn split_lines(chunk: &[u8]) -> (Vec<String>, Vec<(String, String)>) {
+    let mut records = Vec::new();
+    let mut rejected = Vec::new();
+    for line in chunk.split(|b| *b == b'\n') {
+        let line = String::from_utf8_lossy(line);
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(_)) => records.push(line.to_owned()),
+            Ok(_) => rejected.push((line.to_owned(), "a raw line is JSON but not an object".to_owned())),
+            Err(e) => rejected.push((line.to_owned(), format!("a raw line is not JSON: {e}"))),
+        }
+    }
+    (records, rejected)
+}
+
+/// Registers the JSON-lines file or directory `path` as `relation`, with `schema` or the one
+/// read from every record.
+async fn register_json(
+    engine: &EmbeddedEngine,
+    relation: &Relation,
+    path: &Path,
+    schema: Option<datafusion::arrow::datatypes::Schema>,
+) -> Result<()> {
+    let context = format!("registering {}", path.display());
+    engine.create_schema(&relation.schema).await?;
+    let mut options = JsonReadOptions::default().file_extension(".jsonl");
+    options.schema_infer_max_records = usize::MAX;
+    if let Some(schema) = &schema {
+        options = options.schema(schema);
+    }
+    let ctx = engine.context();
+    ctx.deregister_table(reference(relation)).map_err(|e| Error::datafusion(&context, e))?;
+    ctx.register_json(reference(relation), path.to_string_lossy(), options)
+        .await
+        .map_err(|e| Error::datafusion(&context, e))
+}
+
+fn reference(relation: &Relation) -> TableReference {
+    TableReference::partial(relation.schema.as_str(), relation.identifier.as_str())
+}
+
+/// Keeps the rows of `sql` in memory as `relation`.
+async fn keep(ctx: &SessionContext, relation: &Relation, sql: &str) -> Result<usize> {
+    let context = format!("realtime: {relation}");
+    let fail = |e| Error::datafusion(&context, e);
+    let df = ctx.sql_with_options(sql, crate::engine::embedded::read_only()).await.map_err(fail)?;
+    let planned = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await.map_err(fail)?;
+    // The batches' own schema: it may say more than the plan's (field metadata, nullability).
+    let schema = batches.first().map_or(planned, |b| b.schema());
+    let rows = batches.iter().map(|b| b.num_rows()).sum();
+    let table = MemTable::try_new(schema, vec![batches]).map_err(fail)?;
+    ctx.deregister_table(reference(relation)).map_err(fail)?;
+    ctx.register_table(reference(relation), Arc::new(table)).map_err(fail)?;
+    Ok(rows)
+}
+
+/// Runs the chain's plan: each model's rows of the arrival kept in memory, merged into its
+/// stored table as a view (so later models read it merged), every merged table written at the
+/// end, then the alert rules; returns the alerts fired (rule, severity, conversation, detail).
+async fn run_plan(engine: &EmbeddedEngine, chain: &Chain) -> Result<Vec<[String; 4]>> {
+    let ctx = engine.context();
+    let mut merged: Vec<Relation> = Vec::new();
+    let mut alerts = Vec::new();
+    for action in chain.plan() {
+        match action {
+            Action::Create { relation, sql } => {
+                keep(ctx, &relation, &sql).await?;
+            }
+            Action::Merge { stored, scoped, key } => {
+                let context = format!("realtime: merging into {stored}");
+                let fail = |e| Error::datafusion(&context, e);
+                let new = ctx.table(reference(&scoped)).await.map_err(fail)?;
+                let view = engine.merged(&stored, &key, new).await.map_err(fail)?.into_view();
+                ctx.deregister_table(reference(&stored)).map_err(fail)?;
+                ctx.register_table(reference(&stored), view).map_err(fail)?;
+                merged.push(stored);
+            }
+            Action::Alert(alert) => {
+                if engine.existing(&alert.relation.schema, &[alert.relation.identifier.as_str()]).is_empty() {
+                    let empty = format!(
+                        "select {} from (values (1)) as v(x) where x = 0",
+                        "cast(null as varchar) as alert_id, cast(null as varchar) as rule, cast(null as varchar) as severity,
+                         cast(null as varchar) as conversation_id, cast(null as varchar) as model,
+                         cast(null as varchar) as detail, now() as fired_at"
+                    );
+                    engine.replace_with(&alert.relation, &empty, "realtime: creating the alerts table").await?;
+                }
+                let fired = MemoryScope.relation(&format!("__fired_{}", alert.rule));
+                if keep(ctx, &fired, &alert.select()).await? > 0 {
+                    let rows = engine
+                        .rows(
+                            &format!("select rule, severity, conversation_id, coalesce(detail, '') from {fired}"),
+                            "realtime: reading alerts",
+                        )
+                        .await?;
+                    alerts.extend(rows.into_iter().map(|r| {
+                        let cell = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+                        [cell(0), cell(1), cell(2), cell(3)]
+                    }));
+                    engine.append(&alert.relation, &format!("select * from {fired}")).await?;
+                }
+            }
+        }
+    }
+    for stored in merged {
+        let sql = format!("select * from {stored}");
+        engine.replace_with(&stored, &sql, &format!("realtime: writing {stored}")).await?;
+    }
+    Ok(alerts)
+}
+
+/// The models to rebuild after an arrival: the raw model (its export) and every model reading,
+/// directly or not, a model of the chain, except the chain's own.
+fn downstream(compiled: &crate::compile::Compiled, chain: &Chain) -> BTreeSet<String> {
+    let own: BTreeSet<&str> = chain.steps.iter().map(|s| s.name.as_str()).collect();
+    let mut changed: BTreeSet<&str> = own.iter().copied().chain([chain.raw.name.as_str()]).collect();
+    let mut nodes = BTreeSet::from([chain.raw.name.clone()]);
+    for model in &compiled.models {
+        if !own.contains(model.name.as_str()) && model.refs.iter().any(|r| changed.contains(r.as_str())) {
+            changed.insert(&model.name);
+            nodes.insert(model.name.clone());
+        }
+    }
+    nodes
+}
+
+/// Adds one quarantine row per reason, the other columns NULL.
+async fn quarantine_reasons(
+    engine: &EmbeddedEngine,
+    relation: &Relation,
+    column: &str,
+    reasons: &[String],
+) -> Result<()> {
+    use datafusion::arrow::array::{new_null_array, ArrayRef, RecordBatch, StringArray};
+    let context = format!("quarantining rejected lines into {relation}");
+    let fail = |e| Error::datafusion(&context, e);
+    let ctx = engine.context();
+    let stored = ctx.table(reference(relation)).await.map_err(fail)?;
+    let schema = Arc::new(stored.schema().as_arrow().clone());
+    let columns: Vec<ArrayRef> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.name() == column {
+            true => datafusion::arrow::compute::cast(&StringArray::from(reasons.to_vec()), f.data_type())
+                .unwrap_or_else(|_| new_null_array(f.data_type(), reasons.len())),
+            false => new_null_array(f.data_type(), reasons.len()),
+        })
+        .collect();
+    let rows = RecordBatch::try_new(schema.clone(), columns).map_err(|e| fail(e.into()))?;
+    let added = MemoryScope.relation("__rejected");
+    engine.create_schema(&added.schema).await?;
+    let table = MemTable::try_new(schema, vec![vec![rows]]).map_err(fail)?;
+    ctx.deregister_table(reference(&added)).map_err(fail)?;
+    ctx.register_table(reference(&added), Arc::new(table)).map_err(fail)?;
+    engine.replace_with(relation, &format!("select * from {relation} union all select * from {added}"), &context).await
+}
