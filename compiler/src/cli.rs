@@ -1022,6 +1022,11 @@ async fn realtime(command: RealtimeCommand) -> Result<()> {
             // The rows the trigger writes carry this compile's run id: its label_runs row says
             // which models, taxonomy versions and model files they come from.
             crate::governance::audit::record(&mut engine, &project, &compiled, &target.schema, &enabled.models).await?;
+            // The roles read the new alerts table as its classes allow, as after a build.
+            if let (Engine::Postgres(pg), false) = (&engine, project.roles.is_empty()) {
+                let policy = Policy::new(&project, &target, &compiled);
+                report_grants(&grants::apply(pg.client(), &policy, &project.config.name, false).await?);
+            }
             println!(
                 "Real time enabled: inserts into {} are enriched into {} in the inserting transaction; {} alert rule(s) ({}) write to {} and NOTIFY {}",
                 enabled.source,

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use warehouse::{generated_project, load_crm, load_raw_interactions, Scratch};
+use warehouse::{connect_as, generated_project, load_crm, load_raw_interactions, Scratch};
 
 /// The models `models/realtime.yml` keeps current.
 const CHAIN: [&str; 6] =
@@ -87,8 +87,9 @@ async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {
 /// the rest inserted in batches of 1, 7 and the remainder (with an email reply to a stored thread
 /// among them, and a planted escalation): every row of the chain's models equals a batch build on
 /// all records; the escalation's alert arrives by NOTIFY, once; a broken payload is quarantined
-/// and its insert commits; a failing enrichment quarantines each record with the reason and
-/// commits the insert; after `disable`, inserts are not enriched.
+/// and its insert commits; a loader that may only insert gets its records enriched and is refused
+/// the warehouse and the enrichment function; a failing enrichment quarantines each record with
+/// the reason and commits the insert; after `disable`, inserts are not enriched.
 #[tokio::test]
 async fn postgres_enriches_inserts_as_a_batch_build_does() {
     let Some(url) = common::postgres_url("postgres_enriches_inserts_as_a_batch_build_does") else { return };
@@ -186,6 +187,28 @@ async fn postgres_enriches_inserts_as_a_batch_build_does() {
     let planted_alerts = format!("select 1 from analytics.alerts where conversation_id = '{planted}'");
     assert_eq!(count(&live.client, &planted_alerts).await, 1);
 
+    // A loader that may only insert raw records gets them enriched (the trigger runs as its
+    // owner), and still reads nothing of the warehouse nor runs the enrichment itself.
+    let role = format!("realtime_loader_{}", std::process::id());
+    live.client
+        .batch_execute(&format!(
+            "create role {role} login; grant usage on schema raw to {role}; grant insert on raw.raw_interactions to {role}"
+        ))
+        .await
+        .expect("loader role");
+    let loader = connect_as(&live.url, &role).await;
+    insert_lines(&loader, &[&PLANTED.replace("planted-escalation", "loaded-1")]).await;
+    assert_eq!(count(&live.client, "select 1 from analytics.conversations where source_id = 'loaded-1'").await, 1);
+    for sql in [
+        "select * from analytics.turns",
+        "select analytics.convlytics_realtime_enrich()",
+        "select * from analytics.alerts",
+    ] {
+        let denied = loader.batch_execute(sql).await.expect_err(sql);
+        assert_eq!(denied.code().map(|c| c.code()), Some("42501"), "{sql}: {denied}");
+    }
+    drop(loader);
+
     // A payload that does not parse is quarantined with the reason; the insert commits.
     insert_lines(&live.client, &[BROKEN]).await;
     let reason: String = live
@@ -228,6 +251,7 @@ async fn postgres_enriches_inserts_as_a_batch_build_does() {
     let after = "select 1 from analytics.interactions where source_id = 'after-disable'";
     assert_eq!(count(&live.client, after).await, 0);
 
+    live.client.batch_execute(&format!("drop owned by {role}; drop role {role}")).await.expect("drop role");
     for scratch in [live, batch] {
         let Scratch { admin, client, db, .. } = scratch;
         drop(client);

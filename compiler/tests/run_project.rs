@@ -14,7 +14,7 @@ use convlytics::compile::{compile, CompileOptions};
 use convlytics::engine::Engine;
 use convlytics::project::profiles::{Target, TargetKind};
 use convlytics::project::Project;
-use warehouse::{default_project, generated_project, load_crm, load_raw_interactions, Scratch};
+use warehouse::{connect_as, default_project, generated_project, load_crm, load_raw_interactions, Scratch};
 
 const MART: &str =
     "select channel, language, conversations from analytics.mart_language_mix order by channel, language";
@@ -860,15 +860,6 @@ async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {
     client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
 }
 
-/// Connects to `url` as `user`.
-async fn connect_as(url: &str, user: &str) -> tokio_postgres::Client {
-    let mut config: tokio_postgres::Config = url.parse().expect("url");
-    config.user(user);
-    let (client, conn) = config.connect(tokio_postgres::NoTls).await.expect("connect as role");
-    tokio::spawn(conn);
-    client
-}
-
 /// PostgreSQL: after `build` and `grants --create-roles`, each default role reads what its
 /// classes allow and is refused the rest with permission denied (SQLSTATE 42501), directly,
 /// through `select *`, a CTE, a view, a function call and `SET ROLE`; grants are idempotent and
@@ -981,7 +972,10 @@ async fn postgres_roles_audit_and_retention() {
         let archived = client.query_one(ARCHIVED, &[]).await.expect(ARCHIVED);
         assert_eq!((archived.get::<_, i64>(0), archived.get::<_, i64>(1)), (21, 0), "{step}: redacted by the server");
     }
-    assert_eq!(count(&client, "select count(*) from analytics.retention_log").await, 6);
+    assert_eq!(count(&client, "select count(*) from analytics.retention_log").await, 7);
+    // The boilerplate lines are raw text too.
+    let lines = "select count(*) from analytics.retention_log where relation = '\"analytics\".\"boilerplate_lines\"'";
+    assert_eq!(count(&client, lines).await, 1);
     drop((analyst, lead, officer, client));
     admin.batch_execute(&format!("drop database {db} with (force)")).await.expect("drop database");
 }

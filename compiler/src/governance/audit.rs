@@ -55,7 +55,8 @@ pub const LABEL_HISTORY_COLUMNS: &[(&str, &str, DataClass)] = &[
     ("value", "varchar", Label),
 ];
 
-/// The audit relations in `schema`, with their columns' classes, for the access policy.
+/// The relations convlytics itself keeps in `schema` (the audit trail, retention log, monitor
+/// results, alerts), with their columns' classes, for the access policy.
 pub fn relations(schema: &str) -> Vec<Governed> {
     let governed = |name: &str, columns: &[(&str, &str, DataClass)]| Governed {
         name: name.to_owned(),
@@ -67,6 +68,7 @@ pub fn relations(schema: &str) -> Vec<Governed> {
     let mut out = vec![governed(LABEL_RUNS, LABEL_RUNS_COLUMNS), governed(LABEL_HISTORY, LABEL_HISTORY_COLUMNS)];
     out.push(governed(super::retention::RETENTION_LOG, super::retention::RETENTION_LOG_COLUMNS));
     out.push(governed(crate::monitor::MONITOR_RESULTS, crate::monitor::COLUMNS));
+    out.push(governed(crate::realtime::alerts::ALERTS, crate::realtime::alerts::COLUMNS));
     out
 }
 

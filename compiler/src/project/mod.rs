@@ -179,7 +179,7 @@ impl Project {
                         if let Some(spec) = props.realtime {
                             crate::realtime::alerts::check(&spec.alerts)
                                 .map_err(|m| Error::Project(format!("{}: realtime: {m}", rel.display())))?;
-                            crate::realtime::insert(&mut project.realtime, &rel, spec)?;
+                            crate::realtime::declare(&mut project.realtime, &rel, spec)?;
                         }
                         let unit = props.unit_tests.into_iter();
                         project

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
+use crate::governance::DataClass;
 use crate::project::profiles::Target;
 use crate::project::Project;
 use crate::realtime::Step;
@@ -13,15 +14,19 @@ use crate::render::{quote_ident, quote_literal, Relation};
 /// The NOTIFY channel of alerts on PostgreSQL.
 pub const CHANNEL: &str = "convlytics_alerts";
 
-/// The columns of the alerts relation, with their PostgreSQL types.
-pub const COLUMNS: [(&str, &str); 7] = [
-    ("alert_id", "text"),
-    ("rule", "text"),
-    ("severity", "text"),
-    ("conversation_id", "text"),
-    ("model", "text"),
-    ("detail", "text"),
-    ("fired_at", "timestamptz"),
+/// The relation alerts are written to, in the target schema.
+pub const ALERTS: &str = "alerts";
+
+/// The columns of the alerts relation: name, PostgreSQL type and data class (ids and labels
+/// only, so that people who may not read customer text can act on them).
+pub const COLUMNS: &[(&str, &str, DataClass)] = &[
+    ("alert_id", "text", DataClass::Identifier),
+    ("rule", "text", DataClass::Label),
+    ("severity", "text", DataClass::Label),
+    ("conversation_id", "text", DataClass::Identifier),
+    ("model", "text", DataClass::Label),
+    ("detail", "text", DataClass::Label),
+    ("fired_at", "timestamptz", DataClass::Metric),
 ];
 
 /// One rule under `realtime: alerts:`.

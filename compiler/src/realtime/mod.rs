@@ -210,7 +210,7 @@ impl Chain {
             .position(|s| s.name == spec.conversation.model)
             .ok_or_else(|| fail(format!("conversation.model '{}' is not among models:", spec.conversation.model)))?;
         let quarantine = model(&spec.quarantine.model)?.relation.clone();
-        let alerts_relation = Relation { schema: raw.relation.schema.clone(), identifier: "alerts".into() };
+        let alerts_relation = Relation { schema: raw.relation.schema.clone(), identifier: alerts::ALERTS.into() };
         let alerts = spec
             .alerts
             .iter()
@@ -293,7 +293,7 @@ impl Chain {
 }
 
 /// The realtime spec of a project, with the file that declares it; a second one is an error.
-pub fn insert(slot: &mut Option<(PathBuf, RealtimeSpec)>, file: &std::path::Path, spec: RealtimeSpec) -> Result<()> {
+pub fn declare(slot: &mut Option<(PathBuf, RealtimeSpec)>, file: &std::path::Path, spec: RealtimeSpec) -> Result<()> {
     if let Some((first, _)) = slot {
         return Err(Error::Project(format!(
             "{}: realtime: is declared twice (also in {}): a project has one",
@@ -303,4 +303,171 @@ pub fn insert(slot: &mut Option<(PathBuf, RealtimeSpec)>, file: &std::path::Path
     }
     *slot = Some((file.to_path_buf(), spec));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::{compile, CompileOptions};
+
+    /// A project: a source, a raw view, a grouping table, an incremental model reading it and a
+    /// table reading both; `realtime` is its `realtime:` block.
+    fn project(realtime: &str) -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = [
+            ("dbt_project.yml", "name: rt\nprofile: rt\n"),
+            (
+                "models/sources.yml",
+                "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: records\n",
+            ),
+            ("models/raw_records.sql", "{{ config(materialized='view') }}\nselect source, id, body from {{ source('raw', 'records') }}"),
+            (
+                "models/threads.sql",
+                "{{ config(materialized='table') }}\nselect source, id, upper(body) as thread from {{ ref('raw_records') }}",
+            ),
+            (
+                "models/labels.sql",
+                "{{ config(materialized='incremental', unique_key='thread') }}\nselect thread, count(*) as n from {{ ref('threads') }}\n{% if is_incremental() %}where thread not in (select thread from {{ this }}){% endif %}\ngroup by thread",
+            ),
+            (
+                "models/summary.sql",
+                "{{ config(materialized='table') }}\nselect t.thread, l.n from {{ ref('threads') }} t join {{ ref('labels') }} l on l.thread = t.thread",
+            ),
+            ("models/realtime.yml", realtime),
+        ];
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        let project = Project::load(dir.path()).expect("load");
+        (dir, project)
+    }
+
+    const SPEC: &str = "version: 2
+realtime:
+  raw: raw_records
+  key: [source, id]
+  conversation: {model: threads, column: thread}
+  models:
+    - {name: summary, key: [thread]}
+    - {name: labels}
+    - {name: threads, key: [source, id]}
+  quarantine: {model: threads, column: thread}
+  alerts:
+    - {name: big, model: labels, where: 'n > {{ var(\"big\", 2) }}', detail: thread}
+";
+
+    struct Test;
+
+    impl Scope for Test {
+        fn relation(&self, name: &str) -> Relation {
+            Relation { schema: "rt".into(), identifier: name.to_owned() }
+        }
+    }
+
+    fn chain(spec: &str, built: bool) -> Result<Chain> {
+        let (_dir, project) = project(spec);
+        let target = Target::embedded("dev", "analytics");
+        let existing = match built {
+            true => {
+                ["raw_records", "threads", "labels", "summary"].map(|m| ("analytics".to_owned(), m.to_owned())).into()
+            }
+            false => Default::default(),
+        };
+        let compiled = compile(&project, &target, &CompileOptions { existing, ..CompileOptions::default() })?;
+        Chain::new(&project, &target, &compiled, &Test)
+    }
+
+    #[test]
+    fn the_chain_reads_the_arrival_and_merges_incremental_models_as_a_run_does() {
+        let chain = chain(SPEC, true).expect("chain");
+        let names: Vec<&str> = chain.steps.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["threads", "labels", "summary"], "build order, whatever the YAML's");
+        assert_eq!(chain.source.to_string(), "\"raw\".\"records\"");
+        assert!(chain.raw.sql.contains("from \"rt\".\"__records\""), "{}", chain.raw.sql);
+        let [threads, labels, summary] = &chain.steps[..] else { panic!("three steps") };
+        assert!(threads.sql.contains("from \"rt\".\"raw_records\""), "{}", threads.sql);
+        // An incremental model reads the arrival's rows of a table model, and its stored self.
+        assert!(labels.sql.contains("from \"rt\".\"threads\"") && labels.sql.contains("from \"analytics\".\"labels\""));
+        assert_eq!(labels.key, ["thread"], "its unique_key");
+        // Later models read an incremental model stored (merged), a table model's arrival rows.
+        assert!(summary.sql.contains("\"rt\".\"threads\" t join \"analytics\".\"labels\" l"), "{}", summary.sql);
+        assert_eq!(chain.alerts[0].condition, "n > 2", "Jinja rendered");
+
+        let plan = chain.plan();
+        let creates: Vec<String> = plan
+            .iter()
+            .map(|a| match a {
+                Action::Create { relation, .. } => format!("create {}", relation.identifier),
+                Action::Merge { stored, .. } => format!("merge {}", stored.identifier),
+                Action::Alert(a) => format!("alert {}", a.rule),
+            })
+            .collect();
+        assert_eq!(
+            creates,
+            [
+                "create __records",
+                "create raw_records",
+                "create threads",
+                "create __earlier",
+                "create __records",
+                "create raw_records",
+                "create threads",
+                "merge threads",
+                "create labels",
+                "merge labels",
+                "create summary",
+                "merge summary",
+                "alert big",
+            ]
+        );
+        let Action::Create { sql: earlier, .. } = &plan[3] else { panic!("earlier records") };
+        assert!(
+            earlier.contains(
+                "from \"analytics\".\"threads\" as g where \"thread\" in (select \"thread\" from \"rt\".\"threads\")"
+            ),
+            "{earlier}"
+        );
+    }
+
+    #[test]
+    fn a_chain_that_cannot_run_says_why() {
+        let fail = |spec: &str, built: bool| chain(spec, built).expect_err("refused").to_string();
+        assert!(fail(SPEC, false).contains("\"analytics\".\"labels\" does not exist yet: build the project once"));
+        let view = SPEC.replace("{name: threads, key: [source, id]}", "{name: raw_records, key: [id]}");
+        assert!(fail(&view, true).contains("model 'raw_records' is materialized as view"), "{}", fail(&view, true));
+        let keyless = SPEC.replace("{name: summary, key: [thread]}", "{name: summary}");
+        assert!(fail(&keyless, true).contains("model 'summary' needs a key"));
+        let grouping = SPEC.replace("{model: threads, column: thread}", "{model: labelz, column: thread}");
+        assert!(fail(&grouping, true).contains("conversation.model 'labelz' is not among models:"));
+        let unknown = SPEC.replace("{name: labels}", "{name: lables}");
+        assert!(fail(&unknown, true).contains("no enabled model 'lables'"));
+        let alert = SPEC.replace("model: labels, where", "model: raw_records, where");
+        assert!(fail(&alert, true).contains("alert 'big': model 'raw_records' is not among models:"));
+    }
+
+    #[test]
+    fn the_realtime_block_is_checked_when_the_project_loads() {
+        let load = |spec: &str| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            std::fs::write(dir.path().join("dbt_project.yml"), "name: rt\nprofile: rt\n").expect("write");
+            std::fs::create_dir_all(dir.path().join("models")).expect("mkdir");
+            std::fs::write(dir.path().join("models/realtime.yml"), spec).expect("write");
+            Project::load(dir.path()).map(|_| ()).expect_err("refused").to_string()
+        };
+        let twice = SPEC.replace("detail: thread}", "detail: thread}\n    - {name: big, model: labels, where: 'true'}");
+        assert!(load(&twice).contains("realtime: alert 'big' is declared twice"), "{}", load(&twice));
+        let unknown = SPEC.replace("  key: [source, id]", "  keys: [source, id]");
+        assert!(load(&unknown).contains("keys"), "{}", load(&unknown));
+        let severity = SPEC.replace("detail: thread}", "detail: thread, severity: loud}");
+        let (_dir, project) = project(&severity);
+        let target = Target::embedded("dev", "analytics");
+        let existing =
+            ["raw_records", "threads", "labels", "summary"].map(|m| ("analytics".to_owned(), m.to_owned())).into();
+        let compiled =
+            compile(&project, &target, &CompileOptions { existing, ..CompileOptions::default() }).expect("compile");
+        let e = Chain::new(&project, &target, &compiled, &Test).expect_err("refused").to_string();
+        assert!(e.contains("severity 'loud' is not one of info, warn, error"), "{e}");
+    }
 }

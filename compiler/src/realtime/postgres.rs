@@ -64,7 +64,7 @@ pub async fn enable(client: &Client, chain: &Chain, schema: &str) -> Result<Enab
         sql,
         "create table if not exists {} ({});",
         chain.alerts_relation,
-        alerts::COLUMNS.iter().map(|(c, t)| format!("{c} {t}")).collect::<Vec<_>>().join(", ")
+        alerts::COLUMNS.iter().map(|(c, t, _)| format!("{c} {t}")).collect::<Vec<_>>().join(", ")
     );
     let _ = writeln!(
         sql,
@@ -73,6 +73,8 @@ pub async fn enable(client: &Client, chain: &Chain, schema: &str) -> Result<Enab
         chain.key.iter().map(|k| quote_ident(k)).collect::<Vec<_>>().join(", ")
     );
     sql.push_str(&enrich_function(chain, schema, &columns)?);
+    // Only the trigger (running as this function's owner) calls it.
+    let _ = writeln!(sql, "revoke all on function {}() from public;", function(schema, "convlytics_realtime_enrich"));
     sql.push_str(&trigger_function(chain, schema, &columns));
     let _ = writeln!(
         sql,
@@ -176,7 +178,7 @@ fn enrich_function(chain: &Chain, schema: &str, columns: &BTreeMap<Relation, Vec
                 ))?);
             }
             Action::Alert(alert) => {
-                let names: Vec<&str> = alerts::COLUMNS.iter().map(|(c, _)| *c).collect();
+                let names: Vec<&str> = alerts::COLUMNS.iter().map(|(c, _, _)| *c).collect();
                 let insert = format!(
                     "insert into {} ({})\n{}\nreturning alert_id, rule, conversation_id",
                     alert.relation,
@@ -218,9 +220,11 @@ begin
 /// The dollar-quote tag of a generated function's body.
 const FN_TAG: &str = "$convlytics_fn$";
 
-/// The search path the functions run with: the project's schema, then the extension's.
+/// The search path the functions run with: the project's schema, then the extension's, and the
+/// session's temporary schema last (a SECURITY DEFINER function must not find a caller's
+/// temporary relations first).
 fn search_path(schema: &str) -> String {
-    format!("{}, convlytics, public", quote_ident(schema))
+    format!("{}, convlytics, public, pg_temp", quote_ident(schema))
 }
 
 /// The trigger function: the statement's new rows into `__new`, the chain run on them in a
@@ -341,7 +345,7 @@ pub async fn listen(url: &str, schema: &str, mut each: impl FnMut(Fired) -> bool
         }
     });
     client.batch_execute(&format!("listen {CHANNEL}")).await.map_err(|e| Error::postgres("LISTEN", &e))?;
-    let relation = Relation { schema: schema.to_owned(), identifier: "alerts".into() };
+    let relation = Relation { schema: schema.to_owned(), identifier: alerts::ALERTS.into() };
     let read = format!(
         "select alert_id, rule, severity, conversation_id, detail, to_char(fired_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
          from {relation} where alert_id = $1"

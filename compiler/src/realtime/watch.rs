@@ -26,6 +26,8 @@ use crate::render::Relation;
 
 /// The schema an arrival's relations are kept under in the session.
 const SCOPE_SCHEMA: &str = "convlytics_realtime";
+/// The most a batch reads of the files (a backlog is taken in several batches).
+const MAX_BATCH_BYTES: u64 = 64 << 20;
 /// The warehouse directory of the watcher's own state.
 const STATE_DIR: &str = "_realtime";
 
@@ -74,7 +76,7 @@ impl Checkpoint {
 }
 
 /// The complete lines new since `checkpoint` in the JSON-lines files of `dir` (sorted by name),
-/// with the offsets they reach. A file shorter than its checkpoint (truncated or replaced) is
+/// up to about [`MAX_BATCH_BYTES`], with the offsets they reach. A file shorter than its checkpoint (truncated or replaced) is
 /// left alone, with a warning: raw files are appended to, never rewritten.
 pub fn scan(dir: &Path, checkpoint: &Checkpoint) -> Result<(Vec<u8>, BTreeMap<String, u64>)> {
     use std::io::{Read, Seek, SeekFrom};
@@ -102,10 +104,18 @@ pub fn scan(dir: &Path, checkpoint: &Checkpoint) -> Result<(Vec<u8>, BTreeMap<St
         if len == from {
             continue;
         }
+        if chunk.len() as u64 >= MAX_BATCH_BYTES {
+            break;
+        }
         let mut reader = std::fs::File::open(&file).map_err(|e| Error::io(&file, e))?;
         reader.seek(SeekFrom::Start(from)).map_err(|e| Error::io(&file, e))?;
-        let mut bytes = Vec::with_capacity((len - from) as usize);
-        reader.take(len - from).read_to_end(&mut bytes).map_err(|e| Error::io(&file, e))?;
+        // A backlog is taken a batch at a time; a line longer than that is taken whole.
+        let limit = (len - from).min(MAX_BATCH_BYTES - chunk.len() as u64);
+        let mut bytes = Vec::with_capacity(limit as usize);
+        (&mut reader).take(limit).read_to_end(&mut bytes).map_err(|e| Error::io(&file, e))?;
+        if limit < len - from && !bytes.contains(&b'\n') {
+            reader.read_to_end(&mut bytes).map_err(|e| Error::io(&file, e))?;
+        }
         let Some(end) = bytes.iter().rposition(|b| *b == b'\n') else { continue };
         chunk.extend_from_slice(&bytes[..=end]);
         offsets.insert(name, from + end as u64 + 1);
@@ -412,4 +422,59 @@ async fn quarantine_reasons(
     ctx.deregister_table(reference(&added)).map_err(fail)?;
     ctx.register_table(reference(&added), Arc::new(table)).map_err(fail)?;
     engine.replace_with(relation, &format!("select * from {relation} union all select * from {added}"), &context).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_complete_lines_are_taken_and_each_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("raw.jsonl");
+        std::fs::write(&file, "{\"a\": 1}\n{\"a\": 2}\n{\"a\"").expect("write");
+        std::fs::write(dir.path().join("notes.txt"), "not followed\n").expect("write");
+        std::fs::write(dir.path().join(".hidden.jsonl"), "{}\n").expect("write");
+        let (chunk, offsets) = scan(dir.path(), &Checkpoint::default()).expect("scan");
+        assert_eq!(String::from_utf8_lossy(&chunk), "{\"a\": 1}\n{\"a\": 2}\n");
+        assert_eq!(offsets["raw.jsonl"], 18);
+        let checkpoint = Checkpoint { batches: 1, files: offsets };
+        let (chunk, _) = scan(dir.path(), &checkpoint).expect("scan");
+        assert!(chunk.is_empty(), "the half line waits");
+        std::fs::write(&file, "{\"a\": 1}\n{\"a\": 2}\n{\"a\": 3}\n").expect("complete it");
+        std::fs::write(dir.path().join("more.json"), "{\"b\": 1}\r\n").expect("a new file");
+        let (chunk, offsets) = scan(dir.path(), &checkpoint).expect("scan");
+        assert_eq!(String::from_utf8_lossy(&chunk), "{\"b\": 1}\r\n{\"a\": 3}\n", "files in name order");
+        assert_eq!((offsets["raw.jsonl"], offsets["more.json"]), (27, 10));
+        // A file shorter than its checkpoint is left alone.
+        std::fs::write(&file, "{}\n").expect("truncate");
+        let (chunk, _) = scan(dir.path(), &Checkpoint { batches: 2, files: offsets }).expect("scan");
+        assert!(chunk.is_empty());
+    }
+
+    #[test]
+    fn lines_that_are_not_json_objects_are_set_aside_with_the_reason() {
+        let (records, rejected) = split_lines(b"{\"a\": 1}\r\n\n  \n[1, 2]\n{broken\n{\"b\": \"\xff\"}\n");
+        assert_eq!(records, ["{\"a\": 1}", "{\"b\": \"\u{fffd}\"}"]);
+        let reasons: Vec<&str> = rejected.iter().map(|(_, r)| r.as_str()).collect();
+        assert_eq!(reasons[0], "a raw line is JSON but not an object");
+        assert!(
+            reasons[1].starts_with("a raw line is not JSON: key must be a string at line 1 column 2"),
+            "{reasons:?}"
+        );
+    }
+
+    #[test]
+    fn a_checkpoint_round_trips_and_a_broken_one_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(Checkpoint::read(dir.path()).expect("none").is_none());
+        std::fs::create_dir_all(dir.path().join(STATE_DIR)).expect("mkdir");
+        let checkpoint = Checkpoint { batches: 3, files: [("a.jsonl".to_owned(), 12)].into() };
+        checkpoint.write(dir.path()).expect("write");
+        let read = Checkpoint::read(dir.path()).expect("read").expect("some");
+        assert_eq!((read.batches, read.files), (3, checkpoint.files));
+        std::fs::write(dir.path().join(STATE_DIR).join("checkpoint.json"), "{").expect("break it");
+        let e = Checkpoint::read(dir.path()).expect_err("broken").to_string();
+        assert!(e.contains("not a watcher checkpoint"), "{e}");
+    }
 }

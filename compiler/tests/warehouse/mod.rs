@@ -128,3 +128,12 @@ impl Scratch {
         Self { admin, client, db, url }
     }
 }
+
+/// Connects to `url` as `user`.
+pub async fn connect_as(url: &str, user: &str) -> tokio_postgres::Client {
+    let mut config: tokio_postgres::Config = url.parse().expect("url");
+    config.user(user);
+    let (client, conn) = config.connect(tokio_postgres::NoTls).await.expect("connect as role");
+    tokio::spawn(conn);
+    client
+}
