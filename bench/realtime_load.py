@@ -63,7 +63,7 @@ def report(engine, rate, seconds, sent, latencies, alert_latencies, late):
               f"p99 {percentile(a, 99):.0f} ms")
     half = len(ms) // 2
     growing = half > 10 and statistics.median(ms[half:]) > 3 * statistics.median(ms[:half]) + 50
-    sustained = late <= len(ms) // 100 and not growing and len(ms) == sent
+    sustained = percentile(ms, 99) < 1000 and not growing and len(ms) == sent
     print(f"realtime: p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms, "
           f"p99 {percentile(ms, 99):.0f} ms at {rate} conversations/s ({engine})"
           + ("" if sustained else " NOT SUSTAINED"))
@@ -96,19 +96,29 @@ def postgres(url, path, rate, seconds):
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     listening.wait(10)
-    start = time.monotonic() + 0.5
     lock = threading.Lock()
     next_index = [0]
+    begin = [0.0]
+    go = threading.Event()
+
+    warm = records(path, 4, f"warm{rate}x{int(time.time())}")
+    ready = threading.Barrier(5)
 
     def worker():
         with psycopg.connect(url, autocommit=True) as conn:
+            # A pooled connection has loaded the models before it serves: one insert first, unmeasured.
+            with lock:
+                own = warm.pop()
+            conn.execute(insert, [own.get(c) for c in columns])
+            ready.wait()
+            go.wait()
             while True:
                 with lock:
                     i = next_index[0]
                     next_index[0] += 1
                 if i >= count:
                     return
-                due = start + i / rate
+                due = begin[0] + i / rate
                 now = time.monotonic()
                 if now < due:
                     time.sleep(due - now)
@@ -122,6 +132,9 @@ def postgres(url, path, rate, seconds):
     workers = [threading.Thread(target=worker) for _ in range(4)]
     for w in workers:
         w.start()
+    ready.wait()
+    begin[0] = time.monotonic() + 0.2
+    go.set()
     for w in workers:
         w.join()
     time.sleep(2)

@@ -998,7 +998,6 @@ async fn observe(
     Ok(findings)
 }
 
-/// `convlytics monitor`: the contracts and monitors on the built warehouse, stored as a change.
 /// `realtime enable | disable`.
 async fn realtime(command: RealtimeCommand) -> Result<()> {
     let args = match &command {
@@ -1014,9 +1013,10 @@ async fn realtime(command: RealtimeCommand) -> Result<()> {
         ));
     };
     let (project, target, compiled) = prepare(args, Some(&engine)).await?;
-    let chain = crate::realtime::Chain::new(&project, &target, &compiled, &crate::realtime::postgres::TempScope)?;
     match command {
         RealtimeCommand::Enable(_) => {
+            let scope = crate::realtime::postgres::TempScope;
+            let chain = crate::realtime::Chain::new(&project, &target, &compiled, &scope)?;
             let Engine::Postgres(pg) = &engine else { unreachable!("checked above") };
             let enabled = crate::realtime::postgres::enable(pg.client(), &chain, &target.schema).await?;
             // The rows the trigger writes carry this compile's run id: its label_runs row says
@@ -1039,9 +1039,10 @@ async fn realtime(command: RealtimeCommand) -> Result<()> {
         }
         RealtimeCommand::Disable(_) => {
             let Engine::Postgres(pg) = &engine else { unreachable!("checked above") };
-            match crate::realtime::postgres::disable(pg.client(), &chain.source, &target.schema).await? {
-                true => println!("Real time disabled: inserts into {} are no longer enriched", chain.source),
-                false => println!("Real time was not enabled on {}: nothing to do", chain.source),
+            let source = crate::realtime::source(&project, &compiled)?;
+            match crate::realtime::postgres::disable(pg.client(), &source, &target.schema).await? {
+                true => println!("Real time disabled: inserts into {source} are no longer enriched"),
+                false => println!("Real time was not enabled on {source}: nothing to do"),
             }
         }
     }
@@ -1092,15 +1093,11 @@ async fn watch(args: &WatchArgs) -> Result<()> {
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
         None => {
-            let (_, spec) = project
-                .realtime
-                .as_ref()
-                .ok_or_else(|| Error::Project("the project declares no `realtime:` (docs/realtime.md)".into()))?;
             let options = CompileOptions::with_vars(vars.clone());
             let compiled = compile(&project, &target, &options)?;
-            let raw = compiled.models.iter().find(|m| m.name == spec.raw);
-            let key = raw.and_then(|m| m.sources.iter().next());
-            let location = compiled.sources.iter().find(|(t, _)| Some(&(t.source.clone(), t.name.clone())) == key);
+            let source = crate::realtime::source(&project, &compiled)?;
+            let location =
+                compiled.sources.iter().find(|(t, _)| t.schema == source.schema && t.identifier == source.identifier);
             let location = location.and_then(|(_, l)| l.clone()).ok_or_else(|| {
                 Error::Project("the raw source has no files (meta.external_location): pass --dir".into())
             })?;
@@ -1133,7 +1130,7 @@ async fn watch(args: &WatchArgs) -> Result<()> {
     let interval = std::time::Duration::from_millis(args.interval_ms);
     crate::realtime::watch::watch(&project, &target, &vars, &dir, interval, stop, |batch| {
         println!(
-            "Batch {}: {} record(s){}{}, {} alert(s) in {:.2}s",
+            "Batch {}: {} record(s){}{}{}, {} alert(s) in {:.2}s",
             batch.number,
             batch.records,
             if batch.full { ", the whole project built" } else { "" },
@@ -1141,6 +1138,11 @@ async fn watch(args: &WatchArgs) -> Result<()> {
                 String::new()
             } else {
                 format!(", {} line(s) quarantined", batch.rejected.len())
+            },
+            if batch.failed == 0 {
+                String::new()
+            } else {
+                format!(", {} record(s) failed and quarantined", batch.failed)
             },
             batch.alerts.len(),
             batch.seconds
@@ -1155,6 +1157,7 @@ async fn watch(args: &WatchArgs) -> Result<()> {
     Ok(())
 }
 
+/// `convlytics monitor`: the contracts and monitors on the built warehouse, stored as a change.
 async fn monitor(args: &MonitorArgs) -> Result<()> {
     let (project, target, _) = open(&args.project)?;
     let mut writer = Writer::open(&project, &target, true).await?;
@@ -1190,6 +1193,13 @@ async fn govern(
     if let (Engine::Postgres(pg), false) = (&*engine, project.roles.is_empty()) {
         let policy = Policy::new(project, target, compiled);
         report_grants(&grants::apply(pg.client(), &policy, &project.config.name, false).await?);
+    }
+    // Tables the build replaced lost the indexes real time reads them by.
+    if let (Engine::Postgres(pg), Some(_)) = (&*engine, &project.realtime) {
+        let scope = crate::realtime::postgres::TempScope;
+        if let Ok(chain) = crate::realtime::Chain::new(project, target, compiled, &scope) {
+            crate::realtime::postgres::index(pg.client(), &chain).await?;
+        }
     }
     Ok(())
 }

@@ -79,6 +79,11 @@ fn count_sql(sql: &str) -> String {
     format!("select count(*) from ({sql}) as c")
 }
 
+/// The one text value `sql` selects.
+async fn one_text(client: &tokio_postgres::Client, sql: &str) -> String {
+    client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+}
+
 async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {
     client.query_one(&count_sql(sql), &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
 }
@@ -163,12 +168,11 @@ async fn postgres_enriches_inserts_as_a_batch_build_does() {
     assert!(out.contains("incremental \"analytics\".\"conversation_intents\" [0 rows"), "{out}");
     assert!(out.contains("incremental \"analytics\".\"conversation_signals\" [0 rows"), "{out}");
 
-    let planted: String = live
-        .client
-        .query_one("select cast(convlytics.conversation_id(text 'intercom', text 'planted-escalation') as text)", &[])
-        .await
-        .expect("planted id")
-        .get(0);
+    let planted = one_text(
+        &live.client,
+        "select cast(convlytics.conversation_id(text 'intercom', text 'planted-escalation') as text)",
+    )
+    .await;
     let deadline = Instant::now() + Duration::from_secs(20);
     let fired = loop {
         let wait = deadline.saturating_duration_since(Instant::now());
@@ -211,12 +215,8 @@ async fn postgres_enriches_inserts_as_a_batch_build_does() {
 
     // A payload that does not parse is quarantined with the reason; the insert commits.
     insert_lines(&live.client, &[BROKEN]).await;
-    let reason: String = live
-        .client
-        .query_one("select reason from analytics.quarantine where source_id = 'broken-payload'", &[])
-        .await
-        .expect("quarantined")
-        .get(0);
+    let reason =
+        one_text(&live.client, "select reason from analytics.quarantine where source_id = 'broken-payload'").await;
     assert!(reason.contains("JSON"), "{reason}");
     assert_eq!(count(&live.client, "select 1 from raw.raw_interactions where source_id = 'broken-payload'").await, 1);
 
@@ -230,12 +230,8 @@ async fn postgres_enriches_inserts_as_a_batch_build_does() {
     let extra2 = PLANTED.replace("planted-escalation", "refused-2");
     insert_lines(&live.client, &[&extra, &extra2]).await;
     for id in ["refused-1", "refused-2"] {
-        let reason: String = live
-            .client
-            .query_one(&format!("select reason from analytics.quarantine where source_id = '{id}'"), &[])
-            .await
-            .expect("quarantined after a failure")
-            .get(0);
+        let reason =
+            one_text(&live.client, &format!("select reason from analytics.quarantine where source_id = '{id}'")).await;
         assert!(reason.starts_with("realtime enrichment failed: ") && reason.contains("refuse_new"), "{reason}");
         let raw = format!("select 1 from raw.raw_interactions where source_id = '{id}'");
         assert_eq!(count(&live.client, &raw).await, 1, "the insert committed");

@@ -142,23 +142,22 @@ impl Chain {
     /// The chain of `project` (its `realtime:`) from `compiled`, a compile on `target` whose
     /// chain models already exist, with the arrival's relations where `scope` keeps them.
     pub fn new(project: &Project, target: &Target, compiled: &Compiled, scope: &dyn Scope) -> Result<Self> {
-        let (file, spec) = project
-            .realtime
-            .as_ref()
-            .ok_or_else(|| Error::Project("the project declares no `realtime:` (docs/realtime.md)".into()))?;
+        let (file, spec) = spec(project)?;
         let fail = |message: String| Error::Project(format!("{}: realtime: {message}", file.display()));
         let model = |name: &str| {
             compiled.models.iter().find(|m| m.name == name).ok_or_else(|| fail(format!("no enabled model '{name}'")))
         };
         let raw = model(&spec.raw)?;
-        let [(source_name, table_name)] = raw.sources.iter().collect::<Vec<_>>()[..] else {
-            return Err(fail(format!("raw model '{}' must read exactly one source table", raw.name)));
-        };
-        let table = &project.sources[&(source_name.clone(), table_name.clone())];
-        let source = Relation { schema: table.schema.clone(), identifier: table.identifier.clone() };
+        let source = source(project, compiled)?;
         let records = scope.relation("__records");
         let mut replaced: Vec<(String, String)> =
             vec![(raw.relation.to_string(), scope.relation(&raw.name).to_string())];
+        if !raw.sql.contains(&source.to_string()) {
+            return Err(fail(format!(
+                "raw model '{}' must name its source as source() renders it ({source})",
+                raw.name
+            )));
+        }
         let raw_step = Step {
             name: raw.name.clone(),
             stored: raw.relation.clone(),
@@ -166,13 +165,12 @@ impl Chain {
             sql: raw.sql.replace(&source.to_string(), &records.to_string()),
             key: spec.key.clone(),
         };
-        let chosen: Vec<&RealtimeModel> = spec.models.iter().collect();
-        for wanted in &chosen {
+        for wanted in &spec.models {
             model(&wanted.name)?;
         }
         let mut steps = Vec::new();
-        for compiled_model in compiled.models.iter().filter(|m| chosen.iter().any(|c| c.name == m.name)) {
-            let wanted = chosen.iter().find(|c| c.name == compiled_model.name).expect("chosen");
+        for compiled_model in &compiled.models {
+            let Some(wanted) = spec.models.iter().find(|c| c.name == compiled_model.name) else { continue };
             let name = &compiled_model.name;
             let key = match (compiled_model.config.materialized, wanted.key.is_empty()) {
                 (Materialization::Incremental, true) => compiled_model.config.unique_key.clone(),
@@ -290,6 +288,31 @@ impl Chain {
         actions.extend(self.alerts.iter().cloned().map(Action::Alert));
         actions
     }
+}
+
+/// The project's `realtime:` block and its file, or an error saying it has none.
+pub fn spec(project: &Project) -> Result<(&std::path::Path, &RealtimeSpec)> {
+    let (file, spec) = project
+        .realtime
+        .as_ref()
+        .ok_or_else(|| Error::Project("the project declares no `realtime:` (docs/realtime.md)".into()))?;
+    Ok((file.as_path(), spec))
+}
+
+/// The source table records arrive in: the one the project's `realtime: raw:` model reads.
+pub fn source(project: &Project, compiled: &Compiled) -> Result<Relation> {
+    let (file, spec) = spec(project)?;
+    let fail = |message: String| Error::Project(format!("{}: realtime: {message}", file.display()));
+    let raw = compiled
+        .models
+        .iter()
+        .find(|m| m.name == spec.raw)
+        .ok_or_else(|| fail(format!("no enabled model '{}'", spec.raw)))?;
+    let [key] = raw.sources.iter().collect::<Vec<_>>()[..] else {
+        return Err(fail(format!("raw model '{}' must read exactly one source table", raw.name)));
+    };
+    let table = &project.sources[key];
+    Ok(Relation { schema: table.schema.clone(), identifier: table.identifier.clone() })
 }
 
 /// The realtime spec of a project, with the file that declares it; a second one is an error.

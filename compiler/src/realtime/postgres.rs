@@ -72,9 +72,16 @@ pub async fn enable(client: &Client, chain: &Chain, schema: &str) -> Result<Enab
         chain.source,
         chain.key.iter().map(|k| quote_ident(k)).collect::<Vec<_>>().join(", ")
     );
-    sql.push_str(&enrich_function(chain, schema, &columns)?);
-    // Only the trigger (running as this function's owner) calls it.
-    let _ = writeln!(sql, "revoke all on function {}() from public;", function(schema, "convlytics_realtime_enrich"));
+    for statement in index_statements(chain) {
+        let _ = writeln!(sql, "{statement};");
+    }
+    sql.push_str(&session_functions(chain, schema)?);
+    sql.push_str(&enrich_function(chain, schema, &columns, "convlytics_realtime_enrich", true)?);
+    sql.push_str(&enrich_function(chain, schema, &columns, "convlytics_realtime_enrich_bulk", false)?);
+    // Only the trigger (running as these functions' owner) calls them.
+    for name in FUNCTIONS.iter().filter(|f| **f != "convlytics_realtime") {
+        let _ = writeln!(sql, "revoke all on function {}() from public;", function(schema, name));
+    }
     sql.push_str(&trigger_function(chain, schema, &columns));
     let _ = writeln!(
         sql,
@@ -99,32 +106,27 @@ pub async fn enable(client: &Client, chain: &Chain, schema: &str) -> Result<Enab
 
 /// Removes the trigger and its functions (the alerts relation and every enriched row stay).
 pub async fn disable(client: &Client, source: &Relation, schema: &str) -> Result<bool> {
-    let installed = client
-        .query_opt(
-            "select 1 from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
-             where t.tgname = $1 and n.nspname = $2 and c.relname = $3",
-            &[&TRIGGER, &source.schema, &source.identifier],
-        )
-        .await
-        .map_err(|e| Error::postgres("looking for the realtime trigger", &e))?
-        .is_some();
-    let sql = format!(
-        "begin;
-         drop trigger if exists {TRIGGER} on {source};
-         drop function if exists {trigger}();
-         drop function if exists {enrich}();
-         drop index if exists {index};
-         commit;",
-        trigger = function(schema, "convlytics_realtime"),
-        enrich = function(schema, "convlytics_realtime_enrich"),
-        index = format_args!("{}.convlytics_realtime_key", quote_ident(&source.schema)),
-    );
+    let installed = enabled(client, source).await?;
+    let mut sql = format!("begin;\ndrop trigger if exists {TRIGGER} on {source};\n");
+    for name in FUNCTIONS {
+        let _ = writeln!(sql, "drop function if exists {}();", function(schema, name));
+    }
+    let _ = writeln!(sql, "drop index if exists {}.convlytics_realtime_key;\ncommit;", quote_ident(&source.schema));
     if let Err(e) = client.batch_execute(&sql).await {
         let _ = client.batch_execute("rollback").await;
         return Err(Error::postgres("disabling real time", &e));
     }
     Ok(installed)
 }
+
+/// The functions `enable` installs in the target schema.
+const FUNCTIONS: [&str; 5] = [
+    "convlytics_realtime",
+    "convlytics_realtime_enrich",
+    "convlytics_realtime_enrich_bulk",
+    "convlytics_realtime_prepare",
+    "convlytics_realtime_reset",
+];
 
 /// `schema.name`, quoted.
 fn function(schema: &str, name: &str) -> String {
@@ -145,37 +147,100 @@ async fn table_columns(client: &Client, relation: &Relation) -> Result<Vec<(Stri
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-/// `execute <tag>sql<tag>;`, refusing SQL that holds the tag.
-fn execute(sql: &str) -> Result<String> {
+/// A statement of a generated function: static SQL (planned once per session and cached), or
+/// `execute`d (planned afresh each time, for large arrivals); SQL that holds the quote tag is
+/// refused.
+fn statement(sql: &str, cached: bool) -> Result<String> {
     if sql.contains(TAG) {
         return Err(Error::Project(format!("a realtime statement contains {TAG}, which quotes it")));
     }
-    Ok(format!("    execute {TAG}{sql}{TAG};\n"))
+    Ok(match cached {
+        true => format!("    {sql};\n"),
+        false => format!("    execute {TAG}{sql}{TAG};\n"),
+    })
 }
 
-/// The function that runs the chain's plan on the records in the session's `__new` table.
-fn enrich_function(chain: &Chain, schema: &str, columns: &BTreeMap<Relation, Vec<(String, String)>>) -> Result<String> {
+/// The relations an arrival fills (the session's temporary tables), each with the SQL that first
+/// fills it, in plan order; `__new` first.
+fn scoped_relations(chain: &Chain) -> Vec<(Relation, String)> {
+    let mut out: Vec<(Relation, String)> = vec![(chain.new.clone(), format!("select * from {}", chain.source))];
+    for action in chain.plan() {
+        if let Action::Create { relation, sql } = action {
+            if !out.iter().any(|(r, _)| *r == relation) {
+                out.push((relation, sql));
+            }
+        }
+    }
+    out
+}
+
+/// `prepare()` creates the session's temporary tables once (empty, shaped by their SQL), and
+/// `reset()` drops them (after a failure, so that a changed table shapes them again).
+fn session_functions(chain: &Chain, schema: &str) -> Result<String> {
+    let relations = scoped_relations(chain);
+    let mut create = String::new();
+    let mut drop = String::new();
+    for (relation, sql) in &relations {
+        create.push_str(&statement(
+            &format!("create temp table {} as\n{sql}\nwith no data", quote_ident(&relation.identifier)),
+            false,
+        )?);
+        drop.push_str(&format!("    drop table if exists {relation};\n"));
+    }
+    let (last, _) = relations.last().expect("the plan fills relations");
+    Ok(format!(
+        "create or replace function {prepare}() returns void language plpgsql
+set search_path = {path} set client_min_messages = warning as {FN_TAG}
+begin
+    if to_regclass({last}) is not null then
+        return;
+    end if;
+{drop}{create}end
+{FN_TAG};
+create or replace function {reset}() returns void language plpgsql
+set search_path = {path} set client_min_messages = warning as {FN_TAG}
+begin
+{drop}end
+{FN_TAG};\n",
+        prepare = function(schema, "convlytics_realtime_prepare"),
+        reset = function(schema, "convlytics_realtime_reset"),
+        path = search_path(schema),
+        last = quote_literal(&last.to_string()),
+    ))
+}
+
+/// The function that runs the chain's plan on the records in the session's `__new` table:
+/// `name` with `cached` plans (static SQL), or planned afresh each call.
+fn enrich_function(
+    chain: &Chain,
+    schema: &str,
+    columns: &BTreeMap<Relation, Vec<(String, String)>>,
+    name: &str,
+    cached: bool,
+) -> Result<String> {
     let mut body = String::new();
-    let mut created = Vec::new();
     for action in chain.plan() {
         match action {
             Action::Create { relation, sql } => {
-                body.push_str(&execute(&format!(
-                    "drop table if exists {relation}; create temp table {} on commit drop as\n{sql}",
-                    quote_ident(&relation.identifier)
-                ))?);
-                created.push(relation);
+                body.push_str(&statement(&format!("delete from {relation}"), cached)?);
+                body.push_str(&statement(&format!("insert into {relation}\n{sql}"), cached)?);
             }
             Action::Merge { stored, scoped, key } => {
                 let names: Vec<String> = columns[&stored].iter().map(|(c, _)| quote_ident(c)).collect();
-                let matched: Vec<String> =
-                    key.iter().map(|k| format!("s.{k} is not distinct from t.{k}", k = quote_ident(k))).collect();
-                body.push_str(&execute(&format!(
-                    "delete from {stored} as t where exists (select 1 from {scoped} as s where {});
-                     insert into {stored} ({c}) select {c} from {scoped}",
-                    matched.join(" and "),
-                    c = names.join(", ")
-                ))?);
+                // `=`, which the key's index serves: a row with a NULL key is no row's to replace
+                // (as in a batch run, each such record stays a row of its own).
+                let matched: Vec<String> = key.iter().map(|k| format!("s.{k} = t.{k}", k = quote_ident(k))).collect();
+                body.push_str(&statement(
+                    &format!(
+                        "delete from {stored} as t where exists (select 1 from {scoped} as s where {})",
+                        matched.join(" and ")
+                    ),
+                    cached,
+                )?);
+                body.push_str(&statement(
+                    &format!("insert into {stored} ({c}) select {c} from {scoped}", c = names.join(", ")),
+                    cached,
+                )?);
             }
             Action::Alert(alert) => {
                 let names: Vec<&str> = alerts::COLUMNS.iter().map(|(c, _, _)| *c).collect();
@@ -186,13 +251,15 @@ fn enrich_function(chain: &Chain, schema: &str, columns: &BTreeMap<Relation, Vec
                     alert.select()
                 );
                 if insert.contains(TAG) {
-                    return Err(Error::Project(format!("alert '{}' contains {TAG}", alert.rule)));
+                    return Err(Error::Project(format!("alert '{}' contains {TAG}, which quotes it", alert.rule)));
                 }
+                let query = if cached { insert } else { format!("execute {TAG}{insert}{TAG}") };
                 let _ = write!(
                     body,
-                    "    for fired in execute {TAG}{insert}{TAG} loop
-        perform pg_notify({channel}, json_build_object('schema', {schema_literal}, 'alert_id', fired.alert_id,
-            'rule', fired.rule, 'conversation_id', fired.conversation_id)::text);
+                    "    for convlytics_fired in {query} loop
+        perform pg_notify({channel}, json_build_object('schema', {schema_literal},
+            'alert_id', convlytics_fired.alert_id, 'rule', convlytics_fired.rule,
+            'conversation_id', convlytics_fired.conversation_id)::text);
     end loop;\n",
                     channel = quote_literal(CHANNEL),
                     schema_literal = quote_literal(schema),
@@ -200,25 +267,30 @@ fn enrich_function(chain: &Chain, schema: &str, columns: &BTreeMap<Relation, Vec
             }
         }
     }
-    created.dedup();
-    for relation in created.iter().filter(|r| **r != chain.new) {
-        body.push_str(&format!("    drop table if exists {relation};\n"));
+    // No customer text stays in the session.
+    for (relation, _) in scoped_relations(chain).iter().filter(|(r, _)| *r != chain.new) {
+        body.push_str(&statement(&format!("delete from {relation}"), cached)?);
     }
     Ok(format!(
         "create or replace function {name}() returns void language plpgsql
 set search_path = {path} set client_min_messages = warning as {FN_TAG}
+#variable_conflict use_column
 declare
-    fired record;
+    convlytics_fired record;
 begin
 {body}end
 {FN_TAG};\n",
-        name = function(schema, "convlytics_realtime_enrich"),
+        name = function(schema, name),
         path = search_path(schema),
     ))
 }
 
 /// The dollar-quote tag of a generated function's body.
 const FN_TAG: &str = "$convlytics_fn$";
+
+/// An arrival of more records than this is planned afresh (its size would not suit the plans
+/// cached for single records).
+const CACHED_PLANS_UP_TO: usize = 50;
 
 /// The search path the functions run with: the project's schema, then the extension's, and the
 /// session's temporary schema last (a SECURITY DEFINER function must not find a caller's
@@ -243,8 +315,8 @@ fn trigger_function(chain: &Chain, schema: &str, columns: &BTreeMap<Relation, Ve
         let names: Vec<String> = cols.iter().map(|(c, _)| quote_ident(c)).collect();
         let values: Vec<String> = cols.iter().map(|(c, t)| format!("cast(b.{} as {t})", quote_ident(c))).collect();
         format!(
-            "insert into {quarantine} ({names}{comma}{reason}) select {values}{comma}'realtime enrichment failed: ' || failure
-                 from pg_temp.convlytics_rt___batch as b where b.convlytics_rt_row = i",
+            "insert into {quarantine} ({names}{comma}{reason}) select {values}{comma}'realtime enrichment failed: ' || convlytics_failure
+                 from pg_temp.convlytics_rt___batch as b where b.convlytics_rt_row = convlytics_i",
             names = names.join(", "),
             values = values.join(", "),
             comma = if cols.is_empty() { "" } else { ", " },
@@ -256,26 +328,37 @@ fn trigger_function(chain: &Chain, schema: &str, columns: &BTreeMap<Relation, Ve
         "create or replace function {name}() returns trigger language plpgsql security definer
 set search_path = {path} set client_min_messages = warning as {FN_TAG}
 declare
-    n bigint;
-    failure text;
+    convlytics_n bigint;
+    convlytics_failure text;
 begin
-    drop table if exists pg_temp.convlytics_rt___batch;
-    create temp table convlytics_rt___batch on commit drop as
-        select row_number() over () as convlytics_rt_row, * from convlytics_new_rows;
     begin
-        drop table if exists {new};
-        create temp table {new_name} on commit drop as select {source} from pg_temp.convlytics_rt___batch;
-        perform {enrich}();
+        delete from pg_temp.convlytics_rt___batch;
+        insert into pg_temp.convlytics_rt___batch select row_number() over (), * from convlytics_new_rows;
     exception when others then
-        select count(*) into n from pg_temp.convlytics_rt___batch;
-        for i in 1..n loop
+        drop table if exists pg_temp.convlytics_rt___batch;
+        create temp table convlytics_rt___batch as
+            select row_number() over () as convlytics_rt_row, * from convlytics_new_rows;
+    end;
+    select count(*) into convlytics_n from pg_temp.convlytics_rt___batch;
+    begin
+        perform {prepare}();
+        delete from {new};
+        insert into {new} select {source} from pg_temp.convlytics_rt___batch;
+        if convlytics_n <= {cached_up_to} then
+            perform {enrich}();
+        else
+            perform {enrich_bulk}();
+        end if;
+    exception when others then
+        perform {reset}();
+        for convlytics_i in 1..convlytics_n loop
             begin
-                drop table if exists {new};
-                create temp table {new_name} on commit drop as
-                    select {source} from pg_temp.convlytics_rt___batch where convlytics_rt_row = i;
+                perform {prepare}();
+                delete from {new};
+                insert into {new} select {source} from pg_temp.convlytics_rt___batch where convlytics_rt_row = convlytics_i;
                 perform {enrich}();
             exception when others then
-                get stacked diagnostics failure = message_text;
+                get stacked diagnostics convlytics_failure = message_text;
                 begin
                     {full};
                 exception when others then
@@ -283,24 +366,77 @@ begin
                         {keys_only};
                     exception when others then
                         raise warning 'convlytics realtime: a record of % could not be enriched nor quarantined: %',
-                            TG_TABLE_NAME, failure;
+                            TG_TABLE_NAME, convlytics_failure;
                     end;
                 end;
             end;
         end loop;
     end;
-    drop table if exists {new};
-    drop table if exists pg_temp.convlytics_rt___batch;
+    delete from pg_temp.convlytics_rt___batch;
+    if to_regclass({new_literal}) is not null then
+        delete from {new};
+    end if;
     return null;
 end
 {FN_TAG};\n",
         name = function(schema, "convlytics_realtime"),
         path = search_path(schema),
+        prepare = function(schema, "convlytics_realtime_prepare"),
+        reset = function(schema, "convlytics_realtime_reset"),
         enrich = function(schema, "convlytics_realtime_enrich"),
-        new_name = quote_ident(&new.identifier),
+        enrich_bulk = function(schema, "convlytics_realtime_enrich_bulk"),
+        cached_up_to = CACHED_PLANS_UP_TO,
+        new_literal = quote_literal(&new.to_string()),
         full = quarantine_insert(&shared),
         keys_only = quarantine_insert(&keys),
     )
+}
+
+/// The indexes that let an arrival find its stored rows: each model's key, and the grouping
+/// model's conversation column (`create index if not exists`; a build that replaces a table
+/// drops its indexes, and [`index`] puts them back).
+fn index_statements(chain: &Chain) -> Vec<String> {
+    let grouping = &chain.steps[chain.grouping];
+    let wanted = chain
+        .steps
+        .iter()
+        .map(|s| (&s.stored, s.key.clone()))
+        .chain([(&grouping.stored, vec![chain.group_column.clone()])]);
+    wanted
+        .map(|(stored, key)| {
+            let name = format!("convlytics_rt_{}_{}", stored.identifier, key.join("_"));
+            let name: String = name.chars().take(63).collect();
+            format!(
+                "create index if not exists {} on {stored} ({})",
+                quote_ident(&name),
+                key.iter().map(|k| quote_ident(k)).collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect()
+}
+
+/// After a build on PostgreSQL: when real time is enabled on the chain's source, the indexes
+/// it reads by, again (the build replaced the tables); returns whether it was enabled.
+pub async fn index(client: &Client, chain: &Chain) -> Result<bool> {
+    if !enabled(client, &chain.source).await? {
+        return Ok(false);
+    }
+    let sql = index_statements(chain).join(";\n");
+    client.batch_execute(&sql).await.map_err(|e| Error::postgres("indexing the realtime models", &e))?;
+    Ok(true)
+}
+
+/// Whether the realtime trigger is on `source`.
+async fn enabled(client: &Client, source: &Relation) -> Result<bool> {
+    let found = client
+        .query_opt(
+            "select 1 from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+             where t.tgname = $1 and n.nspname = $2 and c.relname = $3",
+            &[&TRIGGER, &source.schema, &source.identifier],
+        )
+        .await
+        .map_err(|e| Error::postgres("looking for the realtime trigger", &e))?;
+    Ok(found.is_some())
 }
 
 /// One alert as `alerts listen` prints it.

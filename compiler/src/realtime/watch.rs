@@ -130,11 +130,13 @@ pub struct Batch {
     pub number: u64,
     /// Raw records taken.
     pub records: usize,
-    /// Lines that were not JSON objects, with the reason (quarantined; the lines are kept under
-    /// the warehouse's `_realtime/rejected/`).
+    /// Lines that were not JSON objects, with the reason (quarantined once the project is built;
+    /// the lines are kept under the warehouse's `_realtime/rejected/`).
     pub rejected: Vec<(String, String)>,
     /// Whether it built the whole project (the first batch).
     pub full: bool,
+    /// Records whose enrichment failed (quarantined with the reason).
+    pub failed: usize,
     /// Alerts fired: rule, severity, conversation and detail.
     pub alerts: Vec<[String; 4]>,
     /// Seconds from the batch's start to its publication.
@@ -152,9 +154,7 @@ pub async fn watch(
     stop: Arc<AtomicBool>,
     mut report: impl FnMut(&Batch),
 ) -> Result<()> {
-    if project.realtime.is_none() {
-        return Err(Error::Project("the project declares no `realtime:` (docs/realtime.md)".into()));
-    }
+    super::spec(project)?;
     let target_dir = project.target_dir();
     let lock = BuildLock::acquire(&target_dir)?;
     while !stop.load(Ordering::Relaxed) {
@@ -167,7 +167,7 @@ pub async fn watch(
         }
         let started = Instant::now();
         let generation = Generation::start(&target_dir, &lock)?;
-        let mut batch = Batch { full: checkpoint.is_none(), ..Batch::default() };
+        let mut batch = Batch::default();
         let next = Checkpoint { batches: checkpoint.as_ref().map_or(0, |c| c.batches) + 1, files: offsets };
         batch.number = next.batches;
         run_batch(project, target, vars, &generation.dir(), &chunk, &mut batch).await?;
@@ -190,76 +190,121 @@ async fn run_batch(
 ) -> Result<()> {
     let landed = warehouse.join(STATE_DIR).join("landed");
     std::fs::create_dir_all(&landed).map_err(|e| Error::io(&landed, e))?;
+    // Until records have landed, there is nothing built to enrich into: the first batch with
+    // records builds the whole project.
+    batch.full = landed.read_dir().map_err(|e| Error::io(&landed, e))?.next().is_none();
     let (records, rejected) = split_lines(chunk);
     batch.records = records.len();
     batch.rejected = rejected;
+    if !batch.rejected.is_empty() {
+        let kept = warehouse.join(STATE_DIR).join("rejected");
+        std::fs::create_dir_all(&kept).map_err(|e| Error::io(&kept, e))?;
+        let lines: Vec<&str> = batch.rejected.iter().map(|(line, _)| line.as_str()).collect();
+        let path = kept.join(format!("{:010}.jsonl", batch.number));
+        std::fs::write(&path, lines.join("\n") + "\n").map_err(|e| Error::io(&path, e))?;
+    }
+    if records.is_empty() && batch.full {
+        return Ok(());
+    }
     let file = landed.join(format!("{:010}.jsonl", batch.number));
     if !records.is_empty() {
         let mut text = records.join("\n");
         text.push('\n');
         std::fs::write(&file, text).map_err(|e| Error::io(&file, e))?;
     }
-    let mut engine = Engine::open_in(project, target, warehouse.to_path_buf()).await?;
-    let existing = engine.relations().await?;
-    let existing_sources = crate::cli::existing_sources(project, target, Some(&engine)).await?;
-    let options = CompileOptions { vars: vars.clone(), existing, existing_sources, ..CompileOptions::default() };
-    let compiled = compile(project, target, &options)?;
-    engine.register_sources(&compiled).await?;
-    let Engine::Embedded(embedded) = &engine else {
-        return Err(Error::Project("convlytics watch runs on the embedded engine".into()));
-    };
-    let (_, spec) = project.realtime.as_ref().expect("checked by watch");
-    let raw = compiled.models.iter().find(|m| m.name == spec.raw);
-    let source = raw
-        .and_then(|m| m.sources.iter().next())
-        .map(|k| &project.sources[k])
-        .ok_or_else(|| Error::Project(format!("realtime: raw model '{}' reads no source", spec.raw)))?;
-    let source = Relation { schema: source.schema.clone(), identifier: source.identifier.clone() };
-    if landed.read_dir().map_err(|e| Error::io(&landed, e))?.next().is_some() {
-        register_json(embedded, &source, &landed, None).await?;
-    }
+    let (mut engine, compiled) = open(project, target, vars, warehouse).await?;
+    let (_, spec) = super::spec(project)?;
     let mut audited: Vec<String> = Vec::new();
+    let mut failed: Vec<(Option<&str>, String)> =
+        batch.rejected.iter().map(|(_, reason)| (None, reason.clone())).collect();
     let nodes: BTreeSet<String> = if batch.full {
         let models = compiled.models.iter().map(|m| m.name.clone());
         models.chain(compiled.seeds.iter().map(|s| s.name.clone())).collect()
+    } else if records.is_empty() {
+        BTreeSet::new()
     } else {
         let chain = Chain::new(project, target, &compiled, &MemoryScope)?;
-        if records.is_empty() {
-            BTreeSet::new()
-        } else {
-            let reference = TableReference::partial(source.schema.as_str(), source.identifier.as_str());
-            let table = embedded.context().table(reference).await;
-            let schema =
-                table.map_err(|e| Error::datafusion("reading the landed records", e))?.schema().as_arrow().clone();
-            register_json(embedded, &chain.new, &file, Some(schema)).await?;
-            batch.alerts = run_plan(embedded, &chain).await?;
-            audited = chain.steps.iter().map(|s| s.name.clone()).collect();
-            downstream(&compiled, &chain)
+        match compute_arrival(embedded(&engine)?, &chain, &file).await {
+            Ok(computed) => {
+                write(embedded(&engine)?, &computed).await?;
+                batch.alerts = computed.alerts;
+            }
+            Err(e) => {
+                // The batch as a whole failed (nothing was written): each record on its own, in a
+                // session of its own; a record that still fails goes to quarantine with the reason.
+                eprintln!("warning: batch {}: {e}\nwarning: enriching its records one by one", batch.number);
+                let single = warehouse.join(STATE_DIR).join("record.jsonl");
+                for record in &records {
+                    std::fs::write(&single, format!("{record}\n")).map_err(|e| Error::io(&single, e))?;
+                    let (alone, compiled) = open(project, target, vars, warehouse).await?;
+                    let chain = Chain::new(project, target, &compiled, &MemoryScope)?;
+                    match compute_arrival(embedded(&alone)?, &chain, &single).await {
+                        Ok(computed) => {
+                            write(embedded(&alone)?, &computed).await?;
+                            batch.alerts.extend(computed.alerts);
+                        }
+                        Err(e) => failed.push((Some(record.as_str()), format!("realtime enrichment failed: {e}"))),
+                    }
+                }
+                std::fs::remove_file(&single).map_err(|e| Error::io(&single, e))?;
+                engine = open(project, target, vars, warehouse).await?.0;
+            }
         }
+        audited = chain.steps.iter().map(|s| s.name.clone()).collect();
+        downstream(&compiled, &chain)
     };
     if !nodes.is_empty() {
         let steps = crate::run::plan(&compiled, &nodes, true, batch.full, &[]);
         let results = crate::run::execute(project, target, &steps, &mut engine, None, &BTreeSet::new()).await?;
         audited.extend(results.into_iter().filter(|r| r.resource_type == "model").map(|r| r.name));
     }
-    // Each batch is a run of the audit trail: label_runs and label_history say what it labelled.
-    crate::governance::audit::record(&mut engine, project, &compiled, &target.schema, &audited).await?;
-    if !batch.rejected.is_empty() {
-        let Engine::Embedded(embedded) = &engine else { unreachable!("embedded above") };
-        let rejected = warehouse.join(STATE_DIR).join("rejected");
-        std::fs::create_dir_all(&rejected).map_err(|e| Error::io(&rejected, e))?;
-        let lines: Vec<&str> = batch.rejected.iter().map(|(line, _)| line.as_str()).collect();
-        let path = rejected.join(format!("{:010}.jsonl", batch.number));
-        std::fs::write(&path, lines.join("\n") + "\n").map_err(|e| Error::io(&path, e))?;
+    batch.failed = failed.iter().filter(|(record, _)| record.is_some()).count();
+    if !failed.is_empty() {
         let quarantine = compiled
             .models
             .iter()
             .find(|m| m.name == spec.quarantine.model)
             .ok_or_else(|| Error::Project(format!("realtime: no quarantine model '{}'", spec.quarantine.model)))?;
-        let reasons: Vec<String> = batch.rejected.iter().map(|(_, reason)| reason.clone()).collect();
-        quarantine_reasons(embedded, &quarantine.relation, &spec.quarantine.column, &reasons).await?;
+        quarantine_rows(embedded(&engine)?, &quarantine.relation, &spec.quarantine.column, &failed).await?;
     }
+    // Each batch is a run of the audit trail: label_runs and label_history say what it labelled.
+    crate::governance::audit::record(&mut engine, project, &compiled, &target.schema, &audited).await?;
     Ok(())
+}
+
+/// The embedded engine on the generation at `warehouse`, with the project compiled against it
+/// and the landed records as its raw source.
+async fn open(
+    project: &Project,
+    target: &Target,
+    vars: &BTreeMap<String, serde_yaml::Value>,
+    warehouse: &Path,
+) -> Result<(Engine, crate::compile::Compiled)> {
+    let engine = Engine::open_in(project, target, warehouse.to_path_buf()).await?;
+    let existing = engine.relations().await?;
+    let existing_sources = crate::cli::existing_sources(project, target, Some(&engine)).await?;
+    let options = CompileOptions { vars: vars.clone(), existing, existing_sources, ..CompileOptions::default() };
+    let compiled = compile(project, target, &options)?;
+    engine.register_sources(&compiled).await?;
+    let source = super::source(project, &compiled)?;
+    register_json(embedded(&engine)?, &source, &warehouse.join(STATE_DIR).join("landed"), None).await?;
+    Ok((engine, compiled))
+}
+
+/// The embedded engine of `engine`, or an error for another.
+fn embedded(engine: &Engine) -> Result<&EmbeddedEngine> {
+    match engine {
+        Engine::Embedded(e) => Ok(e),
+        _ => Err(Error::Project("convlytics watch runs on the embedded engine".into())),
+    }
+}
+
+/// The chain computed on the records of `file` (an arrival), nothing written yet.
+async fn compute_arrival(engine: &EmbeddedEngine, chain: &Chain, file: &Path) -> Result<Computed> {
+    let source = engine.context().table(reference(&chain.source)).await;
+    let schema = source.map_err(|e| Error::datafusion("reading the landed records", e))?.schema().as_arrow().clone();
+    register_json(engine, &chain.new, file, Some(schema)).await?;
+    compute(engine, chain).await
 }
 
 /// The lines of `chunk` that are JSON objects, and the others (blank lines aside) with the reason.
@@ -323,13 +368,22 @@ async fn keep(ctx: &SessionContext, relation: &Relation, sql: &str) -> Result<us
     Ok(rows)
 }
 
-/// Runs the chain's plan: each model's rows of the arrival kept in memory, merged into its
-/// stored table as a view (so later models read it merged), every merged table written at the
-/// end, then the alert rules; returns the alerts fired (rule, severity, conversation, detail).
-async fn run_plan(engine: &EmbeddedEngine, chain: &Chain) -> Result<Vec<[String; 4]>> {
+/// What an arrival's plan computed, not yet written.
+struct Computed {
+    /// Stored tables registered merged (as views), to write.
+    merged: Vec<Relation>,
+    /// The in-memory firings of each rule that fired.
+    fired: Vec<(Relation, Relation)>,
+    /// The alerts fired: rule, severity, conversation, detail.
+    alerts: Vec<[String; 4]>,
+}
+
+/// Runs the chain's plan without writing anything: each model's rows of the arrival kept in
+/// memory and merged into its stored table as a view (so later models read it merged), then the
+/// alert rules' firings.
+async fn compute(engine: &EmbeddedEngine, chain: &Chain) -> Result<Computed> {
     let ctx = engine.context();
-    let mut merged: Vec<Relation> = Vec::new();
-    let mut alerts = Vec::new();
+    let mut computed = Computed { merged: Vec::new(), fired: Vec::new(), alerts: Vec::new() };
     for action in chain.plan() {
         match action {
             Action::Create { relation, sql } => {
@@ -342,40 +396,43 @@ async fn run_plan(engine: &EmbeddedEngine, chain: &Chain) -> Result<Vec<[String;
                 let view = engine.merged(&stored, &key, new).await.map_err(fail)?.into_view();
                 ctx.deregister_table(reference(&stored)).map_err(fail)?;
                 ctx.register_table(reference(&stored), view).map_err(fail)?;
-                merged.push(stored);
+                computed.merged.push(stored);
             }
             Action::Alert(alert) => {
-                if engine.existing(&alert.relation.schema, &[alert.relation.identifier.as_str()]).is_empty() {
-                    let empty = format!(
-                        "select {} from (values (1)) as v(x) where x = 0",
-                        "cast(null as varchar) as alert_id, cast(null as varchar) as rule, cast(null as varchar) as severity,
-                         cast(null as varchar) as conversation_id, cast(null as varchar) as model,
-                         cast(null as varchar) as detail, now() as fired_at"
-                    );
-                    engine.replace_with(&alert.relation, &empty, "realtime: creating the alerts table").await?;
+                let table = reference(&alert.relation);
+                if !ctx.table_exist(table).map_err(|e| Error::datafusion("realtime: the alerts table", e))? {
+                    let empty = "select cast(null as varchar) as alert_id, cast(null as varchar) as rule,
+                        cast(null as varchar) as severity, cast(null as varchar) as conversation_id,
+                        cast(null as varchar) as model, cast(null as varchar) as detail, now() as fired_at
+                        from (values (1)) as v(x) where x = 0";
+                    keep(ctx, &alert.relation, empty).await?;
                 }
                 let fired = MemoryScope.relation(&format!("__fired_{}", alert.rule));
                 if keep(ctx, &fired, &alert.select()).await? > 0 {
-                    let rows = engine
-                        .rows(
-                            &format!("select rule, severity, conversation_id, coalesce(detail, '') from {fired}"),
-                            "realtime: reading alerts",
-                        )
-                        .await?;
-                    alerts.extend(rows.into_iter().map(|r| {
+                    let read = format!("select rule, severity, conversation_id, coalesce(detail, '') from {fired}");
+                    let rows = engine.rows(&read, "realtime: reading alerts").await?;
+                    computed.alerts.extend(rows.into_iter().map(|r| {
                         let cell = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
                         [cell(0), cell(1), cell(2), cell(3)]
                     }));
-                    engine.append(&alert.relation, &format!("select * from {fired}")).await?;
+                    computed.fired.push((alert.relation.clone(), fired));
                 }
             }
         }
     }
-    for stored in merged {
+    Ok(computed)
+}
+
+/// Writes what [`compute`] computed: every merged table, then the alerts.
+async fn write(engine: &EmbeddedEngine, computed: &Computed) -> Result<()> {
+    for stored in &computed.merged {
         let sql = format!("select * from {stored}");
-        engine.replace_with(&stored, &sql, &format!("realtime: writing {stored}")).await?;
+        engine.replace_with(stored, &sql, &format!("realtime: writing {stored}")).await?;
     }
-    Ok(alerts)
+    for (alerts, fired) in &computed.fired {
+        engine.append(alerts, &format!("select * from {fired}")).await?;
+    }
+    Ok(())
 }
 
 /// The models to rebuild after an arrival: the raw model (its export) and every model reading,
@@ -393,32 +450,45 @@ fn downstream(compiled: &crate::compile::Compiled, chain: &Chain) -> BTreeSet<St
     nodes
 }
 
-/// Adds one quarantine row per reason, the other columns NULL.
-async fn quarantine_reasons(
+/// Adds a quarantine row per `(record, reason)`: the reason in `column`, each other column from
+/// the record's field of that name where it has one (cast to the column's type), else NULL.
+async fn quarantine_rows(
     engine: &EmbeddedEngine,
     relation: &Relation,
     column: &str,
-    reasons: &[String],
+    rows: &[(Option<&str>, String)],
 ) -> Result<()> {
-    use datafusion::arrow::array::{new_null_array, ArrayRef, RecordBatch, StringArray};
-    let context = format!("quarantining rejected lines into {relation}");
+    use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+    let context = format!("quarantining into {relation}");
     let fail = |e| Error::datafusion(&context, e);
     let ctx = engine.context();
     let stored = ctx.table(reference(relation)).await.map_err(fail)?;
     let schema = Arc::new(stored.schema().as_arrow().clone());
-    let columns: Vec<ArrayRef> = schema
+    let records: Vec<serde_json::Value> =
+        rows.iter().map(|(r, _)| r.and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default()).collect();
+    let columns = schema
         .fields()
         .iter()
-        .map(|f| match f.name() == column {
-            true => datafusion::arrow::compute::cast(&StringArray::from(reasons.to_vec()), f.data_type())
-                .unwrap_or_else(|_| new_null_array(f.data_type(), reasons.len())),
-            false => new_null_array(f.data_type(), reasons.len()),
+        .map(|f| {
+            let values: StringArray = match f.name() == column {
+                true => rows.iter().map(|(_, reason)| Some(reason.as_str())).collect(),
+                false => records
+                    .iter()
+                    .map(|r| match &r[f.name()] {
+                        serde_json::Value::Null => None,
+                        serde_json::Value::String(s) => Some(s.clone()),
+                        other => Some(other.to_string()),
+                    })
+                    .collect(),
+            };
+            // A value that does not cast (a field of another type) is NULL.
+            datafusion::arrow::compute::cast(&values, f.data_type()).map_err(|e| fail(e.into()))
         })
-        .collect();
-    let rows = RecordBatch::try_new(schema.clone(), columns).map_err(|e| fail(e.into()))?;
-    let added = MemoryScope.relation("__rejected");
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    let added_rows = RecordBatch::try_new(schema.clone(), columns).map_err(|e| fail(e.into()))?;
+    let added = MemoryScope.relation("__quarantined");
     engine.create_schema(&added.schema).await?;
-    let table = MemTable::try_new(schema, vec![vec![rows]]).map_err(fail)?;
+    let table = MemTable::try_new(schema, vec![vec![added_rows]]).map_err(fail)?;
     ctx.deregister_table(reference(&added)).map_err(fail)?;
     ctx.register_table(reference(&added), Arc::new(table)).map_err(fail)?;
     engine.replace_with(relation, &format!("select * from {relation} union all select * from {added}"), &context).await
@@ -462,6 +532,70 @@ mod tests {
             reasons[1].starts_with("a raw line is not JSON: key must be a string at line 1 column 2"),
             "{reasons:?}"
         );
+    }
+
+    /// A project whose grouping model divides by a record's `body`: a record with body 0 cannot
+    /// be enriched.
+    fn dividing_project() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = [
+            ("dbt_project.yml", "name: rt\nprofile: rt\n"),
+            (
+                "models/sources.yml",
+                "version: 2\nsources:\n  - name: raw\n    meta: {external_location: 'inbox/records.jsonl'}\n    tables:\n      - name: records\n",
+            ),
+            ("models/raw_records.sql", "{{ config(materialized='view') }}\nselect source, id, body from {{ source('raw', 'records') }}"),
+            (
+                "models/parsed.sql",
+                "{{ config(materialized='table') }}\nselect source, id, source || ':' || id as thread, 100 / cast(body as int) as share from {{ ref('raw_records') }}",
+            ),
+            (
+                "models/quarantine.sql",
+                "{{ config(materialized='table') }}\nselect source, id, cast(null as varchar) as reason from {{ ref('parsed') }} where share < 0",
+            ),
+            (
+                "models/realtime.yml",
+                "version: 2\nrealtime:\n  raw: raw_records\n  key: [source, id]\n  conversation: {model: parsed, column: thread}\n  models:\n    - {name: parsed, key: [source, id]}\n    - {name: quarantine, key: [source, id]}\n  quarantine: {model: quarantine, column: reason}\n",
+            ),
+            ("inbox/records.jsonl", ""),
+        ];
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        dir
+    }
+
+    #[tokio::test]
+    async fn a_record_that_cannot_be_enriched_is_quarantined_and_the_others_are_not_held_back() {
+        let dir = dividing_project();
+        let project = Project::load(dir.path()).expect("load");
+        let target = Target::embedded("dev", "analytics");
+        let warehouse = dir.path().join("warehouse");
+        let vars = BTreeMap::new();
+        let mut first = Batch { number: 1, ..Batch::default() };
+        let records = "{\"source\": \"s\", \"id\": \"1\", \"body\": \"4\"}\n{\"source\": \"s\", \"id\": \"2\", \"body\": \"5\"}\n";
+        run_batch(&project, &target, &vars, &warehouse, records.as_bytes(), &mut first).await.expect("first batch");
+        assert!(first.full && first.failed == 0);
+        let mut second = Batch { number: 2, ..Batch::default() };
+        let records = "{\"source\": \"s\", \"id\": \"3\", \"body\": \"0\"}\n{\"source\": \"s\", \"id\": \"4\", \"body\": \"20\"}\n";
+        run_batch(&project, &target, &vars, &warehouse, records.as_bytes(), &mut second).await.expect("second batch");
+        assert_eq!((second.full, second.records, second.failed), (false, 2, 1));
+        let (engine, _) = open(&project, &target, &vars, &warehouse).await.expect("open");
+        let rows = |sql: &'static str| {
+            let engine = embedded(&engine).expect("embedded");
+            async move { engine.rows(sql, "test").await.expect(sql) }
+        };
+        let parsed = rows("select id, cast(share as varchar) from analytics.parsed order by id").await;
+        let parsed: Vec<Vec<String>> = parsed.into_iter().map(|r| r.into_iter().flatten().collect()).collect();
+        assert_eq!(parsed, [["1", "25"], ["2", "20"], ["4", "5"]], "the other record of the batch is enriched");
+        let quarantined = rows("select source, id, reason from analytics.quarantine").await;
+        assert_eq!(quarantined.len(), 1, "{quarantined:?}");
+        let [source, id, reason] = &quarantined[0][..] else { panic!("three columns") };
+        assert_eq!((source.as_deref(), id.as_deref()), (Some("s"), Some("3")));
+        let reason = reason.as_deref().unwrap_or_default();
+        assert!(reason.starts_with("realtime enrichment failed: ") && reason.contains("Divide by zero"), "{reason}");
     }
 
     #[test]
