@@ -17,8 +17,8 @@ to be enriched (and, for the alert rules it fires, to be alerted) is measured.
       creates raw.raw_interactions and the crm tables from the generated inbox in DIR.
 
 Prints one line per measure and, last, `realtime: p50 X ms, p95 Y ms, p99 Z ms at N
-conversations/s (ENGINE)`; exits 2 when the load was not sustained (sent late, or latencies that
-keep growing).
+conversations/s (ENGINE)`; exits 2 when the load was not sustained (p99 over the engine's budget,
+1 s on PostgreSQL and 5 s embedded, records missing, or latencies that keep growing).
 """
 
 import json
@@ -54,6 +54,11 @@ def records(path, count, tag):
     return out
 
 
+# The latency a sustained load keeps its p99 under: a trigger enriches within the insert, so a
+# second is already late; the watcher publishes micro-batches, and the target is five seconds.
+BUDGET_MS = {"postgres": 1000, "embedded": 5000}
+
+
 def report(engine, rate, seconds, sent, latencies, alert_latencies, late):
     ms = [1000 * x for x in latencies]
     print(f"{engine}: {len(ms)} conversations at {rate}/s for {seconds} s; {late} sent more than 100 ms late")
@@ -63,7 +68,7 @@ def report(engine, rate, seconds, sent, latencies, alert_latencies, late):
               f"p99 {percentile(a, 99):.0f} ms")
     half = len(ms) // 2
     growing = half > 10 and statistics.median(ms[half:]) > 3 * statistics.median(ms[:half]) + 50
-    sustained = percentile(ms, 99) < 1000 and not growing and len(ms) == sent
+    sustained = percentile(ms, 99) < BUDGET_MS[engine] and not growing and len(ms) == sent
     print(f"realtime: p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms, "
           f"p99 {percentile(ms, 99):.0f} ms at {rate} conversations/s ({engine})"
           + ("" if sustained else " NOT SUSTAINED"))
