@@ -24,6 +24,18 @@ const PLANTED: &str = r#"{"source": "intercom", "source_id": "planted-escalation
 /// A raw record whose payload does not parse: quarantined by the models, on arrival too.
 const BROKEN: &str = r#"{"source": "bot", "source_id": "broken-payload", "channel": "bot", "format": "json", "payload": "{\"messages\": [{\"role\": \"user\", \"text\": \"hi\"", "received_at": "2026-11-24T10:00:00Z"}"#;
 
+/// `n` chats asking the same question, received now: a spike of one intent within the hour.
+fn spike(tag: &str, n: usize) -> Vec<String> {
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+    (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"source": "intercom", "source_id": "spike-{tag}-{i}", "channel": "chat", "format": "plain", "payload": "[10:00:00] Sam: Hi, I was charged twice for my order this morning, can you refund the second payment?\n[10:00:30] Kate: I am sorry, let me check the payments on your account.\n", "received_at": "{now}"}}"#
+            )
+        })
+        .collect()
+}
+
 /// A generated project whose boilerplate lines are the same whichever part of its records is
 /// built first. Boilerplate is a statistic over a source's conversations: records enriched on
 /// arrival lose the lines of the last build (docs/realtime.md), and in a small inbox a canned
@@ -191,6 +203,33 @@ async fn postgres_enriches_inserts_as_a_batch_build_does() {
     let planted_alerts = format!("select 1 from analytics.alerts where conversation_id = '{planted}'");
     assert_eq!(count(&live.client, &planted_alerts).await, 1);
 
+    // Conversations of one intent crowding into the hour against a quiet week: the spike rule
+    // fires once it sees ten, and once per intent and hour however many more arrive.
+    let spikes = spike("pg", 14);
+    let spikes: Vec<&str> = spikes.iter().map(String::as_str).collect();
+    let hour = "select cast(date_trunc('hour', now()) as text)";
+    let first_hour = one_text(&live.client, hour).await;
+    let spike_alerts = "select 1 from analytics.alerts where rule = 'topic_spike'";
+    insert_lines(&live.client, &spikes[..6]).await;
+    assert_eq!(count(&live.client, spike_alerts).await, 0, "six conversations are no spike");
+    insert_lines(&live.client, &spikes[6..12]).await;
+    insert_lines(&live.client, &spikes[12..]).await;
+    let hours = if one_text(&live.client, hour).await == first_hour { 1 } else { 2 };
+    let fired = count(&live.client, spike_alerts).await;
+    assert!((1..=hours).contains(&fired), "{fired} spike alert(s) within {hours} hour(s)");
+    let intent = one_text(
+        &live.client,
+        "select string_agg(distinct i.intent, ',') from analytics.conversation_intents as i
+         join analytics.conversations as c using (conversation_id) where c.source_id like 'spike-pg-%'",
+    )
+    .await;
+    let detail = one_text(
+        &live.client,
+        "select string_agg(distinct detail, ',') from analytics.alerts where rule = 'topic_spike'",
+    )
+    .await;
+    assert_eq!(detail, intent, "the spike alert names the intent");
+
     // A loader that may only insert raw records gets them enriched (the trigger runs as its
     // owner), and still reads nothing of the warehouse nor runs the enrichment itself.
     let role = format!("realtime_loader_{}", std::process::id());
@@ -331,6 +370,16 @@ fn watch_survives_half_lines_and_a_kill_and_misses_nothing() {
     let extra_size = append(&extra, &format!("{{not json\n{}\n", lines[2 * third..].join("\n")));
     let mut watcher = spawn_watch(dir, &log);
     wait_for(dir, &log, &[("raw_interactions.jsonl", size), ("more.jsonl", extra_size)]);
+
+    // Conversations of one intent crowding into the hour: six, then eight more.
+    let first_hour = chrono::Utc::now().format("%Y-%m-%d %H").to_string();
+    let spikes = spike("watch", 14);
+    let spike_file = inbox.join("spike.jsonl");
+    let spike_size = append(&spike_file, &(spikes[..6].join("\n") + "\n"));
+    wait_for(dir, &log, &[("spike.jsonl", spike_size)]);
+    let spike_size = append(&spike_file, &(spikes[6..].join("\n") + "\n"));
+    wait_for(dir, &log, &[("spike.jsonl", spike_size)]);
+    let hours = if chrono::Utc::now().format("%Y-%m-%d %H").to_string() == first_hour { 1 } else { 2 };
     let pid = watcher.id().to_string();
     Command::new("kill").args(["-INT", &pid]).status().expect("send SIGINT");
     let status = watcher.wait().expect("stopped");
@@ -349,13 +398,28 @@ fn watch_survives_half_lines_and_a_kill_and_misses_nothing() {
     assert_eq!(once, ["true"], "every conversation once");
     let rejected = sql(dir, "select reason from analytics.quarantine where source_id is null");
     assert!(rejected.iter().any(|r| r.contains("not JSON")), "{rejected:?}");
+    // The spike rule fired once per intent and hour, not before the tenth conversation.
+    let fired = sql(
+        dir,
+        "select c.source_id, a.detail, i.intent from analytics.alerts as a
+         join analytics.conversations as c on c.conversation_id = a.conversation_id
+         join analytics.conversation_intents as i on i.conversation_id = a.conversation_id
+         where a.rule = 'topic_spike'",
+    );
+    assert!((1..=hours).contains(&fired.len()), "{fired:?}");
+    for row in &fired {
+        let [source_id, detail, intent] = row.split(',').collect::<Vec<_>>()[..] else { panic!("{row}") };
+        let n: usize = source_id.strip_prefix("spike-watch-").and_then(|n| n.parse().ok()).expect(source_id);
+        assert!(n >= 6 && detail == intent, "{row}");
+    }
 
     // The same records built as a batch.
     let batch =
         cli::copy_project(dir, |top| ["dbt_project.yml", "models", "macros", "seeds", "generated"].contains(&top));
     let all = batch.path().join("inbox");
     std::fs::create_dir_all(&all).expect("inbox");
-    std::fs::write(all.join("raw_interactions.jsonl"), lines.join("\n") + "\n").expect("records");
+    let records: Vec<&str> = lines.iter().copied().chain(spikes.iter().map(String::as_str)).collect();
+    std::fs::write(all.join("raw_interactions.jsonl"), records.join("\n") + "\n").expect("records");
     let (ok, out, err) = cli::convlytics(batch.path(), &["run"]);
     assert!(ok, "{out}{err}");
     for model in CHAIN.iter().filter(|m| **m != "quarantine").chain(&["mart_intent_daily", "mart_resolution"]) {

@@ -40,7 +40,8 @@ pub struct AlertRule {
     pub description: Option<String>,
     /// The realtime model whose newly enriched rows it reads.
     pub model: String,
-    /// A SQL condition on those rows (Jinja: `ref()` names stored relations, `var()`).
+    /// A SQL condition on those rows (Jinja: `ref()` names a stored relation, `this` the
+    /// model's, `var()`).
     #[serde(rename = "where")]
     pub condition: String,
     /// A SQL expression recorded with the firing (e.g. `intent`); at most a label, never text.
@@ -52,6 +53,10 @@ pub struct AlertRule {
     /// The column naming the conversation (default `conversation_id`).
     #[serde(default = "default_conversation")]
     pub conversation: String,
+    /// A SQL expression whose value a firing is folded by (default: the conversation), e.g.
+    /// `intent` with the hour for a spike that should fire once per intent and hour.
+    #[serde(default)]
+    pub once_per: Option<String>,
 }
 
 fn default_severity() -> String {
@@ -79,6 +84,8 @@ pub struct Alert {
     pub detail: String,
     /// The conversation column.
     pub conversation: String,
+    /// The expression firings are folded by, rendered.
+    pub once_per: String,
     /// Where firings are written.
     pub relation: Relation,
 }
@@ -101,7 +108,9 @@ impl Alert {
         }
         let renderer = crate::render::Renderer::new(project, target.clone(), &compiled.options)?;
         let origin = project.realtime.as_ref().map(|(f, _)| f.clone()).unwrap_or_default();
-        let render = |text: &str| renderer.render_str(text, &origin);
+        // As a data test of the rule's model is: `ref()` names a stored relation, `this` the model.
+        let render =
+            |text: &str| Ok::<_, Error>(renderer.render_test(&origin, text, &step.stored)?.sql.trim().to_owned());
         Ok(Self {
             rule: rule.name.clone(),
             severity: rule.severity.clone(),
@@ -112,32 +121,40 @@ impl Alert {
                 Some(detail) => render(detail)?,
                 None => "null".into(),
             },
+            once_per: match &rule.once_per {
+                Some(once_per) => render(once_per)?,
+                None => format!("n.{}", quote_ident(&rule.conversation)),
+            },
             conversation: rule.conversation.clone(),
             relation: relation.clone(),
         })
     }
 
-    /// The firings of an arrival not yet recorded: one row per conversation, in the columns of
-    /// [`COLUMNS`] (the same SQL on both engines).
+    /// The firings of an arrival not yet recorded: one row per value of `once_per` (by default
+    /// per conversation; the conversation is then the least of those that fired), in the columns
+    /// of [`COLUMNS`] (the same SQL on both engines).
     pub fn select(&self) -> String {
         let rule = quote_literal(&self.rule);
         let conversation = quote_ident(&self.conversation);
+        let alert_source = quote_literal(&format!("alert:{}", self.rule));
         format!(
-            "select conversation_id({alert_source}, f.conversation_id) as alert_id, {rule} as rule,
-                    {severity} as severity, f.conversation_id, {model} as model, f.detail, now() as fired_at
+            "select cast(conversation_id({alert_source}, f.once_per) as varchar) as alert_id, {rule} as rule, {severity} as severity,
+                    f.conversation_id, {model} as model, f.detail, now() as fired_at
              from (
-                 select cast(n.{conversation} as varchar) as conversation_id, min(cast(({detail}) as varchar)) as detail
+                 select cast(({once_per}) as varchar) as once_per,
+                        min(cast(n.{conversation} as varchar)) as conversation_id,
+                        min(cast(({detail}) as varchar)) as detail
                  from {scoped} as n
-                 where n.{conversation} is not null and ({condition})
-                 group by cast(n.{conversation} as varchar)
+                 where n.{conversation} is not null and ({once_per}) is not null and ({condition})
+                 group by cast(({once_per}) as varchar)
              ) as f
              where not exists (
-                 select 1 from {alerts} as a where a.rule = {rule} and a.conversation_id = f.conversation_id
+                 select 1 from {alerts} as a where a.alert_id = cast(conversation_id({alert_source}, f.once_per) as varchar)
              )",
-            alert_source = quote_literal(&format!("alert:{}", self.rule)),
             severity = quote_literal(&self.severity),
             model = quote_literal(&self.model),
             detail = self.detail,
+            once_per = self.once_per,
             scoped = self.scoped,
             condition = self.condition,
             alerts = self.relation,

@@ -78,6 +78,8 @@ pub struct Step {
     pub sql: String,
     /// The columns whose stored rows its rows replace.
     pub key: Vec<String>,
+    /// Its `event_time` column, if configured (alert rules that look back an hour read by it).
+    pub event_time: Option<String>,
 }
 
 /// Where an engine keeps an arrival's relations while the chain runs.
@@ -164,6 +166,7 @@ impl Chain {
             scoped: scope.relation(&raw.name),
             sql: raw.sql.replace(&source.to_string(), &records.to_string()),
             key: spec.key.clone(),
+            event_time: raw.config.event_time.clone(),
         };
         for wanted in &spec.models {
             model(&wanted.name)?;
@@ -201,7 +204,14 @@ impl Chain {
             if compiled_model.config.materialized == Materialization::Table {
                 replaced.push((compiled_model.relation.to_string(), scoped.to_string()));
             }
-            steps.push(Step { name: name.clone(), stored: compiled_model.relation.clone(), scoped, sql, key });
+            steps.push(Step {
+                name: name.clone(),
+                stored: compiled_model.relation.clone(),
+                scoped,
+                sql,
+                key,
+                event_time: compiled_model.config.event_time.clone(),
+            });
         }
         let grouping = steps
             .iter()
@@ -468,6 +478,27 @@ realtime:
         assert!(fail(&unknown, true).contains("no enabled model 'lables'"));
         let alert = SPEC.replace("model: labels, where", "model: raw_records, where");
         assert!(fail(&alert, true).contains("alert 'big': model 'raw_records' is not among models:"));
+    }
+
+    #[test]
+    fn an_alert_reads_stored_models_by_ref_and_folds_by_once_per() {
+        let spike = SPEC.replace(
+            "detail: thread}",
+            "detail: thread, once_per: \"thread || 'x'\"}\n    - {name: spike, model: labels, where: \"thread in (select thread from {{ ref('summary') }} union select thread from {{ this }})\"}",
+        );
+        let built = chain(&spike, true).expect("chain");
+        let [big, spike] = &built.alerts[..] else { panic!("{:?}", built.alerts) };
+        assert_eq!(big.once_per, "thread || 'x'");
+        assert!(big.select().contains("group by cast((thread || 'x') as varchar)"), "{}", big.select());
+        assert_eq!(spike.once_per, "n.\"conversation_id\"", "by default, once per conversation");
+        assert_eq!(
+            spike.condition,
+            "thread in (select thread from \"analytics\".\"summary\" union select thread from \"analytics\".\"labels\")"
+        );
+        let unknown =
+            SPEC.replace("where: 'n > {{ var(\"big\", 2) }}'", "where: \"n in (select n from {{ ref('nope') }})\"");
+        let e = chain(&unknown, true).expect_err("refused").to_string();
+        assert!(e.contains("nope"), "{e}");
     }
 
     #[test]

@@ -66,6 +66,7 @@ pub async fn enable(client: &Client, chain: &Chain, schema: &str) -> Result<Enab
         chain.alerts_relation,
         alerts::COLUMNS.iter().map(|(c, t, _)| format!("{c} {t}")).collect::<Vec<_>>().join(", ")
     );
+    let _ = writeln!(sql, "create index if not exists convlytics_alerts_id on {} (alert_id);", chain.alerts_relation);
     let _ = writeln!(
         sql,
         "create index if not exists convlytics_realtime_key on {} ({});",
@@ -400,7 +401,10 @@ fn index_statements(chain: &Chain) -> Vec<String> {
     let wanted = chain
         .steps
         .iter()
-        .map(|s| (&s.stored, s.key.clone()))
+        .flat_map(|s| {
+            let by_time = s.event_time.iter().map(|column| (&s.stored, vec![column.clone()]));
+            std::iter::once((&s.stored, s.key.clone())).chain(by_time)
+        })
         .chain([(&grouping.stored, vec![chain.group_column.clone()])]);
     wanted
         .map(|(stored, key)| {
