@@ -32,10 +32,27 @@ impl Hasher for Fnv {
 
 type WordSet = HashSet<&'static str, BuildHasherDefault<Fnv>>;
 
+/// A fixed list of words, looked up ignoring ASCII case (the lists are ASCII).
+struct Folded(HashSet<Box<str>, BuildHasherDefault<Fnv>>);
+
+impl Folded {
+    fn new(list: &[&str]) -> Self {
+        Self(list.iter().map(|w| w.to_ascii_lowercase().into_boxed_str()).collect())
+    }
+
+    /// Whether `w` is in the list, ignoring ASCII case.
+    fn has(&self, w: &str) -> bool {
+        w.is_ascii() && with_case(w, false, |w| self.0.contains(w))
+    }
+}
+
 struct Lexicon {
     first: WordSet,
     last: WordSet,
     common: WordSet,
+    name_words: Folded,
+    not_names: Folded,
+    labels: Folded,
     cue: Regex,
 }
 
@@ -47,6 +64,9 @@ fn lexicon() -> &'static Lexicon {
             first: set(FIRST_NAMES),
             last: set(LAST_NAMES),
             common: set(include_str!("data/common_words.txt")),
+            name_words: Folded::new(&NAME_WORDS),
+            not_names: Folded::new(&NOT_NAMES),
+            labels: Folded::new(&LABELS),
             cue: Regex::new(CUE).expect("the name cue pattern compiles"),
         }
     })
@@ -279,7 +299,7 @@ pub(super) fn scan<'a>(text: &'a str, open: Open, out: &mut Vec<Span<'a>>) {
         }
         let followed_by_capital =
             text[word.end..].strip_prefix(' ').and_then(|r| r.chars().next()).is_some_and(char::is_uppercase);
-        if !followed_by_capital && is_common_word(w) && !one_of(&NAME_WORDS, w) {
+        if !followed_by_capital && is_common_word(w) && !lexicon.name_words.has(w) {
             continue;
         }
         let glued = text[..word.start].ends_with(|c: char| c.is_ascii_digit() || matches!(c, '@' | '/' | '.' | '_'));
@@ -300,12 +320,12 @@ pub(super) fn scan<'a>(text: &'a str, open: Open, out: &mut Vec<Span<'a>>) {
         let family_follows = word_count >= 2 && known(last, &lexicon.last);
         let first_known = known(&names[0], &lexicon.first)
             && (!is_common(&names[0])
-                || one_of(&NAME_WORDS, &text[names[0].start..names[0].end]) && (!sentence_start || family_follows));
+                || lexicon.name_words.has(&text[names[0].start..names[0].end]) && (!sentence_start || family_follows));
         let speaker = sentence_start
             && text[last.end..].starts_with(':')
             && !words().any(|w| {
                 let w = &text[w.start..w.end];
-                is_common_word(w) && !one_of(&NAME_WORDS, w) || one_of(&LABELS, w)
+                is_common_word(w) && !lexicon.name_words.has(w) || lexicon.labels.has(w)
             });
         let has_initial =
             names.len() >= 3 && names[1..names.len() - 1].iter().any(|w| text[w.start..w.end].chars().count() <= 2);
@@ -348,7 +368,7 @@ pub(super) fn scan<'a>(text: &'a str, open: Open, out: &mut Vec<Span<'a>>) {
 fn is_lower_case_name(w: &str, first_word: bool) -> bool {
     let lexicon = lexicon();
     let (list, word_ok) =
-        if first_word { (&lexicon.first, one_of(&NAME_WORDS, w)) } else { (&lexicon.last, w.len() > 3) };
+        if first_word { (&lexicon.first, lexicon.name_words.has(w)) } else { (&lexicon.last, w.len() > 3) };
     in_list(list, w) && (word_ok || !is_common_word(w))
 }
 
@@ -375,11 +395,12 @@ fn lower_case_name(text: &str, word: Word) -> Option<usize> {
 /// A family or given name seen in a found name counts again where it stands alone later
 /// ("… Terence Vassiliev's tales … early Vassiliev").
 fn repeated_names<'a>(text: &'a str, first_found: usize, out: &mut Vec<Span<'a>>) {
-    let mut seen: HashSet<&str> = HashSet::new();
+    // A handful of names: a list, compared by length first, beats hashing every word.
+    let mut seen: Vec<&str> = Vec::new();
     for span in &out[first_found..] {
         for part in text[span.start..span.end].split_whitespace() {
-            if part.chars().count() > 2 && !is_common_word(part) {
-                seen.insert(part);
+            if part.chars().count() > 2 && !is_common_word(part) && !seen.contains(&part) {
+                seen.push(part);
             }
         }
     }
@@ -397,7 +418,8 @@ fn repeated_names<'a>(text: &'a str, first_found: usize, out: &mut Vec<Span<'a>>
             next_span += 1;
         }
         let inside = covered.get(next_span).is_some_and(|&(start, end)| start <= word.start && word.end <= end);
-        if !inside && seen.contains(&text[word.start..word.end]) {
+        let w = &text[word.start..word.end];
+        if !inside && seen.iter().any(|s| s.len() == w.len() && *s == w) {
             out.push(Span {
                 entity: "PERSON",
                 start: word.start,
@@ -428,7 +450,7 @@ fn name_words(text: &str, from: usize, lower_ok: bool, cued: bool) -> NameWords 
         } else {
             lower_ok && !is_common_word(w) || cued && is_lower_case_name(w, words.is_empty())
         };
-        let not_name = one_of(&NOT_NAMES, w);
+        let not_name = lexicon().not_names.has(w);
         let stop_word =
             !initial && !words.is_empty() && (not_name || is_common_word(w) && !in_list(&lexicon().last, w));
         if not_name && words.is_empty() {
@@ -464,7 +486,6 @@ fn word_at(text: &str, at: usize) -> Option<Word> {
     Some(word_from(text, at))
 }
 
-/// The next word at or after `at`.
 /// The next word at or after `at` that starts with a capital letter.
 fn next_capitalized(text: &str, at: usize) -> Option<Word> {
     let bytes = text.as_bytes();
@@ -483,17 +504,38 @@ fn next_capitalized(text: &str, at: usize) -> Option<Word> {
     None
 }
 
+/// The next word at or after `at`. ASCII bytes are judged as bytes; a multi-byte character is
+/// decoded where one starts.
 fn next_word(text: &str, at: usize) -> Option<Word> {
-    let (offset, _) = text[at..].char_indices().find(|(_, c)| c.is_alphabetic())?;
-    Some(word_from(text, at + offset))
+    let bytes = text.as_bytes();
+    let start = (at..bytes.len()).find(|&i| {
+        let b = bytes[i];
+        b.is_ascii_alphabetic() || b >= 0xC0 && text[i..].chars().next().is_some_and(char::is_alphabetic)
+    })?;
+    Some(word_from(text, start))
 }
 
+/// The word starting at `start`: letters, with an apostrophe or hyphen between two letters.
 fn word_from(text: &str, start: usize) -> Word {
+    // ASCII letters, and an ASCII apostrophe or hyphen before one, as bytes; from the first byte
+    // that is not, character by character.
+    let bytes = text.as_bytes();
+    let mut at = start;
     let mut end = start;
-    let mut chars = text[start..].char_indices().peekable();
+    while let Some(&b) = bytes.get(at) {
+        if b.is_ascii_alphabetic() {
+            at += 1;
+            end = at;
+        } else if matches!(b, b'\'' | b'-') && bytes.get(at + 1).is_some_and(u8::is_ascii_alphabetic) {
+            at += 1;
+        } else {
+            break;
+        }
+    }
+    let mut chars = text[at..].char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         if c.is_alphabetic() {
-            end = start + i + c.len_utf8();
+            end = at + i + c.len_utf8();
         } else if matches!(c, '\'' | '’' | '-') && chars.peek().is_some_and(|(_, n)| n.is_alphabetic()) {
             continue;
         } else {
@@ -539,11 +581,6 @@ fn with_case<T>(w: &str, capitalize: bool, f: impl FnOnce(&str) -> T) -> T {
     }
 }
 
-/// Whether `w` is one of `list`, ignoring case.
-fn one_of(list: &[&str], w: &str) -> bool {
-    list.iter().any(|item| item.len() == w.len() && item.eq_ignore_ascii_case(w))
-}
-
 /// `w` as the lists spell names: the first letter upper case, the rest lower case.
 fn capitalized(w: &str) -> String {
     let mut chars = w.chars();
@@ -559,6 +596,25 @@ mod tests {
         scan(text, Open::of(text), &mut out);
         out.sort_by_key(|s| s.start);
         out.iter().map(|s| (&text[s.start..s.end], s.method.as_str())).collect()
+    }
+
+    #[test]
+    fn words_span_letters_inner_apostrophes_and_hyphens_in_any_script() {
+        fn words(text: &str) -> Vec<&str> {
+            let mut out = Vec::new();
+            let mut at = 0;
+            while let Some(w) = next_word(text, at) {
+                out.push(&text[w.start..w.end]);
+                at = w.end.max(w.start + 1);
+                while !text.is_char_boundary(at) {
+                    at += 1;
+                }
+            }
+            out
+        }
+        assert_eq!(words("O'Brien's d'Artagnan-x 'quoted' - x-"), ["O'Brien", "s", "d'Artagnan-x", "quoted", "x"]);
+        assert_eq!(words("José’s Zoë-Ann naïve l’été 12ab"), ["José", "s", "Zoë-Ann", "naïve", "l’été", "ab"]);
+        assert_eq!(words("Müller'é Ölaf-'x Łukasz"), ["Müller'é", "Ölaf", "x", "Łukasz"]);
     }
 
     #[test]
