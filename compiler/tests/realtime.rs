@@ -146,6 +146,14 @@ async fn postgres_enriches_inserts_as_a_batch_build_does() {
     assert!(enabled.contains("Real time enabled: inserts into \"raw\".\"raw_interactions\""), "{enabled}");
     // Enabling again replaces what it installed.
     run(&["realtime", "enable", "--target-url", &live.url]);
+    // A rule naming a column that is not there would fail every arrival: enable refuses it and
+    // leaves what it had installed.
+    let spec = dir.join("models/realtime.yml");
+    let good = std::fs::read_to_string(&spec).expect("spec");
+    std::fs::write(&spec, good.replace("detail: topics", "detail: topicz")).expect("spec");
+    let (ok, out, err) = cli::convlytics(dir, &["realtime", "enable", "--target-url", &live.url]);
+    assert!(!ok && err.contains("on an empty arrival") && err.contains("topicz"), "{out}{err}");
+    std::fs::write(&spec, good).expect("spec");
     run(&["build", "--target-url", &batch.url]);
 
     let (sender, mut alerts) = tokio::sync::mpsc::unbounded_channel();
@@ -251,6 +259,27 @@ async fn postgres_enriches_inserts_as_a_batch_build_does() {
         assert_eq!(denied.code().map(|c| c.code()), Some("42501"), "{sql}: {denied}");
     }
     drop(loader);
+
+    // statement_timeout covers the enrichment: a cancel is not a failing record (PL/pgSQL's
+    // `when others` does not catch it), so the insert is cancelled whole, nothing half-written.
+    let slow: Vec<String> = (0..40).map(|i| PLANTED.replace("planted-escalation", &format!("timed-{i}"))).collect();
+    let slow: Vec<&str> = slow.iter().map(String::as_str).collect();
+    live.client.batch_execute("set statement_timeout = '5ms'").await.expect("timeout");
+    let array = format!("[{}]", slow.join(","));
+    let cancelled = live
+        .client
+        .execute(
+            "insert into raw.raw_interactions select * from json_populate_recordset(null::raw.raw_interactions, cast($1::text as json))",
+            &[&array],
+        )
+        .await
+        .expect_err("cancelled by statement_timeout");
+    assert_eq!(cancelled.code().map(|c| c.code()), Some("57014"), "{cancelled}");
+    live.client.batch_execute("reset statement_timeout").await.expect("timeout");
+    for table in ["raw.raw_interactions", "analytics.interactions", "analytics.quarantine"] {
+        let rows = format!("select 1 from {table} where source_id like 'timed-%'");
+        assert_eq!(count(&live.client, &rows).await, 0, "{table}");
+    }
 
     // A payload that does not parse is quarantined with the reason; the insert commits.
     insert_lines(&live.client, &[BROKEN]).await;

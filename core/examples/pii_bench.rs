@@ -10,6 +10,7 @@
 //! checking that a change to the detectors leaves their output as it was: diff two such files.
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 use std::io::BufRead;
 use std::time::Instant;
 
@@ -36,13 +37,11 @@ fn main() -> Result<()> {
         let mut lines = String::new();
         for (i, text) in texts.iter().enumerate() {
             for s in detect(text, &policy).expect("no cancel") {
-                let line = format!(
-                    "{i}\t{}\t{}\t{}\t{:.4}\t{:?}\t{}\n",
-                    s.entity, s.start, s.end, s.score, s.method, s.evidence
-                );
-                lines.push_str(&line);
+                let (entity, start, end, score, method, evidence) =
+                    (s.entity, s.start, s.end, s.score, s.method, s.evidence);
+                writeln!(lines, "{i}\t{entity}\t{start}\t{end}\t{score:.4}\t{method:?}\t{evidence}")?;
             }
-            lines.push_str(&format!("{i}\tredacted\t{}\n", redact(text, &policy)?));
+            writeln!(lines, "{i}\tredacted\t{}", redact(text, &policy)?)?;
         }
         std::fs::write(out, lines)?;
     }

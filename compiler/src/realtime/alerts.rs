@@ -1,15 +1,15 @@
 //! Alert rules: a condition on the rows an arrival enriches, each firing written once per rule
-//! and conversation to the `alerts` relation (and, on PostgreSQL, sent with NOTIFY).
+//! and conversation (or `once_per` value) to the `alerts` relation (and, on PostgreSQL, sent
+//! with NOTIFY).
+
+use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::compile::Compiled;
 use crate::error::{Error, Result};
 use crate::governance::DataClass;
-use crate::project::profiles::Target;
-use crate::project::Project;
 use crate::realtime::Step;
-use crate::render::{quote_ident, quote_literal, Relation};
+use crate::render::{quote_ident, quote_literal, Relation, Renderer};
 
 /// The NOTIFY channel of alerts on PostgreSQL.
 pub const CHANNEL: &str = "convlytics_alerts";
@@ -91,26 +91,17 @@ pub struct Alert {
 }
 
 impl Alert {
-    /// `rule` on `step`'s rows, its Jinja rendered for `target`.
-    pub fn new(
-        project: &Project,
-        target: &Target,
-        compiled: &Compiled,
-        rule: &AlertRule,
-        step: &Step,
-        relation: &Relation,
-    ) -> Result<Self> {
+    /// `rule` on `step`'s rows, its Jinja (declared in `origin`) rendered by `renderer`.
+    pub fn new(renderer: &Renderer, origin: &Path, rule: &AlertRule, step: &Step, relation: &Relation) -> Result<Self> {
         if !["info", "warn", "error"].contains(&rule.severity.as_str()) {
             return Err(Error::Project(format!(
                 "realtime: alert '{}': severity '{}' is not one of info, warn, error",
                 rule.name, rule.severity
             )));
         }
-        let renderer = crate::render::Renderer::new(project, target.clone(), &compiled.options)?;
-        let origin = project.realtime.as_ref().map(|(f, _)| f.clone()).unwrap_or_default();
-        // As a data test of the rule's model is: `ref()` names a stored relation, `this` the model.
+        // Rendered as a data test on the rule's model: `ref()` names a stored relation, `this` the model.
         let render =
-            |text: &str| Ok::<_, Error>(renderer.render_test(&origin, text, &step.stored)?.sql.trim().to_owned());
+            |text: &str| Ok::<_, Error>(renderer.render_test(origin, text, &step.stored)?.sql.trim().to_owned());
         Ok(Self {
             rule: rule.name.clone(),
             severity: rule.severity.clone(),
@@ -138,19 +129,23 @@ impl Alert {
         let conversation = quote_ident(&self.conversation);
         let alert_source = quote_literal(&format!("alert:{}", self.rule));
         format!(
-            "select cast(conversation_id({alert_source}, f.once_per) as varchar) as alert_id, {rule} as rule, {severity} as severity,
-                    f.conversation_id, {model} as model, f.detail, now() as fired_at
+            "select g.alert_id, {rule} as rule, {severity} as severity, g.conversation_id, {model} as model, g.detail,
+                    now() as fired_at
              from (
-                 select cast(({once_per}) as varchar) as once_per,
-                        min(cast(n.{conversation} as varchar)) as conversation_id,
-                        min(cast(({detail}) as varchar)) as detail
-                 from {scoped} as n
-                 where n.{conversation} is not null and ({once_per}) is not null and ({condition})
-                 group by cast(({once_per}) as varchar)
-             ) as f
-             where not exists (
-                 select 1 from {alerts} as a where a.alert_id = cast(conversation_id({alert_source}, f.once_per) as varchar)
-             )",
+                 select cast(conversation_id({alert_source}, f.once_per) as varchar) as alert_id, f.conversation_id, f.detail
+                 from (
+                     select n.once_per, min(n.conversation_id) as conversation_id, min(n.detail) as detail
+                     from (
+                         select cast(({once_per}) as varchar) as once_per, cast(n.{conversation} as varchar) as conversation_id,
+                                cast(({detail}) as varchar) as detail
+                         from {scoped} as n
+                         where n.{conversation} is not null and ({condition})
+                     ) as n
+                     where n.once_per is not null
+                     group by n.once_per
+                 ) as f
+             ) as g
+             where not exists (select 1 from {alerts} as a where a.alert_id = g.alert_id)",
             severity = quote_literal(&self.severity),
             model = quote_literal(&self.model),
             detail = self.detail,

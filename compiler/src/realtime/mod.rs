@@ -219,6 +219,8 @@ impl Chain {
             .ok_or_else(|| fail(format!("conversation.model '{}' is not among models:", spec.conversation.model)))?;
         let quarantine = model(&spec.quarantine.model)?.relation.clone();
         let alerts_relation = Relation { schema: raw.relation.schema.clone(), identifier: alerts::ALERTS.into() };
+        let renderer = crate::render::Renderer::new(project, target.clone(), &compiled.options)?;
+        let origin = project.realtime.as_ref().map(|(f, _)| f.clone()).unwrap_or_default();
         let alerts = spec
             .alerts
             .iter()
@@ -226,7 +228,7 @@ impl Chain {
                 let step = steps.iter().find(|s| s.name == rule.model).ok_or_else(|| {
                     fail(format!("alert '{}': model '{}' is not among models:", rule.name, rule.model))
                 })?;
-                alerts::Alert::new(project, target, compiled, rule, step, &alerts_relation)
+                alerts::Alert::new(&renderer, &origin, rule, step, &alerts_relation)
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
@@ -489,7 +491,7 @@ realtime:
         let built = chain(&spike, true).expect("chain");
         let [big, spike] = &built.alerts[..] else { panic!("{:?}", built.alerts) };
         assert_eq!(big.once_per, "thread || 'x'");
-        assert!(big.select().contains("group by cast((thread || 'x') as varchar)"), "{}", big.select());
+        assert!(big.select().contains("cast((thread || 'x') as varchar) as once_per"), "{}", big.select());
         assert_eq!(spike.once_per, "n.\"conversation_id\"", "by default, once per conversation");
         assert_eq!(
             spike.condition,

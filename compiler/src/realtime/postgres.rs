@@ -88,14 +88,29 @@ pub async fn enable(client: &Client, chain: &Chain, schema: &str) -> Result<Enab
         sql,
         "drop trigger if exists {TRIGGER} on {source};
          create trigger {TRIGGER} after insert on {source} referencing new table as convlytics_new_rows
-             for each statement execute function {function}();
-         commit;",
+             for each statement execute function {function}();",
         source = chain.source,
         function = function(schema, "convlytics_realtime"),
     );
-    if let Err(e) = client.batch_execute(&sql).await {
+    // The trigger quarantines what fails; what fails on an empty arrival (a rule naming a column
+    // that is not there) would fail every record, so it is refused here, before commit.
+    let check = format!(
+        "select {prepare}(); delete from {new}; select {bulk}(); select {enrich}(); select {reset}();",
+        prepare = function(schema, "convlytics_realtime_prepare"),
+        new = chain.new,
+        bulk = function(schema, "convlytics_realtime_enrich_bulk"),
+        enrich = function(schema, "convlytics_realtime_enrich"),
+        reset = function(schema, "convlytics_realtime_reset"),
+    );
+    let installed = async {
+        client.batch_execute(&sql).await.map_err(pg)?;
+        let checked = client.batch_execute(&check).await;
+        checked.map_err(|e| Error::postgres("running the chain and the alert rules on an empty arrival", &e))?;
+        client.batch_execute("commit").await.map_err(pg)
+    };
+    if let Err(e) = installed.await {
         let _ = client.batch_execute("rollback").await;
-        return Err(pg(e));
+        return Err(e);
     }
     Ok(Enabled {
         source: chain.source.clone(),

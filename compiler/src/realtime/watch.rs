@@ -230,20 +230,26 @@ async fn run_batch(
                 batch.alerts = computed.alerts;
             }
             Err(e) => {
-                // The batch as a whole failed (nothing was written): each record on its own, in a
-                // session of its own; a record that still fails goes to quarantine with the reason.
-                eprintln!("warning: batch {}: {e}\nwarning: enriching its records one by one", batch.number);
+                // The batch as a whole failed (nothing was written). A failure an empty arrival
+                // meets too is the project's (a rule naming a column that is not there), not the
+                // records': stop, publishing and quarantining nothing. Otherwise each record on
+                // its own, in a session of its own; one that still fails goes to quarantine.
                 let single = warehouse.join(STATE_DIR).join("record.jsonl");
+                if let (_, Err(broken)) = alone(project, target, vars, warehouse, &single, "").await? {
+                    return Err(Error::Project(format!(
+                        "realtime: batch {}: the chain fails on an empty arrival too, so the project is at fault, \
+                         not its records (nothing was published): {broken}",
+                        batch.number
+                    )));
+                }
+                eprintln!("warning: batch {}: {e}\nwarning: enriching its records one by one", batch.number);
                 for record in &records {
-                    std::fs::write(&single, format!("{record}\n")).map_err(|e| Error::io(&single, e))?;
-                    let (alone, compiled) = open(project, target, vars, warehouse).await?;
-                    let chain = Chain::new(project, target, &compiled, &MemoryScope)?;
-                    match compute_arrival(embedded(&alone)?, &chain, &single).await {
-                        Ok(computed) => {
-                            write(embedded(&alone)?, &computed).await?;
+                    match alone(project, target, vars, warehouse, &single, &format!("{record}\n")).await? {
+                        (engine, Ok(computed)) => {
+                            write(embedded(&engine)?, &computed).await?;
                             batch.alerts.extend(computed.alerts);
                         }
-                        Err(e) => failed.push((Some(record.as_str()), format!("realtime enrichment failed: {e}"))),
+                        (_, Err(e)) => failed.push((Some(record.as_str()), format!("realtime enrichment failed: {e}"))),
                     }
                 }
                 std::fs::remove_file(&single).map_err(|e| Error::io(&single, e))?;
@@ -305,6 +311,23 @@ async fn compute_arrival(engine: &EmbeddedEngine, chain: &Chain, file: &Path) ->
     let schema = source.map_err(|e| Error::datafusion("reading the landed records", e))?.schema().as_arrow().clone();
     register_json(engine, &chain.new, file, Some(schema)).await?;
     compute(engine, chain).await
+}
+
+/// Computes an arrival of `records` (JSON lines, written to `file`) in an engine of its own on
+/// the generation at `warehouse`; the outer error is the engine's, the inner the arrival's.
+async fn alone(
+    project: &Project,
+    target: &Target,
+    vars: &BTreeMap<String, serde_yaml::Value>,
+    warehouse: &Path,
+    file: &Path,
+    records: &str,
+) -> Result<(Engine, Result<Computed>)> {
+    std::fs::write(file, records).map_err(|e| Error::io(file, e))?;
+    let (engine, compiled) = open(project, target, vars, warehouse).await?;
+    let chain = Chain::new(project, target, &compiled, &MemoryScope)?;
+    let computed = compute_arrival(embedded(&engine)?, &chain, file).await;
+    Ok((engine, computed))
 }
 
 /// The lines of `chunk` that are JSON objects, and the others (blank lines aside) with the reason.
@@ -596,6 +619,32 @@ mod tests {
         assert_eq!((source.as_deref(), id.as_deref()), (Some("s"), Some("3")));
         let reason = reason.as_deref().unwrap_or_default();
         assert!(reason.starts_with("realtime enrichment failed: ") && reason.contains("Divide by zero"), "{reason}");
+    }
+
+    #[tokio::test]
+    async fn a_rule_that_cannot_run_stops_the_watcher_and_quarantines_nothing() {
+        let dir = dividing_project();
+        let spec = dir.path().join("models/realtime.yml");
+        let text = std::fs::read_to_string(&spec).expect("spec");
+        let rule = "  alerts:\n    - {name: big, model: parsed, conversation: thread, where: 'sharez > 10'}\n";
+        std::fs::write(&spec, text + rule).expect("spec");
+        let project = Project::load(dir.path()).expect("load");
+        let target = Target::embedded("dev", "analytics");
+        let warehouse = dir.path().join("warehouse");
+        let vars = BTreeMap::new();
+        let mut first = Batch { number: 1, ..Batch::default() };
+        let records = "{\"source\": \"s\", \"id\": \"1\", \"body\": \"4\"}\n";
+        run_batch(&project, &target, &vars, &warehouse, records.as_bytes(), &mut first).await.expect("first batch");
+        let mut second = Batch { number: 2, ..Batch::default() };
+        let records = "{\"source\": \"s\", \"id\": \"2\", \"body\": \"5\"}\n";
+        let e = run_batch(&project, &target, &vars, &warehouse, records.as_bytes(), &mut second)
+            .await
+            .expect_err("a broken rule")
+            .to_string();
+        assert!(e.contains("the chain fails on an empty arrival too") && e.contains("sharez"), "{e}");
+        let (engine, _) = open(&project, &target, &vars, &warehouse).await.expect("open");
+        let quarantined = embedded(&engine).expect("embedded").rows("select id from analytics.quarantine", "test");
+        assert!(quarantined.await.expect("quarantine").is_empty(), "no record is blamed");
     }
 
     #[test]
