@@ -48,7 +48,7 @@ export CONVLYTICS_TEST_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/convlytics
     -c "create extension pg_convlytics"
 echo "cluster on port $PG_PORT, database convlytics_test, extension pg_convlytics"
 
-step "core, compiler, .slt (DataFusion and PostgreSQL) and end-to-end tests"
+step "core, compiler, .slt (DataFusion and PostgreSQL) and end-to-end tests (compiler/tests/ballista.rs starts a loopback Ballista cluster: a scheduler and two executors)"
 export CONVLYTICS_REQUIRE_PG=1 CONVLYTICS_REQUIRE_MODEL=1
 # dbt_utils, for the test that builds a project using it (test data beside the clone, not in it).
 if [ -f "$ROOT/../shared/third_party/dbt-utils/dbt_project.yml" ]; then

@@ -101,6 +101,45 @@ enum Command {
     /// JSON-lines files are enriched in micro-batches, the marts refreshed and alerts written,
     /// until Ctrl-C.
     Watch(WatchArgs),
+    /// Run Ballista's scheduler for a `type: ballista` target, planning with the convlytics
+    /// functions, until stopped.
+    Scheduler(SchedulerArgs),
+    /// Run a Ballista executor with every convlytics function, connected to a scheduler, until
+    /// stopped.
+    Executor(ExecutorArgs),
+}
+
+#[derive(Debug, Args)]
+struct SchedulerArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    bind: std::net::SocketAddr,
+    /// Seconds without a heartbeat after which an executor is taken as lost (executors send one
+    /// every 5 s).
+    #[arg(long, default_value_t = 60)]
+    executor_timeout_seconds: u64,
+}
+
+#[derive(Debug, Args)]
+struct ExecutorArgs {
+    /// The scheduler, HOST:PORT.
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    scheduler: String,
+    /// The address tasks are received on (its port + 1 serves shuffle data unless --flight-port).
+    #[arg(long, default_value = "127.0.0.1:50052")]
+    bind: std::net::SocketAddr,
+    /// The port shuffle data is served on.
+    #[arg(long)]
+    flight_port: Option<u16>,
+    /// Tasks run at once (default: every core).
+    #[arg(long)]
+    concurrent_tasks: Option<usize>,
+    /// ONNX Runtime threads of each embedding session (default: --concurrent-tasks).
+    #[arg(long)]
+    onnx_threads: Option<usize>,
+    /// Where shuffle files go (default: a temporary directory).
+    #[arg(long)]
+    work_dir: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -587,6 +626,13 @@ struct SqlArgs {
     /// Read as this role of the project: a query reading a column the role may not read fails.
     #[arg(long)]
     role: Option<String>,
+    /// Run on this target of the project's profile (embedded or ballista) instead of the
+    /// embedded engine.
+    #[arg(long)]
+    target: Option<String>,
+    /// Where profiles.yml is (default: $DBT_PROFILES_DIR, the project, ~/.dbt).
+    #[arg(long)]
+    profiles_dir: Option<PathBuf>,
 }
 
 /// Parses the command line, runs the command, and reports errors on stderr.
@@ -596,9 +642,23 @@ struct SqlArgs {
 /// only what a query touches is used.
 const STACK_BYTES: usize = 512 << 20;
 
+/// Logs on stderr as `RUST_LOG` asks; a cluster process (`server`) logs at `info` without it.
+fn logs(server: bool) {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(filter) => filter,
+        Err(_) if server => "info".to_owned(),
+        Err(_) => return,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 /// Runs the command line on a runtime whose threads have [`STACK_BYTES`] of stack.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    logs(matches!(cli.command, Command::Scheduler(_) | Command::Executor(_)));
     let run = move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .thread_stack_size(STACK_BYTES)
@@ -790,6 +850,20 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Realtime(command) => realtime(command).await,
         Command::Alerts(AlertsCommand::Listen(args)) => listen(&args).await,
         Command::Watch(args) => watch(&args).await,
+        Command::Scheduler(args) => crate::engine::ballista::scheduler(args.bind, args.executor_timeout_seconds).await,
+        Command::Executor(args) => {
+            let concurrent_tasks =
+                args.concurrent_tasks.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            crate::engine::ballista::executor(crate::engine::ballista::ExecutorOptions {
+                scheduler: args.scheduler,
+                bind: args.bind,
+                flight_port: args.flight_port,
+                concurrent_tasks,
+                onnx_threads: args.onnx_threads,
+                work_dir: args.work_dir,
+            })
+            .await
+        }
         Command::Review(command) => review(command).await,
         Command::Docs(DocsCommand::Generate(args)) => {
             let (project, target, _) = open(&args)?;
@@ -854,8 +928,8 @@ async fn prepare(args: &ProjectArgs, engine: Option<&Engine>) -> Result<(Project
     let (project, target, vars) = open(args)?;
     let existing = match engine {
         Some(engine) => engine.relations().await?,
-        None if target.kind == profiles::TargetKind::Embedded => {
-            crate::engine::embedded::relations(&project.target_dir().join("warehouse"))
+        None if target.kind.is_files() => {
+            crate::engine::embedded::relations(&crate::engine::root(&project, &target).join("warehouse"))
         }
         None => Default::default(),
     };
@@ -902,7 +976,7 @@ pub(crate) async fn existing_sources(
             by_schema.entry(&t.schema).or_default().push(&t.identifier);
         }
     }
-    let warehouse = project.target_dir().join("warehouse");
+    let warehouse = crate::engine::root(project, target).join("warehouse");
     for (schema, names) in by_schema {
         let present = match engine {
             Some(engine) => engine.existing(schema, &names).await?,
@@ -1518,10 +1592,34 @@ async fn sql_engine(args: &SqlArgs) -> Result<EmbeddedEngine> {
         return Ok(EmbeddedEngine::new(args.project_dir.join("target").join("warehouse")));
     }
     let project = Project::load(&args.project_dir)?;
-    let target = Target::embedded("sql", profiles::DEFAULT_SCHEMA);
+    let target = match &args.target {
+        None => Target::embedded("sql", profiles::DEFAULT_SCHEMA),
+        Some(name) => {
+            let choice = TargetChoice {
+                profiles_dir: args.profiles_dir.clone(),
+                target: Some(name.clone()),
+                ..TargetChoice::default()
+            };
+            profiles::resolve(&choice, &args.project_dir, project.profile_name())?
+        }
+    };
     let options = CompileOptions::with_vars(parse_vars(args.vars.as_deref())?);
     let sources = locate_sources(&project, &target, &options)?;
-    let engine = EmbeddedEngine::new(project.target_dir().join("warehouse"));
+    let warehouse = crate::engine::root(&project, &target).join("warehouse");
+    let engine = match &target.kind {
+        profiles::TargetKind::Embedded => EmbeddedEngine::new(warehouse),
+        profiles::TargetKind::Ballista { url, job_timeout, .. } => {
+            EmbeddedEngine::remote(url, warehouse, *job_timeout).await?
+        }
+        _ => {
+            return Err(Error::Project(format!(
+                "convlytics sql runs on the embedded engine or a Ballista cluster; target '{}' is a {} target \
+                 (on PostgreSQL, query with psql)",
+                target.name,
+                target.kind.as_str()
+            )))
+        }
+    };
     for (table, location) in &sources {
         if let Some(location) = location.as_ref().filter(|l| l.exists()) {
             engine.register_source(table, location).await?;

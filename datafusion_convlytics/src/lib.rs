@@ -13,6 +13,7 @@
 
 mod catalog;
 mod classify;
+mod codec;
 mod error;
 mod identity;
 mod language;
@@ -22,6 +23,8 @@ mod transcript;
 mod udf;
 
 use std::sync::Arc;
+
+pub use codec::Codec;
 
 use convlytics_core::taxonomy::Registry;
 use datafusion::catalog::TableFunctionImpl;

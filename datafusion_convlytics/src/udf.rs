@@ -227,6 +227,16 @@ impl Udf {
     }
 }
 
+impl Udf {
+    /// The taxonomies of its session, when the function takes a taxonomy and the session has
+    /// any: what a plan carries to the processes that run it.
+    pub(crate) fn taxonomies(&self) -> Option<Vec<Arc<convlytics_core::taxonomy::Taxonomy>>> {
+        let takes = self.function.args.iter().any(|a| a.kind == Kind::Taxonomy);
+        let taxonomies = self.session.taxonomies();
+        (takes && !taxonomies.is_empty()).then_some(taxonomies)
+    }
+}
+
 /// The row function of [`Udf::text`].
 pub(crate) type TextRow = fn(&Registry, &[&str]) -> convlytics_core::Result<Option<String>>;
 

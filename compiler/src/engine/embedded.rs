@@ -11,7 +11,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::{JoinType, TableReference};
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
-use datafusion::datasource::listing::ListingOptions;
+use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::options::{JsonReadOptions, ParquetReadOptions};
@@ -25,11 +25,19 @@ use crate::project::{Materialization, SourceTable};
 use crate::render::{quote_ident, CompiledModel, Relation};
 use crate::seed::SeedData;
 
-/// A DataFusion session with every convlytics function registered.
+/// A DataFusion session with every convlytics function registered: in process, or a client of a
+/// Ballista cluster.
 pub struct EmbeddedEngine {
     ctx: SessionContext,
     taxonomies: Arc<Registry>,
     warehouse: PathBuf,
+    cluster: Option<Cluster>,
+}
+
+/// The Ballista cluster an engine is a client of.
+struct Cluster {
+    url: String,
+    job_timeout: std::time::Duration,
 }
 
 /// Where a model's or seed's rows are written.
@@ -78,6 +86,20 @@ fn sql_type(data_type: &DataType) -> String {
     }
 }
 
+/// An empty Parquet file at `path` with the columns of `schema`.
+fn write_empty(path: &Path, schema: &Schema) -> datafusion::error::Result<()> {
+    let file = std::fs::File::create(path)?;
+    let writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, Arc::new(schema.clone()), None)?;
+    writer.close()?;
+    Ok(())
+}
+
+/// The optimizer rules convlytics sessions run without: they push a struct field access
+/// (`f['label']`) down into the projection that computes `f`, so a per-row function returning a
+/// struct (`transcript_info`, `parse_transcript`, the explain functions) would run once per field
+/// read.
+pub(crate) const REMOVED_RULES: [&str; 2] = ["extract_leaf_expressions", "push_down_leaf_projections"];
+
 /// SQL options for model and test queries: queries only.
 pub(crate) fn read_only() -> SQLOptions {
     SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
@@ -106,17 +128,50 @@ impl EmbeddedEngine {
         Ok(Self::in_context(SessionContext::new_with_config_rt(Self::config(), runtime), warehouse))
     }
 
+    /// A client of the Ballista scheduler at `url`: queries run on the cluster's executors, which
+    /// write model outputs under `warehouse` (a directory every executor reads and writes); a
+    /// query not finished in `job_timeout` fails.
+    pub async fn remote(url: &str, warehouse: PathBuf, job_timeout: std::time::Duration) -> Result<Self> {
+        let ctx = crate::engine::ballista::connect(url).await?;
+        let mut engine = Self::in_context(ctx, warehouse);
+        engine.cluster = Some(Cluster { url: url.to_owned(), job_timeout });
+        Ok(engine)
+    }
+
+    /// The Ballista scheduler it is a client of, if any.
+    pub fn cluster(&self) -> Option<&str> {
+        self.cluster.as_ref().map(|c| c.url.as_str())
+    }
+
+    /// Runs a query's future; on a cluster, within its job timeout. A Ballista job can wait
+    /// without end (one whose stages were rolled back for a lost executor, in Ballista 55), and
+    /// the run must fail instead.
+    async fn bounded<T>(
+        &self,
+        context: &str,
+        query: impl std::future::Future<Output = datafusion::error::Result<T>>,
+    ) -> Result<T> {
+        let Some(cluster) = &self.cluster else {
+            return query.await.map_err(|e| Error::datafusion(context, e));
+        };
+        match tokio::time::timeout(cluster.job_timeout, query).await {
+            Ok(done) => done.map_err(|e| Error::datafusion(context, e)),
+            Err(_) => Err(Error::Project(format!(
+                "{context}: the Ballista cluster at {} did not finish the query in {} s (job_timeout_seconds); \
+                 see the scheduler's log for a lost executor",
+                cluster.url,
+                cluster.job_timeout.as_secs()
+            ))),
+        }
+    }
+
     fn config() -> SessionConfig {
         SessionConfig::new().with_information_schema(true)
     }
 
     fn in_context(ctx: SessionContext, warehouse: PathBuf) -> Self {
         let mut ctx = ctx.enable_url_table();
-        // These two rules push a struct field access (`f['label']`) down into the projection
-        // that computes `f`, so `f = classify_intent_explain(...)` would run once per field read;
-        // every per-row function of the project (transcript_info, parse_transcript, the explain
-        // functions) returns such a struct.
-        for rule in ["extract_leaf_expressions", "push_down_leaf_projections"] {
+        for rule in REMOVED_RULES {
             let _ = ctx.remove_optimizer_rule(rule);
         }
         files::configure(&ctx);
@@ -125,7 +180,7 @@ impl EmbeddedEngine {
         if let Err(e) = datafusion_functions_json::register_all(&mut ctx) {
             eprintln!("warning: the JSON functions (->, ->>, json_get) are not available: {e}");
         }
-        Self { ctx, taxonomies, warehouse }
+        Self { ctx, taxonomies, warehouse, cluster: None }
     }
 
     /// The DataFusion session, for ad-hoc queries.
@@ -137,7 +192,7 @@ impl EmbeddedEngine {
     pub async fn create_schema(&self, schema: &str) -> Result<()> {
         let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
         let df = self.ctx.sql(&sql).await.map_err(|e| Error::datafusion(&sql, e))?;
-        df.collect().await.map_err(|e| Error::datafusion(&sql, e))?;
+        self.bounded(&sql, df.collect()).await?;
         Ok(())
     }
 
@@ -163,8 +218,17 @@ impl EmbeddedEngine {
         let result = match format {
             FileFormat::Csv => {
                 let format = files::QuotedCsv::new(csv).map_err(|m| Error::Project(format!("{context}: {m}")))?;
-                let options = ListingOptions::new(Arc::new(format)).with_file_extension(&ext);
-                self.ctx.register_listing_table(table, location, options, None, None).await
+                // The schema is inferred the quoted way; the table reads with DataFusion's own CSV
+                // format (quoted values across lines on), which a distributed plan can carry.
+                let plain = format.plain();
+                let url = ListingTableUrl::parse(&location).map_err(|e| Error::datafusion(&context, e))?;
+                let inferring = ListingOptions::new(Arc::new(format)).with_file_extension(&ext);
+                async {
+                    let schema = inferring.infer_schema(&self.ctx.state(), &url).await?;
+                    let options = ListingOptions::new(Arc::new(plain)).with_file_extension(&ext);
+                    self.ctx.register_listing_table(table, location, options, Some(schema), None).await
+                }
+                .await
             }
             FileFormat::Json => {
                 self.ctx.register_json(table, location, JsonReadOptions::default().file_extension(&ext)).await
@@ -306,19 +370,22 @@ impl EmbeddedEngine {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let path = self.output(schema, name);
         let aside = dir.join(format!(".{name}.parquet.building"));
-        let written = df
-            .clone()
-            .write_parquet(&aside.to_string_lossy(), DataFrameWriteOptions::new().with_single_file_output(true), None)
-            .await
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&aside);
-                Error::datafusion(context, e)
-            })?;
-        std::fs::rename(&aside, &path).map_err(|e| Error::io(&path, e))?;
+        let aside_path = aside.to_string_lossy().into_owned();
+        let write =
+            df.clone().write_parquet(&aside_path, DataFrameWriteOptions::new().with_single_file_output(true), None);
+        let written = self.bounded(context, write).await.inspect_err(|_| {
+            let _ = std::fs::remove_file(&aside);
+        })?;
         let rows = written
             .first()
             .and_then(|b| b.column(0).as_any().downcast_ref::<datafusion::arrow::array::UInt64Array>())
             .map(|a| a.value(0));
+        if self.cluster.is_some() && rows == Some(0) {
+            // Ballista writes a query that plans to no rows at all (`where 1 = 0`) without its
+            // columns: the empty table is written here, with them.
+            write_empty(&aside, df.schema().as_arrow()).map_err(|e| Error::datafusion(context, e))?;
+        }
+        std::fs::rename(&aside, &path).map_err(|e| Error::io(&path, e))?;
         let table = TableReference::partial(schema, name);
         self.ctx.deregister_table(table.clone()).map_err(|e| Error::datafusion(context, e))?;
         if view {
@@ -368,7 +435,7 @@ impl EmbeddedEngine {
             .map_err(|e| Error::datafusion(context, e.into()))?;
         for statement in statements {
             let df = self.ctx.sql(&statement.to_string()).await.map_err(|e| Error::datafusion(context, e))?;
-            df.collect().await.map_err(|e| Error::datafusion(context, e))?;
+            self.bounded(context, df.collect()).await?;
         }
         Ok(())
     }
@@ -390,7 +457,7 @@ impl EmbeddedEngine {
     /// Every row `sql` selects, each value cast to text (`None` for NULL).
     pub async fn rows(&self, sql: &str, context: &str) -> Result<Vec<Vec<Option<String>>>> {
         let df = self.ctx.sql_with_options(sql, read_only()).await.map_err(|e| Error::datafusion(context, e))?;
-        let batches = df.collect().await.map_err(|e| Error::datafusion(context, e))?;
+        let batches = self.bounded(context, df.collect()).await?;
         let mut rows = Vec::new();
         for batch in &batches {
             let columns = batch
@@ -411,7 +478,7 @@ impl EmbeddedEngine {
     /// The one value `sql` selects, as a number (`None` for NULL or no row).
     pub async fn scalar(&self, sql: &str, context: &str) -> Result<Option<f64>> {
         let df = self.ctx.sql_with_options(sql, read_only()).await.map_err(|e| Error::datafusion(context, e))?;
-        let batches = df.collect().await.map_err(|e| Error::datafusion(context, e))?;
+        let batches = self.bounded(context, df.collect()).await?;
         let Some(column) = batches.iter().find(|b| b.num_rows() > 0).map(|b| b.column(0).clone()) else {
             return Ok(None);
         };

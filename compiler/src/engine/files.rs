@@ -196,6 +196,12 @@ impl QuotedCsv {
         Ok(Self::from_inner(inner))
     }
 
+    /// DataFusion's CSV format with the same options (quoted values across lines on), for reading
+    /// with a schema this format inferred.
+    pub(crate) fn plain(&self) -> CsvFormat {
+        CsvFormat::default().with_options(self.inner.options().clone())
+    }
+
     fn from_inner(inner: CsvFormat) -> Self {
         let o = inner.options();
         let mut format = arrow_csv::reader::Format::default()

@@ -98,6 +98,11 @@ impl Generation {
         Ok(Self { target: target.to_path_buf(), name })
     }
 
+    /// The published warehouse this generation replaces when published.
+    pub fn published(&self) -> PathBuf {
+        self.target.join(WAREHOUSE)
+    }
+
     /// The directory this generation's models are written to.
     pub fn dir(&self) -> PathBuf {
         self.target.join(GENERATIONS).join(&self.name)

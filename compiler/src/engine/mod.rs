@@ -1,5 +1,6 @@
 //! The engines models are built on: embedded DataFusion (the default) and PostgreSQL.
 
+pub mod ballista;
 pub mod embedded;
 pub mod files;
 pub mod generation;
@@ -17,6 +18,15 @@ use crate::seed::SeedData;
 pub use embedded::EmbeddedEngine;
 use generation::{BuildLock, Generation};
 pub use postgres::PostgresEngine;
+
+/// The directory holding a file-based target's published `warehouse` and its generations: the
+/// project's `target/` for the embedded engine, the `path:` every executor shares for Ballista.
+pub fn root(project: &Project, target: &Target) -> PathBuf {
+    match &target.kind {
+        TargetKind::Ballista { path, .. } => path.clone(),
+        _ => project.target_dir(),
+    }
+}
 
 /// What building one model or loading one seed produced.
 #[derive(Debug, Clone)]
@@ -39,12 +49,13 @@ pub struct Writer {
 impl Writer {
     /// Opens `target` for a change, or only to read when `write` is false.
     pub async fn open(project: &Project, target: &Target, write: bool) -> Result<Self> {
-        let lock = BuildLock::acquire(&project.target_dir())?;
-        let generation = match (&target.kind, write) {
-            (TargetKind::Embedded, true) => Some(Generation::start(&project.target_dir(), &lock)?),
+        let root = root(project, target);
+        let lock = BuildLock::acquire(&root)?;
+        let generation = match (target.kind.is_files(), write) {
+            (true, true) => Some(Generation::start(&root, &lock)?),
             _ => None,
         };
-        let warehouse = generation.as_ref().map_or_else(|| project.target_dir().join("warehouse"), Generation::dir);
+        let warehouse = generation.as_ref().map_or_else(|| root.join("warehouse"), Generation::dir);
         let mut engine = Engine::open_in(project, target, warehouse).await?;
         if write {
             engine.begin_run().await?;
@@ -58,7 +69,9 @@ impl Writer {
         self.engine.finish_run(outcome.is_ok()).await?;
         match (&outcome, self.generation) {
             (Ok(_), Some(generation)) => generation.publish()?,
-            (Err(_), Some(_)) => println!("Nothing published: target/warehouse is still the previous build's"),
+            (Err(_), Some(generation)) => {
+                println!("Nothing published: {} is still the previous build's", generation.published().display())
+            }
             (Err(_), None) => {
                 println!("Nothing published: the run was rolled back, schema {} is as it was", self.schema)
             }
@@ -80,7 +93,7 @@ impl Engine {
     /// Connects to `target` with the project's taxonomies registered; on the embedded engine the
     /// outputs of earlier runs are readable too.
     pub async fn open(project: &Project, target: &Target) -> Result<Self> {
-        Self::open_in(project, target, project.target_dir().join("warehouse")).await
+        Self::open_in(project, target, root(project, target).join("warehouse")).await
     }
 
     /// [`Engine::open`], with the embedded engine reading and writing `warehouse` (a build's
@@ -92,6 +105,12 @@ impl Engine {
                     Some(limit) => EmbeddedEngine::with_memory_limit(warehouse, limit)?,
                     None => EmbeddedEngine::new(warehouse),
                 };
+                engine.register_taxonomies(project);
+                engine.register_warehouse().await?;
+                Ok(Self::Embedded(engine))
+            }
+            TargetKind::Ballista { url, job_timeout, .. } => {
+                let engine = EmbeddedEngine::remote(url, warehouse, *job_timeout).await?;
                 engine.register_taxonomies(project);
                 engine.register_warehouse().await?;
                 Ok(Self::Embedded(engine))
@@ -229,9 +248,10 @@ impl Engine {
         }
     }
 
-    /// `embedded` or `postgres`.
+    /// `embedded`, `ballista` or `postgres`.
     pub fn kind(&self) -> &'static str {
         match self {
+            Self::Embedded(e) if e.cluster().is_some() => "ballista",
             Self::Embedded(_) => "embedded",
             Self::Postgres(_) => "postgres",
         }

@@ -68,6 +68,17 @@ pub enum TargetKind {
         /// A `postgres://` URL or a `key=value` connection string.
         connection: String,
     },
+    /// A Ballista cluster: the scheduler at `url` plans, its executors (`convlytics executor`) run
+    /// the models and write their Parquet outputs under `path`.
+    Ballista {
+        /// The scheduler, `df://host:port`.
+        url: String,
+        /// Where the warehouse's Parquet output goes: a directory every executor (and the client)
+        /// can read and write.
+        path: PathBuf,
+        /// How long one query (a model's write, a test) may run before the run fails.
+        job_timeout: std::time::Duration,
+    },
     /// A target written for another dbt adapter (duckdb, snowflake, bigquery...): `compile` and
     /// `ls` work (rendering as for the embedded engine, `{{ target.type }}` the adapter's name);
     /// commands that connect say convlytics does not run on it.
@@ -83,6 +94,7 @@ impl TargetKind {
         match self {
             Self::Embedded => "embedded",
             Self::Postgres { .. } => "postgres",
+            Self::Ballista { .. } => "ballista",
             Self::Other { adapter } => adapter,
         }
     }
@@ -92,6 +104,12 @@ impl TargetKind {
         let Self::Postgres { connection } = self else { return None };
         let config: tokio_postgres::Config = connection.parse().ok()?;
         config.get_dbname().map(str::to_owned)
+    }
+
+    /// Whether models are written as Parquet files under a warehouse directory (the embedded
+    /// engine, Ballista).
+    pub fn is_files(&self) -> bool {
+        matches!(self, Self::Embedded | Self::Ballista { .. })
     }
 
     /// Whether models are rendered and checked as PostgreSQL SQL (else as the embedded engine's).
@@ -104,7 +122,7 @@ impl TargetKind {
 pub fn unsupported(target: &Target) -> crate::error::Error {
     crate::error::Error::Project(format!(
         "target '{}' is a {} target: convlytics builds on its embedded engine (type: embedded) and on \
-         PostgreSQL with pg_convlytics (type: postgres); add an output of one of those types to profiles.yml \
+         PostgreSQL with pg_convlytics (type: postgres) and on a Ballista cluster (type: ballista); add an output of one of those types to profiles.yml \
          and pass --target, or pass --target-url (compile and ls work on any target)",
         target.name,
         target.kind.as_str()
@@ -150,6 +168,12 @@ struct Output {
     _threads: Option<u32>,
     #[serde(default)]
     memory_limit: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    job_timeout_seconds: Option<u64>,
 }
 
 /// How the caller chose the target.
@@ -202,7 +226,7 @@ pub fn resolve(choice: &TargetChoice, project_dir: &Path, profile: &str) -> Resu
     let kind = match (&choice.target_url, output) {
         (Some(url), _) => TargetKind::Postgres { connection: url.clone() },
         (None, None) => TargetKind::Embedded,
-        (None, Some(Ok(o))) => output_kind(o, path)?,
+        (None, Some(Ok(o))) => output_kind(o, path, project_dir)?,
         (None, Some(Err(other))) => TargetKind::Other { adapter: other.kind },
     };
     // The output's limit is for its embedded engine; `--target-url` builds elsewhere.
@@ -210,7 +234,7 @@ pub fn resolve(choice: &TargetChoice, project_dir: &Path, profile: &str) -> Resu
     if choice.memory_limit.is_some() && kind != TargetKind::Embedded {
         return Err(Error::Project(format!(
             "a memory limit bounds the embedded engine; target '{name}' is a {} target (PostgreSQL bounds \
-             its own memory with work_mem)",
+             its own memory with work_mem, Ballista executors with their own memory pool)",
             kind.as_str()
         )));
     }
@@ -246,7 +270,7 @@ fn read_profile(
     })?;
     let typed: Typed = serde_yaml::from_value(output.clone()).map_err(|e| profile_error(path, profile, &e))?;
     let output = match typed.kind.as_str() {
-        "embedded" | "datafusion" | "postgres" => {
+        "embedded" | "datafusion" | "postgres" | "ballista" => {
             Some(serde_yaml::from_value(output).map_err(|e| profile_error(path, profile, &e))?)
         }
         _ => None,
@@ -269,8 +293,25 @@ fn profile_error(path: &Path, profile: &str, e: &serde_yaml::Error) -> Error {
     Error::Project(format!("{}: profile '{profile}': {e}", path.display()))
 }
 
-fn output_kind(o: Output, path: &Path) -> Result<TargetKind> {
+fn output_kind(o: Output, path: &Path, project_dir: &Path) -> Result<TargetKind> {
     match o.kind.as_str() {
+        "ballista" => {
+            let missing = |key: &str, example: &str| {
+                Error::Project(format!("{}: a ballista output needs {key}: (e.g. {key}: {example})", path.display()))
+            };
+            let url = o.url.ok_or_else(|| missing("url", "df://localhost:50050"))?;
+            if !url.starts_with("df://") {
+                return Err(Error::Project(format!(
+                    "{}: ballista url '{url}': expected df://HOST:PORT",
+                    path.display()
+                )));
+            }
+            let dir = PathBuf::from(o.path.ok_or_else(|| missing("path", "/shared/warehouse"))?);
+            // Relative to the project, as target-path is.
+            let dir = if dir.is_absolute() { dir } else { project_dir.join(dir) };
+            let job_timeout = std::time::Duration::from_secs(o.job_timeout_seconds.unwrap_or(3600).max(1));
+            Ok(TargetKind::Ballista { url, path: dir, job_timeout })
+        }
         "embedded" | "datafusion" => Ok(TargetKind::Embedded),
         "postgres" => {
             let mut parts = vec![format!("host={}", o.host.unwrap_or_else(|| "localhost".into()))];
@@ -341,6 +382,39 @@ mod tests {
             resolve(&TargetChoice { profiles_dir: Some(dir.path().into()), ..Default::default() }, dir.path(), "p")
                 .unwrap();
         assert_eq!((dev.name.as_str(), dev.kind), ("dev", TargetKind::Embedded));
+    }
+
+    #[test]
+    fn a_ballista_output_needs_its_scheduler_and_a_shared_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = |output: &str| format!("p:\n  target: c\n  outputs:\n    c:\n      type: ballista\n{output}");
+        let resolved =
+            || resolve(&TargetChoice { profiles_dir: Some(dir.path().into()), ..Default::default() }, dir.path(), "p");
+        write(
+            dir.path(),
+            &profile("      url: df://10.0.0.5:50050\n      path: shared/wh\n      job_timeout_seconds: 90\n"),
+        );
+        let t = resolved().unwrap();
+        let path = dir.path().join("shared/wh");
+        assert_eq!(
+            t.kind,
+            TargetKind::Ballista {
+                url: "df://10.0.0.5:50050".into(),
+                path,
+                job_timeout: std::time::Duration::from_secs(90)
+            }
+        );
+        assert!(t.kind.is_files() && !t.kind.is_postgres());
+        write(dir.path(), &profile("      url: df://10.0.0.5:50050\n"));
+        let err = resolved().unwrap_err().to_string();
+        assert!(err.contains("a ballista output needs path:"), "{err}");
+        write(dir.path(), &profile("      url: http://10.0.0.5:50050\n      path: /wh\n"));
+        let err = resolved().unwrap_err().to_string();
+        assert!(err.contains("expected df://HOST:PORT"), "{err}");
+        let limited =
+            TargetChoice { profiles_dir: Some(dir.path().into()), memory_limit: Some(1 << 30), ..Default::default() };
+        write(dir.path(), &profile("      url: df://h:1\n      path: /wh\n"));
+        assert!(resolve(&limited, dir.path(), "p").unwrap_err().to_string().contains("ballista target"));
     }
 
     #[test]

@@ -130,6 +130,23 @@ impl RecordSet {
     pub(crate) fn column(&self, i: usize) -> &Interned {
         &self.values[i]
     }
+
+    /// The same records in id order, their values interned in that order: the link each record
+    /// is given then does not depend on the order a query returned its rows in (on a cluster,
+    /// whichever partition finished first).
+    fn sorted_by_id(self) -> Self {
+        let mut order: Vec<usize> = (0..self.ids.len()).collect();
+        order.sort_unstable_by(|&a, &b| self.ids[a].cmp(&self.ids[b]));
+        let mut values: Vec<Interned> = self.values.iter().map(|_| Interned::new()).collect();
+        for (column, sorted) in self.values.iter().zip(&mut values) {
+            for &i in &order {
+                let code = column.codes[i] as usize;
+                sorted.push((code != 0).then(|| &*column.dict[code]));
+            }
+        }
+        let ids = order.iter().map(|&i| self.ids[i].clone()).collect();
+        Self { columns: self.columns, ids, seen: self.seen, values }
+    }
 }
 
 /// The id column of records read from a query.
@@ -162,15 +179,36 @@ impl QueryRecords {
         self.records.insert(id, row.len() - 1, before.iter().chain(after).copied())
     }
 
-    /// The records read.
+    /// The records read, in id order.
     pub fn finish(self) -> RecordSet {
-        self.records
+        self.records.sorted_by_id()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_records_come_out_in_id_order_whatever_order_they_came_in() {
+        let read = |rows: &[[Option<&str>; 2]]| {
+            let mut records = QueryRecords::new(&["email".into(), RECORD_ID_COLUMN.into()]).unwrap();
+            for row in rows {
+                records.push(row).unwrap();
+            }
+            let set = records.finish();
+            let column = set.column(0);
+            (0..set.len())
+                .map(|i| (set.id(i).to_owned(), column.codes[i], column.dict[column.codes[i] as usize].to_string()))
+                .collect::<Vec<_>>()
+        };
+        let rows = [[Some("b@x.co"), Some("2")], [None, Some("3")], [Some("a@x.co"), Some("1")]];
+        let reversed = [rows[2], rows[1], rows[0]];
+        let sorted = read(&rows);
+        assert_eq!(sorted.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["1", "2", "3"]);
+        assert_eq!(sorted[2].1, 0, "a missing value stays missing");
+        assert_eq!(sorted, read(&reversed), "ids, values and their codes");
+    }
 
     #[test]
     fn csv_with_padded_separators_is_read() {

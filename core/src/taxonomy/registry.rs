@@ -76,6 +76,11 @@ impl Registry {
         self.named().iter().map(|(t, _)| t.name.clone()).collect()
     }
 
+    /// The taxonomies registered, in registration order.
+    pub fn taxonomies(&self) -> Vec<Arc<Taxonomy>> {
+        self.named().iter().map(|(t, _)| t.clone()).collect()
+    }
+
     fn unknown(&self, name: &str) -> Error {
         Error::UnknownTaxonomy { name: name.to_owned(), known: self.names() }
     }
