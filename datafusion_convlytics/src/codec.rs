@@ -440,6 +440,34 @@ mod tests {
         assert!(classified.contains("late"), "{classified}");
     }
 
+    #[test]
+    fn corrupt_bytes_are_an_error_not_a_panic() {
+        use datafusion::arrow::datatypes::SchemaRef;
+        use datafusion::common::TableReference;
+        use datafusion_proto::logical_plan::LogicalExtensionCodec;
+        let codec = Codec::default();
+        let ctx = SessionContext::new();
+        let task = ctx.task_ctx();
+        let schema: SchemaRef = Arc::new(Schema::empty());
+        let table = TableReference::bare("t");
+        let tagged = |part: u8, body: &[u8]| [super::MAGIC, &[part], body].concat();
+        for buf in [
+            tagged(super::STITCH_TABLE, &[]),
+            tagged(super::STITCH_TABLE, &u64::MAX.to_le_bytes()),
+            tagged(super::STITCH_TABLE, &[5, 0, 0, 0, 0, 0, 0, 0, 0xff]),
+            tagged(super::ROWS, b"not arrow"),
+            tagged(99, b""),
+            super::MAGIC.to_vec(),
+        ] {
+            let err = codec.try_decode_table_provider(&buf, &table, schema.clone(), &task);
+            assert!(err.is_err(), "{buf:?}");
+        }
+        let err = codec.try_decode_udf("classify_intent", &tagged(super::TAXONOMIES, b"[{"));
+        assert!(err.unwrap_err().to_string().contains("cannot read taxonomies"));
+        let err = codec.try_decode_udf("no_such_function", &tagged(super::TAXONOMIES, b"[]"));
+        assert!(err.unwrap_err().to_string().contains("no_such_function is not a convlytics function"));
+    }
+
     #[tokio::test]
     async fn a_taxonomy_function_without_the_codec_finds_no_taxonomy() {
         let client = SessionContext::new();

@@ -138,11 +138,7 @@ pub struct ExecutorOptions {
 /// `convlytics executor`: a Ballista executor with the convlytics functions and codec; runs until
 /// the process is stopped.
 pub async fn executor(options: ExecutorOptions) -> Result<()> {
-    let (host, port) = options
-        .scheduler
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
-        .ok_or_else(|| Error::Project(format!("--scheduler '{}': expected HOST:PORT", options.scheduler)))?;
+    let (host, port) = host_port(&options.scheduler)?;
     // Before any embedding model is loaded: ONNX threads bounded per executor.
     let threads = options.onnx_threads.unwrap_or(options.concurrent_tasks).max(1);
     std::env::set_var("CONVLYTICS_ONNX_THREADS", threads.to_string());
@@ -247,6 +243,28 @@ impl ExecutionEngine for WithoutOperatorMetrics {
     }
 }
 
+/// `HOST:PORT` as a host and a port number, or an error that shows what was given.
+fn host_port(text: &str) -> Result<(String, u16)> {
+    text.rsplit_once(':')
+        .filter(|(host, _)| !host.is_empty())
+        .and_then(|(host, port)| Some((host.to_owned(), port.parse::<u16>().ok()?)))
+        .ok_or_else(|| Error::Project(format!("--scheduler '{text}': expected HOST:PORT, e.g. 10.0.0.5:50050")))
+}
+
 fn ballista_error(e: ballista_core::error::BallistaError) -> Error {
     Error::Project(format!("Ballista: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scheduler_address_is_host_and_port() {
+        assert_eq!(host_port("10.0.0.5:50050").unwrap(), ("10.0.0.5".to_owned(), 50050));
+        for bad in ["10.0.0.5", ":50050", "h:99999", "h:port", "", "h:"] {
+            let err = host_port(bad).unwrap_err().to_string();
+            assert!(err.contains(&format!("'{bad}': expected HOST:PORT")), "{bad}: {err}");
+        }
+    }
 }
