@@ -12,6 +12,7 @@ pub mod conversation_id;
 pub mod embed;
 pub mod entities;
 mod error;
+mod fnv;
 pub mod identity;
 pub mod interrupt;
 pub mod labels;

@@ -3,37 +3,18 @@
 //! capitalized words that are not English words.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use regex::Regex;
 
 use super::patterns::{Gate, Open};
 use super::{Method, Span};
+use crate::fnv::BuildFnv;
 
-/// FNV-1a: the word lists are looked up once per word of every text, and SipHash's DoS
-/// resistance buys nothing for fixed, compiled-in keys.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type WordSet = HashSet<&'static str, BuildHasherDefault<Fnv>>;
+type WordSet = HashSet<&'static str, BuildFnv>;
 
 /// A fixed list of words, looked up ignoring ASCII case (the lists are ASCII).
-struct Folded(HashSet<Box<str>, BuildHasherDefault<Fnv>>);
+struct Folded(HashSet<Box<str>, BuildFnv>);
 
 impl Folded {
     fn new(list: &[&str]) -> Self {
