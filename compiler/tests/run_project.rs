@@ -255,6 +255,7 @@ fn cell(text: String) -> String {
 #[tokio::test]
 async fn both_engines_build_the_same_marts() {
     let Some(url) = common::postgres_url("both_engines_build_the_same_marts") else { return };
+    let _raw_schemas = RAW_SCHEMAS.lock().await;
     let project_dir = default_project();
     let expected = embedded_mart(project_dir.path(), MART).await;
     assert!(!expected.is_empty());
@@ -364,10 +365,15 @@ const MARTS: &[&str] = &[
      from analytics.mart_agent_qa order by 1, 2, 3",
 ];
 
+/// Held by each test that loads and then drops the database's `raw` and `crm` schemas, so that
+/// one test's clean-up never drops what another is building from.
+static RAW_SCHEMAS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A generated inbox in every format, raw to marts on both engines: every mart the same.
 #[tokio::test]
 async fn both_engines_build_the_same_marts_from_a_generated_inbox() {
     let Some(url) = common::postgres_url("both_engines_build_the_same_marts_from_a_generated_inbox") else { return };
+    let _raw_schemas = RAW_SCHEMAS.lock().await;
     let project_dir = generated_project(400);
     let mut expected = Vec::new();
     for sql in MARTS {
