@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::io::Write;
 
 use clap::{Args, Parser, Subcommand};
+use convlytics_core::embed::Embedding;
 
 use crate::compile::{compile, locate_sources, write_compiled, CompileOptions};
 use crate::engine::{EmbeddedEngine, Engine, Writer};
@@ -438,6 +439,9 @@ struct FromCsvArgs {
     /// The label of rows that are out of scope; they are left out.
     #[arg(long, default_value = "oos")]
     out_of_scope_label: String,
+    /// How texts are embedded for the semantic head (the taxonomy's `semantic:` key).
+    #[arg(long, value_enum, default_value_t = SemanticArg::Encoder)]
+    semantic: SemanticArg,
     /// Write the YAML here instead of to stdout (e.g. models/taxonomies/support.yml).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -587,6 +591,24 @@ struct LsArgs {
     /// Each model's columns instead: its data class and why (the lineage path that gave it).
     #[arg(long)]
     columns: bool,
+}
+
+/// A taxonomy's embedding, as `taxonomy from-csv --semantic` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SemanticArg {
+    /// The sentence encoder.
+    Encoder,
+    /// Token vectors distilled from the encoder.
+    Static,
+}
+
+impl From<SemanticArg> for Embedding {
+    fn from(arg: SemanticArg) -> Self {
+        match arg {
+            SemanticArg::Encoder => Embedding::Encoder,
+            SemanticArg::Static => Embedding::Static,
+        }
+    }
 }
 
 /// The node types `ls` lists.
@@ -763,6 +785,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 examples_per_label: args.examples_per_label,
                 threshold: args.threshold,
                 out_of_scope_label: &args.out_of_scope_label,
+                semantic: args.semantic.into(),
             };
             let yaml = taxonomy::from_csv(&args.labels, &options)?;
             match args.out {

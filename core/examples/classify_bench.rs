@@ -2,13 +2,14 @@
 //!
 //! ```text
 //! classify_bench TAXONOMY.yml TEXTS.csv rules       # rules only: one thread, then two
-//! classify_bench TAXONOMY.yml TEXTS.csv semantic    # the model (CONVLYTICS_ONNX_THREADS threads)
+//! classify_bench TAXONOMY.yml TEXTS.csv semantic [REPEAT]  # the model (CONVLYTICS_ONNX_THREADS threads)
 //! ```
 //!
 //! TEXTS.csv has a `text` column. `rules` repeats the texts to at least 200,000 and prints the
 //! best of 3 passes in texts/s and MB/s on one thread and on two (the texts split in halves).
 //! `semantic` compiles the taxonomy first (embedding its examples, or reading the cached head),
-//! then times `explain` over the texts in the batches the SQL functions use, and prints texts/s.
+//! then times `explain` over the texts (REPEAT times, default 1) in the batches the SQL functions
+//! use, and prints texts/s.
 //! `bench/classify.sh` drives it, next to plain ONNX Runtime on the same model.
 
 use std::time::Instant;
@@ -25,11 +26,14 @@ const CALL: usize = 8192;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [taxonomy_path, texts_path, mode] = args.as_slice() else {
-        return Err("usage: classify_bench TAXONOMY.yml TEXTS.csv rules|semantic".into());
+    let (taxonomy_path, texts_path, mode, repeat) = match args.as_slice() {
+        [t, x, m] => (t, x, m, 1),
+        [t, x, m, r] => (t, x, m, r.parse()?),
+        _ => return Err("usage: classify_bench TAXONOMY.yml TEXTS.csv rules|semantic [REPEAT]".into()),
     };
     let taxonomy = taxonomy::parse_one(&std::fs::read_to_string(taxonomy_path)?)?;
-    let texts: Vec<String> = read_labels(std::fs::File::open(texts_path)?)?.into_iter().map(|r| r.text).collect();
+    let read: Vec<String> = read_labels(std::fs::File::open(texts_path)?)?.into_iter().map(|r| r.text).collect();
+    let texts: Vec<String> = (0..repeat).flat_map(|_| read.iter().cloned()).collect();
     let started = Instant::now();
     let classifier = classify::classifier(&taxonomy)?;
     let compile = started.elapsed().as_secs_f64();

@@ -80,6 +80,9 @@ pub enum ModelError {
     /// The model ran and failed.
     #[error("ONNX Runtime: {0}")]
     Run(String),
+    /// The static embedding could not be distilled from the encoder.
+    #[error("distilling the static embedding: {0}")]
+    Distill(String),
     /// The model's outputs are not what the project's code reads.
     #[error("the model's {output} has shape {got:?}, expected [texts, tokens, {expected}]: use the model of MODELS.md or one with {expected}-dimensional outputs")]
     Shape {

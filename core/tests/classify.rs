@@ -12,9 +12,16 @@ use convlytics_core::{embed, taxonomy};
 use proptest::prelude::*;
 
 fn support() -> Arc<Classifier> {
+    support_with(embed::Embedding::Encoder)
+}
+
+/// The fixture taxonomy with `semantic:` set to `embedding`.
+fn support_with(embedding: embed::Embedding) -> Arc<Classifier> {
     embed::available().expect("the embedding model (run scripts/setup-models.sh)");
     let text = include_str!("inputs/classify/taxonomy.yml");
-    classify::classifier(&taxonomy::parse_one(text).expect("the fixture taxonomy")).expect("compiles")
+    let mut taxonomy = taxonomy::parse_one(text).expect("the fixture taxonomy");
+    taxonomy.semantic = embedding;
+    classify::classifier(&taxonomy).expect("compiles")
 }
 
 /// An explanation with scores to two decimals: int8 kernels differ in the last digits from one
@@ -46,6 +53,22 @@ fn explanations() {
     });
 }
 
+/// The same fixtures under the static embedding: the rules decide as before; the model's answers
+/// and similarities are the static vectors'.
+#[test]
+fn static_explanations() {
+    if !embed::available_for_test("static_explanations") {
+        return;
+    }
+    let classifier = support_with(embed::Embedding::Static);
+    insta::glob!("inputs/classify/*.txt", |path| {
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let explained = classifier.explain(&[Some(&text)]).expect("explains").remove(0).expect("a text");
+        let topics = classifier.topics(&[Some(&text)]).expect("tags").remove(0).expect("a text");
+        insta::assert_snapshot!(report(&text, &explained, &topics));
+    });
+}
+
 #[test]
 fn taxonomy_errors() {
     insta::glob!("inputs/taxonomy_errors/*.yml", |path| {
@@ -60,15 +83,20 @@ fn a_batch_gives_what_single_texts_give() {
     if !embed::available_for_test("a_batch_gives_what_single_texts_give") {
         return;
     }
-    let classifier = support();
-    let texts = ["where is my parcel", "refund please", "", "what is love"];
-    let batch: Vec<Option<&str>> = texts.iter().map(|t| Some(*t)).chain([None]).collect();
-    let together = classifier.explain(&batch).expect("explains");
-    for (i, text) in texts.iter().enumerate() {
-        let alone = classifier.explain(&[Some(text)]).expect("explains").remove(0);
-        assert_eq!(alone.map(|e| e.label), together[i].as_ref().map(|e| e.label.clone()), "{text}");
+    for embedding in [embed::Embedding::Encoder, embed::Embedding::Static] {
+        let classifier = support_with(embedding);
+        let texts = ["where is my parcel", "refund please", "", "what is love"];
+        let batch: Vec<Option<&str>> = texts.iter().map(|t| Some(*t)).chain([None]).collect();
+        let together = classifier.explain(&batch).expect("explains");
+        for (i, text) in texts.iter().enumerate() {
+            let alone = classifier.explain(&[Some(text)]).expect("explains").remove(0);
+            assert_eq!(alone.as_ref().map(|e| &e.label), together[i].as_ref().map(|e| &e.label), "{text}");
+            if embedding == embed::Embedding::Static {
+                assert_eq!(alone, together[i], "static vectors do not depend on the batch: {text}");
+            }
+        }
+        assert!(together[4].is_none());
     }
-    assert!(together[4].is_none());
 }
 
 #[test]
@@ -76,10 +104,11 @@ fn huge_text_is_classified() {
     if !embed::available_for_test("huge_text_is_classified") {
         return;
     }
-    let classifier = support();
     let text = "my parcel has not arrived and nobody answers. ".repeat(200_000);
-    let e = classifier.explain(&[Some(&text)]).expect("explains").remove(0).expect("a text");
-    assert_eq!(e.label, "delivery_status", "the model reads the first 256 tokens");
+    for embedding in [embed::Embedding::Encoder, embed::Embedding::Static] {
+        let e = support_with(embedding).explain(&[Some(&text)]).expect("explains").remove(0).expect("a text");
+        assert_eq!(e.label, "delivery_status", "{embedding:?} reads the first 256 tokens");
+    }
 }
 
 fn rules_only() -> Arc<Classifier> {

@@ -26,7 +26,7 @@ fn a_model_of_other_dimensions_is_an_error() {
     std::fs::copy(fixture, dir.join("model.onnx")).expect("copy the fixture");
     // This test binary's first use of the model, so the configuration takes.
     assert!(embed::configure(ModelConfig { dir: dir.clone(), threads: 1 }));
-    let e = embed::embed(&["my parcel has not arrived"]).unwrap_err();
+    let e = embed::embed(&["my parcel has not arrived"], embed::Embedding::Encoder).unwrap_err();
     assert!(matches!(&e, ModelError::Shape { expected: 384, got, .. } if got.last() == Some(&8)), "{e}");
     assert!(e.to_string().contains("expected [texts, tokens, 384]"), "{e}");
     let taxonomy = taxonomy::parse_one("{name: t, intents: [{name: late, examples: [where is my parcel]}]}").unwrap();

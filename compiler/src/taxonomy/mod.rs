@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use convlytics_core::classify::eval::{labels_from_examples, read_labels};
+use convlytics_core::embed::Embedding;
 use convlytics_core::taxonomy::Taxonomy;
 
 use crate::error::{Error, Result};
@@ -25,6 +26,8 @@ pub struct FromCsv<'a> {
     pub threshold: f64,
     /// The label of rows that belong to no intent; they are left out.
     pub out_of_scope_label: &'a str,
+    /// How texts are embedded for the semantic head.
+    pub semantic: Embedding,
 }
 
 /// A property file (`version: 2`, `taxonomies:`) with one taxonomy whose intents are the labels
@@ -41,6 +44,7 @@ pub fn from_csv(labels: &Path, options: &FromCsv) -> Result<String> {
         description: Some(format!("Built from {} by convlytics taxonomy from-csv", labels.display())),
         threshold: options.threshold,
         topic_threshold: 0.6,
+        semantic: options.semantic,
         intents,
         topics: Vec::new(),
         entities: Vec::new(),

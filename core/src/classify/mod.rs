@@ -17,7 +17,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::Serialize;
 
 use crate::cache::SharedCache;
-use crate::embed::{self, DIM};
+use crate::embed::{self, Embedding};
 use crate::interrupt::{self, Every};
 use crate::taxonomy::{Label, Registry, Taxonomy, UNKNOWN};
 use crate::{ModelError, Result};
@@ -35,6 +35,7 @@ pub struct Classifier {
     version: String,
     threshold: f64,
     topic_threshold: f64,
+    embedding: Embedding,
     intents: LabelSet,
     topics: LabelSet,
     rules_only: Option<String>,
@@ -133,8 +134,8 @@ impl Classifier {
             if samples.is_empty() {
                 return Ok(None);
             }
-            match embed::available() {
-                Ok(()) => store::semantic(samples, labels.len()).map(Some),
+            match embed::ready(taxonomy.semantic) {
+                Ok(()) => store::semantic(samples, labels.len(), taxonomy.semantic).map(Some),
                 Err(reason) => {
                     rules_only = Some(reason.to_string());
                     Ok(None)
@@ -148,6 +149,7 @@ impl Classifier {
             version: taxonomy.version(),
             threshold: taxonomy.threshold,
             topic_threshold: taxonomy.topic_threshold,
+            embedding: taxonomy.semantic,
             intents: LabelSet::new(&taxonomy.intents, intents)?,
             topics: LabelSet::new(&taxonomy.topics, topics)?,
             rules_only,
@@ -193,13 +195,14 @@ impl Classifier {
         let text = |row: usize| texts[rows[row]].unwrap_or_default();
         let mut order: Vec<usize> = (0..rows.len()).collect();
         order.sort_by_key(|&row| text(row).len());
-        let mut out = Array2::zeros((rows.len(), DIM));
+        let dim = self.embedding.dim();
+        let mut out = Array2::zeros((rows.len(), dim));
         for chunk in order.chunks(EMBED_CHUNK) {
             interrupt::poll()?;
             let batch: Vec<&str> = chunk.iter().map(|&row| text(row)).collect();
-            let flat = embed::embed(&batch)?;
+            let flat = embed::embed(&batch, self.embedding)?;
             let vectors =
-                ArrayView2::from_shape((chunk.len(), DIM), &flat).map_err(|e| ModelError::Run(e.to_string()))?;
+                ArrayView2::from_shape((chunk.len(), dim), &flat).map_err(|e| ModelError::Run(e.to_string()))?;
             for (&row, vector) in chunk.iter().zip(vectors.rows()) {
                 out.row_mut(row).assign(&vector);
             }
@@ -255,23 +258,34 @@ impl Classifier {
             .into_iter()
             .map(|l| (l, f64::from(scores.probability[l]) / mass.max(f64::MIN_POSITIVE)))
             .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let confidence = |(l, p): (usize, f64)| {
-            (l, round(0.5 * p + 0.5 * f64::from(semantic.nearest_similarity(scores, l).max(0.0))))
+        // Only the best two are read: select them, then order them.
+        let order = |a: &(usize, f64), b: &(usize, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > 2 {
+            ranked.select_nth_unstable_by(1, order);
+            ranked.truncate(2);
+        }
+        ranked.sort_by(order);
+        // A label's confidence, from its probability and its `k` nearest samples (the first is
+        // the nearest); the samples become evidence.
+        let scored = |(l, p): (usize, f64), k: usize| {
+            let near = semantic.nearest(scores, l, k);
+            let similarity = near.first().map_or(0.0, |n| f64::from(n.0.max(0.0)));
+            ((l, round(0.5 * p + 0.5 * similarity)), near)
         };
-        let Some((top, confidence_top)) = ranked.first().copied().map(confidence) else {
+        let Some(((top, confidence_top), near)) = ranked.first().map(|&r| scored(r, EVIDENCE_EXAMPLES)) else {
             return Explanation { evidence, ..base };
         };
-        for (sim, i) in semantic.nearest(scores, top, EVIDENCE_EXAMPLES) {
-            evidence.push(self.example_evidence(semantic, i, sim));
-        }
+        evidence.extend(near.into_iter().map(|(sim, i)| self.example_evidence(semantic, i, sim)));
         let accepted = confidence_top >= self.threshold;
-        let runner = if accepted { ranked.get(1).copied().map(confidence) } else { Some((top, confidence_top)) };
-        if let Some((r, _)) = runner.filter(|r| r.0 != top) {
-            for (sim, i) in semantic.nearest(scores, r, 1) {
-                evidence.push(self.example_evidence(semantic, i, sim));
+        let runner = match ranked.get(1) {
+            Some(&r) if accepted => {
+                let (runner, near) = scored(r, 1);
+                evidence.extend(near.into_iter().map(|(sim, i)| self.example_evidence(semantic, i, sim)));
+                Some(runner)
             }
-        }
+            _ if accepted => None,
+            _ => Some((top, confidence_top)),
+        };
         Explanation {
             label: if accepted { set.names[top].clone() } else { UNKNOWN.to_owned() },
             confidence: confidence_top,

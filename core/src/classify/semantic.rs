@@ -8,7 +8,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
-use crate::embed::{self, DIM};
+use crate::embed;
 
 /// Logit scale of the cosine head.
 const SCALE: f32 = 20.0;
@@ -47,7 +47,7 @@ pub(crate) struct Scores {
 impl Semantic {
     /// Trains on `samples` whose vectors are `vectors` (one row each), for `labels` labels.
     pub(crate) fn train(samples: Vec<Sample>, vectors: Array2<f32>, labels: usize) -> Self {
-        let mut centroid = Array2::<f32>::zeros((labels, DIM));
+        let mut centroid = Array2::<f32>::zeros((labels, vectors.ncols()));
         for (s, v) in samples.iter().zip(vectors.rows()) {
             let mut row = centroid.row_mut(s.label);
             row += &v;
@@ -67,17 +67,17 @@ impl Semantic {
         Self { samples, vectors, head, bias, by_label }
     }
 
-    /// A head and vectors saved by [`Semantic::to_bytes`], when they fit `samples`.
-    pub(crate) fn from_bytes(samples: Vec<Sample>, labels: usize, bytes: &[u8]) -> Option<Self> {
-        let floats: Vec<f32> =
-            bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+    /// A head and vectors of `dim` dimensions saved by [`Semantic::to_bytes`], when they fit
+    /// `samples`.
+    pub(crate) fn from_bytes(samples: Vec<Sample>, labels: usize, dim: usize, bytes: &[u8]) -> Option<Self> {
+        let floats = embed::floats(bytes);
         let n = samples.len();
-        if floats.len() != (n + labels) * DIM + labels {
+        if floats.len() != (n + labels) * dim + labels {
             return None;
         }
-        let vectors = Array2::from_shape_vec((n, DIM), floats[..n * DIM].to_vec()).ok()?;
-        let head = Array2::from_shape_vec((labels, DIM), floats[n * DIM..(n + labels) * DIM].to_vec()).ok()?;
-        let bias = Array1::from_vec(floats[(n + labels) * DIM..].to_vec());
+        let vectors = Array2::from_shape_vec((n, dim), floats[..n * dim].to_vec()).ok()?;
+        let head = Array2::from_shape_vec((labels, dim), floats[n * dim..(n + labels) * dim].to_vec()).ok()?;
+        let bias = Array1::from_vec(floats[(n + labels) * dim..].to_vec());
         Some(Self::new(samples, vectors, head, bias))
     }
 
@@ -107,23 +107,32 @@ impl Semantic {
             .collect()
     }
 
-    /// The `k` samples of `label` most like the text that `scores` scored, best first, each
-    /// text once (a description counts twice in training but is shown once).
+    /// The `k` samples of `label` most like the text that `scores` scored, best first (ties in
+    /// sample order), each text once (a description counts twice in training but is shown once).
     pub(crate) fn nearest(&self, scores: &Scores, label: usize, k: usize) -> Vec<(f32, usize)> {
-        let mut found: Vec<(f32, usize)> = self.by_label[label]
-            .iter()
-            .map(|&i| (embed::dot(&scores.query, self.vectors.row(i).as_slice().expect("contiguous")), i))
-            .collect();
-        found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        found.dedup_by(|a, b| self.samples[a.1].text == self.samples[b.1].text);
-        found.truncate(k);
+        let mut found: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
+        for &i in &self.by_label[label] {
+            let similarity = embed::dot(&scores.query, self.vectors.row(i).as_slice().expect("contiguous"));
+            if found.len() == k && found.last().is_none_or(|last| similarity <= last.0) {
+                continue;
+            }
+            if found.iter().any(|&(_, j)| self.samples[j].text == self.samples[i].text) {
+                continue;
+            }
+            let at = found.partition_point(|&(s, _)| s >= similarity);
+            found.insert(at, (similarity, i));
+            found.truncate(k);
+        }
         found
     }
 
     /// The similarity of the text `scores` scored to the nearest sample of `label` (-1 when it
     /// has none).
     pub(crate) fn nearest_similarity(&self, scores: &Scores, label: usize) -> f32 {
-        self.nearest(scores, label, 1).first().map_or(-1.0, |n| n.0)
+        self.by_label[label]
+            .iter()
+            .map(|&i| embed::dot(&scores.query, self.vectors.row(i).as_slice().expect("contiguous")))
+            .fold(-1.0, f32::max)
     }
 }
 

@@ -1,28 +1,57 @@
-//! Sentence embeddings with the ONNX model of `MODELS.md` (all-MiniLM-L6-v2, int8): WordPiece
-//! tokens in, the mask-weighted mean of the last hidden state out, L2-normalized.
+//! Sentence embeddings, two ways a taxonomy chooses between (`semantic: encoder | static`):
+//!
+//! * the **encoder** (`encoder.rs`): the ONNX model of `MODELS.md` (all-MiniLM-L6-v2, int8);
+//! * the **static** embedding (`distilled.rs`): a vector per vocabulary token distilled from the
+//!   encoder the model2vec way (every token through the encoder once, PCA, frequency weighting),
+//!   averaged over a text's tokens: no network to run, so tens of thousands of texts a second.
 //!
 //! The model, its tokenizer and the ONNX Runtime library are files in one directory (fetched by
 //! `scripts/common.sh`'s `ensure_models`), loaded once per process (or PostgreSQL backend) on
-//! first use. When they are missing, [`embed`] says why and callers fall back to rules.
+//! first use; the static table is distilled on its first use and kept on disk. When the files
+//! are missing, [`embed`] says why and callers fall back to rules.
+
+mod distilled;
+mod encoder;
+mod pca;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use ort::session::builder::GraphOptimizationLevel;
-use ort::session::Session;
-use ort::value::TensorRef;
-use tokenizers::{Tokenizer, TruncationParams};
+use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
 
-/// Dimensions of one embedding.
+/// Dimensions of one encoder embedding.
 pub const DIM: usize = 384;
-/// Tokens kept of one text; the rest is cut.
-const MAX_TOKENS: usize = 256;
-/// Texts run through the model together.
-const BATCH: usize = 32;
-/// The model output read: one vector per token.
-const HIDDEN: &str = "last_hidden_state";
+/// Dimensions of one static embedding (the principal components kept).
+pub const STATIC_DIM: usize = 256;
+
+/// How a taxonomy's texts and examples are embedded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Embedding {
+    /// The sentence encoder: the most accurate, about 500 texts a second on two cores.
+    #[default]
+    Encoder,
+    /// Token vectors distilled from the encoder, averaged: tens of thousands of texts a second
+    /// per core.
+    Static,
+}
+
+impl Embedding {
+    /// The dimensions of its vectors.
+    pub fn dim(self) -> usize {
+        match self {
+            Embedding::Encoder => DIM,
+            Embedding::Static => STATIC_DIM,
+        }
+    }
+
+    /// Whether this is the default (so taxonomies that leave it out keep their version).
+    pub fn is_default(&self) -> bool {
+        *self == Embedding::default()
+    }
+}
 
 /// Where the model files are and how many threads ONNX Runtime may use.
 #[derive(Debug, Clone)]
@@ -48,33 +77,43 @@ impl ModelConfig {
     }
 }
 
-struct Model {
-    session: Session,
-    tokenizer: Tokenizer,
-    id: String,
-}
-
 static CONFIG: OnceLock<ModelConfig> = OnceLock::new();
-static MODEL: OnceLock<Result<Mutex<Model>, ModelError>> = OnceLock::new();
+static ENCODER: OnceLock<Result<Mutex<encoder::Model>, ModelError>> = OnceLock::new();
 
 /// Sets where the model is, before its first use; later calls change nothing and return false.
 pub fn configure(config: ModelConfig) -> bool {
     CONFIG.set(config).is_ok()
 }
 
-fn model() -> Result<&'static Mutex<Model>, ModelError> {
-    MODEL
-        .get_or_init(|| {
-            let config = CONFIG.get_or_init(ModelConfig::from_env);
-            Model::load(&config.dir, config.threads).map(Mutex::new)
-        })
+fn config() -> &'static ModelConfig {
+    CONFIG.get_or_init(ModelConfig::from_env)
+}
+
+fn encoder() -> Result<&'static Mutex<encoder::Model>, ModelError> {
+    ENCODER
+        .get_or_init(|| encoder::Model::load(&config().dir, config().threads).map(Mutex::new))
         .as_ref()
         .map_err(Clone::clone)
 }
 
-/// Whether the model can be used; the error says which file is missing and how to fetch it.
+/// Runs `f` on the loaded encoder (one caller at a time).
+fn with_encoder<T>(f: impl FnOnce(&mut encoder::Model) -> Result<T, ModelError>) -> Result<T, ModelError> {
+    let mut model = encoder()?.lock().unwrap_or_else(|p| p.into_inner());
+    f(&mut model)
+}
+
+/// Whether the encoder can be used; the error says which file is missing and how to fetch it.
 pub fn available() -> Result<(), ModelError> {
-    model().map(drop)
+    encoder().map(drop)
+}
+
+/// Whether `embedding` can be used: the encoder loads, and for the static embedding its table is
+/// read from the cache or distilled.
+pub fn ready(embedding: Embedding) -> Result<(), ModelError> {
+    match embedding {
+        Embedding::Encoder => available(),
+        Embedding::Static => distilled::get().map(drop),
+    }
 }
 
 /// For test suites: whether the model can be used. When it cannot, this says on stderr which
@@ -95,148 +134,49 @@ pub fn available_for_test(test: &str) -> bool {
     }
 }
 
-/// What identifies the loaded model's outputs (for caches of embeddings).
-pub fn model_id() -> Result<String, ModelError> {
-    Ok(model()?.lock().unwrap_or_else(|p| p.into_inner()).id.clone())
-}
-
-/// Embeddings of `texts`, `DIM` floats each, in order. Texts are batched by length so padding
-/// stays small.
-pub fn embed(texts: &[&str]) -> Result<Vec<f32>, ModelError> {
-    let mut model = model()?.lock().unwrap_or_else(|p| p.into_inner());
-    model.embed(texts)
-}
-
-/// The prefix of `text` the encoder reads: its first `MAX_TOKENS` pre-tokens (runs of letters
-/// and digits, or single punctuation marks, as BERT's pre-tokenizer splits them), each of which
-/// becomes at least one token. The tokenizer never sees the rest, so a model call's memory is
-/// bounded by this prefix, not by the text.
-fn encoded_prefix(text: &str) -> &str {
-    let mut pre_tokens = 0;
-    let mut in_word = false;
-    for (at, c) in text.char_indices() {
-        let starts = if c.is_whitespace() {
-            in_word = false;
-            false
-        } else if c.is_alphanumeric() {
-            !std::mem::replace(&mut in_word, true)
-        } else {
-            in_word = false;
-            true
-        };
-        if starts {
-            if pre_tokens == MAX_TOKENS {
-                return &text[..at];
-            }
-            pre_tokens += 1;
-        }
+/// What identifies `embedding`'s outputs (for caches of embeddings).
+pub fn model_id(embedding: Embedding) -> Result<String, ModelError> {
+    match embedding {
+        Embedding::Encoder => with_encoder(|m| Ok(m.id.clone())),
+        Embedding::Static => Ok(distilled::get()?.id.clone()),
     }
-    text
 }
 
-fn session(runtime: &Path, model: &Path, threads: usize) -> Result<Session, ModelError> {
-    let load =
-        |file: &Path, e: &dyn std::fmt::Display| ModelError::Load { file: file.to_owned(), problem: e.to_string() };
-    let environment = ort::init_from(runtime)
-        .map_err(|e| load(runtime, &e))?
-        .with_name("convlytics")
-        .build()
-        .map_err(|e| load(runtime, &e))?;
-    let built: ort::Result<Session> = (|| {
-        Session::builder(&environment)?
-            .with_optimization_level(GraphOptimizationLevel::All)?
-            .with_intra_threads(threads.max(1))?
-            .with_inter_threads(1)?
-            .commit_from_file(model)
-    })();
-    built.map_err(|e| load(model, &e))
-}
-
-impl Model {
-    fn load(dir: &Path, threads: usize) -> Result<Self, ModelError> {
-        let runtime = dir.join("libonnxruntime.so");
-        let model = dir.join("model.onnx");
-        let tokenizer = dir.join("tokenizer.json");
-        for file in [&runtime, &model, &tokenizer] {
-            if !file.is_file() {
-                return Err(ModelError::Missing(file.clone()));
-            }
-        }
-        let session = session(&runtime, &model, threads)?;
-        let not_a_tokenizer = |e: tokenizers::Error| ModelError::Load {
-            file: tokenizer.clone(),
-            problem: format!("not a tokenizer: {e}"),
-        };
-        let mut loaded = Tokenizer::from_file(&tokenizer).map_err(not_a_tokenizer)?;
-        loaded.with_padding(None);
-        loaded
-            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
-            .map_err(not_a_tokenizer)?;
-        let tokenizer = loaded;
-        let size = std::fs::metadata(&model).map_or(0, |m| m.len());
-        Ok(Self { session, tokenizer, id: format!("minilm-l6-int8-{size}-{MAX_TOKENS}") })
-    }
-
-    fn embed(&mut self, texts: &[&str]) -> Result<Vec<f32>, ModelError> {
-        let mut encoded = Vec::with_capacity(texts.len());
-        for text in texts {
-            let e = self
-                .tokenizer
-                .encode_fast(encoded_prefix(text), true)
-                .map_err(|e| ModelError::Run(format!("tokenizer: {e}")))?;
-            encoded.push(e.get_ids().iter().map(|&i| i64::from(i)).collect::<Vec<_>>());
-        }
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| encoded[i].len());
-        let mut out = vec![0f32; texts.len() * DIM];
-        for chunk in order.chunks(BATCH) {
-            let width = chunk.iter().map(|&i| encoded[i].len()).max().unwrap_or(0).max(1);
-            let mut ids = vec![0i64; chunk.len() * width];
-            let mut mask = vec![0i64; chunk.len() * width];
-            for (row, &i) in chunk.iter().enumerate() {
-                ids[row * width..][..encoded[i].len()].copy_from_slice(&encoded[i]);
-                mask[row * width..][..encoded[i].len()].fill(1);
-            }
-            let types = vec![0i64; chunk.len() * width];
-            let shape = [chunk.len(), width];
-            let hidden = self.run(shape, &ids, &mask, &types)?;
-            for (row, &i) in chunk.iter().enumerate() {
-                let v = &mut out[i * DIM..][..DIM];
-                let len = encoded[i].len();
-                for t in 0..len {
-                    let h = &hidden[(row * width + t) * DIM..][..DIM];
-                    v.iter_mut().zip(h).for_each(|(a, b)| *a += b);
-                }
-                normalize(v);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The last hidden state of one padded batch of `shape` (texts, tokens): `DIM` floats per
-    /// token; a model whose output has another shape is an error.
-    fn run(&mut self, shape: [usize; 2], ids: &[i64], mask: &[i64], types: &[i64]) -> Result<Vec<f32>, ModelError> {
-        let failed = |e: ort::Error| ModelError::Run(e.to_string());
-        let inputs = ort::inputs![
-            "input_ids" => TensorRef::from_array_view((shape, ids)).map_err(failed)?,
-            "attention_mask" => TensorRef::from_array_view((shape, mask)).map_err(failed)?,
-            "token_type_ids" => TensorRef::from_array_view((shape, types)).map_err(failed)?,
-        ];
-        let outputs = self.session.run(inputs).map_err(failed)?;
-        let output =
-            outputs.get(HIDDEN).ok_or_else(|| ModelError::Shape { output: HIDDEN, got: Vec::new(), expected: DIM })?;
-        let (dims, hidden) = output.try_extract_tensor::<f32>().map_err(failed)?;
-        let expected = [shape[0] as i64, shape[1] as i64, DIM as i64];
-        if dims.len() != 3 || dims[..] != expected[..] {
-            return Err(ModelError::Shape { output: HIDDEN, got: dims.to_vec(), expected: DIM });
-        }
-        Ok(hidden.to_vec())
+/// Embeddings of `texts` by `embedding`, `embedding.dim()` floats each, in order, normalized.
+pub fn embed(texts: &[&str], embedding: Embedding) -> Result<Vec<f32>, ModelError> {
+    match embedding {
+        Embedding::Encoder => with_encoder(|m| m.embed(texts)),
+        Embedding::Static => distilled::get()?.embed(texts),
     }
 }
 
 /// The user's convlytics cache, `~/.cache/convlytics` (relative when `HOME` is unset).
 pub(crate) fn user_cache() -> PathBuf {
     std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".cache/convlytics")
+}
+
+/// A folder of the cache for computed artefacts: `CONVLYTICS_CACHE_DIR` (default
+/// `~/.cache/convlytics`), then `kind`.
+pub(crate) fn cache_dir(kind: &str) -> PathBuf {
+    std::env::var_os("CONVLYTICS_CACHE_DIR").map_or_else(user_cache, PathBuf::from).join(kind)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a reader never sees half
+/// a file; a cache that cannot be written is skipped (false).
+pub(crate) fn save_to_cache(path: &Path, bytes: &[u8]) -> bool {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let saved = path.parent().map(std::fs::create_dir_all).transpose().is_ok()
+        && std::fs::write(&tmp, bytes).is_ok()
+        && std::fs::rename(&tmp, path).is_ok();
+    if !saved {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    saved
+}
+
+/// Little-endian floats of `bytes` (a trailing partial float is dropped).
+pub(crate) fn floats(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect()
 }
 
 /// Scales `v` to length 1 (a zero vector stays zero).
@@ -247,9 +187,19 @@ pub(crate) fn normalize(v: &mut [f32]) {
     }
 }
 
-/// The dot product (cosine similarity of normalized vectors).
+/// The dot product (cosine similarity of normalized vectors), in eight running sums so the
+/// compiler can use vector instructions (one running sum is bound by the latency of each add).
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    const LANES: usize = 8;
+    let (xs, ys) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = xs.remainder().iter().zip(ys.remainder()).map(|(x, y)| x * y).sum();
+    let mut sums = [0f32; LANES];
+    for (x, y) in xs.zip(ys) {
+        for lane in 0..LANES {
+            sums[lane] += x[lane] * y[lane];
+        }
+    }
+    sums.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
@@ -257,43 +207,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_encoded_prefix_holds_max_tokens_pre_tokens() {
-        let words = "word ".repeat(10 * MAX_TOKENS);
-        assert_eq!(encoded_prefix(&words).split_whitespace().count(), MAX_TOKENS);
-        let marks = "!?".repeat(MAX_TOKENS);
-        assert_eq!(encoded_prefix(&marks).chars().count(), MAX_TOKENS);
-        let mixed = "refund, please. ".repeat(MAX_TOKENS);
-        assert!(encoded_prefix(&mixed).len() < mixed.len());
-        assert_eq!(encoded_prefix("a short text"), "a short text");
-        let one_long_word = "a".repeat(1 << 20);
-        assert_eq!(encoded_prefix(&one_long_word), one_long_word, "a word is never cut");
-    }
-
-    /// The tokenizer gives the prefix the same (truncated) ids as the whole text, for texts of
-    /// words, punctuation runs, CJK, digits and words longer than WordPiece reads: the cut
-    /// never loses a token the model would have seen.
-    #[test]
-    fn the_prefix_encodes_to_the_same_tokens_as_the_whole_text() {
-        if !available_for_test("the_prefix_encodes_to_the_same_tokens_as_the_whole_text") {
-            return;
-        }
-        let path = ModelConfig::from_env().dir.join("tokenizer.json");
-        let mut tokenizer = Tokenizer::from_file(&path).expect("tokenizer");
-        tokenizer.with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() })).unwrap();
-        let ids = |text: &str| tokenizer.encode_fast(text, true).expect("encode").get_ids().to_vec();
-        let texts = [
-            "I was charged twice for my order, and I want a refund! ".repeat(60),
-            "?!.,;:".repeat(200),
-            "我的包裹还没有到，请帮我查一下。".repeat(100),
-            "order 12345678901234567890 ".repeat(200),
-            format!("{} refund please ", "a".repeat(150)).repeat(100),
-            "unbelievably-inconveniencing, re-re-refunded ".repeat(80),
-        ];
-        for text in &texts {
-            let prefix = encoded_prefix(text);
-            let head: String = text.chars().take(20).collect();
-            assert!(prefix.len() < text.len(), "the text is cut: {head}");
-            assert_eq!(ids(prefix), ids(text), "{head}");
+    fn dot_sums_every_product() {
+        for n in [0, 1, 7, 8, 9, 256, 384, 389] {
+            let a: Vec<f32> = (0..n).map(|i| (i % 7) as f32 - 3.0).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i % 5) as f32 * 0.5).collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert_eq!(dot(&a, &b), plain, "n = {n}");
         }
     }
 }

@@ -9,6 +9,7 @@ mod registry;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::embed::Embedding;
 use crate::user_regex;
 use locate::Locator;
 pub use registry::{is_name, Registry, Resolved};
@@ -32,6 +33,9 @@ pub struct Taxonomy {
     /// to one of them.
     #[serde(default = "default_topic_threshold")]
     pub topic_threshold: f64,
+    /// How texts and examples are embedded for the semantic head: `encoder` or `static`.
+    #[serde(default, skip_serializing_if = "Embedding::is_default")]
+    pub semantic: Embedding,
     /// One of these is each text's intent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub intents: Vec<Label>,
