@@ -3,6 +3,9 @@
 # marts on the embedded engine, release build, both cores.
 #   bench/warehouse.sh [CONVERSATIONS]
 #   RULES_ONLY=1 bench/warehouse.sh 1000000   # intents by the taxonomy's keywords and patterns only
+#   SEMANTIC=static bench/warehouse.sh        # the project's taxonomies with `semantic: static`
+#   MEMORY_LIMIT=2GiB bench/warehouse.sh      # build --memory-limit (spilling to disk)
+#   PROFILE=profiling bench/warehouse.sh      # another cargo profile (default release)
 # Prints the generator's rate, then per model and per layer: seconds, conversations/s and share of
 # the run, the peak memory of the build (/usr/bin/time), and the labels' accuracy against the
 # generator's ground truth (scripts/report/scorecard.sql).
@@ -13,22 +16,28 @@ work=$(bench_dir "warehouse-$conversations")
 ensure_models
 [ -n "${RULES_ONLY:-}" ] && export CONVLYTICS_MODEL_DIR="$work/no-model"
 
-cargo build -q --release -p convlytics --bin convlytics
-bin="$CARGO_TARGET_DIR/release/convlytics"
+profile="${PROFILE:-release}"
+cargo build -q --profile "$profile" -p convlytics --bin convlytics
+bin="$CARGO_TARGET_DIR/$profile/convlytics"
 
 # A copy of the default project, so the run writes its warehouse beside the data, not in the clone.
 rm -rf "$work/project" && mkdir -p "$work/project"
 cp -r dbt_project.yml models macros seeds scripts "$work/project/"
 cd "$work/project"
+if [ -n "${SEMANTIC:-}" ]; then
+    sed -i "s/^    threshold: \(.*\)$/    threshold: \1\n    semantic: $SEMANTIC/" models/taxonomies/*.yml
+fi
 
 if [ ! -f "$work/data/truth.csv" ] || [ "$(($(wc -l < "$work/data/truth.csv") - 1))" != "$conversations" ]; then
     "$bin" demo generate --conversations "$conversations" --out "$work/data" --end 2026-11-25
 fi
 mkdir -p target && ln -sfn "$work/data" target/demo
 
-echo "== build: $conversations conversations, raw to marts${RULES_ONLY:+ (intents by rules only)}"
+echo "== build: $conversations conversations, raw to marts${RULES_ONLY:+ (intents by rules only)}${SEMANTIC:+ (semantic: $SEMANTIC)}${MEMORY_LIMIT:+ (--memory-limit $MEMORY_LIMIT)}"
+limit=()
+[ -n "${MEMORY_LIMIT:-}" ] && limit=(--memory-limit "$MEMORY_LIMIT")
 /usr/bin/time -f "%e s elapsed, peak memory %M KB" -o "$work/time.txt" \
-    "$bin" build --vars "{data_dir: $work/data, crm_dir: $work/data}" > "$work/build.log" 2>&1 \
+    "$bin" build "${limit[@]}" --vars "{data_dir: $work/data, crm_dir: $work/data}" > "$work/build.log" 2>&1 \
     || { tail -30 "$work/build.log"; exit 1; }
 tail -2 "$work/build.log"
 cat "$work/time.txt"
