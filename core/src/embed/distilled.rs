@@ -98,7 +98,7 @@ impl Distilled {
 }
 
 /// The table of `tokenizer`'s vocabulary: each token's encoder embedding, projected on the
-/// principal components and weighted by [`sif_weight`].
+/// principal components and weighted by [`sif_weights`].
 fn distill(tokenizer: &Tokenizer) -> Result<Vec<f32>, ModelError> {
     let vocabulary = tokenizer.get_vocab_size(true);
     let wrapping = tokenizer.encode_fast("", true).map_err(|e| ModelError::Distill(format!("tokenizer: {e}")))?;
@@ -115,22 +115,22 @@ fn distill(tokenizer: &Tokenizer) -> Result<Vec<f32>, ModelError> {
         ModelError::Distill(format!("{} token vectors do not give {STATIC_DIM} principal components", ids.len()))
     })?;
     let projected = pca.transform(x.view());
+    let weights = sif_weights(vocabulary);
     let mut table = vec![0f32; vocabulary * STATIC_DIM];
     for (&id, row) in ids.iter().zip(projected.rows()) {
-        let weight = sif_weight(id as usize, vocabulary) as f32;
+        let weight = weights[id as usize] as f32;
         let out = &mut table[id as usize * STATIC_DIM..][..STATIC_DIM];
         out.iter_mut().zip(row).for_each(|(o, v)| *o = v * weight);
     }
     Ok(table)
 }
 
-/// The weight of the token at `rank` in a vocabulary of `size` ordered most frequent first: its
-/// probability under Zipf's law is `p = 1 / (rank + 2)`, normalized, and its weight
+/// The weight of each token of a vocabulary of `size` ordered most frequent first: the token at
+/// `rank` has the probability `p = 1 / (rank + 2)` under Zipf's law, normalized, and the weight
 /// `SIF / (SIF + p)`, so rare tokens count fully and the most common ones little.
-fn sif_weight(rank: usize, size: usize) -> f64 {
+fn sif_weights(size: usize) -> Vec<f64> {
     let harmonic: f64 = (0..size).map(|r| 1.0 / (r as f64 + 2.0)).sum();
-    let p = 1.0 / (rank as f64 + 2.0) / harmonic;
-    SIF / (SIF + p)
+    (0..size).map(|rank| SIF / (SIF + 1.0 / (rank as f64 + 2.0) / harmonic)).collect()
 }
 
 #[cfg(test)]
@@ -140,8 +140,8 @@ mod tests {
 
     #[test]
     fn frequent_tokens_weigh_less() {
-        let size = 30_522;
-        let weights: Vec<f64> = [0, 100, 2_000, 10_000, 30_000].iter().map(|&r| sif_weight(r, size)).collect();
+        let all = sif_weights(30_522);
+        let weights: Vec<f64> = [0, 100, 2_000, 10_000, 30_000].iter().map(|&r| all[r]).collect();
         assert!(weights.windows(2).all(|w| w[0] < w[1]), "{weights:?}");
         assert!(weights[0] < 0.01 && weights[4] > 0.9, "{weights:?}");
     }
