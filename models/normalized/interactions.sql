@@ -51,6 +51,8 @@ select
         else i.quarantine_reason
     end as quarantine_reason,
     case when i.contract_violation is null then cast(i.received_at as timestamp) end as received_at
-from info i
-left join parents p
+-- The small side first: DataFusion builds its hash table from a join's left input, and a table
+-- function gives it no row counts to swap them by.
+from parents p
+right join info i
   on p.source = i.source and p.message_id = i.thread_id and p.thread_id <> i.thread_id
