@@ -8,7 +8,7 @@ from lingua's training text), for the 36 languages detect_language knows.
 Writes `text,language,kind`, `kind` being `single-words`, `word-pairs` or `sentences` (1,000 of
 each per language).
 """
-import csv
+from language_set import write_set
 import glob
 import os
 import sys
@@ -34,11 +34,7 @@ def main(registry, out):
         for kind in ("single-words", "word-pairs", "sentences"):
             with open(os.path.join(found[-1], "testdata", f"{kind}.txt"), encoding="utf-8") as f:
                 rows += [(line.strip(), language, kind) for line in f if line.strip()]
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["text", "language", "kind"])
-        writer.writerows(rows)
-    print(f"{len(rows)} rows, {len(CRATES)} languages -> {out}", file=sys.stderr)
+    write_set(out, rows)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ Titus Wormer; the translations are the OHCHR's), cut into chat-sized pieces.
 Writes `text,language,kind`: `sentence` rows are whole sentences (at most 200 characters),
 `short` rows their first words, up to 30 characters, the length of a short chat turn.
 """
-import csv
+from language_set import write_set
 import html.parser
 import re
 import sys
@@ -74,11 +74,7 @@ def main(package, out):
                         continue
                     rows.append((sentence, language, "sentence"))
                     rows.append((short(sentence), language, "short"))
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["text", "language", "kind"])
-        writer.writerows(rows)
-    print(f"{len(rows)} rows, {len(set(r[1] for r in rows))} languages -> {out}", file=sys.stderr)
+    write_set(out, rows)
 
 
 if __name__ == "__main__":
