@@ -5,9 +5,9 @@
 # Texts: every turn of the dev set's SGD dialogues as one text each ("Customer: ..."), the same
 # dialogues as one text per conversation, and the presidio-research synthetic dev texts (dense in
 # PII). The convlytics side is the release build of core/examples/pii_bench.rs (best of 5
-# passes, one thread); Presidio runs bench/presidio_pii.py (pattern recognizers on a blank spaCy
-# pipeline: no English spaCy model installs from PyPI). Set SKIP_PRESIDIO=1 to measure convlytics
-# alone.
+# passes of at least 0.25 s each, one thread); Presidio runs bench/presidio_pii.py (pattern
+# recognizers on a blank spaCy pipeline: no English spaCy model installs from PyPI). Set
+# SKIP_PRESIDIO=1 to measure convlytics alone.
 source "$(dirname "$0")/../scripts/common.sh"
 cd "$ROOT"
 data=$(bench_dir pii)

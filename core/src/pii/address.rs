@@ -24,7 +24,8 @@ const PREFIX: &str = r"(?i:rue|avenue|allée|allee|chemin|impasse|quai|place|via
 /// Street names written as one word with their type ("Pfarrgasse", "Laukaantie").
 const COMPOUND: &str = r"(?i:strasse|straße|gasse|weg|platz|allee|ring|damm|ufer|laan|straat|gracht|plein|singel|kade|vej|gade|gatan|vägen|väg|veien|vei|gata|tie|katu|polku|kuja|utca|körút|ulica|ulice|cesta|iela|gatve|tänav)";
 
-const UNIT: &str =
+/// A flat, suite, floor or room number ("Apt. 4B", "Suite #12").
+pub(super) const UNIT: &str =
     r"(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|building|bldg)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?(?-u:\b)";
 
 fn patterns() -> &'static Patterns {

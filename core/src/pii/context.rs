@@ -158,9 +158,20 @@ fn fill_window(text: &str, span: &Span<'_>, window: &mut String) {
         to += 1;
     }
     window.clear();
-    window.push_str(&text[from..span.start].to_lowercase());
+    push_lowercase(window, &text[from..span.start]);
     window.push_str(" \u{1} ");
-    window.push_str(&text[span.end..to].to_lowercase());
+    push_lowercase(window, &text[span.end..to]);
+}
+
+/// Appends `part` lower-cased, without a new string when it is ASCII.
+fn push_lowercase(window: &mut String, part: &str) {
+    if part.is_ascii() {
+        let at = window.len();
+        window.push_str(part);
+        window[at..].make_ascii_lowercase();
+    } else {
+        window.push_str(&part.to_lowercase());
+    }
 }
 
 /// The part of a context window (before `\u{1}` after) in the span's own sentence: from the
@@ -182,7 +193,12 @@ fn same_sentence(window: &str) -> &str {
 
 /// Whether `word` occurs in `haystack` as a whole word.
 pub(super) fn contains_word(haystack: &str, word: &str) -> bool {
-    haystack.match_indices(word).any(|(i, _)| is_whole_word(haystack, i, i + word.len()))
+    // Windows are short: finding the first byte and comparing beats building a searcher.
+    let Some(&first) = word.as_bytes().first() else {
+        return haystack.char_indices().map(|(i, _)| i).chain([haystack.len()]).any(|i| is_whole_word(haystack, i, i));
+    };
+    memchr::memchr_iter(first, haystack.as_bytes())
+        .any(|i| haystack.as_bytes()[i..].starts_with(word.as_bytes()) && is_whole_word(haystack, i, i + word.len()))
 }
 
 /// Whether `text[start..end]` has no letter or digit right before or after it.
@@ -231,5 +247,7 @@ mod tests {
         assert!(contains_word("my phone is", "phone"));
         assert!(!contains_word("my phones", "phone"));
         assert!(!contains_word("telephone", "phone"));
+        assert!(contains_word("phone, phones", "phones"));
+        assert!(contains_word("a - b", "") && !contains_word("phones", ""));
     }
 }

@@ -160,20 +160,20 @@ struct Shapes {
 }
 
 impl Shapes {
+    /// The shapes of `bytes`; the pairs are looked for only when there is a digit, as only the
+    /// number detectors use them.
     fn of(bytes: &[u8]) -> Self {
-        let mut shapes = Self::default();
-        let letter = |b: u8| b.is_ascii_alphabetic() || b >= 0x80;
-        let digit = |b: u8| b.is_ascii_digit() || b >= 0x80;
-        for (i, &b) in bytes.iter().enumerate() {
-            if b.is_ascii_digit() {
-                shapes.digit = true;
-            }
-            if i > 0 && digit(b) && letter(bytes[i - 1]) {
-                shapes.letter_digit = true;
-                shapes.upper_digit |= bytes[i - 1].is_ascii_uppercase();
-            }
+        if !bytes.iter().any(u8::is_ascii_digit) {
+            return Self::default();
         }
-        shapes
+        // Without branches, so the loop runs on whole vectors of bytes.
+        let (mut letter_digit, mut upper_digit) = (false, false);
+        for pair in bytes.windows(2) {
+            let digit = pair[1].is_ascii_digit() | (pair[1] >= 0x80);
+            letter_digit |= digit & (pair[0].is_ascii_alphabetic() | (pair[0] >= 0x80));
+            upper_digit |= digit & pair[0].is_ascii_uppercase();
+        }
+        Self { digit: true, letter_digit, upper_digit }
     }
 }
 

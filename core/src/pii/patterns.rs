@@ -4,7 +4,7 @@
 use std::net::Ipv6Addr;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use regex::Regex;
 
 use super::checksum::iban;
@@ -29,20 +29,34 @@ pub(super) enum Gate {
     Unit,
 }
 
-const CREDENTIAL_WORDS: [&str; 14] = [
+/// The credential pattern's key words whole: each opens the gate only when what follows it can
+/// go on to a value ([`Follow`]).
+const CREDENTIAL_WORDS: [&str; 26] = [
+    "password",
+    "passcode",
+    "passwd",
     "pass",
     "pwd",
     "pin",
+    "pincode",
+    "pinnumber",
     "api",
+    "apikey",
     "secret",
+    "secretkey",
     "access",
+    "accesstoken",
     "auth",
+    "authtoken",
     "token",
     "otp",
     "one",
     "verification",
+    "verificationcode",
     "security",
+    "securitycode",
     "cvv",
+    "cvv2",
     "cvc",
 ];
 
@@ -54,6 +68,59 @@ const MONTH_WORDS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul"
 const UNIT_WORDS: [&str; 12] =
     ["apt", "apartment", "suite", "ste", "unit", "flat", "floor", "fl", "room", "rm", "building", "bldg"];
 
+/// Each gate's words.
+const GATE_WORDS: [(Gate, &[&str]); 5] = [
+    (Gate::Credential, &CREDENTIAL_WORDS),
+    (Gate::Token, &TOKEN_WORDS),
+    (Gate::NameCue, &super::person::CUE_WORDS),
+    (Gate::Month, &MONTH_WORDS),
+    (Gate::Unit, &UNIT_WORDS),
+];
+
+/// What must follow a gate word for its gate to open: what its pattern needs next.
+#[derive(Clone, Copy)]
+enum Follow {
+    /// Anything (a prefix of the pattern's words).
+    Any,
+    /// A space, `:` or `=` before a credential's value ("pin is", "pwd:").
+    Value,
+    /// As `Value`, or `_` or `-` ("api_key").
+    Api,
+    /// `[\s-]time` ("one time code").
+    OneTime,
+    /// A dot, space, tab, `#` or digit before a unit's number ("Apt. 4", "Suite #12").
+    Number,
+}
+
+impl Follow {
+    /// The rule for `word` of `gate`.
+    fn of(gate: Gate, word: &str) -> Self {
+        match (gate, word) {
+            (Gate::Credential, "one") => Follow::OneTime,
+            (Gate::Credential, "api") => Follow::Api,
+            (Gate::Credential, _) => Follow::Value,
+            (Gate::Unit, _) => Follow::Number,
+            _ => Follow::Any,
+        }
+    }
+
+    /// Whether `rest`, the text after the word, is what this rule asks for.
+    fn admits(self, rest: &str) -> bool {
+        let mut chars = rest.chars();
+        let next = chars.next();
+        match self {
+            Follow::Any => true,
+            Follow::Value => next.is_some_and(|c| c.is_whitespace() || matches!(c, ':' | '=')),
+            Follow::Api => next.is_some_and(|c| c.is_whitespace() || matches!(c, ':' | '=' | '_' | '-')),
+            Follow::OneTime => {
+                next.is_some_and(|c| c.is_whitespace() || c == '-')
+                    && chars.as_str().get(..4).is_some_and(|w| w.eq_ignore_ascii_case("time"))
+            }
+            Follow::Number => next.is_some_and(|c| matches!(c, '.' | ' ' | '\t' | '#') || c.is_numeric()),
+        }
+    }
+}
+
 /// The gates a text opens, found in one case-insensitive pass for the words of every gate.
 #[derive(Clone, Copy)]
 pub(super) struct Open(u8);
@@ -63,30 +130,30 @@ impl Open {
     pub(super) fn of(text: &str) -> Self {
         struct Words {
             matcher: AhoCorasick,
-            gate: Vec<Gate>,
+            gate: Vec<(Gate, Follow)>,
         }
         static WORDS: OnceLock<Words> = OnceLock::new();
         let words = WORDS.get_or_init(|| {
-            let lists: [(Gate, &[&str]); 5] = [
-                (Gate::Credential, &CREDENTIAL_WORDS),
-                (Gate::Token, &TOKEN_WORDS),
-                (Gate::NameCue, &super::person::CUE_WORDS),
-                (Gate::Month, &MONTH_WORDS),
-                (Gate::Unit, &UNIT_WORDS),
-            ];
-            let (gate, all): (Vec<Gate>, Vec<&str>) =
-                lists.iter().flat_map(|(gate, list)| list.iter().map(move |w| (*gate, *w))).unzip();
-            let matcher = AhoCorasickBuilder::new().ascii_case_insensitive(true).build(all).expect("gate words build");
+            let (gate, all): (Vec<(Gate, Follow)>, Vec<&str>) = GATE_WORDS
+                .iter()
+                .flat_map(|(gate, list)| list.iter().map(move |w| ((*gate, Follow::of(*gate, w)), *w)))
+                .unzip();
+            let matcher = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(all)
+                .expect("gate words build");
             Words { matcher, gate }
         });
         const ALL: u8 = 0b1_1111;
         let mut open = 0;
         for m in words.matcher.find_overlapping_iter(text) {
-            let bit = 1 << words.gate[m.pattern().as_usize()] as u8;
+            let (gate, follow) = words.gate[m.pattern().as_usize()];
+            let bit = 1 << gate as u8;
             // The regexes start at an ASCII word boundary, `(?-u:\b)`.
             let inside_word =
                 text.as_bytes()[..m.start()].last().is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
-            if open & bit == 0 && !inside_word {
+            if open & bit == 0 && !inside_word && follow.admits(&text[m.end()..]) {
                 open |= bit;
                 if open == ALL {
                     break;
@@ -194,17 +261,23 @@ pub(super) fn ipv6<'a>(text: &'a str, out: &mut Vec<Span<'a>>) {
 /// Whether a run of hex digits, colons and dots holds `::` or at least six colons: every IPv6
 /// address does (eight groups, or six and an IPv4 tail), and "Agent: at 10:30" does not.
 fn could_hold_ipv6(bytes: &[u8]) -> bool {
-    let (mut colons, mut previous) = (0, 0u8);
-    for &b in bytes {
-        if b == b':' {
-            colons += 1;
-            if previous == b':' || colons >= 6 {
-                return true;
+    // Colon to colon: the bytes between two colons are hex digits and dots, or the count starts
+    // again.
+    let (mut colons, mut previous) = (0, None);
+    for at in memchr::memchr_iter(b':', bytes) {
+        match previous {
+            Some(before) if bytes[before + 1..at].iter().all(|b| b.is_ascii_hexdigit() || *b == b'.') => {
+                if at == before + 1 {
+                    return true;
+                }
+                colons += 1;
             }
-        } else if !(b.is_ascii_hexdigit() || b == b'.') {
-            colons = 0;
+            _ => colons = 1,
         }
-        previous = b;
+        if colons >= 6 {
+            return true;
+        }
+        previous = Some(at);
     }
     false
 }
@@ -278,6 +351,51 @@ mod tests {
         assert!(!Open::of("happiness").has(Gate::Credential));
         assert!(Open::of("épin: 1234").has(Gate::Credential));
         assert!(Open::of("Flat 4, Bearer abcdefghijklmnopq").has(Gate::Unit));
+        // A gate word opens its gate only where its pattern could go on.
+        for shut in ["a one way flight", "two passengers", "APIs", "a pink room", "Unity"] {
+            let open = Open::of(shut);
+            assert!(!open.has(Gate::Credential) && !open.has(Gate::Unit), "{shut}");
+        }
+    }
+
+    /// Every text the credential and unit patterns match opens their gate.
+    #[test]
+    fn a_gate_opens_wherever_its_pattern_matches() {
+        let credentials = [
+            "password is hunter22",
+            "Passcode: 4471",
+            "pass word = abc123",
+            "PWD:xyz99",
+            "pin 4471 is it? no, PIN is 4471",
+            "pincode: 1234",
+            "pin number is 8891",
+            "API_KEY=abcdef",
+            "api-key: abc",
+            "apikey = abc",
+            "secret key is s3cr3t",
+            "access token: tok_123",
+            "authtoken=abc",
+            "token:\tabcd",
+            "OTP is 889911",
+            "one-time code: 123456",
+            "One time password is 99887",
+            "verification code is 5531",
+            "securitycode: 321",
+            "CVV2: 123",
+            "cvc = 999",
+            "password\u{a0}is zebra77",
+        ];
+        let units = ["Apt. 4B", "Suite #12", "unit 7", "Floor 3", "fl. 2", "Room\t101", "bldg#4", "rm 9", "Flat ٣B"];
+        let p = patterns();
+        for text in credentials {
+            assert!(p.credential.is_match(text), "{text}");
+            assert!(Open::of(text).has(Gate::Credential), "{text}");
+        }
+        let unit = Regex::new(&format!(r"(?-u:\b){}", super::super::address::UNIT)).unwrap();
+        for text in units {
+            assert!(unit.is_match(text), "{text}");
+            assert!(Open::of(text).has(Gate::Unit), "{text}");
+        }
     }
 
     #[test]

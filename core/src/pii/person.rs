@@ -11,19 +11,75 @@ use super::patterns::{Gate, Open};
 use super::{Method, Span};
 use crate::fnv::BuildFnv;
 
-type WordSet = HashSet<&'static str, BuildFnv>;
+/// A fixed list of words. Words of at most eight ASCII bytes are kept packed into a `u64`, so
+/// looking one up hashes and compares one integer; longer ones are kept as text.
+#[derive(Default)]
+struct WordSet {
+    short: HashSet<u64, BuildFnv>,
+    long: HashSet<Box<str>, BuildFnv>,
+}
+
+impl WordSet {
+    fn new(words: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        let mut set = Self::default();
+        for w in words {
+            let w = w.as_ref();
+            match pack(w.bytes()) {
+                Some(key) => set.short.insert(key),
+                None => set.long.insert(w.into()),
+            };
+        }
+        set
+    }
+
+    /// Whether `w`, lower-cased (or capitalized, as the name lists spell names), is in the set.
+    fn contains(&self, w: &str, capitalize: bool) -> bool {
+        if w.len() <= 8 && w.is_ascii() {
+            let cased = w.bytes().enumerate().map(|(i, b)| {
+                if i == 0 && capitalize {
+                    b.to_ascii_uppercase()
+                } else {
+                    b.to_ascii_lowercase()
+                }
+            });
+            if let Some(key) = pack(cased) {
+                return self.short.contains(&key);
+            }
+        }
+        with_case(w, capitalize, |w| match pack(w.bytes()) {
+            Some(key) => self.short.contains(&key),
+            None => self.long.contains(w),
+        })
+    }
+}
+
+/// `bytes` packed into an integer, one byte after another, when they are at most eight ASCII
+/// bytes and none is zero (so no two such words share a key).
+fn pack(bytes: impl ExactSizeIterator<Item = u8>) -> Option<u64> {
+    if bytes.len() > 8 {
+        return None;
+    }
+    let mut key = 0u64;
+    for (i, b) in bytes.enumerate() {
+        if b == 0 || !b.is_ascii() {
+            return None;
+        }
+        key |= u64::from(b) << (8 * i);
+    }
+    Some(key)
+}
 
 /// A fixed list of words, looked up ignoring ASCII case (the lists are ASCII).
-struct Folded(HashSet<Box<str>, BuildFnv>);
+struct Folded(WordSet);
 
 impl Folded {
     fn new(list: &[&str]) -> Self {
-        Self(list.iter().map(|w| w.to_ascii_lowercase().into_boxed_str()).collect())
+        Self(WordSet::new(list.iter().map(|w| w.to_ascii_lowercase())))
     }
 
     /// Whether `w` is in the list, ignoring ASCII case.
     fn has(&self, w: &str) -> bool {
-        w.is_ascii() && with_case(w, false, |w| self.0.contains(w))
+        w.is_ascii() && self.0.contains(w, false)
     }
 }
 
@@ -40,7 +96,7 @@ struct Lexicon {
 fn lexicon() -> &'static Lexicon {
     static LEXICON: OnceLock<Lexicon> = OnceLock::new();
     LEXICON.get_or_init(|| {
-        let set = |text: &'static str| text.lines().filter(|l| !l.is_empty()).collect::<WordSet>();
+        let set = |text: &'static str| WordSet::new(text.lines().filter(|l| !l.is_empty()));
         Lexicon {
             first: set(FIRST_NAMES),
             last: set(LAST_NAMES),
@@ -191,7 +247,7 @@ const LABELS: [&str; 28] = [
 
 /// Whether `word` (any case) is among the most frequent English words.
 pub(super) fn is_common_word(word: &str) -> bool {
-    with_case(word, false, |w| lexicon().common.contains(w))
+    lexicon().common.contains(word, false)
 }
 
 /// A word of the text: letters with inner apostrophes or hyphens, a possessive `'s` left off.
@@ -237,12 +293,11 @@ pub(super) fn scan<'a>(text: &'a str, open: Open, out: &mut Vec<Span<'a>>) {
     let lexicon = lexicon();
     let first_found = out.len();
     let mut cued_until = 0;
-    for m in open.has(Gate::NameCue).then(|| lexicon.cue.captures_iter(text)).into_iter().flatten() {
-        let whole = m.get(0).expect("whole match");
+    for whole in open.has(Gate::NameCue).then(|| lexicon.cue.find_iter(text)).into_iter().flatten() {
         if whole.end() < cued_until {
             continue;
         }
-        let lower_ok = m.get(1).is_some();
+        let lower_ok = allows_lower_case(&lexicon.cue, text, whole.start());
         let names = name_words(text, whole.end(), lower_ok, true);
         if let (Some(first), Some(last)) = (names.first(), names.last()) {
             cued_until = last.end;
@@ -343,6 +398,18 @@ pub(super) fn scan<'a>(text: &'a str, open: Open, out: &mut Vec<Span<'a>>) {
     repeated_names(text, first_found, out);
 }
 
+/// Whether the cue matched at `start` is one that allows a lower-case name (the pattern's group
+/// 1): every such cue, and no other, starts with one of these words. A cue that starts with
+/// another letter (`ſigned`, as `(?i)` folds it) is asked of the pattern.
+fn allows_lower_case(cue: &Regex, text: &str, start: usize) -> bool {
+    let rest = &text.as_bytes()[start..];
+    if rest.first().is_some_and(u8::is_ascii) {
+        let starts = |w: &str| rest.get(..w.len()).is_some_and(|r| r.eq_ignore_ascii_case(w.as_bytes()));
+        return ["my", "name", "call", "signed", "under"].into_iter().any(starts);
+    }
+    cue.captures_at(text, start).is_some_and(|c| c.get(1).is_some())
+}
+
 /// Whether a lower-case word after a cue is a name: a given name (the first word) or a family
 /// name from the lists. A listed name that is also an English word counts when it is one of
 /// [`NAME_WORDS`] (first word) or longer than three letters (family name: "it's john smith").
@@ -390,25 +457,46 @@ fn repeated_names<'a>(text: &'a str, first_found: usize, out: &mut Vec<Span<'a>>
     }
     let mut covered: Vec<(usize, usize)> = out[first_found..].iter().map(|s| (s.start, s.end)).collect();
     covered.sort_unstable();
-    // Words come in text order, so one pointer walks the sorted spans: linear, not words x spans.
-    let mut next_span = 0;
-    let mut at = 0;
-    while let Some(word) = next_word(text, at) {
-        at = word.end;
-        while covered.get(next_span).is_some_and(|&(_, end)| end <= word.start) {
-            next_span += 1;
+    // Each name is searched for, not every word of the text looked up: a place counts when a
+    // word starts there and is the name, outside the first found span that ends after it.
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    for name in &seen {
+        let finder = memchr::memmem::Finder::new(name);
+        let mut from = 0;
+        while let Some(offset) = finder.find(&text.as_bytes()[from..]) {
+            let start = from + offset;
+            let end = start + name.len();
+            from = start + 1;
+            let inside = covered.iter().find(|&&(_, e)| e > start).is_some_and(|&(s, e)| s <= start && end <= e);
+            if !inside && starts_word(text, start) && word_from(text, start).end == end {
+                repeats.push((start, end));
+            }
         }
-        let inside = covered.get(next_span).is_some_and(|&(start, end)| start <= word.start && word.end <= end);
-        if !inside && seen.contains(&&text[word.start..word.end]) {
-            out.push(Span {
-                entity: "PERSON",
-                start: word.start,
-                end: word.end,
-                score: 0.8,
-                method: Method::NamesList,
-                evidence: "same name earlier",
-            });
-        }
+    }
+    repeats.sort_unstable();
+    out.extend(repeats.into_iter().map(|(start, end)| Span {
+        entity: "PERSON",
+        start,
+        end,
+        score: 0.8,
+        method: Method::NamesList,
+        evidence: "same name earlier",
+    }));
+}
+
+/// Whether [`next_word`], walking the text word by word, would start a word at `at` (words of
+/// one letter after a possessive's apostrophe aside): a letter there, and neither a letter nor a
+/// letter and an inner apostrophe or hyphen before it.
+fn starts_word(text: &str, at: usize) -> bool {
+    if !text[at..].chars().next().is_some_and(char::is_alphabetic) {
+        return false;
+    }
+    let mut before = text[..at].chars().rev();
+    match before.next() {
+        None => true,
+        Some(c) if c.is_alphabetic() => false,
+        Some('\'' | '’' | '-') => !before.next().is_some_and(char::is_alphabetic),
+        Some(_) => true,
     }
 }
 
@@ -541,7 +629,7 @@ fn is_all_caps(w: &str) -> bool {
 
 /// Whether `w`, in the lists' spelling (capitalized), is in `set`.
 fn in_list(set: &WordSet, w: &str) -> bool {
-    with_case(w, true, |w| set.contains(w))
+    set.contains(w, true)
 }
 
 /// Calls `f` with `w` lower-cased, or capitalized as the name lists spell names, without
@@ -594,6 +682,42 @@ mod tests {
         assert_eq!(words("Müller'é Ölaf-'x Łukasz"), ["Müller'é", "Ölaf", "x", "Łukasz"]);
     }
 
+    /// Repeated names are found by searching for each name; walking every word and comparing
+    /// finds the same places.
+    #[test]
+    fn repeated_names_are_the_words_a_walk_would_find() {
+        fn walked(text: &str, names: &[(usize, usize)]) -> Vec<(usize, usize)> {
+            let seen: Vec<&str> = names.iter().map(|&(s, e)| &text[s..e]).collect();
+            let mut found = Vec::new();
+            let mut at = 0;
+            while let Some(word) = next_word(text, at) {
+                at = word.end;
+                let inside = names.iter().any(|&(s, e)| s <= word.start && word.end <= e);
+                if !inside && seen.contains(&&text[word.start..word.end]) {
+                    found.push((word.start, word.end));
+                }
+            }
+            found
+        }
+        let pieces = [
+            "Ann", "Ann's", "l'Ann", "x-Ann", "-Ann", "'Ann", "’Ann", "Anna", "éAnn", "Annick", "3Ann", " ", ", ", "'",
+            "s",
+        ];
+        let mut state = 7u64;
+        for _ in 0..3000 {
+            let mut text = String::from("Ann ");
+            for _ in 0..8 {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+            }
+            let mut out =
+                vec![Span { entity: "PERSON", start: 0, end: 3, score: 0.85, method: Method::NamesList, evidence: "" }];
+            repeated_names(&text, 0, &mut out);
+            let found: Vec<(usize, usize)> = out[1..].iter().map(|s| (s.start, s.end)).collect();
+            assert_eq!(found, walked(&text, &[(0, 3)]), "{text:?}");
+        }
+    }
+
     #[test]
     fn cues() {
         assert_eq!(names("Hi, my name is rubija okafor and"), vec![("rubija okafor", "name_cue")]);
@@ -604,6 +728,25 @@ mod tests {
         assert_eq!(names("this is his Name"), vec![]);
         assert_eq!(names("yeah it's john smith, account"), vec![("john smith", "name_cue")]);
         assert_eq!(names("this is great"), vec![]);
+    }
+
+    /// The words a cue starts with tell whether it allows a lower-case name, as the pattern's
+    /// group 1 does.
+    #[test]
+    fn cues_that_allow_a_lower_case_name() {
+        let text = "My name is x, my name's x, Name: x, names is x, call me x, named x, called x, signed x, \
+                    under the name of x, this is x, I am x, i'm x, it's x, speaking to x, talk to x, ask for x, \
+                    regards x, best wishes x, thanks x, thank you x, cheers x, sincerely x, best x, yours x, \
+                    dear x, hi x, hello x, hey x, good morning x, Mrs x, Mr x, Ms x, Mx x, miss x, Dr x, prof x, \
+                    sir x, madam x, ſigned x, ſincerely x";
+        let cue = &lexicon().cue;
+        let mut lower_ok = 0;
+        for m in cue.find_iter(text) {
+            let group = cue.captures_at(text, m.start()).is_some_and(|c| c.get(1).is_some());
+            assert_eq!(allows_lower_case(cue, text, m.start()), group, "{}", m.as_str());
+            lower_ok += usize::from(group);
+        }
+        assert_eq!(lower_ok, 8);
     }
 
     #[test]
