@@ -25,6 +25,7 @@ pub use cluster::CLUSTER_NAMESPACE;
 pub use columns::ColumnKind;
 pub use eval::{pairwise_metrics, read_truth, PairwiseMetrics};
 pub use model::{ColumnModel, LevelModel, Model};
+pub(crate) use normalize::valid_phone;
 pub use normalize::{normalize_identifier, normalize_identifier_text, IdentifierKind, Region};
 pub use records::{QueryRecords, RecordSet, RECORD_ID_COLUMN};
 pub use settings::{LevelWeights, Settings};

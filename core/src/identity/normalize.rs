@@ -122,8 +122,14 @@ fn email(value: &str, provider_rules: bool) -> Option<String> {
 }
 
 fn phone(value: &str, region: Option<Region>) -> Option<String> {
+    valid_phone(value, region).map(|number| number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// `value` as a phone number, when it is a valid one in `region`'s numbering (or its own `+`
+/// country code).
+pub(crate) fn valid_phone(value: &str, region: Option<Region>) -> Option<phonenumber::PhoneNumber> {
     let number = phonenumber::parse(region.map(|r| r.0), value.trim()).ok()?;
-    super::phone::is_valid(&number).then(|| number.format().mode(phonenumber::Mode::E164).to_string())
+    super::phone::is_valid(&number).then_some(number)
 }
 
 fn id(value: &str) -> Option<String> {

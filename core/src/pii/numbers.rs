@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use super::checksum::{card_issuer, luhn, us_ssn};
 use super::{Method, Span};
-use crate::identity::{normalize_identifier, IdentifierKind, Region};
+use crate::identity::{valid_phone, Region};
 
 /// Runs longer than this are no single identifier; they are skipped whole.
 const MAX_RUN: usize = 40;
@@ -175,9 +175,7 @@ fn classify<'a>(run: &Run<'a>, region: Region, out: &mut Vec<Span<'a>>) -> bool 
             [&[3, 3, 4][..], &[3, 4], &[1, 3, 3, 4]].iter().any(|g| run.groups().eq(g.iter().copied()));
         if separated
             && !north_american_shape
-            && other_regions()
-                .iter()
-                .any(|r| normalize_identifier(IdentifierKind::Phone, run.raw(), Some(*r)).is_some())
+            && other_regions().iter().any(|r| valid_phone(run.raw(), Some(*r)).is_some())
         {
             return push("PHONE_NUMBER", 0.55, Method::Checksum, "libphonenumber, another region");
         }
@@ -195,7 +193,7 @@ fn classify<'a>(run: &Run<'a>, region: Region, out: &mut Vec<Span<'a>>) -> bool 
 
 /// Whether libphonenumber takes `raw` as a valid number in `region`.
 fn phone_valid(raw: &str, region: Region) -> bool {
-    normalize_identifier(IdentifierKind::Phone, raw, Some(region)).is_some()
+    valid_phone(raw, Some(region)).is_some()
 }
 
 /// Regions a grouped number is also tried in when the default region rejects it: the ones
