@@ -12,9 +12,10 @@ use super::context::is_whole_word;
 use super::policy::CompiledPolicy;
 use super::{Method, Span};
 
-/// Detectors that run only on texts holding one of their words at the start of a word: every
-/// match of their regex contains one. Case-insensitive alternations defeat the regex engine's
-/// own literal prefilter, and most texts hold none of the words.
+/// Detectors that run only on texts holding one of their words at the start of a word, followed
+/// by what their regex needs next ([`Follow`]): every match of their regex contains one.
+/// Case-insensitive alternations defeat the regex engine's own literal prefilter, and most texts
+/// hold none of the words.
 #[derive(Clone, Copy)]
 pub(super) enum Gate {
     /// A value after "password is", "PIN:" and the like.
