@@ -54,10 +54,10 @@ fn main() -> Result<()> {
         bytes as f64 / texts.len().max(1) as f64
     );
 
-    // A first pass over every text is not timed, so one-time costs (lazily built automata, phone
-    // metadata) do not count against steady throughput. Each timed pass goes over the texts as
-    // many times as fill MIN_PASS_S (a megabyte takes milliseconds, and a shared machine's noise
-    // is larger), and the best of a few passes is reported.
+    // The spans are counted first, so one-time costs (lazily built automata, phone metadata) do
+    // not count against steady throughput. A first pass then sizes the timed ones: each goes over
+    // the texts as many times as fill MIN_PASS_S (a megabyte takes milliseconds, less than a
+    // shared machine's noise), and the best of a few passes is reported.
     const PASSES: usize = 5;
     const MIN_PASS_S: f64 = 0.25;
     let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();

@@ -3,7 +3,7 @@
 
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// The FNV-1a hasher.
+/// The FNV-1a hasher for bytes; a `u64` key takes one multiply and fold instead.
 #[derive(Default)]
 pub(crate) struct Fnv(u64);
 

@@ -24,8 +24,7 @@ const PREFIX: &str = r"(?i:rue|avenue|allée|allee|chemin|impasse|quai|place|via
 /// Street names written as one word with their type ("Pfarrgasse", "Laukaantie").
 const COMPOUND: &str = r"(?i:strasse|straße|gasse|weg|platz|allee|ring|damm|ufer|laan|straat|gracht|plein|singel|kade|vej|gade|gatan|vägen|väg|veien|vei|gata|tie|katu|polku|kuja|utca|körút|ulica|ulice|cesta|iela|gatve|tänav)";
 
-/// A flat, suite, floor or room number ("Apt. 4B", "Suite #12").
-pub(super) const UNIT: &str =
+const UNIT: &str =
     r"(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|building|bldg)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?(?-u:\b)";
 
 fn patterns() -> &'static Patterns {
@@ -128,6 +127,15 @@ mod tests {
             vec!["Pfarrgasse 91\n Suite 170\n MITTERLOBMING\n Austria 26759"]
         );
         assert_eq!(found("PO Box 1234"), vec!["PO Box 1234"]);
+    }
+
+    /// Every text the unit pattern matches opens the unit gate.
+    #[test]
+    fn a_unit_opens_its_gate() {
+        for text in ["Apt. 4B", "Suite #12", "unit 7", "Floor 3", "fl. 2", "Room\t101", "bldg#4", "rm 9", "Flat ٣B"] {
+            assert!(patterns().unit.is_match(text), "{text}");
+            assert!(Open::of(text).has(Gate::Unit), "{text}");
+        }
     }
 
     #[test]

@@ -166,7 +166,7 @@ impl Shapes {
         if !bytes.iter().any(u8::is_ascii_digit) {
             return Self::default();
         }
-        // Without branches, so the loop runs on whole vectors of bytes.
+        // Branch-free, which the compiler can turn into vector code.
         let (mut letter_digit, mut upper_digit) = (false, false);
         for pair in bytes.windows(2) {
             let digit = pair[1].is_ascii_digit() | (pair[1] >= 0x80);

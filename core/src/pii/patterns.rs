@@ -4,7 +4,7 @@
 use std::net::Ipv6Addr;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use regex::Regex;
 
 use super::checksum::iban;
@@ -139,11 +139,7 @@ impl Open {
                 .iter()
                 .flat_map(|(gate, list)| list.iter().map(move |w| ((*gate, Follow::of(*gate, w)), *w)))
                 .unzip();
-            let matcher = AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(all)
-                .expect("gate words build");
+            let matcher = AhoCorasickBuilder::new().ascii_case_insensitive(true).build(all).expect("gate words build");
             Words { matcher, gate }
         });
         const ALL: u8 = 0b1_1111;
@@ -359,7 +355,7 @@ mod tests {
         }
     }
 
-    /// Every text the credential and unit patterns match opens their gate.
+    /// Every text the credential pattern matches opens its gate (address.rs tests the unit gate).
     #[test]
     fn a_gate_opens_wherever_its_pattern_matches() {
         let credentials = [
@@ -386,16 +382,9 @@ mod tests {
             "cvc = 999",
             "password\u{a0}is zebra77",
         ];
-        let units = ["Apt. 4B", "Suite #12", "unit 7", "Floor 3", "fl. 2", "Room\t101", "bldg#4", "rm 9", "Flat ٣B"];
-        let p = patterns();
         for text in credentials {
-            assert!(p.credential.is_match(text), "{text}");
+            assert!(patterns().credential.is_match(text), "{text}");
             assert!(Open::of(text).has(Gate::Credential), "{text}");
-        }
-        let unit = Regex::new(&format!(r"(?-u:\b){}", super::super::address::UNIT)).unwrap();
-        for text in units {
-            assert!(unit.is_match(text), "{text}");
-            assert!(Open::of(text).has(Gate::Unit), "{text}");
         }
     }
 

@@ -34,15 +34,9 @@ impl WordSet {
 
     /// Whether `w`, lower-cased (or capitalized, as the name lists spell names), is in the set.
     fn contains(&self, w: &str, capitalize: bool) -> bool {
+        // Most words are short and ASCII: packed straight from the text's bytes, not copied.
         if w.len() <= 8 && w.is_ascii() {
-            let cased = w.bytes().enumerate().map(|(i, b)| {
-                if i == 0 && capitalize {
-                    b.to_ascii_uppercase()
-                } else {
-                    b.to_ascii_lowercase()
-                }
-            });
-            if let Some(key) = pack(cased) {
+            if let Some(key) = pack(w.bytes().enumerate().map(|(i, b)| ascii_case(i, b, capitalize))) {
                 return self.short.contains(&key);
             }
         }
@@ -638,7 +632,7 @@ fn with_case<T>(w: &str, capitalize: bool, f: impl FnOnce(&str) -> T) -> T {
     let mut buf = [0u8; 32];
     if w.len() <= buf.len() && w.is_ascii() {
         for (i, b) in w.bytes().enumerate() {
-            buf[i] = if i == 0 && capitalize { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() };
+            buf[i] = ascii_case(i, b, capitalize);
         }
         return f(std::str::from_utf8(&buf[..w.len()]).expect("ASCII"));
     }
@@ -646,6 +640,15 @@ fn with_case<T>(w: &str, capitalize: bool, f: impl FnOnce(&str) -> T) -> T {
         f(&capitalized(w))
     } else {
         f(&w.to_lowercase())
+    }
+}
+
+/// Byte `i` of an ASCII word lower-cased, or upper-cased when it is the first and `capitalize`.
+fn ascii_case(i: usize, b: u8, capitalize: bool) -> u8 {
+    if i == 0 && capitalize {
+        b.to_ascii_uppercase()
+    } else {
+        b.to_ascii_lowercase()
     }
 }
 
